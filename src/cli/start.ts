@@ -1,0 +1,68 @@
+/**
+ * `npm start`: builds the site if its sources changed, checks the config,
+ * migrates the database, makes the first admin if there is none, then serves.
+ * Anything wrong stops here with a message, before the port is opened.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { createApp, setApp } from '../server/app.ts';
+import { ConfigError } from '../server/config-store.ts';
+import { readSettings } from '../server/settings.ts';
+import { countUsers, createUser } from '../server/users.ts';
+
+const root = resolve(import.meta.dirname, '../..');
+const entry = join(root, 'dist/server/entry.mjs');
+
+function newestMtime(path: string): number {
+  const s = statSync(path);
+  if (!s.isDirectory()) return s.mtimeMs;
+  return Math.max(s.mtimeMs, ...readdirSync(path).map((f) => newestMtime(join(path, f))));
+}
+
+function ensureBuilt(): void {
+  const sources = ['src', 'public', 'astro.config.mjs', 'package.json'].map((p) => join(root, p)).filter(existsSync);
+  if (existsSync(entry) && statSync(entry).mtimeMs >= Math.max(...sources.map(newestMtime))) return;
+  console.log('Building the site (sources changed since the last build)…');
+  execFileSync(process.execPath, [join(root, 'node_modules/astro/bin/astro.mjs'), 'build', '--silent'], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, ASTRO_TELEMETRY_DISABLED: '1' },
+  });
+}
+
+async function main() {
+  if (process.env.SWITCHYARD_SKIP_BUILD !== '1') ensureBuilt();
+  const settings = readSettings();
+  let app;
+  try {
+    app = await createApp(settings);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`Switchyard cannot start: ${settings.configPath} is not valid.\n\n${e.message}\n`);
+      process.exit(1);
+    }
+    console.error(`Switchyard cannot start: ${(e as Error).message}`);
+    process.exit(1);
+  }
+  if ((await countUsers(app.db)) === 0) {
+    const password = randomBytes(12).toString('base64url');
+    await createUser(app.db, { username: 'admin', password, role: 'admin', displayName: 'Administrator' });
+    console.log(`\nNo users yet: created the first admin.\n  username: admin\n  password: ${password}\nThis password is shown once. Change it with: npm run user -- passwd admin\n`);
+  }
+  setApp(Promise.resolve(app));
+  process.env.ASTRO_NODE_AUTOSTART = 'disabled';
+  const server = (await import(pathToFileURL(entry).href)) as { startServer: () => unknown };
+  server.startServer();
+  console.log(`Switchyard is serving ${settings.configPath} (data in ${settings.dataDir}).`);
+  const stop = () => {
+    app.db.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+await main();

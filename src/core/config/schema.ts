@@ -1,0 +1,170 @@
+/**
+ * The one strict schema for config.yaml. Every consumer (form, save, export,
+ * history) reads the types derived here, so a parameter means the same thing
+ * everywhere. Checks that span several entries (unique names, select
+ * defaults) live in refinements so their errors carry a document path.
+ */
+import * as z from 'zod';
+
+export const PARAMETER_TYPES = ['text', 'integer', 'boolean', 'select'] as const;
+export type ParameterType = (typeof PARAMETER_TYPES)[number];
+
+/** Longest text value accepted by default; a text parameter may lower it. */
+export const TEXT_MAX_LENGTH = 10_000;
+
+const identifier = z
+  .string()
+  .regex(/^[a-z][a-z0-9_]{0,63}$/, {
+    message: 'must be a safe identifier: lowercase letters, digits and _, starting with a letter, at most 64 characters',
+  });
+
+const slug = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/, {
+    message: 'must be a safe slug: lowercase letters, digits and single dashes, at most 64 characters, no dash at either end',
+  })
+  .refine((s) => !s.includes('--'), { message: 'must not contain "--"' });
+
+const label = z.string().trim().min(1, { message: 'must not be empty' }).max(200);
+const helpText = z.string().max(2000);
+
+/** A relative path that must stay inside `root/` once normalised. */
+function pathInside(root: string) {
+  return z.string().superRefine((value, ctx) => {
+    const problem = pathProblem(value, root);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+}
+
+export function pathProblem(value: string, root: string): string | undefined {
+  if (value.length === 0 || value.length > 512) return `must be a path of 1 to 512 characters inside ${root}/`;
+  if (/[\0-\x1f\\]/.test(value)) return 'must not contain control characters or backslashes';
+  if (value.startsWith('/')) return `must be relative and inside ${root}/, got an absolute path`;
+  const parts = value.split('/');
+  if (parts.some((p) => p === '..' || p === '.' || p === '')) {
+    return `must stay inside ${root}/ (no "..", "." or empty segments)`;
+  }
+  if (parts[0] !== root || parts.length < 2) return `must be inside ${root}/`;
+  return undefined;
+}
+
+// Form fields that are not parameters; a parameter may not take their names.
+export const RESERVED_FIELD_NAMES = ['filename', 'action'] as const;
+
+const parameterName = identifier.refine((n) => !(RESERVED_FIELD_NAMES as readonly string[]).includes(n), {
+  message: `is reserved for the page form (${RESERVED_FIELD_NAMES.join(', ')}); choose another name`,
+});
+
+const common = {
+  name: parameterName,
+  label: label.optional(),
+  help_text: helpText.optional(),
+  required: z.boolean().default(false),
+};
+
+const textParameter = z.strictObject({
+  ...common,
+  type: z.literal('text'),
+  default: z.string().max(TEXT_MAX_LENGTH).optional(),
+  max_length: z.int().min(1).max(TEXT_MAX_LENGTH).optional(),
+});
+
+const integerParameter = z.strictObject({
+  ...common,
+  type: z.literal('integer'),
+  default: z.int().optional(),
+  min: z.int().optional(),
+  max: z.int().optional(),
+});
+
+const booleanParameter = z.strictObject({
+  ...common,
+  type: z.literal('boolean'),
+  default: z.boolean().default(false),
+});
+
+const selectParameter = z.strictObject({
+  ...common,
+  type: z.literal('select'),
+  options: z.array(z.string().min(1).max(200)).min(1, { message: 'must list at least one option' }).max(500),
+  default: z.string().optional(),
+});
+
+const parameter = z
+  .discriminatedUnion('type', [textParameter, integerParameter, booleanParameter, selectParameter])
+  .superRefine((p, ctx) => {
+    if (p.type === 'select') {
+      const seen = new Set<string>();
+      p.options.forEach((o, i) => {
+        if (seen.has(o)) ctx.addIssue({ code: 'custom', path: ['options', i], message: `duplicate option "${o}"` });
+        seen.add(o);
+      });
+      if (p.default !== undefined && !p.options.includes(p.default)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['default'],
+          message: `must be one of the options (${p.options.join(', ')}), got "${p.default}"`,
+        });
+      }
+    }
+    if (p.type === 'integer') {
+      if (p.min !== undefined && p.max !== undefined && p.min > p.max) {
+        ctx.addIssue({ code: 'custom', path: ['max'], message: `must be at least min (${p.min})` });
+      }
+      if (p.default !== undefined && ((p.min !== undefined && p.default < p.min) || (p.max !== undefined && p.default > p.max))) {
+        ctx.addIssue({ code: 'custom', path: ['default'], message: 'must lie between min and max' });
+      }
+    }
+    if (p.type === 'text' && p.default !== undefined && p.max_length !== undefined && p.default.length > p.max_length) {
+      ctx.addIssue({ code: 'custom', path: ['default'], message: `is longer than max_length (${p.max_length})` });
+    }
+  });
+
+const button = z.strictObject({
+  name: identifier,
+  label,
+  script_path: pathInside('scripts'),
+  status_file: pathInside('app_data'),
+  report_path: pathInside('app_data'),
+});
+
+/** Adds an issue at `key` of every entry whose `key` repeats an earlier one. */
+function uniqueBy<T>(items: T[], key: keyof T & string, what: string, ctx: z.RefinementCtx, prefix: (string | number)[]) {
+  const first = new Map<unknown, number>();
+  items.forEach((item, i) => {
+    const value = item[key];
+    const earlier = first.get(value);
+    if (earlier === undefined) first.set(value, i);
+    else ctx.addIssue({ code: 'custom', path: [...prefix, i, key], message: `duplicate ${what} "${String(value)}" (first used at index ${earlier})` });
+  });
+}
+
+const page = z
+  .strictObject({
+    slug,
+    title: label,
+    description: z.string().max(5000).optional(),
+    requires_login: z.boolean().default(true),
+    parameters: z.array(parameter).max(200).default([]),
+    buttons: z.array(button).max(50).default([]),
+  })
+  .superRefine((p, ctx) => {
+    uniqueBy(p.parameters, 'name', 'parameter name', ctx, ['parameters']);
+    uniqueBy(p.buttons, 'name', 'button name', ctx, ['buttons']);
+  });
+
+export const siteSchema = z
+  .strictObject({
+    toplevel_title: label,
+    pages: z.array(page).min(1, { message: 'must list at least one page' }).max(200),
+  })
+  .superRefine((site, ctx) => uniqueBy(site.pages, 'slug', 'page slug', ctx, ['pages']));
+
+export type SiteConfig = z.output<typeof siteSchema>;
+export type PageConfig = SiteConfig['pages'][number];
+export type Parameter = PageConfig['parameters'][number];
+export type Button = PageConfig['buttons'][number];
+
+/** A parameter's value once parsed: what the form shows, the database keeps and the export writes. */
+export type Value = string | number | boolean | null;
+export type Values = Record<string, Value>;

@@ -1,0 +1,10 @@
+/// <reference types="astro/client" />
+
+declare namespace App {
+  interface Locals {
+    app: import('./server/app.ts').App;
+    user: import('./server/auth/sessions.ts').SessionUser | undefined;
+    session: import('./server/auth/sessions.ts').Session | undefined;
+    ip: string;
+  }
+}

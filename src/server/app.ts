@@ -1,0 +1,42 @@
+/**
+ * The process-wide services, built once. The start command builds them before
+ * the server listens, so a bad config or an unreachable database stops the
+ * start with a clear message instead of failing on the first request.
+ */
+import { createConfigStore, type ConfigStore } from './config-store.ts';
+import { migrate, openDatabase, type Client } from './db.ts';
+import { LoginThrottle } from './auth/throttle.ts';
+import { readSettings, type Settings } from './settings.ts';
+
+export interface App {
+  settings: Settings;
+  db: Client;
+  config: ConfigStore;
+  throttle: LoginThrottle;
+}
+
+export async function createApp(settings: Settings = readSettings()): Promise<App> {
+  const config = await createConfigStore(settings.configPath);
+  const db = await openDatabase(settings.dbUrl, settings.dbAuthToken);
+  await migrate(db);
+  return { settings, db, config, throttle: new LoginThrottle() };
+}
+
+// One instance per process, shared by every request. Kept on globalThis so the
+// start command and the built server bundle, which each hold their own copy of
+// this module, still share it.
+const KEY = Symbol.for('switchyard.app');
+type Holder = { [KEY]?: Promise<App> };
+
+export function getApp(): Promise<App> {
+  const holder = globalThis as Holder;
+  holder[KEY] ??= createApp().catch((e) => {
+    delete holder[KEY];
+    throw e;
+  });
+  return holder[KEY];
+}
+
+export function setApp(app: Promise<App>): void {
+  (globalThis as Holder)[KEY] = app;
+}

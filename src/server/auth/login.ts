@@ -1,0 +1,66 @@
+/** The login and logout flow, and the session cookie. */
+import type { App } from '../app.ts';
+import { audit } from '../audit.ts';
+import { findUser } from '../users.ts';
+import { verifyPassword } from './passwords.ts';
+import { createSession, generateSessionToken, invalidateSession, SESSION_LIFETIME_MS } from './sessions.ts';
+import { throttleKeys } from './throttle.ts';
+
+export type LoginResult =
+  | { ok: true; token: string; expiresAt: Date; username: string }
+  | { ok: false; status: 400 | 401 | 429; error: string; retryAfterSeconds?: number };
+
+export interface LoginAttempt {
+  username: string;
+  password: string;
+  ip: string;
+  userAgent: string;
+}
+
+const INVALID = 'Wrong username or password.';
+
+export async function login(app: App, attempt: LoginAttempt): Promise<LoginResult> {
+  const username = attempt.username.trim();
+  if (!username || !attempt.password) return { ok: false, status: 400, error: 'Enter your username and password.' };
+  if (username.length > 64 || attempt.password.length > 1024) return { ok: false, status: 401, error: INVALID };
+  const keys = throttleKeys(username, attempt.ip);
+  const wait = app.throttle.retryAfterMs(keys);
+  if (wait > 0) {
+    const seconds = Math.ceil(wait / 1000);
+    return { ok: false, status: 429, retryAfterSeconds: seconds, error: `Too many failed attempts. Try again in ${seconds} second${seconds === 1 ? '' : 's'}.` };
+  }
+  const user = await findUser(app.db, username);
+  const valid = await verifyPassword(user?.passwordHash, attempt.password);
+  if (!user || !valid || user.disabled) {
+    app.throttle.fail(keys);
+    await audit(app.db, { action: 'login_failed', username, ip: attempt.ip, detail: { reason: !user ? 'unknown user' : user.disabled && valid ? 'disabled' : 'wrong password' } });
+    return { ok: false, status: 401, error: user?.disabled && valid ? 'This account is disabled. Ask an administrator.' : INVALID };
+  }
+  app.throttle.succeed(keys);
+  const token = generateSessionToken();
+  const session = await createSession(app.db, token, user.id, { ip: attempt.ip, userAgent: attempt.userAgent });
+  await audit(app.db, { action: 'login', userId: user.id, username: user.username, ip: attempt.ip });
+  return { ok: true, token, expiresAt: session.expiresAt, username: user.username };
+}
+
+export async function logout(app: App, sessionId: string, user: { id: number; username: string }, ip: string): Promise<void> {
+  await invalidateSession(app.db, sessionId);
+  await audit(app.db, { action: 'logout', userId: user.id, username: user.username, ip });
+}
+
+/** Under HTTPS the cookie gets the `__Host-` prefix: Secure, host-only, path `/`. */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? '__Host-switchyard_session' : 'switchyard_session';
+}
+
+export function sessionCookieOptions(secure: boolean, expiresAt?: Date) {
+  return {
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure,
+    path: '/',
+    ...(expiresAt ? { expires: expiresAt, maxAge: Math.floor((expiresAt.getTime() - Date.now()) / 1000) } : { maxAge: 0 }),
+  };
+}
+
+export { SESSION_LIFETIME_MS };

@@ -1,0 +1,92 @@
+/**
+ * Keeps the live config. A change on disk is noticed on the next request
+ * (a cheap stat, at most every RECHECK_MS) and re-validated; if the new text
+ * is bad, the last good config stays live and the problems are kept for
+ * admins to see.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { formatProblems, parseConfig, type ConfigProblem } from '../core/config/load.ts';
+import type { PageConfig, SiteConfig } from '../core/config/schema.ts';
+
+const RECHECK_MS = 200;
+
+export class ConfigError extends Error {
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[]) {
+    super(formatProblems(problems));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export interface LiveConfig {
+  config: SiteConfig;
+  revision: string;
+  /** Set while the file on disk is invalid and an older config is being served. */
+  rejected?: { problems: ConfigProblem[]; at: Date };
+}
+
+export interface ConfigStore {
+  current(): Promise<LiveConfig>;
+  page(slug: string): Promise<PageConfig | undefined>;
+}
+
+/** Reads and validates the file; throws ConfigError naming every problem. */
+export async function loadConfigFile(path: string): Promise<{ config: SiteConfig; revision: string }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `cannot read file: ${(e as Error).message}`;
+    throw new ConfigError([{ file: path, line: 1, column: 1, path: '', message: reason }]);
+  }
+  const result = parseConfig(text, basename(path));
+  if (!result.ok) throw new ConfigError(result.problems);
+  return result;
+}
+
+export async function createConfigStore(path: string): Promise<ConfigStore> {
+  let live: LiveConfig = await loadConfigFile(path);
+  let stamp = await fileStamp(path);
+  let checkedAt = Date.now();
+  let pending: Promise<void> | undefined;
+
+  async function recheck() {
+    const now = await fileStamp(path);
+    if (now === stamp) return;
+    stamp = now;
+    try {
+      const next = await loadConfigFile(path);
+      live = next;
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      live = { ...live, rejected: { problems: e.problems, at: new Date() } };
+    }
+  }
+
+  async function current(): Promise<LiveConfig> {
+    if (Date.now() - checkedAt >= RECHECK_MS) {
+      checkedAt = Date.now();
+      pending ??= recheck().finally(() => (pending = undefined));
+    }
+    if (pending) await pending;
+    return live;
+  }
+
+  return {
+    current,
+    async page(slug) {
+      return (await current()).config.pages.find((p) => p.slug === slug);
+    },
+  };
+}
+
+async function fileStamp(path: string): Promise<string> {
+  try {
+    const s = await stat(path);
+    return `${s.mtimeMs}:${s.size}:${s.ino}`;
+  } catch {
+    return 'missing';
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * What a page shows and what its form does: view, save, export. Pages call
+ * these and render the result; every rule lives here.
+ */
+import type { ConfigProblem } from '../core/config/load.ts';
+import type { PageConfig, SiteConfig, Values } from '../core/config/schema.ts';
+import { attachmentDisposition, safeYamlFilename, valuesToYaml } from '../core/export.ts';
+import { isValid, parseForm } from '../core/fields.ts';
+import type { App } from './app.ts';
+import { audit } from './audit.ts';
+import type { SessionUser } from './auth/sessions.ts';
+import { hasRole } from './auth/roles.ts';
+import { currentValues, pageHistory, saveValues, type HistoryEntry } from './history.ts';
+import { HttpError, notFound } from './http.ts';
+
+export const REVISION_FIELD = '_revision';
+
+export interface Viewer {
+  user: SessionUser | undefined;
+  ip: string;
+}
+
+export type Notice =
+  | { kind: 'saved'; entry: HistoryEntry }
+  | { kind: 'unchanged' }
+  | { kind: 'invalid'; count: number }
+  | { kind: 'conflict'; since: HistoryEntry[] };
+
+export interface PageView {
+  site: SiteConfig;
+  page: PageConfig;
+  /** Problems of a config file on disk that was refused; shown to admins only. */
+  configProblems?: ConfigProblem[];
+  /** Text shown in each field. */
+  fields: Record<string, string | boolean>;
+  errors: Record<string, string>;
+  revision: number;
+  lastSave?: { author: string; savedAt: string };
+  canEdit: boolean;
+  /** Why this visitor cannot save, when they cannot. */
+  saveBlockedReason?: string;
+  notice?: Notice;
+  filename: string;
+}
+
+/** Where a visitor who may not see a page is sent, or undefined when they may. */
+export function loginRedirect(page: PageConfig, viewer: Viewer, path: string): string | undefined {
+  if (!page.requires_login || viewer.user) return undefined;
+  return `/login?next=${encodeURIComponent(path)}`;
+}
+
+export function canEdit(viewer: Viewer): boolean {
+  return !!viewer.user && hasRole(viewer.user.role, 'editor');
+}
+
+export async function findPage(app: App, slug: string | undefined) {
+  const live = await app.config.current();
+  const page = slug === undefined ? live.config.pages[0]! : live.config.pages.find((p) => p.slug === slug);
+  if (!page) throw notFound(`There is no page "${slug}". Pick one from the sidebar.`);
+  return { live, page };
+}
+
+function fieldsFrom(page: PageConfig, values: Values): Record<string, string | boolean> {
+  return Object.fromEntries(page.parameters.map((p) => [p.name, p.type === 'boolean' ? values[p.name] === true : values[p.name] == null ? '' : String(values[p.name])]));
+}
+
+async function baseView(app: App, slug: string | undefined, viewer: Viewer): Promise<PageView> {
+  const { live, page } = await findPage(app, slug);
+  const current = await currentValues(app.db, page);
+  return {
+    site: live.config,
+    page,
+    configProblems: viewer.user?.role === 'admin' ? live.rejected?.problems : undefined,
+    fields: fieldsFrom(page, current.values),
+    errors: {},
+    revision: current.revision,
+    lastSave: current.lastSave,
+    canEdit: canEdit(viewer),
+    saveBlockedReason: !viewer.user ? 'Log in to save changes.' : canEdit(viewer) ? undefined : `Your role (${viewer.user.role}) may view these values but not save them.`,
+    filename: page.slug,
+  };
+}
+
+export async function viewPage(app: App, slug: string | undefined, viewer: Viewer, savedId?: number): Promise<PageView> {
+  const view = await baseView(app, slug, viewer);
+  if (savedId !== undefined && savedId === view.revision) {
+    const { entries } = await pageHistory(app.db, view.page, { after: savedId - 1, limit: 1 });
+    if (entries[0]?.id === savedId) view.notice = { kind: 'saved', entry: entries[0] };
+  }
+  return view;
+}
+
+export type SaveOutcome = { redirect: string } | { status: number; view: PageView };
+
+function typedFields(page: PageConfig, form: FormData): Record<string, string | boolean> {
+  return Object.fromEntries(page.parameters.map((p) => [p.name, p.type === 'boolean' ? form.get(p.name) !== null && form.get(p.name) !== '' : String(form.get(p.name) ?? '')]));
+}
+
+export async function savePage(app: App, slug: string | undefined, viewer: Viewer, form: FormData): Promise<SaveOutcome> {
+  const view = await baseView(app, slug, viewer);
+  const { page } = view;
+  if (!viewer.user) throw new HttpError(401, 'Log in to save.');
+  if (!view.canEdit) throw new HttpError(403, `Your role (${viewer.user.role}) may view values but not change them.`);
+  if (page.parameters.length === 0) throw new HttpError(400, 'This page has no parameters to save.');
+
+  const parsed = parseForm(page, (name) => fieldText(form, name));
+  const keep = () => ({ ...view, fields: typedFields(page, form), filename: String(form.get('filename') ?? page.slug) });
+  if (!isValid(parsed)) {
+    return { status: 422, view: { ...keep(), errors: parsed.errors, notice: { kind: 'invalid', count: Object.keys(parsed.errors).length } } };
+  }
+  const revisionText = form.get(REVISION_FIELD);
+  // The form always sends the revision it was loaded at; a client that sends none saves on top of the latest.
+  const baseRevision = revisionText === null ? view.revision : Number(revisionText);
+  if (!Number.isSafeInteger(baseRevision) || baseRevision < 0) throw new HttpError(400, 'The form was damaged (bad revision). Reload the page and try again.');
+
+  const live = await app.config.current();
+  const result = await saveValues(app.db, { page, values: parsed.values, baseRevision, configRevision: live.revision, user: viewer.user });
+  if (result.status === 'conflict') {
+    return { status: 409, view: { ...keep(), notice: { kind: 'conflict', since: result.since } } };
+  }
+  if (result.status === 'unchanged') return { status: 200, view: { ...view, notice: { kind: 'unchanged' } } };
+  await audit(app.db, {
+    action: 'save',
+    userId: viewer.user.id,
+    username: viewer.user.username,
+    ip: viewer.ip,
+    detail: { page: page.slug, change: result.entry.id, changed: result.entry.changes.map((c) => c.name) },
+  });
+  return { redirect: `${pagePath(page)}?saved=${result.entry.id}` };
+}
+
+export type ExportOutcome = { file: Response } | { status: number; view: PageView };
+
+export async function exportPage(app: App, slug: string, viewer: Viewer, form: FormData): Promise<ExportOutcome> {
+  const view = await baseView(app, slug, viewer);
+  const { page } = view;
+  const parsed = parseForm(page, (name) => fieldText(form, name));
+  if (!isValid(parsed)) {
+    const fields = typedFields(page, form);
+    return { status: 422, view: { ...view, fields, errors: parsed.errors, filename: String(form.get('filename') ?? ''), notice: { kind: 'invalid', count: Object.keys(parsed.errors).length } } };
+  }
+  const filename = safeYamlFilename(fieldText(form, 'filename'), page.slug);
+  const body = valuesToYaml(page, parsed.values);
+  if (viewer.user) {
+    await audit(app.db, { action: 'export', userId: viewer.user.id, username: viewer.user.username, ip: viewer.ip, detail: { page: page.slug, filename } });
+  }
+  return {
+    file: new Response(body, {
+      headers: {
+        'Content-Type': 'text/yaml; charset=utf-8',
+        'Content-Disposition': attachmentDisposition(filename),
+        'Cache-Control': 'no-store',
+      },
+    }),
+  };
+}
+
+/** Text of a form field; files and absent fields read as undefined. */
+function fieldText(form: FormData, name: string): string | undefined {
+  const v = form.get(name);
+  return typeof v === 'string' ? v : undefined;
+}
+
+export function pagePath(page: PageConfig): string {
+  return `/page/${page.slug}`;
+}

@@ -1,0 +1,158 @@
+/**
+ * Saves and their history. A save is one write transaction that records a
+ * `changes` row and one `config_history` row per parameter. The page's
+ * revision is the id of its latest change; a save must name the revision it
+ * was based on, and is refused if another save came in between.
+ */
+import type { InStatement, Transaction } from '@libsql/client';
+import { diffValues, type ValueChange } from '../core/diff.ts';
+import type { PageConfig, Values } from '../core/config/schema.ts';
+import { decodeValue, defaultValues, encodeValue, resolveValues } from '../core/values.ts';
+import type { Client } from './db.ts';
+
+type Executor = Pick<Client | Transaction, 'execute'>;
+type Stored = Map<string, string | null>;
+
+export interface HistoryEntry {
+  id: number;
+  author: string;
+  savedAt: string;
+  configRevision: string;
+  values: Values;
+  changes: ValueChange[];
+}
+
+export interface CurrentValues {
+  values: Values;
+  /** Id of the page's latest change, 0 before the first save. */
+  revision: number;
+  lastSave?: { author: string; savedAt: string };
+}
+
+export type SaveResult =
+  | { status: 'saved'; entry: HistoryEntry }
+  | { status: 'unchanged'; revision: number }
+  | { status: 'conflict'; revision: number; since: HistoryEntry[] };
+
+export interface SaveRequest {
+  page: PageConfig;
+  values: Values;
+  baseRevision: number;
+  configRevision: string;
+  user: { id: number; username: string };
+}
+
+async function latestChange(ex: Executor, slug: string) {
+  const { rows } = await ex.execute({
+    sql: 'SELECT id, author, saved_at FROM changes WHERE page_slug = ? ORDER BY id DESC LIMIT 1',
+    args: [slug],
+  });
+  const row = rows[0];
+  return row ? { id: Number(row.id), author: String(row.author), savedAt: String(row.saved_at) } : undefined;
+}
+
+async function storedValues(ex: Executor, changeIds: number[]): Promise<Map<number, Stored>> {
+  const byChange = new Map<number, Stored>(changeIds.map((id) => [id, new Map()]));
+  if (changeIds.length === 0) return byChange;
+  const { rows } = await ex.execute({
+    sql: `SELECT change_id, parameter_name, value FROM config_history WHERE change_id IN (${changeIds.map(() => '?').join(',')})`,
+    args: changeIds,
+  });
+  for (const r of rows) byChange.get(Number(r.change_id))?.set(String(r.parameter_name), r.value === null ? null : String(r.value));
+  return byChange;
+}
+
+/** Values as saved, typed where they still fit the page; parameters since removed keep their text. */
+function savedValues(page: PageConfig, stored: Stored): Values {
+  const values: Values = {};
+  for (const [name, text] of stored) {
+    const p = page.parameters.find((q) => q.name === name);
+    const decoded = p ? decodeValue(p, text) : undefined;
+    values[name] = decoded === undefined ? text : decoded;
+  }
+  return values;
+}
+
+export async function currentValues(ex: Executor, page: PageConfig): Promise<CurrentValues> {
+  const latest = await latestChange(ex, page.slug);
+  if (!latest) return { values: defaultValues(page), revision: 0 };
+  const stored = (await storedValues(ex, [latest.id])).get(latest.id)!;
+  return { values: resolveValues(page, stored), revision: latest.id, lastSave: { author: latest.author, savedAt: latest.savedAt } };
+}
+
+/**
+ * Saves, newest first, each with what it changed against the save before it.
+ * `after` limits to saves newer than a revision (the conflict view); `before`
+ * pages backwards.
+ */
+export async function pageHistory(
+  ex: Executor,
+  page: PageConfig,
+  opts: { limit?: number; before?: number; after?: number } = {},
+): Promise<{ entries: HistoryEntry[]; more: boolean }> {
+  const limit = Math.min(Math.max(opts.limit ?? 50, 1), 500);
+  const { rows } = await ex.execute({
+    sql: `SELECT id, author, saved_at, config_revision FROM changes
+          WHERE page_slug = ? AND id > ? AND id < ? ORDER BY id DESC LIMIT ?`,
+    args: [page.slug, opts.after ?? 0, opts.before ?? Number.MAX_SAFE_INTEGER, limit + 1],
+  });
+  const more = rows.length > limit;
+  const shown = rows.slice(0, limit);
+  if (shown.length === 0) return { entries: [], more: false };
+  const oldest = Number(shown[shown.length - 1]!.id);
+  const prev = await ex.execute({ sql: 'SELECT max(id) AS id FROM changes WHERE page_slug = ? AND id < ?', args: [page.slug, oldest] });
+  const baselineId = prev.rows[0]?.id == null ? undefined : Number(prev.rows[0].id);
+  const ids = shown.map((r) => Number(r.id));
+  const stored = await storedValues(ex, baselineId === undefined ? ids : [...ids, baselineId]);
+
+  const entries: HistoryEntry[] = [];
+  let before = baselineId === undefined ? defaultValues(page) : savedValues(page, stored.get(baselineId)!);
+  for (const r of [...shown].reverse()) {
+    const values = savedValues(page, stored.get(Number(r.id))!);
+    entries.push({
+      id: Number(r.id),
+      author: String(r.author),
+      savedAt: String(r.saved_at),
+      configRevision: String(r.config_revision),
+      values,
+      changes: diffValues(page, before, values),
+    });
+    before = values;
+  }
+  return { entries: entries.reverse(), more };
+}
+
+export async function saveValues(db: Client, req: SaveRequest): Promise<SaveResult> {
+  const tx = await db.transaction('write');
+  try {
+    const current = await currentValues(tx, req.page);
+    if (current.revision !== req.baseRevision) {
+      const { entries } = await pageHistory(tx, req.page, { after: req.baseRevision, limit: 20 });
+      return { status: 'conflict', revision: current.revision, since: entries };
+    }
+    const values: Values = { ...current.values, ...req.values };
+    const changes = diffValues(req.page, current.values, values);
+    if (changes.length === 0 && current.revision !== 0) return { status: 'unchanged', revision: current.revision };
+
+    const savedAt = new Date().toISOString();
+    const inserted = await tx.execute({
+      sql: `INSERT INTO changes (page_slug, user_id, author, saved_at, base_change_id, config_revision)
+            VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+      args: [req.page.slug, req.user.id, req.user.username, savedAt, req.baseRevision, req.configRevision],
+    });
+    const id = Number(inserted.rows[0]!.id);
+    const rows: InStatement[] = req.page.parameters.map((p) => ({
+      sql: `INSERT INTO config_history (page_slug, parameter_name, value, saved_at, change_id, saved_by)
+            VALUES (?, ?, ?, ?, ?, ?)`,
+      args: [req.page.slug, p.name, encodeValue(values[p.name] ?? null), savedAt, id, req.user.username],
+    }));
+    for (const row of rows) await tx.execute(row);
+    await tx.commit();
+    return {
+      status: 'saved',
+      entry: { id, author: req.user.username, savedAt, configRevision: req.configRevision, values, changes },
+    };
+  } finally {
+    tx.close();
+  }
+}

@@ -1,0 +1,54 @@
+/** One HTTP error type; the middleware turns it into the response. */
+export class HttpError extends Error {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  constructor(status: number, message: string, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = 'HttpError';
+    this.status = status;
+    this.headers = headers;
+  }
+}
+
+export const notFound = (what = 'This page does not exist.') => new HttpError(404, what);
+export const forbidden = (what = 'You do not have permission to do this.') => new HttpError(403, what);
+
+/** A `next` target that can only lead back into this site. */
+export function safeNext(next: string | null | undefined): string {
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || /[\u0000-\u001f]/.test(next)) return '/';
+  return next;
+}
+
+/**
+ * The client's address. X-Forwarded-For is believed only when
+ * SWITCHYARD_TRUST_PROXY=1 says a reverse proxy sets it; otherwise anyone
+ * could pick an address and dodge per-address login throttling.
+ */
+export function clientIp(request: Request, socketAddress: string | undefined): string {
+  if (process.env.SWITCHYARD_TRUST_PROXY === '1') {
+    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
+    if (forwarded) return forwarded.slice(0, 64);
+  }
+  return socketAddress ?? '';
+}
+
+export const SECURITY_HEADERS: Record<string, string> = {
+  'Content-Security-Policy': [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; '),
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'same-origin',
+  'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};

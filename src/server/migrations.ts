@@ -1,0 +1,76 @@
+/**
+ * Numbered schema migrations, applied in order at start. Never edit one that
+ * has shipped: add the next number instead.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'users, sessions, saves and audit log',
+    sql: `
+CREATE TABLE users (
+  id            INTEGER PRIMARY KEY,
+  username      TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  display_name  TEXT NOT NULL DEFAULT '',
+  email         TEXT NOT NULL DEFAULT '',
+  role          TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'editor', 'admin')),
+  password_hash TEXT NOT NULL,
+  disabled      INTEGER NOT NULL DEFAULT 0,
+  created_at    TEXT NOT NULL
+);
+
+-- Only the SHA-256 of a session token is stored: a leaked table opens no session.
+CREATE TABLE sessions (
+  id         TEXT PRIMARY KEY,
+  user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  ip         TEXT NOT NULL DEFAULT '',
+  user_agent TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+
+-- One row per save of a page. base_change_id is the revision the editor had
+-- loaded; a save based on anything but the latest is refused as a conflict.
+CREATE TABLE changes (
+  id              INTEGER PRIMARY KEY,
+  page_slug       TEXT NOT NULL,
+  user_id         INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  author          TEXT NOT NULL,
+  saved_at        TEXT NOT NULL,
+  base_change_id  INTEGER NOT NULL,
+  config_revision TEXT NOT NULL
+);
+CREATE INDEX changes_page ON changes(page_slug, id);
+
+-- The seed's table: every parameter of the page on every save.
+CREATE TABLE config_history (
+  id             INTEGER PRIMARY KEY,
+  page_slug      TEXT NOT NULL,
+  parameter_name TEXT NOT NULL,
+  value          TEXT,
+  saved_at       TEXT NOT NULL,
+  change_id      INTEGER NOT NULL REFERENCES changes(id),
+  saved_by       TEXT NOT NULL
+);
+CREATE INDEX config_history_change ON config_history(change_id);
+CREATE INDEX config_history_parameter ON config_history(page_slug, parameter_name, id);
+
+CREATE TABLE audit_log (
+  id       INTEGER PRIMARY KEY,
+  at       TEXT NOT NULL,
+  user_id  INTEGER,
+  username TEXT NOT NULL DEFAULT '',
+  action   TEXT NOT NULL,
+  ip       TEXT NOT NULL DEFAULT '',
+  detail   TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_log_at ON audit_log(at);
+`,
+  },
+];

@@ -1,0 +1,52 @@
+/** Glue between Astro's request objects and the services: read the request, call one service. */
+import type { AstroGlobal } from 'astro';
+import type { ConfigProblem } from '../core/config/load.ts';
+import type { PageConfig, SiteConfig } from '../core/config/schema.ts';
+import { exportPage, savePage, viewPage, loginRedirect, findPage, type ExportOutcome, type PageView, type Viewer } from '../server/editor.ts';
+import { pageHistory } from '../server/history.ts';
+
+export type PageRoute = { redirect: string } | { status: number; view: PageView };
+
+export function viewerOf(locals: App.Locals): Viewer {
+  return { user: locals.user, ip: locals.ip };
+}
+
+/** GET shows the page, POST saves it; both for `/` (the first page) and `/page/<slug>`. */
+export async function pageRoute(Astro: AstroGlobal, slug: string | undefined): Promise<PageRoute> {
+  const { app } = Astro.locals;
+  const viewer = viewerOf(Astro.locals);
+  const { page } = await findPage(app, slug);
+  const toLogin = loginRedirect(page, viewer, Astro.url.pathname + Astro.url.search);
+  if (Astro.request.method === 'POST') {
+    if (!viewer.user) return { redirect: `/login?next=${encodeURIComponent(`/page/${page.slug}`)}` };
+    return savePage(app, page.slug, viewer, await Astro.request.formData());
+  }
+  if (toLogin) return { redirect: toLogin };
+  const saved = Number(Astro.url.searchParams.get('saved'));
+  return { status: 200, view: await viewPage(app, slug, viewer, Number.isSafeInteger(saved) && saved > 0 ? saved : undefined) };
+}
+
+export type HistoryRoute =
+  | { redirect: string }
+  | ({ site: SiteConfig; page: PageConfig; configProblems?: ConfigProblem[] } & Awaited<ReturnType<typeof pageHistory>>);
+
+export async function historyRoute(Astro: AstroGlobal, slug: string): Promise<HistoryRoute> {
+  const { app } = Astro.locals;
+  const viewer = viewerOf(Astro.locals);
+  const { live, page } = await findPage(app, slug);
+  const toLogin = loginRedirect(page, viewer, Astro.url.pathname + Astro.url.search);
+  if (toLogin) return { redirect: toLogin };
+  const before = Number(Astro.url.searchParams.get('before'));
+  const history = await pageHistory(app.db, page, { limit: 50, before: Number.isSafeInteger(before) && before > 0 ? before : undefined });
+  return { site: live.config, page, configProblems: viewer.user?.role === 'admin' ? live.rejected?.problems : undefined, ...history };
+}
+
+export async function exportRoute(Astro: AstroGlobal, slug: string): Promise<ExportOutcome | { redirect: string }> {
+  const { app } = Astro.locals;
+  const viewer = viewerOf(Astro.locals);
+  const { page } = await findPage(app, slug);
+  if (Astro.request.method !== 'POST') return { redirect: `/page/${page.slug}` };
+  const toLogin = loginRedirect(page, viewer, `/page/${page.slug}`);
+  if (toLogin) return { redirect: toLogin };
+  return exportPage(app, page.slug, viewer, await Astro.request.formData());
+}
