@@ -2,7 +2,7 @@
  * YAML export of a page's values, and the download filename made safe for a
  * Content-Disposition header.
  */
-import { Document } from 'yaml';
+import { Document, parse, visit } from 'yaml';
 import type { PageConfig, Values } from './config/schema.ts';
 
 /** Values as YAML, keys in the page's parameter order, scalars typed. */
@@ -10,8 +10,23 @@ export function valuesToYaml(page: PageConfig, values: Values, header?: string):
   const ordered: Values = {};
   for (const p of page.parameters) ordered[p.name] = values[p.name] ?? null;
   const doc = new Document(ordered);
+  // Quote any string that a YAML 1.1 reader (PyYAML, older tools) or a 1.2
+  // reader would take for something else: "no", "on", "0o17", "1_000", "12:30".
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && !readsAsString(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
   if (header) doc.commentBefore = header.split('\n').map((l) => ` ${l}`).join('\n');
   return doc.toString({ lineWidth: 0 });
+}
+
+function readsAsString(text: string): boolean {
+  try {
+    return parse(text, { version: '1.1', logLevel: 'silent' }) === text && parse(text, { version: '1.2', logLevel: 'silent' }) === text;
+  } catch {
+    return false;
+  }
 }
 
 const MAX_STEM = 100;

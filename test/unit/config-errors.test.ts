@@ -1,0 +1,172 @@
+/**
+ * Each bad config must be refused with these exact messages: file, line,
+ * column, path in the document, and what was expected. A change to a message
+ * is a change to what operators read, so it shows up here.
+ */
+import { describe, expect, it } from 'vitest';
+import { formatProblems, parseConfig } from '../../src/core/config/load.ts';
+
+const badConfigs: { name: string; yaml: string; expected: string }[] = [
+  {
+    name: "unknown parameter type",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - name: a\n        type: \"txt\"\n",
+    expected: "config.yaml:7:15 pages[0].parameters[0].type: expected one of text, integer, boolean, select, got \"txt\"",
+  },
+  {
+    name: "integer default written as a string",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - name: retries\n        type: integer\n        default: \"5\"\n",
+    expected: "config.yaml:8:18 pages[0].parameters[0].default: expected an integer, got \"5\" (remove the quotes)",
+  },
+  {
+    name: "decimal integer default",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - name: retries\n        type: integer\n        default: 2.5\n",
+    expected: "config.yaml:8:18 pages[0].parameters[0].default: expected an integer, got the decimal 2.5",
+  },
+  {
+    name: "boolean default written as yes",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - name: debug\n        type: boolean\n        default: \"yes\"\n",
+    expected: "config.yaml:8:18 pages[0].parameters[0].default: expected true or false, got \"yes\" (write true or false without quotes)",
+  },
+  {
+    name: "unknown key on a parameter",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - name: a\n        type: text\n        colour: red\n",
+    expected: "config.yaml:8:9 pages[0].parameters[0].colour: unknown key \"colour\" (allowed: name, label, type, default, required, help_text, max_length)",
+  },
+  {
+    name: "unknown top-level key",
+    yaml: "toplevel_title: T\ntheme: dark\npages:\n  - slug: home\n    title: Home\n",
+    expected: "config.yaml:2:1 theme: unknown key \"theme\" (allowed: toplevel_title, pages)",
+  },
+  {
+    name: "duplicate page slugs",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n  - slug: home\n    title: Again\n",
+    expected: "config.yaml:5:11 pages[1].slug: duplicate page slug \"home\" (first used at index 0)",
+  },
+  {
+    name: "duplicate parameter names",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: a, type: text}\n      - {name: a, type: integer}\n",
+    expected: "config.yaml:7:16 pages[0].parameters[1].name: duplicate parameter name \"a\" (first used at index 0)",
+  },
+  {
+    name: "duplicate button names",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - {name: go, label: Go, script_path: scripts/a.sh, status_file: app_data/a.json, report_path: app_data/a.html}\n      - {name: go, label: Go again, script_path: scripts/b.sh, status_file: app_data/b.json, report_path: app_data/b.html}\n",
+    expected: "config.yaml:7:16 pages[0].buttons[1].name: duplicate button name \"go\" (first used at index 0)",
+  },
+  {
+    name: "select default not among the options",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - name: level\n        type: select\n        options: [debug, info]\n        default: verbose\n",
+    expected: "config.yaml:9:18 pages[0].parameters[0].default: must be one of the options (debug, info), got \"verbose\"",
+  },
+  {
+    name: "select with no options",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: level, type: select, options: []}\n",
+    expected: "config.yaml:6:46 pages[0].parameters[0].options: must list at least one option",
+  },
+  {
+    name: "unsafe slug",
+    yaml: "toplevel_title: T\npages:\n  - slug: \"../admin\"\n    title: Home\n",
+    expected: "config.yaml:3:11 pages[0].slug: must be a safe slug: lowercase letters, digits and single dashes, at most 64 characters, no dash at either end, got \"../admin\"",
+  },
+  {
+    name: "unsafe parameter name",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: \"Input-Dir\", type: text}\n",
+    expected: "config.yaml:6:16 pages[0].parameters[0].name: must be a safe identifier: lowercase letters, digits and _, starting with a letter, at most 64 characters, got \"Input-Dir\"",
+  },
+  {
+    name: "reserved parameter name",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: filename, type: text}\n",
+    expected: "config.yaml:6:16 pages[0].parameters[0].name: is reserved for the page form (filename, action); choose another name",
+  },
+  {
+    name: "script outside scripts/",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/../../bin/sh\n        status_file: app_data/s.json\n        report_path: app_data/r.html\n",
+    expected: "config.yaml:8:22 pages[0].buttons[0].script_path: must stay inside scripts/ (no \"..\", \".\" or empty segments)",
+  },
+  {
+    name: "absolute script path",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - {name: go, label: Go, script_path: /bin/sh, status_file: app_data/s.json, report_path: app_data/r.html}\n",
+    expected: "config.yaml:6:44 pages[0].buttons[0].script_path: must be relative and inside scripts/, got an absolute path",
+  },
+  {
+    name: "status file outside app_data/",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - {name: go, label: Go, script_path: scripts/go.sh, status_file: /etc/passwd, report_path: app_data/r.html}\n",
+    expected: "config.yaml:6:72 pages[0].buttons[0].status_file: must be relative and inside app_data/, got an absolute path",
+  },
+  {
+    name: "report path outside app_data/",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - {name: go, label: Go, script_path: scripts/go.sh, status_file: app_data/s.json, report_path: reports/r.html}\n",
+    expected: "config.yaml:6:102 pages[0].buttons[0].report_path: must be inside app_data/",
+  },
+  {
+    name: "missing pages",
+    yaml: "toplevel_title: T\n",
+    expected: "config.yaml:1:1 pages: required, expected a list",
+  },
+  {
+    name: "no pages",
+    yaml: "toplevel_title: T\npages: []\n",
+    expected: "config.yaml:2:8 pages: must list at least one page",
+  },
+  {
+    name: "missing parameter type",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - name: a\n",
+    expected: "config.yaml:6:9 pages[0].parameters[0].type: required, expected one of text, integer, boolean, select",
+  },
+  {
+    name: "integer min above max",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: n, type: integer, min: 10, max: 1}\n",
+    expected: "config.yaml:6:48 pages[0].parameters[0].max: must be at least min (10)",
+  },
+  {
+    name: "YAML duplicate key",
+    yaml: "toplevel_title: T\ntoplevel_title: U\npages:\n  - slug: home\n    title: Home\n",
+    expected: "config.yaml:2:1 YAML error: Map keys must be unique (a key appears twice in the same mapping)",
+  },
+  {
+    name: "YAML anchors and aliases",
+    yaml: "toplevel_title: &t T\npages:\n  - slug: home\n    title: *t\n",
+    expected: "config.yaml:1:20 YAML anchors (\"&t\") are not allowed: write the value out",
+  },
+  {
+    name: "YAML tag",
+    yaml: "toplevel_title: !!python/object:os.system T\npages:\n  - slug: home\n    title: Home\n",
+    expected: "config.yaml:1:17 YAML error: Unresolved tag: tag:yaml.org,2002:python/object:os.system",
+  },
+  {
+    name: "several YAML documents",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n---\ntoplevel_title: U\n",
+    expected: "config.yaml:5:1 expected a single YAML document, found several (remove the \"---\" separator)",
+  },
+  {
+    name: "YAML syntax error",
+    yaml: "toplevel_title: \"T\npages:\n  - slug: home\n",
+    expected: "config.yaml:4:1 YAML error: Missing closing \"quote",
+  },
+  {
+    name: "tab indentation",
+    yaml: "toplevel_title: T\npages:\n\t- slug: home\n",
+    expected: "config.yaml:3:1 YAML error: tabs are not allowed for indentation, use spaces",
+  },
+  {
+    name: "empty file",
+    yaml: "",
+    expected: "config.yaml:1:1 file is empty: expected toplevel_title and pages",
+  },
+  {
+    name: "a list at the top",
+    yaml: "- slug: home\n",
+    expected: "config.yaml:1:1 expected a mapping, got a list",
+  },
+];
+
+describe('config.yaml validation', () => {
+  it.each(badConfigs)('refuses $name', ({ yaml, expected }) => {
+    const result = parseConfig(yaml);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(formatProblems(result.problems)).toBe(expected);
+  });
+
+  it('has at least 15 distinct bad configs', () => {
+    expect(new Set(badConfigs.map((c) => c.expected)).size).toBeGreaterThanOrEqual(15);
+  });
+});

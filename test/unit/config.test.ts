@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { configRevision, formatProblems, parseConfig } from '../../src/core/config/load.ts';
+import { pathProblem } from '../../src/core/config/schema.ts';
+
+describe('the example config.yaml', () => {
+  const text = readFileSync('config.yaml', 'utf8');
+  const result = parseConfig(text);
+
+  it('loads unchanged', () => {
+    if (!result.ok) throw new Error(formatProblems(result.problems));
+    const { config } = result;
+    expect(config.toplevel_title).toBe('My Awesome Project');
+    expect(config.pages.map((p) => p.slug)).toEqual(['toplevel', 'data-processing', 'database-backup']);
+    const [top, processing, backup] = config.pages;
+    expect(top!.parameters.map((p) => [p.name, p.type, p.default])).toEqual([
+      ['version', 'text', '1.0'],
+      ['instance_name', 'text', undefined],
+      ['debug_mode', 'boolean', false],
+      ['logging_level', 'select', 'info'],
+    ]);
+    expect(top!.requires_login).toBe(true);
+    expect(processing!.buttons[0]).toMatchObject({
+      name: 'start_processing',
+      script_path: 'scripts/processing/start.sh',
+      status_file: 'app_data/status/processing_status.json',
+      report_path: 'app_data/reports/processing/latest.html',
+    });
+    expect(backup!.parameters).toEqual([]);
+    expect(backup!.buttons.map((b) => b.name)).toEqual(['run_backup']);
+  });
+
+  it('has a revision that follows its text', () => {
+    expect(result.ok && result.revision).toBe(configRevision(text));
+    expect(configRevision(text)).not.toBe(configRevision(text + '\n'));
+  });
+});
+
+describe('paths in the config', () => {
+  it.each([
+    ['scripts/processing/start.sh', undefined],
+    ['scripts/a', undefined],
+    ['scripts', 'must be inside scripts/'],
+    ['scripts/', 'must stay inside scripts/ (no "..", "." or empty segments)'],
+    ['scripts/./a', 'must stay inside scripts/ (no "..", "." or empty segments)'],
+    ['scripts\\..\\a', 'must not contain control characters or backslashes'],
+    ['scriptsX/a', 'must be inside scripts/'],
+    ['/scripts/a', 'must be relative and inside scripts/, got an absolute path'],
+    ['scripts/a\u0000b', 'must not contain control characters or backslashes'],
+  ])('%j → %s', (path, problem) => {
+    expect(pathProblem(path, 'scripts')).toBe(problem);
+  });
+});
+
+describe('config limits', () => {
+  it('refuses a file over 1 MiB before parsing it', () => {
+    const result = parseConfig(`toplevel_title: T\n# ${'x'.repeat(1024 * 1024)}\n`);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(formatProblems(result.problems)).toBe('config.yaml:1:1 file is larger than 1024 KiB');
+  });
+
+  it('names the file it was given', () => {
+    const result = parseConfig('pages: 3', 'site.yaml');
+    expect(!result.ok && formatProblems(result.problems)).toBe(
+      'site.yaml:1:1 toplevel_title: required, expected a string\nsite.yaml:1:8 pages: expected a list, got 3',
+    );
+  });
+
+  it('reports every problem it can find at once, in file order', () => {
+    const result = parseConfig('toplevel_title: 5\npages:\n  - {slug: A, title: ""}\n');
+    expect(!result.ok && formatProblems(result.problems)).toBe(
+      [
+        'config.yaml:1:17 toplevel_title: expected a string, got 5',
+        'config.yaml:3:12 pages[0].slug: must be a safe slug: lowercase letters, digits and single dashes, at most 64 characters, no dash at either end, got "A"',
+        'config.yaml:3:22 pages[0].title: must not be empty',
+      ].join('\n'),
+    );
+  });
+});
