@@ -1,10 +1,12 @@
 /**
- * Failed-login throttling, per account and per address. After FREE_FAILURES
+ * Failed-login throttling, per account and per address. After a key's free
  * failures inside WINDOW_MS, each further attempt must wait twice as long as
- * the last, up to MAX_DELAY_MS; never a permanent lockout. Kept in memory:
- * a restart forgets it, which errs toward letting people in.
+ * the last, up to MAX_DELAY_MS; never a permanent lockout. An address gets
+ * far more free failures than an account, because a whole office may share
+ * one address. Kept in memory: a restart forgets it, which errs toward
+ * letting people in.
  */
-const FREE_FAILURES = 5;
+const FREE_FAILURES = { user: 5, ip: 50 } as const;
 const WINDOW_MS = 15 * 60 * 1000;
 const MAX_DELAY_MS = 15 * 60 * 1000;
 const MAX_KEYS = 10_000;
@@ -52,8 +54,9 @@ export class LoginThrottle {
 
   private waitFor(key: string): number {
     const e = this.live(key);
-    if (!e || e.failures < FREE_FAILURES) return 0;
-    const delay = Math.min(MAX_DELAY_MS, 1000 * 2 ** (e.failures - FREE_FAILURES));
+    const free = key.startsWith('ip:') ? FREE_FAILURES.ip : FREE_FAILURES.user;
+    if (!e || e.failures < free) return 0;
+    const delay = Math.min(MAX_DELAY_MS, 1000 * 2 ** (e.failures - free));
     return Math.max(0, e.lastFailure + delay - this.now());
   }
 }

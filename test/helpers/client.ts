@@ -1,0 +1,73 @@
+/** A tiny browser stand-in: keeps cookies, sends Origin on writes, never follows redirects. */
+export class Client {
+  readonly base: string;
+  cookies = new Map<string, string>();
+
+  constructor(base: string) {
+    this.base = base;
+  }
+
+  private cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  private keep(res: Response) {
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(';');
+      const i = pair!.indexOf('=');
+      const name = pair!.slice(0, i);
+      const value = pair!.slice(i + 1);
+      if (value === '' || /max-age=0/i.test(c)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return res;
+  }
+
+  async get(path: string, headers: Record<string, string> = {}): Promise<Response> {
+    return this.keep(await fetch(this.base + path, { redirect: 'manual', headers: { cookie: this.cookieHeader(), ...headers } }));
+  }
+
+  async post(path: string, form: Record<string, string> | URLSearchParams, headers: Record<string, string> = {}): Promise<Response> {
+    const body = form instanceof URLSearchParams ? form : new URLSearchParams(form);
+    return this.keep(
+      await fetch(this.base + path, {
+        method: 'POST',
+        redirect: 'manual',
+        body,
+        headers: { cookie: this.cookieHeader(), origin: this.base, 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      }),
+    );
+  }
+
+  async login(username: string, password: string): Promise<Response> {
+    const res = await this.post('/login', { username, password });
+    if (res.status !== 303) throw new Error(`login as ${username} failed: ${res.status} ${(await res.text()).slice(0, 200)}`);
+    return res;
+  }
+}
+
+/** The value of the form's hidden revision field in a page's HTML. */
+export function revisionOf(html: string): string {
+  const m = html.match(/name="_revision" value="(\d+)"/);
+  if (!m) throw new Error('no revision field in page');
+  return m[1]!;
+}
+
+/** Visible text of the element with a data-testid (nested tags included), tags stripped. */
+export function textOf(html: string, testId: string): string | undefined {
+  const at = html.indexOf(`data-testid="${testId}"`);
+  if (at < 0) return undefined;
+  const open = html.lastIndexOf('<', at);
+  const tag = html.slice(open + 1).match(/^[a-z0-9]+/)![0];
+  const pattern = new RegExp(`<${tag}[\\s>]|</${tag}>`, 'g');
+  pattern.lastIndex = open + 1;
+  let depth = 1;
+  for (let m = pattern.exec(html); m; m = pattern.exec(html)) {
+    depth += m[0].startsWith('</') ? -1 : 1;
+    if (depth === 0) {
+      const inner = html.slice(html.indexOf('>', at) + 1, m.index);
+      return inner.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,133 @@
+/**
+ * Starts the real built server (`src/cli/start.ts` with the built bundle) on a
+ * free port, with its own data folder and config file, and stops it after.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createClient, type Client } from '@libsql/client';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const EXAMPLE_CONFIG = readFileSync(join(ROOT, 'config.yaml'), 'utf8');
+
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => ok(port));
+    });
+  });
+}
+
+export interface TestServer {
+  url: string;
+  dir: string;
+  configPath: string;
+  dataDir: string;
+  output: () => string;
+  /** A client on the server's database file, for checking what was written. */
+  db: () => Client;
+  stop: () => Promise<void>;
+}
+
+export interface TestUser {
+  name: string;
+  role: 'viewer' | 'operator' | 'editor' | 'admin';
+  password: string;
+}
+
+export interface StartOptions {
+  config?: string;
+  env?: Record<string, string>;
+  /** Created with the user command before the server starts. */
+  users?: TestUser[];
+}
+
+export function testEnv(dir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    SWITCHYARD_SKIP_BUILD: '1',
+    SWITCHYARD_CONFIG: join(dir, 'config.yaml'),
+    SWITCHYARD_DATA_DIR: join(dir, 'data'),
+    HOST: '127.0.0.1',
+    ...extra,
+  };
+}
+
+/** Runs the server until it serves /login, or fails with everything it printed. */
+export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
+  const configPath = join(dir, 'config.yaml');
+  writeFileSync(configPath, opts.config ?? EXAMPLE_CONFIG);
+  for (const u of opts.users ?? []) {
+    const r = await runUserCommand(dir, ['add', u.name, '--role', u.role, '--password-stdin'], u.password);
+    if (r.code !== 0) throw new Error(`could not create ${u.name}: ${r.stderr}`);
+  }
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'src/cli/start.ts')], {
+    cwd: ROOT,
+    env: testEnv(dir, { PORT: String(port), ...opts.env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilServing(child, url, () => out);
+  let client: Client | undefined;
+  return {
+    url,
+    dir,
+    configPath,
+    dataDir: join(dir, 'data'),
+    output: () => out,
+    db: () => (client ??= createClient({ url: `file:${join(dir, 'data', 'switchyard.db')}`, timeout: 5000 })),
+    async stop() {
+      client?.close();
+      await stopProcess(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function waitUntilServing(child: ChildProcess, url: string, out: () => string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out()}`);
+    try {
+      const res = await fetch(`${url}/login`);
+      if (res.status === 200) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`server did not start within 20 s:\n${out()}`);
+}
+
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Runs `npm run user -- …` the way the README does, through the same script. */
+export function runUserCommand(dir: string, args: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((ok) => {
+    const child = spawn(process.execPath, [join(ROOT, 'src/cli/user.ts'), ...args], { cwd: ROOT, env: testEnv(dir) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => ok({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
