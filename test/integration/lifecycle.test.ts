@@ -1,0 +1,158 @@
+/** Starting, refusing to start, reloading the config, the first admin, public pages. */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Client, textOf } from '../helpers/client.ts';
+import { EXAMPLE_CONFIG, freePort, ROOT, startServer, testEnv } from '../helpers/server.ts';
+
+function runStart(dir: string, extra: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
+  return new Promise(async (ok) => {
+    const child = spawn(process.execPath, [join(ROOT, 'src/cli/start.ts')], { cwd: ROOT, env: testEnv(dir, { PORT: String(await freePort()), ...extra }) });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      ok({ code, output });
+    });
+  });
+}
+
+async function eventually(check: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('start', () => {
+  it('refuses to start on a bad config, naming file, line, column, path and expectation', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
+    try {
+      writeFileSync(join(dir, 'config.yaml'), EXAMPLE_CONFIG.replace('type: "select"', 'type: "txt"'));
+      const { code, output } = await runStart(dir);
+      expect(code).toBe(1);
+      expect(output).toContain(`Switchyard cannot start: ${join(dir, 'config.yaml')} is not valid.`);
+      expect(output).toMatch(/config\.yaml:\d+:\d+ pages\[0\]\.parameters\[3\]\.type: expected one of text, integer, boolean, select, got "txt"/);
+      expect(existsSync(join(dir, 'data', 'switchyard.db'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to start when the config file is missing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
+    try {
+      const { code, output } = await runStart(dir);
+      expect(code).toBe(1);
+      expect(output).toContain(`${join(dir, 'config.yaml')}:1:1 file not found`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('creates the first admin with a one-time password shown once', async () => {
+    const s = await startServer();
+    try {
+      const password = s.output().match(/password: (\S+)/)?.[1];
+      expect(password).toBeTruthy();
+      const c = new Client(s.url);
+      await c.login('admin', password!);
+      expect(textOf(await (await c.get('/')).text(), 'current-user')).toBe('Administrator (admin)');
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('uses SWITCHYARD_DB_URL when given', async () => {
+    const other = mkdtempSync(join(tmpdir(), 'switchyard-db-'));
+    const s = await startServer({ env: { SWITCHYARD_DB_URL: `file:${join(other, 'elsewhere.db')}` } });
+    try {
+      expect(existsSync(join(other, 'elsewhere.db'))).toBe(true);
+      expect(existsSync(join(s.dataDir, 'switchyard.db'))).toBe(false);
+    } finally {
+      await s.stop();
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('config changes while running', () => {
+  it('takes a valid new config, keeps the last good one on error and shows admins why', async () => {
+    const s = await startServer({
+      users: [
+        { name: 'root', role: 'admin', password: 'root-password' },
+        { name: 'ed', role: 'editor', password: 'ed-password' },
+      ],
+    });
+    try {
+      const admin = new Client(s.url);
+      await admin.login('root', 'root-password');
+      const editor = new Client(s.url);
+      await editor.login('ed', 'ed-password');
+
+      const added = EXAMPLE_CONFIG + `
+  - slug: "reports"
+    title: "Reports"
+    parameters:
+      - {name: keep_days, label: "Keep days", type: integer, default: 30}
+`;
+      writeFileSync(s.configPath, added);
+      await eventually(async () => (await admin.get('/page/reports')).status === 200);
+
+      writeFileSync(s.configPath, added.replace('type: integer', 'type: float'));
+      await eventually(async () => (await admin.get('/page/reports')).text().then((h) => h.includes('config-problems-title')));
+      const adminPage = await (await admin.get('/page/reports')).text();
+      expect(adminPage).toContain('The config file on disk was refused; the last valid version is still live.');
+      expect(adminPage).toMatch(/config\.yaml:\d+:\d+ pages\[3\]\.parameters\[0\]\.type: expected one of text, integer, boolean, select, got &quot;float&quot;/);
+      expect(adminPage).toContain('name="keep_days"'); // still the last good config
+      const editorPage = await (await editor.get('/page/reports')).text();
+      expect(editorPage).not.toContain('config-problems-title');
+      expect(editorPage).toContain('name="keep_days"');
+
+      writeFileSync(s.configPath, EXAMPLE_CONFIG);
+      await eventually(async () => (await admin.get('/page/reports')).status === 404);
+      expect(await (await admin.get('/')).text()).not.toContain('config-problems-title');
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe('a page with requires_login: false', () => {
+  const config = `toplevel_title: Public
+pages:
+  - slug: status
+    title: Status
+    requires_login: false
+    parameters:
+      - {name: note, label: Note, type: text, default: hello}
+  - slug: private
+    title: Private
+`;
+
+  it('is shown without a session, but saving still needs a login', async () => {
+    const s = await startServer({ config });
+    try {
+      const anon = new Client(s.url);
+      const page = await anon.get('/page/status');
+      expect(page.status).toBe(200);
+      const html = await page.text();
+      expect(html).toContain('value="hello"');
+      expect(textOf(html, 'save-blocked')).toBe('Log in to save changes.');
+      expect((await anon.get('/page/private')).status).toBe(303);
+      const save = await anon.post('/page/status', { note: 'changed', _revision: '0' });
+      expect(save.status).toBe(303);
+      expect(save.headers.get('location')).toBe('/login?next=%2Fpage%2Fstatus');
+      const exported = await anon.post('/page/status/export', { note: 'x', filename: '' });
+      expect(exported.status).toBe(200);
+      expect(await exported.text()).toBe('note: x\n');
+    } finally {
+      await s.stop();
+    }
+  });
+});
