@@ -1,0 +1,112 @@
+/**
+ * A person in real Chromium: log in, edit, save, see the history, export.
+ * Any console error (a CSP violation included) fails the test.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { parse } from 'yaml';
+import { launchBrowser } from '../helpers/browser.ts';
+import { startServer, type TestServer } from '../helpers/server.ts';
+
+let server: TestServer;
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let page: Page;
+const consoleErrors: string[] = [];
+
+/** Screenshots for people to look at, when SWITCHYARD_SCREENSHOTS names a folder. */
+async function snapshot(name: string) {
+  const dir = process.env.SWITCHYARD_SCREENSHOTS;
+  if (dir) await page.screenshot({ path: `${dir}/${name}.png`, fullPage: true });
+}
+
+beforeAll(async () => {
+  server = await startServer({ users: [{ name: 'alice', role: 'editor', password: 'alice-password' }] });
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+  page.on('console', (m) => {
+    // The wrong-password (401) and invalid-form (422) answers below are intended.
+    if (m.type() === 'error' && !/status of (401|422)\b/.test(m.text())) consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('editing in the browser', () => {
+  it('logs in and lands on the page it was sent from', async () => {
+    await page.goto(`${server.url}/page/toplevel`);
+    expect(new URL(page.url()).pathname).toBe('/login');
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill('wrong-password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toBe('Wrong username or password.');
+    await page.getByLabel('Password').fill('alice-password');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(`${server.url}/page/toplevel`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Global Settings');
+    expect(await page.getByTestId('current-user').textContent()).toContain('alice');
+  });
+
+  it('shows errors beside their fields and keeps what was typed', async () => {
+    await page.getByLabel('Project Version').fill('3.1');
+    await page.getByLabel('Instance Name').fill('');
+    await page.getByRole('button', { name: 'Save configuration' }).click();
+    await page.getByTestId('notice-invalid').waitFor();
+    expect(await page.locator('[data-error-for="instance_name"]').textContent()).toBe('This field is required.');
+    expect(await page.getByLabel('Project Version').inputValue()).toBe('3.1');
+    expect(await page.getByLabel('Instance Name').getAttribute('aria-invalid')).toBe('true');
+  });
+
+  it('saves, confirms what changed, and shows the new values', async () => {
+    await page.getByLabel('Instance Name').fill('browser-instance');
+    await page.getByLabel('Enable Debug Mode').check();
+    await page.getByLabel('Logging Level').selectOption('error');
+    await page.getByRole('button', { name: 'Save configuration' }).click();
+    await page.getByTestId('notice-saved').waitFor();
+    const notice = await page.getByTestId('notice-saved').innerText();
+    expect(notice).toMatch(/Saved\. Version 1 by alice/);
+    expect(notice).toContain('1.0 → 3.1');
+    expect(notice).toContain('info → error');
+    expect(await page.getByLabel('Instance Name').inputValue()).toBe('browser-instance');
+    expect(await page.getByLabel('Enable Debug Mode').isChecked()).toBe(true);
+    await snapshot('saved');
+  });
+
+  it('shows the save in the history', async () => {
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.waitForURL(/\/history$/);
+    const entry = page.locator('[data-version="1"]');
+    expect(await entry.innerText()).toContain('alice');
+    expect(await entry.locator('[data-change="instance_name"]').innerText()).toContain('(empty) → browser-instance');
+    await page.getByRole('link', { name: '← Global Settings' }).click();
+  });
+
+  it('exports the form as a YAML download under a safe name, saving nothing', async () => {
+    await page.waitForURL(`${server.url}/page/toplevel`, { timeout: 10_000 });
+    await page.getByLabel('Project Version').fill('9.9');
+    await page.getByLabel('File name').fill('../prod settings');
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), page.getByRole('button', { name: 'Export to YAML' }).click()]);
+    expect(download.suggestedFilename()).toBe('prod settings.yaml');
+    const body = readFileSync((await download.path())!, 'utf8');
+    expect(parse(body)).toEqual({ version: '9.9', instance_name: 'browser-instance', debug_mode: true, logging_level: 'error' });
+    await page.reload();
+    expect(await page.getByLabel('Project Version').inputValue()).toBe('3.1');
+  });
+
+  it('toggles the dark theme and keeps it across pages', async () => {
+    const isDark = () => page.evaluate(() => document.documentElement.classList.contains('dark'));
+    const before = await isDark();
+    await page.getByRole('button', { name: before ? 'Switch to light theme' : 'Switch to dark theme' }).click();
+    expect(await isDark()).toBe(!before);
+    await page.goto(`${server.url}/page/data-processing`);
+    expect(await isDark()).toBe(!before);
+    await snapshot('theme');
+  });
+
+  it('raised no console errors or CSP violations', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
