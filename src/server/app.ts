@@ -4,13 +4,13 @@
  * start with a clear message instead of failing on the first request.
  */
 import { createConfigStore, type ConfigStore } from './config-store.ts';
-import { migrate, openDatabase, type Client } from './db.ts';
+import { migrate, openDatabase, type Database } from './db.ts';
 import { LoginThrottle } from './auth/throttle.ts';
 import { readSettings, type Settings } from './settings.ts';
 
 export interface App {
   settings: Settings;
-  db: Client;
+  db: Database;
   config: ConfigStore;
   throttle: LoginThrottle;
 }

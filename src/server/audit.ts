@@ -1,5 +1,5 @@
 /** The audit log: who did what, when and from where. */
-import type { Client } from './db.ts';
+import type { Database } from './db.ts';
 
 export type AuditAction = 'login' | 'login_failed' | 'logout' | 'save' | 'export' | 'user_created';
 
@@ -11,8 +11,8 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
-export async function audit(db: Client, entry: AuditEntry): Promise<void> {
-  await db.execute({
+export async function audit(db: Database, entry: AuditEntry): Promise<void> {
+  await db.write({
     sql: 'INSERT INTO audit_log (at, user_id, username, action, ip, detail) VALUES (?, ?, ?, ?, ?, ?)',
     args: [new Date().toISOString(), entry.userId ?? null, (entry.username ?? '').slice(0, 64), entry.action, (entry.ip ?? '').slice(0, 64), JSON.stringify(entry.detail ?? {})],
   });

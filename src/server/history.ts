@@ -4,13 +4,11 @@
  * revision is the id of its latest change; a save must name the revision it
  * was based on, and is refused if another save came in between.
  */
-import type { InStatement, Transaction } from '@libsql/client';
 import { diffValues, type ValueChange } from '../core/diff.ts';
 import type { PageConfig, Values } from '../core/config/schema.ts';
 import { decodeValue, defaultValues, encodeValue, resolveValues } from '../core/values.ts';
-import type { Client } from './db.ts';
+import type { Database, Executor } from './db.ts';
 
-type Executor = Pick<Client | Transaction, 'execute'>;
 type Stored = Map<string, string | null>;
 
 export interface HistoryEntry {
@@ -122,9 +120,8 @@ export async function pageHistory(
   return { entries: entries.reverse(), more };
 }
 
-export async function saveValues(db: Client, req: SaveRequest): Promise<SaveResult> {
-  const tx = await db.transaction('write');
-  try {
+export async function saveValues(db: Database, req: SaveRequest): Promise<SaveResult> {
+  return db.transaction(async (tx) => {
     const current = await currentValues(tx, req.page);
     if (current.revision !== req.baseRevision) {
       const { entries } = await pageHistory(tx, req.page, { after: req.baseRevision, limit: 20 });
@@ -141,18 +138,14 @@ export async function saveValues(db: Client, req: SaveRequest): Promise<SaveResu
       args: [req.page.slug, req.user.id, req.user.username, savedAt, req.baseRevision, req.configRevision],
     });
     const id = Number(inserted.rows[0]!.id);
-    const rows: InStatement[] = req.page.parameters.map((p) => ({
-      sql: `INSERT INTO config_history (page_slug, parameter_name, value, saved_at, change_id, saved_by)
-            VALUES (?, ?, ?, ?, ?, ?)`,
-      args: [req.page.slug, p.name, encodeValue(values[p.name] ?? null), savedAt, id, req.user.username],
-    }));
-    for (const row of rows) await tx.execute(row);
+    for (const p of req.page.parameters) {
+      await tx.execute({
+        sql: `INSERT INTO config_history (page_slug, parameter_name, value, saved_at, change_id, saved_by)
+              VALUES (?, ?, ?, ?, ?, ?)`,
+        args: [req.page.slug, p.name, encodeValue(values[p.name] ?? null), savedAt, id, req.user.username],
+      });
+    }
     await tx.commit();
-    return {
-      status: 'saved',
-      entry: { id, author: req.user.username, savedAt, configRevision: req.configRevision, values, changes },
-    };
-  } finally {
-    tx.close();
-  }
+    return { status: 'saved', entry: { id, author: req.user.username, savedAt, configRevision: req.configRevision, values, changes } };
+  });
 }

@@ -4,7 +4,7 @@
  */
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
-import type { Client } from '../db.ts';
+import type { Database } from '../db.ts';
 import type { Role } from './roles.ts';
 
 export const SESSION_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
@@ -37,16 +37,16 @@ export function sessionIdFromToken(token: string): string {
   return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
 }
 
-export async function createSession(db: Client, token: string, userId: number, meta: { ip?: string; userAgent?: string } = {}): Promise<Session> {
+export async function createSession(db: Database, token: string, userId: number, meta: { ip?: string; userAgent?: string } = {}): Promise<Session> {
   const session: Session = { id: sessionIdFromToken(token), userId, expiresAt: new Date(Date.now() + SESSION_LIFETIME_MS) };
-  await db.execute({
+  await db.write({
     sql: 'INSERT INTO sessions (id, user_id, created_at, expires_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?)',
     args: [session.id, userId, Date.now(), session.expiresAt.getTime(), (meta.ip ?? '').slice(0, 64), (meta.userAgent ?? '').slice(0, 256)],
   });
   return session;
 }
 
-export async function validateSessionToken(db: Client, token: string): Promise<SessionValidation> {
+export async function validateSessionToken(db: Database, token: string): Promise<SessionValidation> {
   if (!/^[a-z2-7]{32}$/.test(token)) return null;
   const id = sessionIdFromToken(token);
   const { rows } = await db.execute({
@@ -65,7 +65,7 @@ export async function validateSessionToken(db: Client, token: string): Promise<S
   let renewed = false;
   if (expiresAt - Date.now() < RENEW_BEFORE_MS) {
     session.expiresAt = new Date(Date.now() + SESSION_LIFETIME_MS);
-    await db.execute({ sql: 'UPDATE sessions SET expires_at = ? WHERE id = ?', args: [session.expiresAt.getTime(), id] });
+    await db.write({ sql: 'UPDATE sessions SET expires_at = ? WHERE id = ?', args: [session.expiresAt.getTime(), id] });
     renewed = true;
   }
   const user: SessionUser = {
@@ -78,10 +78,10 @@ export async function validateSessionToken(db: Client, token: string): Promise<S
   return { session, user, renewed };
 }
 
-export async function invalidateSession(db: Client, sessionId: string): Promise<void> {
-  await db.execute({ sql: 'DELETE FROM sessions WHERE id = ?', args: [sessionId] });
+export async function invalidateSession(db: Database, sessionId: string): Promise<void> {
+  await db.write({ sql: 'DELETE FROM sessions WHERE id = ?', args: [sessionId] });
 }
 
-export async function invalidateUserSessions(db: Client, userId: number): Promise<void> {
-  await db.execute({ sql: 'DELETE FROM sessions WHERE user_id = ?', args: [userId] });
+export async function invalidateUserSessions(db: Database, userId: number): Promise<void> {
+  await db.write({ sql: 'DELETE FROM sessions WHERE user_id = ?', args: [userId] });
 }
