@@ -110,8 +110,8 @@ export async function savePage(app: App, slug: string | undefined, viewer: Viewe
   }
   const revisionText = form.get(REVISION_FIELD);
   // The form always sends the revision it was loaded at; a client that sends none saves on top of the latest.
-  const baseRevision = revisionText === null ? view.revision : Number(revisionText);
-  if (!Number.isSafeInteger(baseRevision) || baseRevision < 0) throw new HttpError(400, 'The form was damaged (bad revision). Reload the page and try again.');
+  const baseRevision = revisionText === null ? undefined : Number(revisionText);
+  if (baseRevision !== undefined && (!Number.isSafeInteger(baseRevision) || baseRevision < 0)) throw new HttpError(400, 'The form was damaged (bad revision). Reload the page and try again.');
 
   const live = await app.config.current();
   const result = await saveValues(app.db, { page, values: parsed.values, baseRevision, configRevision: live.revision, user: viewer.user });

@@ -35,7 +35,8 @@ export type SaveResult =
 export interface SaveRequest {
   page: PageConfig;
   values: Values;
-  baseRevision: number;
+  /** The revision the editor loaded; undefined saves on top of whatever is latest. */
+  baseRevision?: number;
   configRevision: string;
   user: { id: number; username: string };
 }
@@ -123,7 +124,7 @@ export async function pageHistory(
 export async function saveValues(db: Database, req: SaveRequest): Promise<SaveResult> {
   return db.transaction(async (tx) => {
     const current = await currentValues(tx, req.page);
-    if (current.revision !== req.baseRevision) {
+    if (req.baseRevision !== undefined && current.revision !== req.baseRevision) {
       const { entries } = await pageHistory(tx, req.page, { after: req.baseRevision, limit: 20 });
       return { status: 'conflict', revision: current.revision, since: entries };
     }
@@ -135,7 +136,7 @@ export async function saveValues(db: Database, req: SaveRequest): Promise<SaveRe
     const inserted = await tx.execute({
       sql: `INSERT INTO changes (page_slug, user_id, author, saved_at, base_change_id, config_revision)
             VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-      args: [req.page.slug, req.user.id, req.user.username, savedAt, req.baseRevision, req.configRevision],
+      args: [req.page.slug, req.user.id, req.user.username, savedAt, current.revision, req.configRevision],
     });
     const id = Number(inserted.rows[0]!.id);
     for (const p of req.page.parameters) {

@@ -92,6 +92,14 @@ describe('saves', () => {
     expect(entries).toHaveLength(30);
   });
 
+  it('saves on top of the latest when no base revision is given, recording which one it was', async () => {
+    await save({ dir: '/a', workers: 1 }, 0);
+    const r = await saveValues(db, { page, values: { dir: '/b', workers: 1 }, configRevision: 'test', user });
+    expect(r.status).toBe('saved');
+    const { rows } = await db.execute('SELECT base_change_id FROM changes ORDER BY id');
+    expect(rows.map((x) => Number(x.base_change_id))).toEqual([0, 1]);
+  });
+
   it('writes nothing when a save changes nothing', async () => {
     const first = await save({ dir: '/a', workers: 3 }, 0);
     const rev = first.status === 'saved' ? first.entry.id : -1;
