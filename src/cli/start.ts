@@ -53,10 +53,13 @@ async function main() {
     console.log(`\nNo users yet: created the first admin.\n  username: admin\n  password: ${password}\nThis password is shown once. Change it with: npm run user -- passwd admin\n`);
   }
   setApp(Promise.resolve(app));
+  process.env.HOST ||= 'localhost';
+  process.env.PORT ||= '4321';
   process.env.ASTRO_NODE_AUTOSTART = 'disabled';
   const server = (await import(pathToFileURL(entry).href)) as { startServer: () => unknown };
   server.startServer();
-  console.log(`Switchyard is serving ${settings.configPath} (data in ${settings.dataDir}).`);
+  const host = process.env.HOST.includes(':') ? `[${process.env.HOST}]` : process.env.HOST;
+  console.log(`Switchyard is serving ${settings.configPath} on http://${host}:${process.env.PORT} (data in ${settings.dataDir}).`);
   const stop = () => {
     app.db.close();
     process.exit(0);
