@@ -6,5 +6,7 @@ declare namespace App {
     user: import('./server/auth/sessions.ts').SessionUser | undefined;
     session: import('./server/auth/sessions.ts').Session | undefined;
     ip: string;
+    /** Set when a route raised an HttpError, for the error page. */
+    error?: import('./server/http.ts').HttpError;
   }
 }

@@ -3,7 +3,6 @@ import { getApp } from './server/app.ts';
 import { sessionCookieName, sessionCookieOptions } from './server/auth/login.ts';
 import { validateSessionToken } from './server/auth/sessions.ts';
 import { clientIp, HttpError, SECURITY_HEADERS } from './server/http.ts';
-import { errorResponse } from './web/errors.ts';
 
 export const onRequest = defineMiddleware(async (ctx, next) => {
   let response: Response;
@@ -26,8 +25,13 @@ export const onRequest = defineMiddleware(async (ctx, next) => {
     }
     response = await next();
   } catch (e) {
-    if (!(e instanceof HttpError)) throw e;
-    response = errorResponse(e);
+    if (!(e instanceof HttpError) || ctx.locals.error) {
+      console.error(`${new Date().toISOString()} ${ctx.request.method} ${ctx.url.pathname} failed:`, e);
+      throw e;
+    }
+    ctx.locals.error = e;
+    // A fresh GET: the original request's body may already have been read.
+    response = await ctx.rewrite(new Request(new URL('/error', ctx.url), { headers: ctx.request.headers }));
   }
   for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!response.headers.has(k)) response.headers.set(k, v);
   if (ctx.locals.user && !response.headers.has('Cache-Control')) response.headers.set('Cache-Control', 'no-store');

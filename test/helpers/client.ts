@@ -66,8 +66,14 @@ export function textOf(html: string, testId: string): string | undefined {
     depth += m[0].startsWith('</') ? -1 : 1;
     if (depth === 0) {
       const inner = html.slice(html.indexOf('>', at) + 1, m.index);
-      return inner.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim();
+      return decodeEntities(inner.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim());
     }
   }
   return undefined;
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" };
+
+function decodeEntities(text: string): string {
+  return text.replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ENTITIES[e]!);
 }

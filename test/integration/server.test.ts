@@ -55,8 +55,15 @@ describe('without a session', () => {
     expect(res.headers.get('location')).toMatch(/^\/login/);
   });
 
-  it('answers unknown pages with 404', async () => {
+  it('answers unknown addresses with 404', async () => {
     expect((await client().get('/no/such/thing')).status).toBe(404);
+  });
+
+  it('names an unknown page slug in its 404', async () => {
+    const c = await loggedIn('vera');
+    const res = await c.get('/page/no-such-page');
+    expect(res.status).toBe(404);
+    expect(textOf(await res.text(), 'error')).toBe('Not found There is no page "no-such-page". Pick one from the sidebar. Back to the start page');
   });
 });
 
@@ -285,6 +292,7 @@ pages:
     const before = await count('config_history');
     const res = await c.post('/page/toplevel', { ...VALID, _revision: revisionOf(html) });
     expect(res.status).toBe(403);
+    expect(textOf(await res.text(), 'error')).toBe('Not allowed Your role (viewer) may view values but not change them. Back to the start page');
     expect(await count('config_history')).toBe(before);
   });
 
