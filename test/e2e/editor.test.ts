@@ -23,13 +23,17 @@ async function snapshot(name: string) {
 beforeAll(async () => {
   server = await startServer({ users: [{ name: 'alice', role: 'editor', password: 'alice-password' }] });
   browser = await launchBrowser();
-  page = await browser.context.newPage();
-  page.on('console', (m) => {
+  page = watchConsole(await browser.context.newPage());
+});
+
+function watchConsole(p: Page): Page {
+  p.on('console', (m) => {
     // The wrong-password (401) and invalid-form (422) answers below are intended.
     if (m.type() === 'error' && !/status of (401|422)\b/.test(m.text())) consoleErrors.push(m.text());
   });
-  page.on('pageerror', (e) => consoleErrors.push(e.message));
-});
+  p.on('pageerror', (e) => consoleErrors.push(e.message));
+  return p;
+}
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
@@ -106,7 +110,33 @@ describe('editing in the browser', () => {
     await snapshot('theme');
   });
 
-  it('raised no console errors or CSP violations', () => {
+});
+
+describe('on a phone-sized screen', () => {
+  it('opens the page list from the menu button and closes it with Escape or a tap outside', async () => {
+    const phone = watchConsole(await browser.context.newPage());
+    try {
+      await phone.setViewportSize({ width: 390, height: 760 });
+      await phone.goto(`${server.url}/page/toplevel`);
+      const nav = phone.getByRole('navigation', { name: 'Pages' });
+      const onScreen = async () => ((await nav.boundingBox())?.x ?? -1000) >= 0;
+      expect(await onScreen()).toBe(false);
+      await phone.getByRole('button', { name: 'Pages' }).click();
+      await expect.poll(onScreen).toBe(true);
+      await phone.keyboard.press('Escape');
+      await expect.poll(onScreen).toBe(false);
+      await phone.getByRole('button', { name: 'Pages' }).click();
+      await expect.poll(onScreen).toBe(true);
+      await phone.mouse.click(370, 400);
+      await expect.poll(onScreen).toBe(false);
+    } finally {
+      await phone.close();
+    }
+  });
+});
+
+describe('the browser console', () => {
+  it('showed no errors or CSP violations on any page above', () => {
     expect(consoleErrors).toEqual([]);
   });
 });
