@@ -6,10 +6,11 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from '../test/helpers/client.ts';
-import { freePort, ROOT, startServer, stopProcess } from '../test/helpers/server.ts';
+import { freePort, ROOT, startServer, stopProcess, type TestServer } from '../test/helpers/server.ts';
 import { load, median, type Req, type Result } from './load.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const HISTORY_ROWS = Number(process.env.BENCH_HISTORY_ROWS ?? 1_000_000);
 const REQUESTS = { 1: 500, 16: 2000 } as const;
 
 async function startHello(): Promise<{ url: string; stop: () => Promise<void> }> {
@@ -17,6 +18,25 @@ async function startHello(): Promise<{ url: string; stop: () => Promise<void> }>
   const child = fork(join(ROOT, 'bench/hello.mjs'), { env: { ...process.env, PORT: String(port) } });
   await new Promise((ok) => child.once('message', ok));
   return { url: `http://127.0.0.1:${port}`, stop: () => stopProcess(child) };
+}
+
+/** Adds saves of the first page until config_history holds about `rows` rows; returns the row count. */
+async function seedHistory(db: ReturnType<TestServer['db']>, rows: number): Promise<number> {
+  const saves = Math.ceil(rows / 4);
+  await db.executeMultiple(`
+    BEGIN IMMEDIATE;
+    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${saves})
+    INSERT INTO changes (page_slug, user_id, author, saved_at, base_change_id, config_revision)
+      SELECT 'toplevel', 1, 'seed', '2026-01-01T00:00:00.000Z', 0, 'seed' FROM n;
+    INSERT INTO config_history (page_slug, parameter_name, value, saved_at, change_id, saved_by)
+      SELECT 'toplevel', p.name,
+             CASE p.name WHEN 'debug_mode' THEN 'true' WHEN 'logging_level' THEN 'info' ELSE 'v' || c.id END,
+             c.saved_at, c.id, 'seed'
+      FROM changes c, (SELECT 'version' AS name UNION ALL SELECT 'instance_name' UNION ALL SELECT 'debug_mode' UNION ALL SELECT 'logging_level') p
+      WHERE c.author = 'seed';
+    COMMIT;`);
+  const { rows: n } = await db.execute('SELECT count(*) AS n FROM config_history');
+  return Number(n[0]!.n);
 }
 
 async function measure(url: string, r: Req, concurrency: 1 | 16): Promise<Result> {
@@ -67,11 +87,28 @@ try {
     }
   }
   const { rows: saved } = await app.db().execute('SELECT count(*) AS n FROM changes');
+
+  // The same reads once the history is large: current values must not slow down with it.
+  const history: Req = { method: 'GET', path: '/page/toplevel/history', headers: { cookie }, expect: 200 };
+  const page = scenarios[1]![2];
+  const small = { page: await measure(app.url, page, 1), history: await measure(app.url, history, 1) };
+  const seeded = await seedHistory(app.db(), HISTORY_ROWS);
+  const large = { page: await measure(app.url, page, 1), history: await measure(app.url, history, 1) };
+
   console.log(`\nSwitchyard bench: medians of ${ROUNDS} rounds (${REQUESTS[1]} requests at c=1, ${REQUESTS[16]} at c=16), node ${process.version}\n`);
   console.log('| scenario | concurrency | req/s | p50 ms | p99 ms | vs hello world |');
   console.log('|---|---:|---:|---:|---:|---|');
   for (const row of rows) console.log(row);
   console.log(`\n${saved[0]!.n} saves written to the database during the run.`);
+  console.log(`\nReads with ${seeded.toLocaleString('en')} config_history rows (concurrency 1):\n`);
+  console.log('| scenario | history rows | req/s | p50 ms | p99 ms | vs small history |');
+  console.log('|---|---:|---:|---:|---:|---|');
+  for (const [name, key] of [['page GET', 'page'], ['history page (50 newest saves)', 'history']] as const) {
+    for (const [label, r] of [[`${Number(saved[0]!.n) * 4}`, small[key]], [seeded.toLocaleString('en'), large[key]]] as const) {
+      const ratio = r.p50 / small[key].p50;
+      console.log(`| ${name} | ${label} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${r === small[key] ? 'baseline' : `${ratio.toFixed(2)}× the p50`} |`);
+    }
+  }
 } finally {
   await app.stop();
   await hello.stop();
