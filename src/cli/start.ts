@@ -5,11 +5,13 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { createServer, type RequestListener } from 'node:http';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { createApp, setApp } from '../server/app.ts';
 import { ConfigError } from '../server/config-store.ts';
+import { SECURITY_HEADERS } from '../server/http.ts';
 import { readSettings } from '../server/settings.ts';
 import { countUsers, createUser } from '../server/users.ts';
 
@@ -53,16 +55,33 @@ async function main() {
     console.log(`\nNo users yet: created the first admin.\n  username: admin\n  password: ${password}\nThis password is shown once. Change it with: npm run user -- passwd admin\n`);
   }
   setApp(Promise.resolve(app));
-  process.env.HOST ||= 'localhost';
-  process.env.PORT ||= '4321';
+  const host = process.env.HOST || 'localhost';
+  const port = Number(process.env.PORT || 4321);
   process.env.ASTRO_NODE_AUTOSTART = 'disabled';
-  const server = (await import(pathToFileURL(entry).href)) as { startServer: () => unknown };
-  server.startServer();
-  const host = process.env.HOST.includes(':') ? `[${process.env.HOST}]` : process.env.HOST;
-  console.log(`Switchyard is serving ${settings.configPath} on http://${host}:${process.env.PORT} (data in ${settings.dataDir}).`);
+  const { handler } = (await import(pathToFileURL(entry).href)) as { handler: RequestListener };
+  // Our own server around Astro's handler, so that static files get the
+  // security headers too (they never reach the Astro middleware).
+  const server = createServer((req, res) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    handler(req, res);
+  });
+  server.on('error', (e: NodeJS.ErrnoException) => {
+    const reason = e.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use; set PORT to another port` : e.message;
+    console.error(`Switchyard cannot start: ${reason}.`);
+    process.exit(1);
+  });
+  server.listen(port, host, () => {
+    const shown = host.includes(':') ? `[${host}]` : host;
+    console.log(`Switchyard is serving ${settings.configPath} on http://${shown}:${port} (data in ${settings.dataDir}).`);
+  });
   const stop = () => {
-    app.db.close();
-    process.exit(0);
+    // Finish the requests in flight, then close the database.
+    server.close(() => {
+      app.db.close();
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(0), 5000).unref();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

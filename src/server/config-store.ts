@@ -58,9 +58,11 @@ export async function createConfigStore(path: string): Promise<ConfigStore> {
     stamp = now;
     try {
       const next = await loadConfigFile(path);
+      if (next.revision !== live.revision || live.rejected) console.log(`${path} changed: now serving config revision ${next.revision}.`);
       live = next;
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
+      console.error(`${path} changed but is not valid; still serving revision ${live.revision}:\n${e.message}`);
       live = { ...live, rejected: { problems: e.problems, at: new Date() } };
     }
   }

@@ -55,6 +55,20 @@ describe('start', () => {
     }
   });
 
+  it('says so when the port is taken', async () => {
+    const s = await startServer();
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
+    try {
+      writeFileSync(join(dir, 'config.yaml'), EXAMPLE_CONFIG);
+      const { code, output } = await runStart(dir, { PORT: new URL(s.url).port });
+      expect(code).toBe(1);
+      expect(output).toContain(`Switchyard cannot start: port ${new URL(s.url).port} on 127.0.0.1 is already in use; set PORT to another port.`);
+    } finally {
+      await s.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('creates the first admin with a one-time password shown once', async () => {
     const s = await startServer();
     try {
@@ -110,6 +124,7 @@ describe('config changes while running', () => {
       expect(adminPage).toContain('The config file on disk was refused; the last valid version is still live.');
       expect(adminPage).toMatch(/config\.yaml:\d+:\d+ pages\[3\]\.parameters\[0\]\.type: expected one of text, integer, boolean, select, got &quot;float&quot;/);
       expect(adminPage).toContain('name="keep_days"'); // still the last good config
+      expect(s.output()).toMatch(/config\.yaml changed but is not valid; still serving revision [0-9a-f]{12}:\nconfig\.yaml:\d+:\d+ pages\[3\]/);
       const editorPage = await (await editor.get('/page/reports')).text();
       expect(editorPage).not.toContain('config-problems-title');
       expect(editorPage).toContain('name="keep_days"');

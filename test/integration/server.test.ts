@@ -402,6 +402,17 @@ describe('headers', () => {
     }
   });
 
+  it('sends them with static files too', async () => {
+    const html = await (await client().get('/login')).text();
+    const script = html.match(/<script type="module" src="([^"]+)"/)![1]!;
+    for (const path of [script, '/theme.js', '/favicon.svg']) {
+      const res = await client().get(path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(res.headers.get('content-security-policy'), path).toContain("default-src 'self'");
+    }
+  });
+
   it('marks authenticated pages no-store', async () => {
     const c = await loggedIn('vera');
     expect((await c.get('/page/toplevel')).headers.get('cache-control')).toBe('no-store');
