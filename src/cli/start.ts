@@ -12,6 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { createApp, setApp } from '../server/app.ts';
 import { ConfigError } from '../server/config-store.ts';
 import { SECURITY_HEADERS } from '../server/http.ts';
+import { startSweeper } from '../server/runs/sweeper.ts';
+import { startLocalRunner, type LocalRunner } from './local-runner.ts';
 import { readSettings } from '../server/settings.ts';
 import { countUsers, createUser } from '../server/users.ts';
 
@@ -70,17 +72,22 @@ async function main() {
     console.error(`Switchyard cannot start: ${reason}.`);
     process.exit(1);
   });
-  server.listen(port, host, () => {
+  const stopSweeper = startSweeper(app);
+  let localRunner: LocalRunner | undefined;
+  server.listen(port, host, async () => {
     const shown = host.includes(':') ? `[${host}]` : host;
     console.log(`Switchyard is serving ${settings.configPath} on http://${shown}:${port} (data in ${settings.dataDir}).`);
+    if (process.env.SWITCHYARD_LOCAL_RUNNER !== '0') localRunner = await startLocalRunner(app, { host, port, root: process.cwd() });
   });
-  const stop = () => {
-    // Finish the requests in flight, then close the database.
+  const stop = async () => {
+    // The local runner first: it stops its scripts and reports them while the app can still hear it.
+    await localRunner?.stop();
+    stopSweeper();
     server.close(() => {
       app.db.close();
       process.exit(0);
     });
-    server.closeIdleConnections();
+    server.closeAllConnections();
     setTimeout(() => process.exit(0), 5000).unref();
   };
   process.once('SIGINT', stop);

@@ -7,19 +7,21 @@ import { createConfigStore, type ConfigStore } from './config-store.ts';
 import { migrate, openDatabase, type Database } from './db.ts';
 import { LoginThrottle } from './auth/throttle.ts';
 import { readSettings, type Settings } from './settings.ts';
+import { RunSignals } from './runs/notify.ts';
 
 export interface App {
   settings: Settings;
   db: Database;
   config: ConfigStore;
   throttle: LoginThrottle;
+  runs: RunSignals;
 }
 
 export async function createApp(settings: Settings = readSettings()): Promise<App> {
   const config = await createConfigStore(settings.configPath);
   const db = await openDatabase(settings.dbUrl, settings.dbAuthToken);
   await migrate(db);
-  return { settings, db, config, throttle: new LoginThrottle() };
+  return { settings, db, config, throttle: new LoginThrottle(), runs: new RunSignals() };
 }
 
 // One instance per process, shared by every request. Kept on globalThis so the

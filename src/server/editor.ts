@@ -3,7 +3,7 @@
  * these and render the result; every rule lives here.
  */
 import type { ConfigProblem } from '../core/config/load.ts';
-import type { PageConfig, SiteConfig, Values } from '../core/config/schema.ts';
+import type { Button, PageConfig, SiteConfig, Values } from '../core/config/schema.ts';
 import { attachmentDisposition, safeYamlFilename, valuesToYaml } from '../core/export.ts';
 import { isValid, parseForm } from '../core/fields.ts';
 import type { App } from './app.ts';
@@ -11,6 +11,8 @@ import { audit } from './audit.ts';
 import type { SessionUser } from './auth/sessions.ts';
 import { hasRole } from './auth/roles.ts';
 import { currentValues, pageHistory, saveValues, type HistoryEntry } from './history.ts';
+import { latestRuns, logTail, type LogLine, type RunView } from './runs/queue.ts';
+import { isFinal } from '../protocol/index.ts';
 import { HttpError, notFound } from './http.ts';
 
 export const REVISION_FIELD = '_revision';
@@ -41,6 +43,10 @@ export interface PageView {
   saveBlockedReason?: string;
   notice?: Notice;
   filename: string;
+  /** Each button with its latest run and the tail of that run's log. */
+  tasks: { button: Button; latest?: RunView; tail: LogLine[] }[];
+  canRun: boolean;
+  runBlockedReason?: string;
 }
 
 /** Where a visitor who may not see a page is sent, or undefined when they may. */
@@ -67,7 +73,17 @@ function fieldsFrom(page: PageConfig, values: Values): Record<string, string | b
 async function baseView(app: App, slug: string | undefined, viewer: Viewer): Promise<PageView> {
   const { live, page } = await findPage(app, slug);
   const current = await currentValues(app.db, page);
+  const latest = page.buttons.length > 0 ? await latestRuns(app.db, page.slug) : new Map<string, RunView>();
+  const tasks = await Promise.all(
+    page.buttons.map(async (button) => {
+      const run = latest.get(button.name);
+      return { button, latest: run, tail: run ? await logTail(app.db, run.id, isFinal(run.state) ? 10 : 50) : [] };
+    }),
+  );
   return {
+    tasks,
+    canRun: !!viewer.user && hasRole(viewer.user.role, 'operator'),
+    runBlockedReason: !viewer.user ? 'Log in to run tasks.' : hasRole(viewer.user.role, 'operator') ? undefined : `Your role (${viewer.user.role}) may not run tasks.`,
     site: live.config,
     page,
     configProblems: viewer.user?.role === 'admin' ? live.rejected?.problems : undefined,

@@ -73,4 +73,72 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_log_at ON audit_log(at);
 `,
   },
+  {
+    version: 2,
+    name: 'runners, runs and their logs',
+    sql: `
+-- A runner authenticates with a token; only its SHA-256 is stored.
+CREATE TABLE runners (
+  id           INTEGER PRIMARY KEY,
+  name         TEXT NOT NULL UNIQUE,
+  token_hash   TEXT NOT NULL UNIQUE,
+  created_at   TEXT NOT NULL,
+  revoked_at   TEXT,
+  last_seen_at TEXT,
+  hostname     TEXT NOT NULL DEFAULT '',
+  version      TEXT NOT NULL DEFAULT ''
+);
+
+-- The queue lives here: a runner claims the oldest queued run by moving it
+-- to running under a lease it must keep renewing.
+CREATE TABLE runs (
+  id                  INTEGER PRIMARY KEY,
+  page_slug           TEXT NOT NULL,
+  button_name         TEXT NOT NULL,
+  state               TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'lost')),
+  params              TEXT NOT NULL,
+  config_revision     TEXT NOT NULL,
+  script_path         TEXT NOT NULL,
+  status_file         TEXT NOT NULL,
+  report_path         TEXT NOT NULL,
+  timeout_ms          INTEGER,
+  requested_by        TEXT NOT NULL,
+  user_id             INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  rerun_of            INTEGER REFERENCES runs(id),
+  created_at          TEXT NOT NULL,
+  runner_id           INTEGER REFERENCES runners(id),
+  lease               TEXT,
+  lease_expires_at    INTEGER,
+  claimed_at          TEXT,
+  started_at          TEXT,
+  finished_at         TEXT,
+  exit_code           INTEGER,
+  signal              TEXT,
+  progress            REAL,
+  message             TEXT,
+  error               TEXT,
+  cancel_requested_at TEXT,
+  cancel_requested_by TEXT,
+  log_bytes           INTEGER NOT NULL DEFAULT 0,
+  log_lines           INTEGER NOT NULL DEFAULT 0,
+  log_truncated       INTEGER NOT NULL DEFAULT 0,
+  last_seq            INTEGER NOT NULL DEFAULT 0,
+  report_type         TEXT,
+  report              TEXT,
+  report_truncated    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX runs_state ON runs(state, id);
+CREATE INDEX runs_button ON runs(page_slug, button_name, id);
+
+-- (run_id, seq) is the key, so a batch resent by a runner is stored once.
+CREATE TABLE run_logs (
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  seq    INTEGER NOT NULL,
+  at     TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  text   TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+`,
+  },
 ];

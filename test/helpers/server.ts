@@ -51,6 +51,8 @@ export function testEnv(dir: string, extra: Record<string, string> = {}): NodeJS
   return {
     ...process.env,
     SWITCHYARD_SKIP_BUILD: '1',
+    // Tests that need a runner start their own, so they control it.
+    SWITCHYARD_LOCAL_RUNNER: '0',
     SWITCHYARD_CONFIG: join(dir, 'config.yaml'),
     SWITCHYARD_DATA_DIR: join(dir, 'data'),
     HOST: '127.0.0.1',

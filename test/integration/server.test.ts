@@ -150,11 +150,12 @@ describe('a page', () => {
     expect(await res.text()).toContain('Global Settings</h1>');
   });
 
-  it('lists the page buttons by label without running anything', async () => {
+  it('lists the page buttons by label, and tells a viewer they may not run them', async () => {
     const c = await loggedIn('vera');
     const html = await (await c.get('/page/data-processing')).text();
     expect(html).toContain('Start Full Processing');
-    expect(html).toMatch(/<button type="button" class="btn-secondary" disabled/);
+    expect(html).not.toContain('data-testid="run-start_processing"');
+    expect(textOf(html, 'run-blocked')).toBe('Your role (viewer) may not run tasks.');
   });
 
   it('puts every config page in the sidebar', async () => {

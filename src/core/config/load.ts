@@ -202,7 +202,7 @@ function allowedKeys(path: Path, data: unknown): string[] | undefined {
   const last = depth[depth.length - 1];
   if (path.length === 0) return ['toplevel_title', 'pages'];
   if (last === 'pages' && path.length === 2) return ['slug', 'title', 'description', 'requires_login', 'parameters', 'buttons'];
-  if (last === 'buttons') return ['name', 'label', 'script_path', 'status_file', 'report_path'];
+  if (last === 'buttons') return ['name', 'label', 'script_path', 'status_file', 'report_path', 'timeout', 'confirm'];
   if (last === 'parameters') {
     const type = (valueAt(data, path) as { type?: unknown } | undefined)?.type;
     const base = ['name', 'label', 'type', 'default', 'required', 'help_text'];

@@ -120,12 +120,39 @@ const parameter = z
     }
   });
 
+/**
+ * A duration in milliseconds from whole seconds (`90`) or a number with a
+ * unit (`"90s"`, `"15m"`, `"2h"`), or undefined if it is neither.
+ */
+export function parseDuration(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? value * 1000 : undefined;
+  if (typeof value !== 'string') return undefined;
+  const m = /^(\d{1,7})\s*(s|m|h)$/.exec(value.trim());
+  if (!m || Number(m[1]) === 0) return undefined;
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
+}
+
+const MAX_TIMEOUT_MS = 7 * 24 * 3_600_000;
+
 const button = z.strictObject({
   name: identifier,
   label,
   script_path: pathInside('scripts'),
   status_file: pathInside('app_data'),
   report_path: pathInside('app_data'),
+  timeout: z
+    .unknown()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      const ms = parseDuration(value);
+      if (ms === undefined || ms > MAX_TIMEOUT_MS) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration of at most 7 days, such as 90, "90s", "15m" or "2h"' });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  confirm: z.string().trim().min(1).max(500).optional(),
 });
 
 /** Adds an issue at `key` of every entry whose `key` repeats an earlier one. */

@@ -1,0 +1,206 @@
+/**
+ * Runs one claimed run: the script through execa, never a shell, in its own
+ * process group so that cancel and timeout end the whole tree (SIGTERM, then
+ * SIGKILL after a grace period). Output lines, status-file progress and the
+ * report go back to the app through the outbox.
+ */
+import { mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { execa } from 'execa';
+import { LIMITS, paramEnvName, type FinishRequest, type RunAssignment } from '../src/protocol/index.ts';
+import { RunGone, withRetry, type AppApi } from './api.ts';
+import { lineSplitter } from './lines.ts';
+import { Outbox } from './outbox.ts';
+import { readStatus, writeStatus } from './status-file.ts';
+
+export interface RunnerPaths {
+  /** Where `scripts/` lives; the scripts' working directory. */
+  root: string;
+  /** What `app_data/` in the config means on this host. */
+  dataDir: string;
+}
+
+const GRACE_MS = 5000;
+const STATUS_POLL_MS = 100;
+/** Variables of the runner's own that a script must not see. */
+const PRIVATE_ENV = /^SWITCHYARD_(RUNNER_TOKEN|DB_AUTH_TOKEN)$/;
+
+/** Maps a config path to this host, refusing anything that leaves its folder. */
+export function resolveInside(paths: RunnerPaths, configPath: string): string {
+  const [head, ...rest] = configPath.split('/');
+  const base = head === 'scripts' ? join(paths.root, 'scripts') : head === 'app_data' ? paths.dataDir : undefined;
+  if (!base || rest.length === 0) throw new Error(`path ${JSON.stringify(configPath)} is not inside scripts/ or app_data/`);
+  const full = resolve(base, ...rest);
+  const rel = relative(base, full);
+  if (rel.startsWith('..') || rel.startsWith(sep) || rel === '') throw new Error(`path ${JSON.stringify(configPath)} leaves its folder`);
+  return full;
+}
+
+async function readReport(path: string): Promise<FinishRequest['report']> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(size, LIMITS.reportBytes);
+    const buf = Buffer.alloc(length);
+    await handle.read(buf, 0, length, 0);
+    const type = ['.html', '.htm'].includes(extname(path).toLowerCase()) ? 'html' : 'text';
+    return { type, body: buf.toString('utf8'), truncated: size > LIMITS.reportBytes };
+  } finally {
+    await handle.close();
+  }
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+export async function executeRun(api: AppApi, run: RunAssignment, paths: RunnerPaths, log: (m: string) => void, shutdown?: AbortSignal): Promise<void> {
+  let stopReason: 'cancelled' | 'timed_out' | 'gone' | 'shutdown' | undefined;
+  let child: ReturnType<typeof execa> | undefined;
+  const stop = (why: NonNullable<typeof stopReason>) => {
+    if (stopReason) return;
+    stopReason = why;
+    const pid = child?.pid;
+    if (!pid) return;
+    log(`run ${run.id}: stopping (${why})`);
+    killGroup(pid, 'SIGTERM');
+    setTimeout(() => killGroup(pid, 'SIGKILL'), GRACE_MS).unref();
+  };
+  const outbox = new Outbox({
+    api,
+    runId: run.id,
+    lease: run.lease,
+    log,
+    onCancel: () => stop('cancelled'),
+    onGone: (reason) => {
+      log(`run ${run.id}: the app no longer holds it for us (${reason})`);
+      stop('gone');
+    },
+  });
+  const onShutdown = () => stop('shutdown');
+  if (shutdown?.aborted) onShutdown();
+  else shutdown?.addEventListener('abort', onShutdown, { once: true });
+  const system = (text: string) => outbox.push({ type: 'log', stream: 'system', at: new Date().toISOString(), text });
+  const startedAt = new Date().toISOString();
+  let result: Omit<FinishRequest, 'lease' | 'finished_at' | 'report'> = { state: 'failed', exit_code: null, signal: null, error: null };
+  let statusPath: string | undefined;
+  let reportPath: string | undefined;
+  let progress: { progress: number | null; message: string | null } = { progress: null, message: null };
+
+  try {
+    const script = resolveInside(paths, run.script_path);
+    statusPath = resolveInside(paths, run.status_file);
+    reportPath = resolveInside(paths, run.report_path);
+    const runDir = join(paths.dataDir, 'runs', String(run.id));
+    const paramsFile = join(runDir, 'params.json');
+    await Promise.all([mkdir(runDir, { recursive: true }), mkdir(dirname(statusPath), { recursive: true }), mkdir(dirname(reportPath), { recursive: true })]);
+    await writeFile(paramsFile, `${JSON.stringify(run.params, null, 2)}\n`);
+    await rm(reportPath, { force: true }); // never show the previous run's report as this one's
+    await writeStatus(statusPath, { state: 'running', run_id: run.id, started_at: startedAt, finished_at: null, exit_code: null, progress: null, message: null });
+    const info = await stat(script).catch(() => undefined);
+    if (!info?.isFile()) throw new Error(`script not found: ${run.script_path}`);
+
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !PRIVATE_ENV.test(k)) env[k] = v;
+    for (const [name, value] of Object.entries(run.params)) env[paramEnvName(name)] = value === null ? '' : String(value);
+    Object.assign(env, {
+      SWITCHYARD_RUN_ID: String(run.id),
+      SWITCHYARD_DATA_DIR: paths.dataDir,
+      SWITCHYARD_PARAMS_FILE: paramsFile,
+      SWITCHYARD_STATUS_FILE: statusPath,
+      SWITCHYARD_REPORT_PATH: reportPath,
+    });
+
+    child = execa(script, [], { cwd: paths.root, env, extendEnv: false, detached: true, stdin: 'ignore', buffer: false, reject: false, cleanup: false });
+    // Wait for the script itself, not for its output pipes: a child it left
+    // in the background may hold them open.
+    const spawnFailed = child.then((r) => (r.failed && r.exitCode === undefined && r.signal === undefined ? r.cause ?? new Error(r.message) : undefined));
+    const proc = (await child.nodeChildProcess) as ChildProcess;
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok, fail) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) ok({ code: proc.exitCode, signal: proc.signalCode });
+      else proc.once('exit', (code, signal) => ok({ code, signal }));
+      void spawnFailed.then((err) => err && fail(err));
+    });
+    if (stopReason) stop(stopReason); // a cancel that arrived while starting
+    outbox.push({ type: 'started', at: startedAt, pid: child.pid ?? 1 });
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const split = lineSplitter((text) => outbox.push({ type: 'log', stream, at: new Date().toISOString(), text }));
+      child[stream]!.on('data', (chunk: Buffer) => split.write(chunk));
+      child[stream]!.on('end', () => split.end());
+    }
+    const timeout = run.timeout_ms ? setTimeout(() => stop('timed_out'), run.timeout_ms) : undefined;
+    const watch = setInterval(async () => {
+      const s = await readStatus(statusPath!);
+      if (!s) return;
+      const next = { progress: s.progress ?? null, message: s.message ?? null };
+      if (next.progress !== progress.progress || next.message !== progress.message) {
+        progress = next;
+        outbox.push({ type: 'progress', at: new Date().toISOString(), ...next });
+      }
+      // A script that wrote only progress and message gets the runner's fields back.
+      if (s.run_id !== run.id || s.state !== 'running') {
+        await writeStatus(statusPath!, { state: 'running', run_id: run.id, started_at: startedAt, finished_at: null, exit_code: null, ...next }).catch(() => undefined);
+      }
+    }, STATUS_POLL_MS);
+
+    let exit;
+    try {
+      exit = await exited;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      const why = err.code === 'EACCES' ? `script is not executable: ${run.script_path} (chmod +x it)` : err.code === 'ENOEXEC' ? `script cannot be executed (missing #! line?): ${run.script_path}` : `script could not start: ${err.message}`;
+      throw new Error(why);
+    } finally {
+      clearTimeout(timeout);
+      clearInterval(watch);
+    }
+    // The script is done; anything it left running in its group goes with it.
+    killGroup(child.pid!, 'SIGKILL');
+    const last = await readStatus(statusPath);
+    if (last && (last.progress !== progress.progress || last.message !== progress.message)) {
+      progress = { progress: last.progress ?? null, message: last.message ?? null };
+      outbox.push({ type: 'progress', at: new Date().toISOString(), ...progress });
+    }
+    const state = stopReason === 'cancelled' || stopReason === 'shutdown' ? 'cancelled' : stopReason === 'timed_out' ? 'timed_out' : exit.code === 0 ? 'succeeded' : 'failed';
+    result = { state, exit_code: exit.code, signal: exit.signal, error: stopReason === 'shutdown' ? 'stopped because the runner was shut down' : null };
+    if (stopReason === 'shutdown') system('[switchyard runner] stopped: the runner is shutting down');
+    if (state === 'timed_out') system(`[switchyard runner] stopped after the button's timeout of ${Math.round(run.timeout_ms! / 1000)} s`);
+    if (state === 'cancelled') system('[switchyard runner] stopped on request');
+    if (state === 'failed') system(exit.signal ? `[switchyard runner] script ended by signal ${exit.signal}` : `[switchyard runner] script exited with code ${exit.code}`);
+  } catch (e) {
+    if (child?.pid) killGroup(child.pid, 'SIGKILL');
+    result = { state: 'failed', exit_code: null, signal: null, error: (e as Error).message };
+    system(`[switchyard runner] ${(e as Error).message}`);
+  }
+
+  const finishedAt = new Date().toISOString();
+  const report = reportPath ? await readReport(reportPath).catch(() => null) : null;
+  if (statusPath) {
+    await writeStatus(statusPath, { state: result.state, run_id: run.id, started_at: startedAt, finished_at: finishedAt, exit_code: result.exit_code, ...progress }).catch((e) =>
+      log(`run ${run.id}: cannot write status file: ${(e as Error).message}`),
+    );
+  }
+  try {
+    await outbox.drain();
+    outbox.close();
+    if (stopReason === 'gone') return;
+    await withRetry(() => api.finish(run.id, { lease: run.lease, finished_at: finishedAt, report, ...result }), log, `finishing run ${run.id}`);
+    log(`run ${run.id}: ${result.state}`);
+  } catch (e) {
+    if (e instanceof RunGone) log(`run ${run.id}: the app no longer holds it for us (${e.message})`);
+    else throw e;
+  } finally {
+    outbox.close();
+    shutdown?.removeEventListener('abort', onShutdown);
+  }
+}

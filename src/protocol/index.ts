@@ -1,0 +1,142 @@
+/**
+ * The runner ⇄ app wire protocol: the only code the app and the runner share.
+ *
+ * All calls are JSON over HTTP(S), from the runner to the app, with
+ * `Authorization: Bearer <runner token>` and `Switchyard-Protocol: 1`.
+ *
+ *   POST /api/runner/claim            long-poll for work; 200 {run} or 204 after `wait_ms`
+ *   POST /api/runner/runs/<id>/events  log lines, progress and heartbeats; answers {ack, cancel}
+ *   POST /api/runner/runs/<id>/finish  the end state, exit code and report
+ *
+ * Every call after the claim carries the run's lease token. Events carry a
+ * sequence number per run, so a batch resent after a lost answer is stored
+ * once. An answer of 409 means the run is no longer this runner's (cancelled
+ * and finished elsewhere, or declared lost): the runner stops the script.
+ * Cancellation is a state the app reports in `cancel`, not an error.
+ */
+import * as z from 'zod';
+
+export const PROTOCOL_VERSION = '1';
+export const PROTOCOL_HEADER = 'switchyard-protocol';
+
+export const RUN_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'lost'] as const;
+export type RunState = (typeof RUN_STATES)[number];
+export const FINAL_STATES: readonly RunState[] = ['succeeded', 'failed', 'cancelled', 'timed_out', 'lost'];
+export const isFinal = (s: RunState) => FINAL_STATES.includes(s);
+
+export const LIMITS = {
+  /** Longest log line kept; longer ones are cut with a marker. */
+  lineBytes: 8 * 1024,
+  /** Log kept per run; past it one truncation marker is stored and the rest dropped. */
+  logBytesPerRun: 16 * 1024 * 1024,
+  /** Events per request. */
+  eventsPerPost: 2000,
+  /** Events a runner holds while the app cannot be reached; older ones are counted, not kept. */
+  bufferedEvents: 20_000,
+  /** Largest report handed back; larger ones are cut. */
+  reportBytes: 5 * 1024 * 1024,
+  /** Longest long-poll. */
+  claimWaitMs: 30_000,
+  /** A run whose runner is silent this long is lost. */
+  leaseMs: 20_000,
+  /** How often a runner renews its lease while a run is going. */
+  heartbeatMs: 2_000,
+} as const;
+
+const paramValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+export const claimRequest = z.strictObject({
+  hostname: z.string().max(255),
+  version: z.string().max(64),
+  wait_ms: z.int().min(0).max(LIMITS.claimWaitMs),
+});
+export type ClaimRequest = z.infer<typeof claimRequest>;
+
+/** What a runner needs to execute a run; paths are relative to its root (`scripts/…`, `app_data/…`). */
+export const runAssignment = z.strictObject({
+  id: z.int().positive(),
+  lease: z.string().min(16).max(128),
+  page: z.string(),
+  button: z.string(),
+  script_path: z.string(),
+  status_file: z.string(),
+  report_path: z.string(),
+  timeout_ms: z.int().positive().nullable(),
+  params: z.record(z.string(), paramValue),
+});
+export type RunAssignment = z.infer<typeof runAssignment>;
+
+export const claimResponse = z.strictObject({ run: runAssignment });
+export type ClaimResponse = z.infer<typeof claimResponse>;
+
+const at = z.iso.datetime();
+
+export const runEvent = z.discriminatedUnion('type', [
+  z.strictObject({ seq: z.int().positive(), type: z.literal('started'), at, pid: z.int().positive() }),
+  z.strictObject({
+    seq: z.int().positive(),
+    type: z.literal('log'),
+    at,
+    stream: z.enum(['stdout', 'stderr', 'system']),
+    text: z.string().max(LIMITS.lineBytes + 64),
+  }),
+  z.strictObject({
+    seq: z.int().positive(),
+    type: z.literal('progress'),
+    at,
+    progress: z.number().min(0).max(100).nullable(),
+    message: z.string().max(1000).nullable(),
+  }),
+]);
+export type RunEvent = z.infer<typeof runEvent>;
+
+export const eventsRequest = z.strictObject({
+  lease: z.string(),
+  events: z.array(runEvent).max(LIMITS.eventsPerPost),
+});
+export type EventsRequest = z.infer<typeof eventsRequest>;
+
+export const eventsResponse = z.strictObject({
+  /** Highest sequence number stored; the runner drops everything up to it. */
+  ack: z.int().min(0),
+  /** Someone asked to cancel: stop the script and finish as `cancelled`. */
+  cancel: z.boolean(),
+});
+export type EventsResponse = z.infer<typeof eventsResponse>;
+
+export const finishRequest = z.strictObject({
+  lease: z.string(),
+  state: z.enum(['succeeded', 'failed', 'cancelled', 'timed_out']),
+  exit_code: z.int().nullable(),
+  signal: z.string().max(32).nullable(),
+  finished_at: at,
+  /** Why a run failed before or around the script (not found, cannot start…). */
+  error: z.string().max(2000).nullable(),
+  report: z
+    .strictObject({
+      type: z.enum(['html', 'text']),
+      body: z.string(),
+      truncated: z.boolean(),
+    })
+    .nullable(),
+});
+export type FinishRequest = z.infer<typeof finishRequest>;
+
+export const errorResponse = z.object({ error: z.string() });
+
+/** The content a status file holds; scripts may write `progress` and `message`. */
+export const statusFile = z.object({
+  state: z.enum(RUN_STATES).optional(),
+  run_id: z.int().optional(),
+  started_at: z.string().nullable().optional(),
+  finished_at: z.string().nullable().optional(),
+  exit_code: z.int().nullable().optional(),
+  progress: z.number().min(0).max(100).nullable().optional(),
+  message: z.string().max(1000).nullable().optional(),
+});
+export type StatusFile = z.infer<typeof statusFile>;
+
+/** Environment variable name for a parameter: `SWITCHYARD_PARAM_<NAME>`. */
+export function paramEnvName(name: string): string {
+  return `SWITCHYARD_PARAM_${name.toUpperCase()}`;
+}

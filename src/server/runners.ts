@@ -1,0 +1,80 @@
+/** Runner accounts: tokens created by an admin, stored hashed, revocable. */
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '@oslojs/crypto/sha2';
+import { encodeHexLowerCase } from '@oslojs/encoding';
+import type { Database } from './db.ts';
+
+export interface RunnerRecord {
+  id: number;
+  name: string;
+  createdAt: string;
+  revokedAt: string | null;
+  lastSeenAt: string | null;
+  hostname: string;
+  version: string;
+}
+
+export class RunnerError extends Error {}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const TOKEN_PREFIX = 'syr_';
+
+function hashToken(token: string): string {
+  return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
+}
+
+function toRunner(r: Record<string, unknown>): RunnerRecord {
+  return {
+    id: Number(r.id),
+    name: String(r.name),
+    createdAt: String(r.created_at),
+    revokedAt: r.revoked_at == null ? null : String(r.revoked_at),
+    lastSeenAt: r.last_seen_at == null ? null : String(r.last_seen_at),
+    hostname: String(r.hostname ?? ''),
+    version: String(r.version ?? ''),
+  };
+}
+
+/**
+ * Creates a runner, or with `replace` gives an existing one a new token
+ * (the old one stops working). Returns the token: it is shown once.
+ */
+export async function createRunnerToken(db: Database, name: string, opts: { replace?: boolean } = {}): Promise<string> {
+  if (!NAME.test(name)) throw new RunnerError('Runner name must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
+  const token = TOKEN_PREFIX + randomBytes(24).toString('base64url');
+  const existing = await db.execute({ sql: 'SELECT id FROM runners WHERE name = ?', args: [name] });
+  if (existing.rows.length > 0) {
+    if (!opts.replace) throw new RunnerError(`Runner "${name}" already exists. Revoke it first, or use rotate to give it a new token.`);
+    await db.write({ sql: 'UPDATE runners SET token_hash = ?, revoked_at = NULL WHERE name = ?', args: [hashToken(token), name] });
+  } else {
+    await db.write({ sql: 'INSERT INTO runners (name, token_hash, created_at) VALUES (?, ?, ?)', args: [name, hashToken(token), new Date().toISOString()] });
+  }
+  return token;
+}
+
+export async function revokeRunner(db: Database, name: string): Promise<void> {
+  const r = await db.write({ sql: 'UPDATE runners SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL', args: [new Date().toISOString(), name] });
+  if (r.rowsAffected === 0) throw new RunnerError(`No active runner named "${name}".`);
+}
+
+export async function listRunners(db: Database): Promise<RunnerRecord[]> {
+  const { rows } = await db.execute('SELECT * FROM runners ORDER BY name');
+  return rows.map((r) => toRunner(r as Record<string, unknown>));
+}
+
+/** The runner a bearer token belongs to, or undefined for unknown and revoked tokens. */
+export async function authenticateRunner(db: Database, token: string | undefined): Promise<RunnerRecord | undefined> {
+  if (!token || !token.startsWith(TOKEN_PREFIX) || token.length > 128) return undefined;
+  const { rows } = await db.execute({ sql: 'SELECT * FROM runners WHERE token_hash = ? AND revoked_at IS NULL', args: [hashToken(token)] });
+  return rows[0] ? toRunner(rows[0] as Record<string, unknown>) : undefined;
+}
+
+/** Notes that a runner called in; written at most every few seconds per runner. */
+export async function touchRunner(db: Database, runner: RunnerRecord, info?: { hostname: string; version: string }): Promise<void> {
+  const now = Date.now();
+  if (!info && runner.lastSeenAt && now - Date.parse(runner.lastSeenAt) < 5000) return;
+  await db.write({
+    sql: 'UPDATE runners SET last_seen_at = ?, hostname = coalesce(?, hostname), version = coalesce(?, version) WHERE id = ?',
+    args: [new Date(now).toISOString(), info?.hostname ?? null, info?.version ?? null, runner.id],
+  });
+}

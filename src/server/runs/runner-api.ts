@@ -1,0 +1,77 @@
+/**
+ * The runner API (see src/protocol): plain Request in, Response out, so it can
+ * be driven directly in tests and mounted under any framework.
+ */
+import type * as z from 'zod';
+import {
+  claimRequest, eventsRequest, finishRequest, LIMITS, PROTOCOL_HEADER, PROTOCOL_VERSION,
+} from '../../protocol/index.ts';
+import type { App } from '../app.ts';
+import { authenticateRunner, touchRunner, type RunnerRecord } from '../runners.ts';
+import { claimNext, finishRun, recordEvents } from './queue.ts';
+
+const MAX_BODY_BYTES = 24 * 1024 * 1024;
+/** Even when woken by nothing, a waiting claim looks at the queue this often (runs queued by other app instances). */
+const RECHECK_MS = 1000;
+
+const json = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' } });
+const fail = (status: number, error: string) => json(status, { error });
+
+async function readJson<T>(request: Request, schema: z.ZodType<T>): Promise<{ ok: true; value: T } | { ok: false; response: Response }> {
+  const length = Number(request.headers.get('content-length') ?? 0);
+  if (length > MAX_BODY_BYTES) return { ok: false, response: fail(413, `body larger than ${MAX_BODY_BYTES} bytes`) };
+  let data: unknown;
+  try {
+    const text = await request.text();
+    if (text.length > MAX_BODY_BYTES) return { ok: false, response: fail(413, `body larger than ${MAX_BODY_BYTES} bytes`) };
+    data = JSON.parse(text);
+  } catch {
+    return { ok: false, response: fail(400, 'body is not valid JSON') };
+  }
+  const parsed = schema.safeParse(data);
+  if (!parsed.success) {
+    const first = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`);
+    return { ok: false, response: fail(400, `invalid body: ${first.join('; ')}`) };
+  }
+  return { ok: true, value: parsed.data };
+}
+
+export async function handleRunnerApi(app: App, request: Request, path: string): Promise<Response> {
+  if (request.method !== 'POST') return fail(405, 'use POST');
+  const version = request.headers.get(PROTOCOL_HEADER);
+  if (version !== PROTOCOL_VERSION) return fail(400, `this app speaks runner protocol ${PROTOCOL_VERSION}; the runner sent ${version ?? 'none'}: update the runner`);
+  const token = request.headers.get('authorization')?.match(/^Bearer (\S+)$/)?.[1];
+  const runner = await authenticateRunner(app.db, token);
+  if (!runner) return fail(401, 'unknown or revoked runner token');
+
+  if (path === 'claim') return claim(app, runner, request);
+  const m = /^runs\/(\d{1,15})\/(events|finish)$/.exec(path);
+  if (!m) return fail(404, `no such runner API call: ${path}`);
+  const id = Number(m[1]);
+  await touchRunner(app.db, runner);
+  if (m[2] === 'events') {
+    const body = await readJson(request, eventsRequest);
+    if (!body.ok) return body.response;
+    const out = await recordEvents(app.db, app.runs, runner, id, body.value);
+    return out.ok ? json(200, { ack: out.ack, cancel: out.cancel }) : fail(409, out.reason);
+  }
+  const body = await readJson(request, finishRequest);
+  if (!body.ok) return body.response;
+  const out = await finishRun(app.db, app.runs, runner, id, body.value);
+  return out.ok ? json(200, { ok: true }) : fail(409, out.reason);
+}
+
+async function claim(app: App, runner: RunnerRecord, request: Request): Promise<Response> {
+  const body = await readJson(request, claimRequest);
+  if (!body.ok) return body.response;
+  await touchRunner(app.db, runner, { hostname: body.value.hostname, version: body.value.version });
+  const deadline = Date.now() + Math.min(body.value.wait_ms, LIMITS.claimWaitMs);
+  for (;;) {
+    const run = await claimNext(app.db, app.runs, runner);
+    if (run) return json(200, { run });
+    const left = deadline - Date.now();
+    if (left <= 0 || request.signal.aborted) return new Response(null, { status: 204 });
+    await app.runs.waitForQueued(Math.min(left, RECHECK_MS), request.signal);
+  }
+}

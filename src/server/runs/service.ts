@@ -1,0 +1,97 @@
+/** What people do with runs: start one from a button, re-run, cancel, and who may see them. */
+import type { PageConfig } from '../../core/config/schema.ts';
+import type { App } from '../app.ts';
+import { audit } from '../audit.ts';
+import { hasRole } from '../auth/roles.ts';
+import type { Viewer } from '../editor.ts';
+import { currentValues } from '../history.ts';
+import { forbidden, HttpError, notFound } from '../http.ts';
+import { createRun, getRun, requestCancel, type RunView } from './queue.ts';
+
+function requireOperator(viewer: Viewer): { id: number; username: string } {
+  if (!viewer.user) throw new HttpError(401, 'Log in to run tasks.');
+  if (!hasRole(viewer.user.role, 'operator')) throw forbidden(`Your role (${viewer.user.role}) may not run tasks; operators, editors and admins may.`);
+  return viewer.user;
+}
+
+export function canRun(viewer: Viewer): boolean {
+  return !!viewer.user && hasRole(viewer.user.role, 'operator');
+}
+
+async function findButton(app: App, slug: string, name: string) {
+  const live = await app.config.current();
+  const page = live.config.pages.find((p) => p.slug === slug);
+  const button = page?.buttons.find((b) => b.name === name);
+  return { live, page, button };
+}
+
+/** Queues a run of a button with a typed snapshot of the page's current values. */
+export async function startRun(app: App, slug: string, buttonName: string, viewer: Viewer): Promise<RunView> {
+  const { live, page, button } = await findButton(app, slug, buttonName);
+  if (!page) throw notFound(`There is no page "${slug}".`);
+  if (!button) throw notFound(`Page "${page.title}" has no button "${buttonName}".`);
+  const user = requireOperator(viewer);
+  const { values } = await currentValues(app.db, page);
+  const run = await createRun(app.db, app.runs, { page, button, values, configRevision: live.revision, user });
+  await audit(app.db, { action: 'run_started', userId: user.id, username: user.username, ip: viewer.ip, detail: { run: run.id, page: slug, button: buttonName } });
+  return run;
+}
+
+/** Runs the same button again with the same values as an earlier run. */
+export async function rerun(app: App, id: number, viewer: Viewer): Promise<RunView> {
+  const old = await visibleRun(app, id, viewer);
+  const user = requireOperator(viewer);
+  const { live, page, button } = await findButton(app, old.page, old.button);
+  if (!page || !button) throw new HttpError(409, `The button "${old.button}" of page "${old.page}" is no longer in the config, so this run cannot be repeated.`);
+  const run = await createRun(app.db, app.runs, { page, button, values: old.params, configRevision: live.revision, user, rerunOf: old.id });
+  await audit(app.db, { action: 'run_started', userId: user.id, username: user.username, ip: viewer.ip, detail: { run: run.id, rerun_of: old.id } });
+  return run;
+}
+
+export async function cancel(app: App, id: number, viewer: Viewer): Promise<RunView> {
+  await visibleRun(app, id, viewer);
+  const user = requireOperator(viewer);
+  const out = await requestCancel(app.db, app.runs, id, user.username);
+  if (!out.ok) throw new HttpError(409, out.reason);
+  await audit(app.db, { action: 'run_cancelled', userId: user.id, username: user.username, ip: viewer.ip, detail: { run: id } });
+  return out.run;
+}
+
+/** A run, if this viewer may see it: runs follow their page's visibility. */
+export async function visibleRun(app: App, id: number, viewer: Viewer): Promise<RunView> {
+  const run = Number.isSafeInteger(id) ? await getRun(app.db, id) : undefined;
+  if (!run) throw notFound(`There is no run ${id}.`);
+  const page = (await app.config.current()).config.pages.find((p) => p.slug === run.page);
+  if (!viewer.user && (!page || page.requires_login)) throw new HttpError(401, 'Log in to see this run.');
+  return run;
+}
+
+export function pageOf(app: App, run: RunView): Promise<PageConfig | undefined> {
+  return app.config.current().then((l) => l.config.pages.find((p) => p.slug === run.page));
+}
+
+/** The run as the JSON API shows it. */
+export function runJson(run: RunView) {
+  return {
+    id: run.id,
+    page: run.page,
+    button: run.button,
+    state: run.state,
+    exit_code: run.exitCode,
+    signal: run.signal,
+    progress: run.progress,
+    message: run.message,
+    error: run.error,
+    requested_by: run.requestedBy,
+    runner: run.runner,
+    rerun_of: run.rerunOf,
+    created_at: run.createdAt,
+    started_at: run.startedAt,
+    finished_at: run.finishedAt,
+    cancel_requested_by: run.cancelRequestedBy,
+    timeout_ms: run.timeoutMs,
+    params: run.params,
+    log: { lines: run.logLines, bytes: run.logBytes, truncated: run.logTruncated },
+    report: run.reportType ? { type: run.reportType, truncated: run.reportTruncated } : null,
+  };
+}

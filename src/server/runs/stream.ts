@@ -1,0 +1,104 @@
+/**
+ * The live view of one run as Server-Sent Events: the run's state, then its
+ * log from where the client left off (Last-Event-ID), then every change as it
+ * happens, until the run has ended and all its lines are out.
+ *
+ *   event: run   data: the run as JSON (state, progress, message, …)
+ *   event: log   data: {"lines":[{seq, at, stream, text}]}   id: last seq
+ *   event: end   the run is over; the stream closes
+ */
+import type { App } from '../app.ts';
+import { isFinal } from '../../protocol/index.ts';
+import type { RunUpdate } from './notify.ts';
+import { getRun, runLog, type LogLine, type RunView } from './queue.ts';
+import { runJson } from './service.ts';
+
+const RECHECK_MS = 2000;
+const KEEPALIVE_MS = 15_000;
+
+export function runEventStream(app: App, initial: RunView, lastEventId: number, signal: AbortSignal): Response {
+  const encoder = new TextEncoder();
+  let sentSeq = lastEventId;
+  let lastRunJson = '';
+  let closed = false;
+  const cleanups: (() => void)[] = [];
+
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const write = (text: string) => {
+        if (!closed) controller.enqueue(encoder.encode(text));
+      };
+      const close = () => {
+        if (closed) return;
+        closed = true;
+        cleanups.forEach((c) => c());
+        try {
+          controller.close();
+        } catch {
+          /* already closed by the client */
+        }
+      };
+      const sendRun = (run: RunView) => {
+        const data = JSON.stringify(runJson(run));
+        if (data === lastRunJson) return;
+        lastRunJson = data;
+        write(`event: run\ndata: ${data}\n\n`);
+      };
+      const sendLines = (lines: LogLine[]) => {
+        const fresh = lines.filter((l) => l.seq > sentSeq);
+        if (fresh.length === 0) return;
+        sentSeq = fresh[fresh.length - 1]!.seq;
+        write(`id: ${sentSeq}\nevent: log\ndata: ${JSON.stringify({ lines: fresh })}\n\n`);
+      };
+      let latest = initial;
+      const maybeEnd = () => {
+        if (isFinal(latest.state) && sentSeq >= latest.lastSeq) {
+          write('event: end\ndata: {}\n\n');
+          close();
+        }
+      };
+      // Subscribe before reading the backlog so nothing falls between the two.
+      const queued: RunUpdate[] = [];
+      let caughtUp = false;
+      const onUpdate = (u: RunUpdate) => {
+        if (!caughtUp) return void queued.push(u);
+        if (u.type === 'log') sendLines(u.lines);
+        else {
+          latest = u.run;
+          sendRun(u.run);
+        }
+        maybeEnd();
+      };
+      cleanups.push(app.runs.subscribe(initial.id, onUpdate));
+      signal.addEventListener('abort', close, { once: true });
+      write('retry: 1000\n\n');
+      sendRun(initial);
+      for (;;) {
+        const lines = await runLog(app.db, initial.id, sentSeq, 5000);
+        if (lines.length === 0 || closed) break;
+        sendLines(lines);
+      }
+      caughtUp = true;
+      queued.splice(0).forEach(onUpdate);
+      maybeEnd();
+      // Changes made through another app instance reach this one only through the database.
+      const recheck = setInterval(async () => {
+        const run = await getRun(app.db, initial.id).catch(() => undefined);
+        if (!run || closed) return;
+        if (run.lastSeq > sentSeq) sendLines(await runLog(app.db, initial.id, sentSeq, 5000));
+        latest = run;
+        sendRun(run);
+        maybeEnd();
+      }, RECHECK_MS);
+      const keepalive = setInterval(() => write(': keepalive\n\n'), KEEPALIVE_MS);
+      cleanups.push(() => clearInterval(recheck), () => clearInterval(keepalive));
+    },
+    cancel() {
+      closed = true;
+      cleanups.forEach((c) => c());
+    },
+  });
+  return new Response(body, {
+    headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' },
+  });
+}

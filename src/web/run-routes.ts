@@ -1,0 +1,142 @@
+/** Glue for the run pages and endpoints: read the request, call one service, shape the answer. */
+import type { APIContext, AstroGlobal } from 'astro';
+import { RUN_STATES, type RunState } from '../protocol/index.ts';
+import { HttpError } from '../server/http.ts';
+import { listRuns, logTail, runLog, runReport, type LogLine, type RunView } from '../server/runs/queue.ts';
+import { cancel, canRun, rerun, runJson, startRun, visibleRun } from '../server/runs/service.ts';
+import { runEventStream } from '../server/runs/stream.ts';
+import { viewerOf } from './routes.ts';
+import type { SiteConfig } from '../core/config/schema.ts';
+
+const wantsJson = (r: Request) => (r.headers.get('accept') ?? '').includes('application/json');
+const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+
+/** JSON clients get `{ error }` with the status; people get the error page. */
+function asJson(e: unknown): Response {
+  if (e instanceof HttpError) return json({ error: e.message }, e.status);
+  throw e;
+}
+
+export async function runButtonRoute(ctx: APIContext): Promise<Response> {
+  const viewer = viewerOf(ctx.locals);
+  try {
+    if (!viewer.user && !wantsJson(ctx.request)) return ctx.redirect(`/login?next=${encodeURIComponent(`/page/${ctx.params.slug}`)}`, 303);
+    const run = await startRun(ctx.locals.app, ctx.params.slug!, ctx.params.button!, viewer);
+    return wantsJson(ctx.request) ? json({ id: run.id, url: `/runs/${run.id}` }, 201) : ctx.redirect(`/runs/${run.id}`, 303);
+  } catch (e) {
+    if (wantsJson(ctx.request)) return asJson(e);
+    throw e;
+  }
+}
+
+export type RunPageRoute = { response: Response } | { redirect: string } | { run: RunView; tail: LogLine[]; canRun: boolean; site: SiteConfig; pageTitle: string; buttonLabel: string };
+
+/** `/runs/<id>`: the page, the run as JSON, or its live event stream, by Accept. */
+export async function runPageRoute(Astro: AstroGlobal): Promise<RunPageRoute> {
+  const { app } = Astro.locals;
+  const viewer = viewerOf(Astro.locals);
+  const id = Number(Astro.params.id);
+  const accept = Astro.request.headers.get('accept') ?? '';
+  let run: RunView;
+  try {
+    run = await visibleRun(app, id, viewer);
+  } catch (e) {
+    if (accept.includes('text/event-stream') || wantsJson(Astro.request)) return { response: asJson(e) };
+    if (e instanceof HttpError && e.status === 401) return { redirect: `/login?next=${encodeURIComponent(Astro.url.pathname)}` };
+    throw e;
+  }
+  if (accept.includes('text/event-stream')) {
+    const last = Number(Astro.request.headers.get('last-event-id') ?? Astro.url.searchParams.get('after') ?? 0);
+    return { response: runEventStream(app, run, Number.isSafeInteger(last) && last > 0 ? last : 0, Astro.request.signal) };
+  }
+  if (wantsJson(Astro.request)) return { response: json(runJson(run)) };
+  const { config } = await app.config.current();
+  const page = config.pages.find((p) => p.slug === run.page);
+  return {
+    run,
+    tail: await logTail(app.db, run.id, 2000),
+    canRun: canRun(viewer),
+    site: config,
+    pageTitle: page?.title ?? run.page,
+    buttonLabel: page?.buttons.find((b) => b.name === run.button)?.label ?? run.button,
+  };
+}
+
+export async function cancelRoute(ctx: APIContext): Promise<Response> {
+  try {
+    const run = await cancel(ctx.locals.app, Number(ctx.params.id), viewerOf(ctx.locals));
+    return wantsJson(ctx.request) ? json(runJson(run)) : ctx.redirect(`/runs/${run.id}`, 303);
+  } catch (e) {
+    if (wantsJson(ctx.request)) return asJson(e);
+    throw e;
+  }
+}
+
+export async function rerunRoute(ctx: APIContext): Promise<Response> {
+  try {
+    const run = await rerun(ctx.locals.app, Number(ctx.params.id), viewerOf(ctx.locals));
+    return wantsJson(ctx.request) ? json({ id: run.id, url: `/runs/${run.id}` }, 201) : ctx.redirect(`/runs/${run.id}`, 303);
+  } catch (e) {
+    if (wantsJson(ctx.request)) return asJson(e);
+    throw e;
+  }
+}
+
+/** The whole log as a text download, streamed in chunks so a large log never sits in memory. */
+export async function logRoute(ctx: APIContext): Promise<Response> {
+  const { app } = ctx.locals;
+  const run = await visibleRun(app, Number(ctx.params.id), viewerOf(ctx.locals));
+  let after = 0;
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const lines = await runLog(app.db, run.id, after, 5000);
+      if (lines.length === 0) return controller.close();
+      after = lines[lines.length - 1]!.seq;
+      controller.enqueue(encoder.encode(lines.map((l) => `${l.at} ${l.stream.padEnd(6)} ${l.text}\n`).join('')));
+    },
+  });
+  return new Response(body, {
+    headers: {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Disposition': `attachment; filename="run-${run.id}-${run.page}-${run.button}.log"`,
+      'Cache-Control': 'no-store',
+    },
+  });
+}
+
+/**
+ * The report, for the sandboxed frame on the run page. HTML gets a CSP that
+ * allows no script and no network at all (inline styles and data: images only).
+ */
+export async function reportRoute(ctx: APIContext): Promise<Response> {
+  const { app } = ctx.locals;
+  const run = await visibleRun(app, Number(ctx.params.id), viewerOf(ctx.locals));
+  const report = await runReport(app.db, run.id);
+  if (!report) throw new HttpError(404, `Run ${run.id} has no report.`);
+  const headers: Record<string, string> = {
+    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'self'",
+    'X-Frame-Options': 'SAMEORIGIN',
+    'Cache-Control': 'no-store',
+  };
+  if (report.type === 'html') return new Response(report.body, { headers: { ...headers, 'Content-Type': 'text/html; charset=utf-8' } });
+  return new Response(report.body, { headers: { ...headers, 'Content-Type': 'text/plain; charset=utf-8' } });
+}
+
+export async function runsListRoute(Astro: AstroGlobal) {
+  const { app } = Astro.locals;
+  const viewer = viewerOf(Astro.locals);
+  if (!viewer.user) return { redirect: `/login?next=${encodeURIComponent(Astro.url.pathname + Astro.url.search)}` };
+  const q = Astro.url.searchParams;
+  const state = q.get('state') ?? '';
+  const filter = {
+    page: q.get('page') || undefined,
+    button: q.get('button') || undefined,
+    user: q.get('user') || undefined,
+    state: (RUN_STATES as readonly string[]).includes(state) ? (state as RunState) : undefined,
+    before: Number(q.get('before')) || undefined,
+  };
+  const { config } = await app.config.current();
+  const result = await listRuns(app.db, { ...filter, limit: 50 });
+  return { site: config, filter, ...result };
+}
