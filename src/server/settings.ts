@@ -1,17 +1,35 @@
 /** Process settings from the environment, read once at start. */
 import { join, resolve } from 'node:path';
 import { fileUrl } from './db.ts';
+import { LIMITS } from '../protocol/index.ts';
+
+function positive(value: string | undefined, fallback: number, min: number): number {
+  const n = Number(value);
+  return value && Number.isSafeInteger(n) && n >= min ? n : fallback;
+}
 
 export interface Settings {
   configPath: string;
   dataDir: string;
   dbUrl: string;
   dbAuthToken?: string;
+  /** A running run whose runner is silent this long is lost. */
+  runLeaseMs: number;
+  /** Log kept per run. */
+  runLogMaxBytes: number;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const configPath = resolve(env.SWITCHYARD_CONFIG || 'config.yaml');
   const dataDir = resolve(env.SWITCHYARD_DATA_DIR || 'app_data');
   const dbUrl = env.SWITCHYARD_DB_URL || fileUrl(join(dataDir, 'switchyard.db'));
-  return { configPath, dataDir, dbUrl, dbAuthToken: env.SWITCHYARD_DB_AUTH_TOKEN || undefined };
+  return {
+    configPath,
+    dataDir,
+    dbUrl,
+    dbAuthToken: env.SWITCHYARD_DB_AUTH_TOKEN || undefined,
+    // At least twice the runner's heartbeat, so one late heartbeat never loses a run.
+    runLeaseMs: positive(env.SWITCHYARD_RUN_LEASE_MS, LIMITS.leaseMs, 2 * LIMITS.heartbeatMs),
+    runLogMaxBytes: positive(env.SWITCHYARD_RUN_LOG_MAX_BYTES, LIMITS.logBytesPerRun, 1024),
+  };
 }

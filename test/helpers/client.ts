@@ -7,7 +7,7 @@ export class Client {
     this.base = base;
   }
 
-  private cookieHeader(): string {
+  cookieHeader(): string {
     return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
   }
 
@@ -76,4 +76,20 @@ const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"'
 
 function decodeEntities(text: string): string {
   return text.replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ENTITIES[e]!);
+}
+
+/** A JSON call as an API client makes it. */
+export function postJson(c: Client, path: string, body: unknown = {}): Promise<Response> {
+  return fetch(c.base + path, {
+    method: 'POST',
+    redirect: 'manual',
+    body: JSON.stringify(body),
+    headers: { cookie: c.cookieHeader(), 'content-type': 'application/json', accept: 'application/json' },
+  });
+}
+
+export async function getJson<T = Record<string, unknown>>(c: Client, path: string): Promise<T> {
+  const res = await c.get(path, { accept: 'application/json' });
+  if (res.status !== 200) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
 }

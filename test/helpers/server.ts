@@ -3,10 +3,10 @@
  * free port, with its own data folder and config file, and stops it after.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { createClient, type Client } from '@libsql/client';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -29,6 +29,8 @@ export interface TestServer {
   configPath: string;
   dataDir: string;
   output: () => string;
+  /** Stops the process and starts it again on the same port, folder and database. */
+  restart: () => Promise<void>;
   /** A client on the server's database file, for checking what was written. */
   db: () => Client;
   stop: () => Promise<void>;
@@ -45,6 +47,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Created with the user command before the server starts. */
   users?: TestUser[];
+  /** Files written below the server's folder first (`.sh` files made executable), e.g. scripts. */
+  files?: Record<string, string>;
 }
 
 export function testEnv(dir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -65,21 +69,29 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-test-'));
   const configPath = join(dir, 'config.yaml');
   writeFileSync(configPath, opts.config ?? EXAMPLE_CONFIG);
+  for (const [path, content] of Object.entries(opts.files ?? {})) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), content, { mode: path.endsWith('.sh') ? 0o755 : 0o644 });
+  }
   for (const u of opts.users ?? []) {
     const r = await runUserCommand(dir, ['add', u.name, '--role', u.role, '--password-stdin'], u.password);
     if (r.code !== 0) throw new Error(`could not create ${u.name}: ${r.stderr}`);
   }
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'src/cli/start.ts')], {
-    cwd: ROOT,
-    env: testEnv(dir, { PORT: String(port), ...opts.env }),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
   const url = `http://127.0.0.1:${port}`;
-  await waitUntilServing(child, url, () => out);
+  const launch = async () => {
+    const c = spawn(process.execPath, [join(ROOT, 'src/cli/start.ts')], {
+      cwd: ROOT,
+      env: testEnv(dir, { PORT: String(port), ...opts.env }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    c.stdout!.on('data', (d) => (out += d));
+    c.stderr!.on('data', (d) => (out += d));
+    await waitUntilServing(c, url, () => out);
+    return c;
+  };
+  let child = await launch();
   let client: Client | undefined;
   return {
     url,
@@ -87,6 +99,10 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     configPath,
     dataDir: join(dir, 'data'),
     output: () => out,
+    async restart() {
+      await stopProcess(child);
+      child = await launch();
+    },
     db: () => (client ??= createClient({ url: `file:${join(dir, 'data', 'switchyard.db')}`, timeout: 5000 })),
     async stop() {
       client?.close();

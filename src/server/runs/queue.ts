@@ -119,14 +119,21 @@ export async function createRun(db: Database, signals: RunSignals, req: NewRun):
 }
 
 /** Claims the oldest queued run for `runner`, or returns undefined when none is waiting. */
-export async function claimNext(db: Database, signals: RunSignals, runner: RunnerRecord): Promise<RunAssignment | undefined> {
+export interface RunLimits {
+  leaseMs: number;
+  logMaxBytes: number;
+}
+
+export const DEFAULT_RUN_LIMITS: RunLimits = { leaseMs: LIMITS.leaseMs, logMaxBytes: LIMITS.logBytesPerRun };
+
+export async function claimNext(db: Database, signals: RunSignals, runner: RunnerRecord, limits: RunLimits = DEFAULT_RUN_LIMITS): Promise<RunAssignment | undefined> {
   const lease = randomBytes(24).toString('base64url');
   const now = Date.now();
   const { rows } = await db.write({
     sql: `UPDATE runs SET state = 'running', runner_id = ?, lease = ?, lease_expires_at = ?, claimed_at = ?
           WHERE id = (SELECT id FROM runs WHERE state = 'queued' ORDER BY id LIMIT 1) AND state = 'queued'
           RETURNING id, page_slug, button_name, script_path, status_file, report_path, timeout_ms, params`,
-    args: [runner.id, lease, now + LIMITS.leaseMs, new Date(now).toISOString()],
+    args: [runner.id, lease, now + limits.leaseMs, new Date(now).toISOString()],
   });
   const r = rows[0];
   if (!r) return undefined;
@@ -161,7 +168,14 @@ async function checkLease(tx: Transaction, runner: RunnerRecord, id: number, lea
 export type EventsOutcome = { ok: true; ack: number; cancel: boolean } | { ok: false; reason: string };
 
 /** Stores a batch of events once each, renews the lease, and tells the runner whether to cancel. */
-export async function recordEvents(db: Database, signals: RunSignals, runner: RunnerRecord, id: number, req: EventsRequest): Promise<EventsOutcome> {
+export async function recordEvents(
+  db: Database,
+  signals: RunSignals,
+  runner: RunnerRecord,
+  id: number,
+  req: EventsRequest,
+  limits: RunLimits = DEFAULT_RUN_LIMITS,
+): Promise<EventsOutcome> {
   const stored: LogLine[] = [];
   let runChanged = false;
   const outcome = await db.transaction(async (tx): Promise<EventsOutcome> => {
@@ -181,10 +195,10 @@ export async function recordEvents(db: Database, signals: RunSignals, runner: Ru
       } else if (!logTruncated) {
         let line: LogLine = { seq: e.seq, at: e.at, stream: e.stream, text: e.text };
         const size = Buffer.byteLength(e.text) + 1;
-        if (logBytes + size > LIMITS.logBytesPerRun) {
+        if (logBytes + size > limits.logMaxBytes) {
           logTruncated = true;
           runChanged = true;
-          line = { ...line, stream: 'system', text: `[switchyard] log truncated: this run printed more than ${LIMITS.logBytesPerRun / 1024 / 1024} MiB; later output is not kept` };
+          line = { ...line, stream: 'system', text: `[switchyard] log truncated: this run printed more than ${formatBytes(limits.logMaxBytes)}; later output is not kept` };
         }
         logBytes += Buffer.byteLength(line.text) + 1;
         lines++;
@@ -194,7 +208,7 @@ export async function recordEvents(db: Database, signals: RunSignals, runner: Ru
     }
     await tx.execute({
       sql: `UPDATE runs SET last_seq = ?, log_bytes = ?, log_lines = log_lines + ?, log_truncated = ?, lease_expires_at = ? WHERE id = ?`,
-      args: [lastSeq, logBytes, lines, logTruncated ? 1 : 0, Date.now() + LIMITS.leaseMs, id],
+      args: [lastSeq, logBytes, lines, logTruncated ? 1 : 0, Date.now() + limits.leaseMs, id],
     });
     await tx.commit();
     return { ok: true, ack: lastSeq, cancel: lease.cancel };
@@ -250,17 +264,21 @@ export async function requestCancel(db: Database, signals: RunSignals, id: numbe
 }
 
 /** Marks running runs whose lease has lapsed as lost. Returns their ids. */
-export async function sweepLost(db: Database, signals: RunSignals, now = Date.now()): Promise<number[]> {
+export async function sweepLost(db: Database, signals: RunSignals, now = Date.now(), leaseMs: number = LIMITS.leaseMs): Promise<number[]> {
   const { rows } = await db.write({
     sql: `UPDATE runs SET state = 'lost', finished_at = ?, lease = NULL,
             error = 'runner ' || coalesce((SELECT name FROM runners WHERE id = runs.runner_id), '?') || ' stopped answering; last heard from at ' ||
-                    strftime('%Y-%m-%dT%H:%M:%fZ', (lease_expires_at - ${LIMITS.leaseMs}) / 1000.0, 'unixepoch')
+                    strftime('%Y-%m-%dT%H:%M:%fZ', (lease_expires_at - ${Math.trunc(leaseMs)}) / 1000.0, 'unixepoch')
           WHERE state = 'running' AND lease_expires_at < ? RETURNING id`,
     args: [new Date(now).toISOString(), now],
   });
   const ids = rows.map((r) => Number(r.id));
   for (const id of ids) await publishRun(db, signals, id);
   return ids;
+}
+
+function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(0)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(0)} KiB` : `${n} bytes`;
 }
 
 async function publishRun(ex: Executor, signals: RunSignals, id: number): Promise<RunView | undefined> {

@@ -37,6 +37,8 @@ async function readJson<T>(request: Request, schema: z.ZodType<T>): Promise<{ ok
   return { ok: true, value: parsed.data };
 }
 
+const runLimits = (app: App) => ({ leaseMs: app.settings.runLeaseMs, logMaxBytes: app.settings.runLogMaxBytes });
+
 export async function handleRunnerApi(app: App, request: Request, path: string): Promise<Response> {
   if (request.method !== 'POST') return fail(405, 'use POST');
   const version = request.headers.get(PROTOCOL_HEADER);
@@ -53,7 +55,7 @@ export async function handleRunnerApi(app: App, request: Request, path: string):
   if (m[2] === 'events') {
     const body = await readJson(request, eventsRequest);
     if (!body.ok) return body.response;
-    const out = await recordEvents(app.db, app.runs, runner, id, body.value);
+    const out = await recordEvents(app.db, app.runs, runner, id, body.value, runLimits(app));
     return out.ok ? json(200, { ack: out.ack, cancel: out.cancel }) : fail(409, out.reason);
   }
   const body = await readJson(request, finishRequest);
@@ -68,7 +70,7 @@ async function claim(app: App, runner: RunnerRecord, request: Request): Promise<
   await touchRunner(app.db, runner, { hostname: body.value.hostname, version: body.value.version });
   const deadline = Date.now() + Math.min(body.value.wait_ms, LIMITS.claimWaitMs);
   for (;;) {
-    const run = await claimNext(app.db, app.runs, runner);
+    const run = await claimNext(app.db, app.runs, runner, runLimits(app));
     if (run) return json(200, { run });
     const left = deadline - Date.now();
     if (left <= 0 || request.signal.aborted) return new Response(null, { status: 204 });

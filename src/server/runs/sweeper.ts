@@ -8,7 +8,7 @@ export function startSweeper(app: App, everyMs = 1000): () => void {
     if (busy) return;
     busy = true;
     try {
-      const lost = await sweepLost(app.db, app.runs);
+      const lost = await sweepLost(app.db, app.runs, Date.now(), app.settings.runLeaseMs);
       if (lost.length) console.warn(`Runs ${lost.join(', ')} lost: their runner stopped answering.`);
     } catch (e) {
       console.error('Checking for lost runs failed:', e);
