@@ -106,7 +106,9 @@ export async function executeRun(api: AppApi, run: RunAssignment, paths: RunnerP
     await Promise.all([mkdir(runDir, { recursive: true }), mkdir(dirname(statusPath), { recursive: true }), mkdir(dirname(reportPath), { recursive: true })]);
     await writeFile(paramsFile, `${JSON.stringify(run.params, null, 2)}\n`);
     await rm(reportPath, { force: true }); // never show the previous run's report as this one's
-    await writeStatus(statusPath, { state: 'running', run_id: run.id, started_at: startedAt, finished_at: null, exit_code: null, progress: null, message: null });
+    await writeStatus(statusPath, { state: 'running', run_id: run.id, started_at: startedAt, finished_at: null, exit_code: null, progress: null, message: null }).catch((e) =>
+      system(`[switchyard runner] warning: cannot write the status file ${run.status_file}: ${(e as Error).message}`),
+    );
     const info = await stat(script).catch(() => undefined);
     if (!info?.isFile()) throw new Error(`script not found: ${run.script_path}`);
 

@@ -39,6 +39,16 @@ export class Outbox {
     }, 250);
   }
 
+  /** Events waiting for the app's acknowledgement. */
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** Log lines dropped since the last marker was queued. */
+  get droppedSoFar(): number {
+    return this.dropped;
+  }
+
   push(event: NewEvent): void {
     if (this.closed) return;
     this.pending.push({ ...event, seq: ++this.seq } as Pending);

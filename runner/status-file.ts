@@ -2,8 +2,11 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { statusFile, type StatusFile } from '../src/protocol/index.ts';
 
+let counter = 0;
+
 export async function writeStatus(path: string, status: StatusFile): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
+  // Unique per write: runs of the same button may overlap and share the file.
+  const tmp = `${path}.tmp-${process.pid}-${++counter}`;
   await writeFile(tmp, `${JSON.stringify(status, null, 2)}\n`);
   await rename(tmp, path);
 }
