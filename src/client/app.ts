@@ -93,6 +93,10 @@ Alpine.data('runLive', () => ({
       }
       error.textContent = run.error;
     }
+    if (FINAL.has(run.state) && this.$el.dataset.compact !== 'true') {
+      document.querySelectorAll<HTMLElement>('[data-while-running]').forEach((e) => (e.hidden = true));
+      document.querySelectorAll<HTMLElement>('[data-once-ended]').forEach((e) => (e.hidden = false));
+    }
     // The run page shows the report as soon as there is one.
     const report = document.getElementById('report');
     if (run.report && report && this.$el.dataset.compact !== 'true' && report.hidden) {

@@ -6,19 +6,13 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { parse } from 'yaml';
-import { launchBrowser } from '../helpers/browser.ts';
+import { launchBrowser, snapshot } from '../helpers/browser.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let page: Page;
 const consoleErrors: string[] = [];
-
-/** Screenshots for people to look at, when SWITCHYARD_SCREENSHOTS names a folder. */
-async function snapshot(name: string) {
-  const dir = process.env.SWITCHYARD_SCREENSHOTS;
-  if (dir) await page.screenshot({ path: `${dir}/${name}.png`, fullPage: true });
-}
 
 beforeAll(async () => {
   server = await startServer({ users: [{ name: 'alice', role: 'editor', password: 'alice-password' }] });
@@ -76,7 +70,7 @@ describe('editing in the browser', () => {
     expect(notice).toContain('info → error');
     expect(await page.getByLabel('Instance Name').inputValue()).toBe('browser-instance');
     expect(await page.getByLabel('Enable Debug Mode').isChecked()).toBe(true);
-    await snapshot('saved');
+    await snapshot(page, 'saved');
   });
 
   it('shows the save in the history', async () => {
@@ -107,7 +101,7 @@ describe('editing in the browser', () => {
     expect(await isDark()).toBe(!before);
     await page.goto(`${server.url}/page/data-processing`);
     expect(await isDark()).toBe(!before);
-    await snapshot('theme');
+    await snapshot(page, 'theme');
   });
 
 });

@@ -1,0 +1,87 @@
+/**
+ * Running a task in real Chromium: press the button, watch the live log and
+ * the progress bar reach 100 %, and read the report in its sandboxed frame.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { launchBrowser, snapshot } from '../helpers/browser.ts';
+import { startRunner, type TestRunner } from '../helpers/runner.ts';
+import { ROOT, startServer, type TestServer } from '../helpers/server.ts';
+
+let server: TestServer;
+let runner: TestRunner;
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let page: Page;
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  server = await startServer({ users: [{ name: 'olga', role: 'operator', password: 'olga-password' }] });
+  // The example scripts from the repository, with short steps.
+  runner = await startRunner(server, 'browser', { SWITCHYARD_RUNNER_ROOT: ROOT, SWITCHYARD_STEP_SECONDS: '0.4' });
+  browser = await launchBrowser();
+  page = await browser.context.newPage();
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  await page.goto(`${server.url}/login?next=/page/data-processing`);
+  await page.getByLabel('Username').fill('olga');
+  await page.getByLabel('Password').fill('olga-password');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForURL(`${server.url}/page/data-processing`);
+});
+afterAll(async () => {
+  await browser?.close();
+  await runner?.stop();
+  await server?.stop();
+});
+
+describe('running a task', () => {
+  it('shows live progress and log, then the report', async () => {
+    await page.getByTestId('run-start_processing').click();
+    await page.waitForURL(/\/runs\/\d+$/);
+    const progress = page.getByRole('progressbar', { name: /^Progress of run \d+$/ });
+    // Lines arrive while the run is still going.
+    await page.locator('[data-role="log"] li', { hasText: '[1/5] ingest' }).waitFor({ timeout: 10_000 });
+    expect(await page.locator('.run-state').first().textContent()).toBe('running');
+    const seen = new Set<number>();
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      seen.add(Number(await progress.getAttribute('value')));
+      if (seen.has(100)) break;
+      await page.waitForTimeout(50);
+    }
+    expect(seen.has(100)).toBe(true);
+    expect([...seen].some((v) => v > 0 && v < 100)).toBe(true); // it moved through steps, not straight to the end
+    await expect.poll(() => page.locator('.run-state').first().textContent()).toBe('succeeded');
+    expect(await page.locator('[data-role="message"]').first().textContent()).toBe('Done: 0 file(s) processed');
+    await page.getByTestId('rerun').waitFor({ state: 'visible' });
+    expect(await page.getByTestId('cancel').isVisible()).toBe(false);
+
+    const report = page.locator('#report');
+    await report.waitFor({ state: 'visible' });
+    const frame = page.frameLocator('#report iframe');
+    await expect.poll(() => frame.getByRole('heading', { level: 1 }).textContent({ timeout: 5000 })).toBe('Processing report');
+    expect(await page.locator('#report iframe').getAttribute('sandbox')).toBe('');
+    await snapshot(page, 'run');
+  });
+
+  it('shows the latest run on the page with its state', async () => {
+    await page.goto(`${server.url}/page/data-processing`);
+    const task = page.locator('[data-button="start_processing"]');
+    expect(await task.locator('.run-state').textContent()).toBe('succeeded');
+    expect(await task.locator('progress').getAttribute('value')).toBe('100');
+    await snapshot(page, 'tasks');
+  });
+
+  it('cancels a run from its page', async () => {
+    await page.getByTestId('run-start_processing').click();
+    await page.waitForURL(/\/runs\/\d+$/);
+    await page.locator('[data-role="log"] li', { hasText: '[1/5]' }).waitFor();
+    await page.getByTestId('cancel').click();
+    await page.waitForURL(/\/runs\/\d+$/);
+    await expect.poll(() => page.locator('.run-state').first().textContent(), { timeout: 10_000 }).toBe('cancelled');
+  });
+
+  it('raised no console errors or CSP violations', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
