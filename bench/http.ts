@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: authenticated page GET and save against the built server,
+ * `npm run bench:http`: authenticated page GET and save against the built server,
  * beside a raw node:http hello-world measured in the same run. Each scenario
  * runs ROUNDS times after a warm-up; the table shows medians of the rounds.
  */

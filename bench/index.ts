@@ -1,0 +1,4 @@
+// `npm run bench`: every benchmark, one after the other.
+export {};
+await import('./http.ts');
+await import('./runs.ts');
