@@ -5,9 +5,8 @@
  *   revoke <name>   stop a runner's token from working
  *   list            runners, when they were last seen and from where
  */
-import { migrate, openDatabase } from '../server/db.ts';
 import { createRunnerToken, listRunners, revokeRunner, RunnerError } from '../server/runners.ts';
-import { readSettings } from '../server/settings.ts';
+import { runCommand, withDatabase } from './command.ts';
 
 const USAGE = `Usage:
   npm run runner-token -- create <name>
@@ -20,10 +19,7 @@ async function main([command, name]: string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 2;
   }
-  const settings = readSettings();
-  const db = await openDatabase(settings.dbUrl, settings.dbAuthToken);
-  try {
-    await migrate(db);
+  return withDatabase(async (db) => {
     if (command === 'list') {
       const runners = await listRunners(db);
       if (runners.length === 0) console.log('No runners.');
@@ -44,15 +40,7 @@ async function main([command, name]: string[]): Promise<number> {
       return 0;
     }
     throw new RunnerError(`Unknown command "${command}".\n${USAGE}`);
-  } finally {
-    db.close();
-  }
+  });
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (e) {
-  if (!(e instanceof RunnerError)) throw e;
-  console.error(`Error: ${e.message}`);
-  process.exitCode = 2;
-}
+await runCommand(() => main(process.argv.slice(2)), (e) => e instanceof RunnerError);

@@ -8,10 +8,9 @@
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { migrate, openDatabase } from '../server/db.ts';
-import { readSettings } from '../server/settings.ts';
 import { createUser, listUsers, removeUser, setPassword, UserError } from '../server/users.ts';
 import { ROLES } from '../server/auth/roles.ts';
+import { runCommand, withDatabase } from './command.ts';
 
 const USAGE = `Usage:
   npm run user -- add <name> --role <${ROLES.join('|')}> [--password-stdin] [--email E] [--display-name N]
@@ -65,10 +64,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 2;
   }
-  const settings = readSettings();
-  const db = await openDatabase(settings.dbUrl, settings.dbAuthToken);
-  try {
-    await migrate(db);
+  return withDatabase(async (db) => {
     switch (command) {
       case 'add': {
         if (!name || !values.role) throw new UserError(`add needs a name and --role.\n${USAGE}`);
@@ -98,16 +94,7 @@ async function main(argv: string[]): Promise<number> {
       default:
         throw new UserError(`Unknown command "${command}".\n${USAGE}`);
     }
-  } finally {
-    db.close();
-  }
+  });
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (e) {
-  if (e instanceof UserError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    console.error(`Error: ${(e as Error).message}`);
-    process.exitCode = 2;
-  } else throw e;
-}
+await runCommand(() => main(process.argv.slice(2)), (e) => e instanceof UserError);
