@@ -8,6 +8,8 @@ import {
 export class RunGone extends Error {}
 /** The app refused our token: retrying will not help. */
 export class Unauthorized extends Error {}
+/** The app refused the request itself as malformed or too large: sending it again will not help. */
+export class Rejected extends Error {}
 
 export interface ApiOptions {
   url: string;
@@ -46,6 +48,7 @@ export class AppApi {
     }
     if (res.status === 401) throw new Unauthorized(`the app refused the runner token: ${reason}`);
     if (res.status === 409) throw new RunGone(reason);
+    if (res.status === 400 || res.status === 413) throw new Rejected(`${what}: ${reason}`.slice(0, 500));
     throw new Error(`${what}: HTTP ${res.status} ${reason}`.slice(0, 500));
   }
 
@@ -76,7 +79,7 @@ export async function withRetry<T>(fn: () => Promise<T>, log: (m: string) => voi
     try {
       return await fn();
     } catch (e) {
-      if (e instanceof RunGone || e instanceof Unauthorized || stop?.()) throw e;
+      if (e instanceof RunGone || e instanceof Unauthorized || e instanceof Rejected || stop?.()) throw e;
       if (attempt === 1 || attempt % 10 === 0) log(`${what} failed (${(e as Error).message}); retrying`);
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 5000);

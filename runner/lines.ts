@@ -2,11 +2,19 @@
 import { StringDecoder } from 'node:string_decoder';
 import { LIMITS } from '../src/protocol/index.ts';
 
+/** The first `max` bytes of `text`, without a broken character at the end. */
+function cutBytes(text: string, max: number): string {
+  return Buffer.from(text).subarray(0, max).toString('utf8').replace(/\uFFFD$/, '');
+}
+
 export function lineSplitter(emit: (line: string) => void): { write: (chunk: Buffer) => void; end: () => void } {
   const decoder = new StringDecoder('utf8');
   let partial = '';
   let cut = false;
-  const flush = (line: string) => emit(line.endsWith('\r') ? line.slice(0, -1) : line);
+  const flush = (raw: string) => {
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    emit(Buffer.byteLength(line) > LIMITS.lineBytes ? `${cutBytes(line, LIMITS.lineBytes)} [line cut at ${LIMITS.lineBytes} bytes]` : line);
+  };
   return {
     write(chunk) {
       const text = partial + decoder.write(chunk);
@@ -17,7 +25,7 @@ export function lineSplitter(emit: (line: string) => void): { write: (chunk: Buf
         else flush(p);
       }
       if (Buffer.byteLength(partial) > LIMITS.lineBytes) {
-        if (!cut) flush(`${Buffer.from(partial).subarray(0, LIMITS.lineBytes).toString('utf8').replace(/\uFFFD$/, '')} [line cut at ${LIMITS.lineBytes} bytes]`);
+        if (!cut) flush(partial);
         cut = true;
         partial = '';
       }

@@ -6,7 +6,7 @@
  * the lease is renewed and how a cancel request arrives.
  */
 import { LIMITS, type RunEvent } from '../src/protocol/index.ts';
-import { RunGone, withRetry, type AppApi } from './api.ts';
+import { Rejected, RunGone, withRetry, type AppApi } from './api.ts';
 
 type Pending = RunEvent;
 type NewEvent = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'seq'> : never) : never;
@@ -82,6 +82,14 @@ export class Outbox {
         this.pending = this.pending.filter((e) => e.seq > res.ack);
         if (res.cancel) this.onCancel();
       } catch (e) {
+        if (e instanceof Rejected) {
+          // Never block a run on a batch the app will not take: drop it, say so, go on.
+          this.log(`run ${this.runId}: the app refused ${batch.length} events (${e.message}); dropping them`);
+          const sent = new Set(batch.map((b) => b.seq));
+          this.pending = this.pending.filter((p) => !sent.has(p.seq));
+          this.pending.push({ seq: ++this.seq, type: 'log', stream: 'system', at: new Date().toISOString(), text: `[switchyard runner] ${batch.length} events were refused by the app and dropped: ${e.message}`.slice(0, 1000) });
+          continue;
+        }
         if (e instanceof RunGone) {
           this.closed = true;
           this.onGone(e.message);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LIMITS } from '../../src/protocol/index.ts';
-import type { AppApi } from '../../runner/api.ts';
+import { Rejected, type AppApi } from '../../runner/api.ts';
 import { Outbox } from '../../runner/outbox.ts';
 import { lineSplitter } from '../../runner/lines.ts';
 
@@ -39,6 +39,25 @@ describe('Outbox', () => {
   });
 });
 
+describe('Outbox and a batch the app refuses', () => {
+  it('drops the refused batch with a visible marker instead of retrying it forever', async () => {
+    const sent: { seq: number; text?: string }[][] = [];
+    const picky = {
+      events: async (_id: number, req: { events: { seq: number; type: string; text?: string }[] }) => {
+        sent.push(req.events.map((e) => ({ seq: e.seq, text: e.text })));
+        if (req.events.some((e) => e.text === 'bad')) throw new Rejected('events: HTTP 400 invalid body');
+        return { ack: req.events.at(-1)?.seq ?? 0, cancel: false };
+      },
+    } as unknown as AppApi;
+    const box = new Outbox({ api: picky, runId: 1, lease: 'x'.repeat(20), log: () => {}, onCancel: () => {}, onGone: () => {} });
+    box.push({ type: 'log', stream: 'stdout', at: new Date().toISOString(), text: 'bad' });
+    await box.drain();
+    box.close();
+    expect(box.size).toBe(0);
+    expect(sent.at(-1)![0]!.text).toBe('[switchyard runner] 1 events were refused by the app and dropped: events: HTTP 400 invalid body');
+  });
+});
+
 describe('lineSplitter', () => {
   const split = (chunks: (string | Buffer)[]) => {
     const out: string[] = [];
@@ -55,6 +74,10 @@ describe('lineSplitter', () => {
   it('keeps multi-byte characters split between chunks whole', () => {
     const bytes = Buffer.from('é✓\n');
     expect(split([bytes.subarray(0, 1), bytes.subarray(1, 3), bytes.subarray(3)])).toEqual(['é✓']);
+  });
+
+  it('cuts a long line that arrives whole inside one chunk', () => {
+    expect(split(['x'.repeat(100), `${'y'.repeat(20_000)}\nnext\n`])).toEqual([`${'x'.repeat(100)}${'y'.repeat(LIMITS.lineBytes - 100)} [line cut at ${LIMITS.lineBytes} bytes]`, 'next']);
   });
 
   it('cuts an endless line once, without holding it in memory', () => {
