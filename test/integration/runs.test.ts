@@ -186,7 +186,7 @@ describe('runs with one runner', () => {
     try {
       const id = await start(c, 'quick');
       const res = await postJson(c, `/runs/${id}/cancel`);
-      expect(((await res.json()) as Run).state).toBe('cancelled');
+      expect(await res.json()).toMatchObject({ state: 'cancelled', error: null, message: 'Cancelled by olga before a runner picked it up' });
     } finally {
       runner = await startRunner(server, 'r1b');
     }

@@ -247,8 +247,8 @@ export async function requestCancel(db: Database, signals: RunSignals, id: numbe
     if (state === undefined) return { ok: false, reason: 'There is no such run.' };
     if (state === 'queued') {
       await tx.execute({
-        sql: `UPDATE runs SET state = 'cancelled', finished_at = ?, cancel_requested_at = ?, cancel_requested_by = ?, error = ? WHERE id = ?`,
-        args: [now, now, username, `cancelled by ${username} before a runner picked it up`, id],
+        sql: `UPDATE runs SET state = 'cancelled', finished_at = ?, cancel_requested_at = ?, cancel_requested_by = ?, message = ? WHERE id = ?`,
+        args: [now, now, username, `Cancelled by ${username} before a runner picked it up`, id],
       });
     } else if (state === 'running') {
       await tx.execute({ sql: 'UPDATE runs SET cancel_requested_at = coalesce(cancel_requested_at, ?), cancel_requested_by = coalesce(cancel_requested_by, ?) WHERE id = ?', args: [now, username, id] });

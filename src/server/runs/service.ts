@@ -1,5 +1,4 @@
 /** What people do with runs: start one from a button, re-run, cancel, and who may see them. */
-import type { PageConfig } from '../../core/config/schema.ts';
 import type { App } from '../app.ts';
 import { audit } from '../audit.ts';
 import { hasRole } from '../auth/roles.ts';
@@ -64,10 +63,6 @@ export async function visibleRun(app: App, id: number, viewer: Viewer): Promise<
   const page = (await app.config.current()).config.pages.find((p) => p.slug === run.page);
   if (!viewer.user && (!page || page.requires_login)) throw new HttpError(401, 'Log in to see this run.');
   return run;
-}
-
-export function pageOf(app: App, run: RunView): Promise<PageConfig | undefined> {
-  return app.config.current().then((l) => l.config.pages.find((p) => p.slug === run.page));
 }
 
 /** The run as the JSON API shows it. */
