@@ -35,7 +35,7 @@ const badConfigs: { name: string; yaml: string; expected: string }[] = [
   {
     name: "unknown top-level key",
     yaml: "toplevel_title: T\ntheme: dark\npages:\n  - slug: home\n    title: Home\n",
-    expected: "config.yaml:2:1 theme: unknown key \"theme\" (allowed: toplevel_title, pages)",
+    expected: "config.yaml:2:1 theme: unknown key \"theme\" (allowed: toplevel_title, pages, git)",
   },
   {
     name: "duplicate page slugs",

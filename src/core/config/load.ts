@@ -200,7 +200,10 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): { path: Path; me
 function allowedKeys(path: Path, data: unknown): string[] | undefined {
   const depth = path.filter((k) => typeof k === 'string');
   const last = depth[depth.length - 1];
-  if (path.length === 0) return ['toplevel_title', 'pages'];
+  if (path.length === 0) return ['toplevel_title', 'pages', 'git'];
+  if (last === 'git' && path.length === 1) return ['directory', 'local', 'github'];
+  if (last === 'local') return ['path', 'branch', 'remote'];
+  if (last === 'github') return ['repository', 'branch', 'token_env', 'api_url'];
   if (last === 'pages' && path.length === 2) return ['slug', 'title', 'description', 'requires_login', 'parameters', 'buttons'];
   if (last === 'buttons') return ['name', 'label', 'script_path', 'status_file', 'report_path', 'timeout', 'confirm'];
   if (last === 'parameters') {

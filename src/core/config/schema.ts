@@ -180,10 +180,48 @@ const page = z
     uniqueBy(p.buttons, 'name', 'button name', ctx, ['buttons']);
   });
 
+const branch = z.string().regex(/^(?!.*\.\.)(?!.*\/\/)(?!\/)(?!.*\/$)(?!.*\.lock$)[A-Za-z0-9._\/-]{1,100}$/, {
+  message: 'must be a valid branch name (letters, digits, ".", "_", "-", "/")',
+});
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]{0,63}$/, { message: 'must be an environment variable name such as GITHUB_TOKEN' });
+
+/**
+ * Where saves are published as commits. Secrets never live here: the GitHub
+ * token is read from the environment variable named by `token_env`.
+ */
+const gitSchema = z
+  .strictObject({
+    directory: z
+      .string()
+      .regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._\/-]{1,100}$/, { message: 'must be a relative folder inside the repository, without ".."' })
+      .default('values'),
+    local: z
+      .strictObject({
+        path: z.string().min(1).max(1000),
+        branch: branch.default('main'),
+        remote: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, { message: 'must be the name of a configured git remote, such as origin' }).optional(),
+      })
+      .optional(),
+    github: z
+      .strictObject({
+        repository: z.string().regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/, { message: 'must be owner/name' }),
+        branch: branch.default('main'),
+        token_env: envName.default('GITHUB_TOKEN'),
+        api_url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('https://api.github.com'),
+      })
+      .optional(),
+  })
+  .superRefine((g, ctx) => {
+    if (!g.local === !g.github) ctx.addIssue({ code: 'custom', message: 'must have exactly one of local or github' });
+  });
+
+export type GitConfig = z.output<typeof gitSchema>;
+
 export const siteSchema = z
   .strictObject({
     toplevel_title: label,
     pages: z.array(page).min(1, { message: 'must list at least one page' }).max(200),
+    git: gitSchema.optional(),
   })
   .superRefine((site, ctx) => uniqueBy(site.pages, 'slug', 'page slug', ctx, ['pages']));
 
