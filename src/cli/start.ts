@@ -13,6 +13,7 @@ import { createApp, setApp } from '../server/app.ts';
 import { ConfigError } from '../server/config-store.ts';
 import { SECURITY_HEADERS } from '../server/http.ts';
 import { startSweeper } from '../server/runs/sweeper.ts';
+import { startPublisher } from '../server/git/worker.ts';
 import { startLocalRunner, type LocalRunner } from './local-runner.ts';
 import { readSettings } from '../server/settings.ts';
 import { countUsers, createUser } from '../server/users.ts';
@@ -73,6 +74,7 @@ async function main() {
     process.exit(1);
   });
   const stopSweeper = startSweeper(app);
+  const stopPublisher = startPublisher(app, app.publications);
   let localRunner: LocalRunner | undefined;
   server.listen(port, host, async () => {
     const shown = host.includes(':') ? `[${host}]` : host;
@@ -83,6 +85,7 @@ async function main() {
     // The local runner first: it stops its scripts and reports them while the app can still hear it.
     await localRunner?.stop();
     stopSweeper();
+    stopPublisher();
     server.close(() => {
       app.db.close();
       process.exit(0);

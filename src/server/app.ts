@@ -8,6 +8,7 @@ import { migrate, openDatabase, type Database } from './db.ts';
 import { LoginThrottle } from './auth/throttle.ts';
 import { readSettings, type Settings } from './settings.ts';
 import { RunSignals } from './runs/notify.ts';
+import { PublicationSignals } from './git/worker.ts';
 
 export interface App {
   settings: Settings;
@@ -15,13 +16,14 @@ export interface App {
   config: ConfigStore;
   throttle: LoginThrottle;
   runs: RunSignals;
+  publications: PublicationSignals;
 }
 
 export async function createApp(settings: Settings = readSettings()): Promise<App> {
   const config = await createConfigStore(settings.configPath);
   const db = await openDatabase(settings.dbUrl, settings.dbAuthToken);
   await migrate(db);
-  return { settings, db, config, throttle: new LoginThrottle(), runs: new RunSignals() };
+  return { settings, db, config, throttle: new LoginThrottle(), runs: new RunSignals(), publications: new PublicationSignals() };
 }
 
 // One instance per process, shared by every request. Kept on globalThis so the

@@ -12,6 +12,7 @@ import type { SessionUser } from './auth/sessions.ts';
 import { hasRole } from './auth/roles.ts';
 import { currentValues, pageHistory, saveValues, type HistoryEntry } from './history.ts';
 import { latestRuns, logTail, type LogLine, type RunView } from './runs/queue.ts';
+import { publisherFor } from './git/worker.ts';
 import { isFinal } from '../protocol/index.ts';
 import { HttpError, notFound } from './http.ts';
 
@@ -130,7 +131,9 @@ export async function savePage(app: App, slug: string | undefined, viewer: Viewe
   if (baseRevision !== undefined && (!Number.isSafeInteger(baseRevision) || baseRevision < 0)) throw new HttpError(400, 'The form was damaged (bad revision). Reload the page and try again.');
 
   const live = await app.config.current();
-  const result = await saveValues(app.db, { page, values: parsed.values, baseRevision, configRevision: live.revision, user: viewer.user });
+  const publisher = publisherFor(live.config.git, app.settings.configPath, () => {});
+  const result = await saveValues(app.db, { page, values: parsed.values, baseRevision, configRevision: live.revision, user: viewer.user, publishTo: publisher?.target });
+  if (result.status === 'saved' && publisher) app.publications.saved();
   if (result.status === 'conflict') {
     return { status: 409, view: { ...keep(), notice: { kind: 'conflict', since: result.since } } };
   }

@@ -39,6 +39,8 @@ export interface SaveRequest {
   baseRevision?: number;
   configRevision: string;
   user: { id: number; username: string };
+  /** Where the save is to be published (see git/target.ts); none when publication is off. */
+  publishTo?: string;
 }
 
 async function latestChange(ex: Executor, slug: string) {
@@ -144,6 +146,12 @@ export async function saveValues(db: Database, req: SaveRequest): Promise<SaveRe
         sql: `INSERT INTO config_history (page_slug, parameter_name, value, saved_at, change_id, saved_by)
               VALUES (?, ?, ?, ?, ?, ?)`,
         args: [req.page.slug, p.name, encodeValue(values[p.name] ?? null), savedAt, id, req.user.username],
+      });
+    }
+    if (req.publishTo) {
+      await tx.execute({
+        sql: `INSERT INTO publications (change_id, page_slug, target, state, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?)`,
+        args: [id, req.page.slug, req.publishTo, savedAt, savedAt],
       });
     }
     await tx.commit();

@@ -141,4 +141,37 @@ CREATE TABLE run_logs (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 3,
+    name: 'publication outbox',
+    sql: `
+-- The durable outbox: a row per save to publish, written in the save's own
+-- transaction, worked through in save order. 'pending' with last_error set
+-- is a failure that will be retried at next_attempt_at.
+CREATE TABLE publications (
+  change_id       INTEGER PRIMARY KEY REFERENCES changes(id),
+  page_slug       TEXT NOT NULL,
+  target          TEXT NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('pending', 'committed', 'conflict')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  last_error      TEXT,
+  commit_sha      TEXT,
+  commit_url      TEXT,
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL
+);
+CREATE INDEX publications_state ON publications(state, change_id);
+
+-- What Switchyard last wrote to each file, to tell its own commits from
+-- edits made in the repository by someone else.
+CREATE TABLE published_files (
+  target     TEXT NOT NULL,
+  path       TEXT NOT NULL,
+  blob_sha   TEXT NOT NULL,
+  change_id  INTEGER NOT NULL,
+  PRIMARY KEY (target, path)
+);
+`,
+  },
 ];

@@ -1,0 +1,20 @@
+/** The commit message for a save: a subject people can scan in `git log`, every change in the body. */
+import type { ValueChange } from './diff.ts';
+import { displayValue } from './values.ts';
+
+const SUBJECT_MAX = 72;
+
+function change(c: ValueChange): string {
+  return `${c.name} ${displayValue(c.before)} → ${displayValue(c.after)}`;
+}
+
+export function commitMessage(slug: string, changes: ValueChange[], saveId: number, author: string): string {
+  const one = changes.length === 1 ? `${slug}: ${change(changes[0]!)}` : '';
+  const names = `${slug}: ${changes.map((c) => c.name).join(', ')}`;
+  let subject =
+    changes.length === 0 ? `${slug}: saved without changes` : one && one.length <= SUBJECT_MAX ? one : names.length <= SUBJECT_MAX ? names : `${slug}: ${changes.length} values changed`;
+  subject = subject.replace(/[\r\n]+/g, ' ');
+  if (subject.length > SUBJECT_MAX) subject = `${subject.slice(0, SUBJECT_MAX - 1)}…`;
+  const body = changes.map((c) => `- ${change(c)}`.replace(/[\r\n]+/g, ' ')).join('\n');
+  return `${subject}\n\n${body ? `${body}\n\n` : ''}Saved by ${author} in Switchyard.\n\nSwitchyard-Save: ${saveId}\n`;
+}

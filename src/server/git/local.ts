@@ -1,0 +1,172 @@
+/**
+ * Publication to a local Git working copy, optionally pushed to a remote.
+ * Commits are built with plumbing on a temporary index (so a half-edited
+ * working copy or a stale lock never gets in the way), the branch moves only
+ * from the head the commit was built on (update-ref with the expected old
+ * value), and pushes are never forced: if the remote moved, the commit is
+ * rebuilt on top of it, as long as the page's file is unchanged there.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { execa } from 'execa';
+import { COMMITTER, type PublishRequest, type PublishResult, type Publisher } from './types.ts';
+
+const STALE_LOCK_MS = 10 * 60 * 1000;
+const ATTEMPTS = 3;
+
+interface GitResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class LocalGitPublisher implements Publisher {
+  readonly target: string;
+  private dir: string;
+  private branch: string;
+  private remote: string | undefined;
+  private log: (m: string) => void;
+
+  constructor(opts: { path: string; branch: string; remote?: string; log?: (m: string) => void }) {
+    this.dir = opts.path;
+    this.branch = opts.branch;
+    this.remote = opts.remote;
+    this.log = opts.log ?? (() => {});
+    this.target = `local:${opts.path}#${opts.branch}${opts.remote ? `@${opts.remote}` : ''}`;
+  }
+
+  private async git(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<GitResult> {
+    const r = await execa('git', ['-C', this.dir, ...args], {
+      input: opts.input,
+      reject: false,
+      timeout: 120_000,
+      stripFinalNewline: true,
+      // Never wait for a password prompt; a remote that wants one fails at once.
+      env: { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', SSH_ASKPASS: 'true', LC_ALL: 'C', GIT_SSH_COMMAND: 'ssh -o BatchMode=yes', ...opts.env },
+    });
+    return { code: r.exitCode ?? 1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? r.message ?? '') };
+  }
+
+  private async must(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<string> {
+    const r = await this.git(args, opts);
+    if (r.code !== 0) throw new Error(`git ${args[0]} failed: ${firstLine(r.stderr)}`);
+    return r.stdout.trim();
+  }
+
+  private async ensureRepo(): Promise<void> {
+    if (existsSync(join(this.dir, '.git'))) return;
+    await mkdir(this.dir, { recursive: true });
+    await this.must(['init', '--quiet', '--initial-branch', this.branch]);
+    this.log(`created the Git repository ${this.dir}`);
+  }
+
+  /** A lock left by a git that crashed is removed; a fresh one means git is busy. */
+  private async clearStaleLock(): Promise<string | undefined> {
+    const lock = join(this.dir, '.git', 'index.lock');
+    const s = await stat(lock).catch(() => undefined);
+    if (!s) return undefined;
+    if (Date.now() - s.mtimeMs < STALE_LOCK_MS) return `another git process holds ${lock} (since ${new Date(s.mtimeMs).toISOString()})`;
+    await rm(lock, { force: true });
+    this.log(`removed the stale ${lock} (left ${Math.round((Date.now() - s.mtimeMs) / 60000)} minutes ago)`);
+    return undefined;
+  }
+
+  private async revParse(rev: string): Promise<string | undefined> {
+    const r = await this.git(['rev-parse', '--verify', '--quiet', rev]);
+    return r.code === 0 ? r.stdout.trim() : undefined;
+  }
+
+  async publish(req: PublishRequest): Promise<PublishResult> {
+    try {
+      await this.ensureRepo();
+      const busy = await this.clearStaleLock();
+      if (busy) return { status: 'failed', reason: busy };
+      for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        const outcome = await this.attempt(req);
+        if (outcome !== 'moved') return outcome;
+        this.log(`${this.branch} moved while publishing ${req.path}; building again on top (attempt ${attempt + 1})`);
+      }
+      return { status: 'failed', reason: `the branch ${this.branch} kept moving; will try again` };
+    } catch (e) {
+      return { status: 'failed', reason: (e as Error).message };
+    }
+  }
+
+  private async attempt(req: PublishRequest): Promise<PublishResult | 'moved'> {
+    const localRef = `refs/heads/${this.branch}`;
+    let base: string | undefined;
+    if (this.remote) {
+      const fetched = await this.git(['fetch', '--quiet', '--no-tags', this.remote, `+${localRef}:refs/remotes/${this.remote}/${this.branch}`]);
+      if (fetched.code !== 0 && !/couldn't find remote ref/i.test(fetched.stderr)) {
+        return { status: 'failed', reason: `cannot fetch from ${this.remote}: ${firstLine(fetched.stderr)}` };
+      }
+      base = fetched.code === 0 ? await this.revParse(`refs/remotes/${this.remote}/${this.branch}`) : await this.revParse(localRef);
+    } else {
+      base = await this.revParse(localRef);
+    }
+
+    const current = base ? await this.revParse(`${base}:${req.path}`) : undefined;
+    if (current && req.expectedBlob && current !== req.expectedBlob) {
+      return { status: 'conflict', reason: `${req.path} was changed in the repository (at ${base!.slice(0, 12)}) since Switchyard last wrote it; not overwriting it` };
+    }
+
+    const blob = await this.must(['hash-object', '-w', '--stdin'], { input: req.content });
+    const index = join(tmpdir(), `switchyard-index-${randomBytes(6).toString('hex')}`);
+    let commit: string;
+    try {
+      const env = { GIT_INDEX_FILE: index };
+      if (base) await this.must(['read-tree', base], { env });
+      await this.must(['update-index', '--add', '--cacheinfo', `100644,${blob},${req.path}`], { env });
+      const tree = await this.must(['write-tree'], { env });
+      if (base && tree === (await this.revParse(`${base}^{tree}`))) return { status: 'committed', sha: base, blob };
+      commit = await this.must(['commit-tree', tree, ...(base ? ['-p', base] : []), '-F', '-'], {
+        input: req.message,
+        env: {
+          GIT_AUTHOR_NAME: req.author.name,
+          GIT_AUTHOR_EMAIL: req.author.email,
+          GIT_AUTHOR_DATE: req.date,
+          GIT_COMMITTER_NAME: COMMITTER.name,
+          GIT_COMMITTER_EMAIL: COMMITTER.email,
+        },
+      });
+    } finally {
+      await rm(index, { force: true });
+    }
+
+    if (this.remote) {
+      const pushed = await this.git(['push', '--quiet', '--porcelain', this.remote, `${commit}:${localRef}`]);
+      if (pushed.code !== 0) {
+        if (/\[rejected\]|non-fast-forward|fetch first/i.test(pushed.stdout + pushed.stderr)) return 'moved';
+        return { status: 'failed', reason: `cannot push to ${this.remote}: ${firstLine(pushed.stderr || pushed.stdout)}` };
+      }
+      // The remote is the record; the local branch follows it.
+      await this.must(['update-ref', '-m', 'switchyard: publish', localRef, commit]);
+    } else {
+      const moved = await this.git(['update-ref', '-m', 'switchyard: publish', localRef, commit, base ?? '0'.repeat(40)]);
+      if (moved.code !== 0) return 'moved';
+    }
+    await this.syncWorkingCopy(req.path, req.content, blob);
+    return { status: 'committed', sha: commit, blob };
+  }
+
+  /** Keeps the checked-out file and the index in step with the branch, when that branch is checked out. */
+  private async syncWorkingCopy(path: string, content: string, blob: string): Promise<void> {
+    const head = await this.git(['symbolic-ref', '--quiet', 'HEAD']);
+    if (head.stdout.trim() !== `refs/heads/${this.branch}`) return;
+    try {
+      await mkdir(dirname(join(this.dir, path)), { recursive: true });
+      await writeFile(join(this.dir, path), content);
+      const r = await this.git(['update-index', '--add', '--cacheinfo', `100644,${blob},${path}`]);
+      if (r.code !== 0) this.log(`committed, but could not update the working copy's index: ${firstLine(r.stderr)}`);
+    } catch (e) {
+      this.log(`committed, but could not update the working copy: ${(e as Error).message}`);
+    }
+  }
+}
+
+function firstLine(text: string): string {
+  return (text.split('\n').find((l) => l.trim()) ?? 'no details').replace(/^(fatal|error): /, '').trim().slice(0, 300);
+}
