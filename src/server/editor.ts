@@ -10,7 +10,7 @@ import type { App } from './app.ts';
 import { audit } from './audit.ts';
 import type { SessionUser } from './auth/sessions.ts';
 import { hasRole } from './auth/roles.ts';
-import { currentValues, pageHistory, saveValues, type HistoryEntry } from './history.ts';
+import { currentValues, pageHistory, saveValues, type CurrentValues, type HistoryEntry } from './history.ts';
 import { latestRuns, logTail, type LogLine, type RunView } from './runs/queue.ts';
 import { publisherFor } from './git/worker.ts';
 import { isFinal } from '../protocol/index.ts';
@@ -38,7 +38,7 @@ export interface PageView {
   fields: Record<string, string | boolean>;
   errors: Record<string, string>;
   revision: number;
-  lastSave?: { author: string; savedAt: string };
+  lastSave?: CurrentValues['lastSave'];
   canEdit: boolean;
   /** Why this visitor cannot save, when they cannot. */
   saveBlockedReason?: string;

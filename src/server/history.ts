@@ -11,6 +11,15 @@ import type { Database, Executor } from './db.ts';
 
 type Stored = Map<string, string | null>;
 
+export interface Publication {
+  state: 'pending' | 'committed' | 'conflict';
+  sha: string | null;
+  url: string | null;
+  error: string | null;
+  attempts: number;
+  nextAttemptAt: number;
+}
+
 export interface HistoryEntry {
   id: number;
   author: string;
@@ -18,13 +27,36 @@ export interface HistoryEntry {
   configRevision: string;
   values: Values;
   changes: ValueChange[];
+  /** Where the save stands in Git; absent when publication was off for it. */
+  publication?: Publication;
+}
+
+async function publications(ex: Executor, ids: number[]): Promise<Map<number, Publication>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await ex.execute({
+    sql: `SELECT change_id, state, commit_sha, commit_url, last_error, attempts, next_attempt_at FROM publications WHERE change_id IN (${ids.map(() => '?').join(',')})`,
+    args: ids,
+  });
+  return new Map(
+    rows.map((r) => [
+      Number(r.change_id),
+      {
+        state: String(r.state) as Publication['state'],
+        sha: r.commit_sha == null ? null : String(r.commit_sha),
+        url: r.commit_url == null ? null : String(r.commit_url),
+        error: r.last_error == null ? null : String(r.last_error),
+        attempts: Number(r.attempts),
+        nextAttemptAt: Number(r.next_attempt_at),
+      },
+    ]),
+  );
 }
 
 export interface CurrentValues {
   values: Values;
   /** Id of the page's latest change, 0 before the first save. */
   revision: number;
-  lastSave?: { author: string; savedAt: string };
+  lastSave?: { id: number; author: string; savedAt: string; publication?: Publication };
 }
 
 export type SaveResult =
@@ -78,7 +110,8 @@ export async function currentValues(ex: Executor, page: PageConfig): Promise<Cur
   const latest = await latestChange(ex, page.slug);
   if (!latest) return { values: defaultValues(page), revision: 0 };
   const stored = (await storedValues(ex, [latest.id])).get(latest.id)!;
-  return { values: resolveValues(page, stored), revision: latest.id, lastSave: { author: latest.author, savedAt: latest.savedAt } };
+  const publication = (await publications(ex, [latest.id])).get(latest.id);
+  return { values: resolveValues(page, stored), revision: latest.id, lastSave: { id: latest.id, author: latest.author, savedAt: latest.savedAt, publication } };
 }
 
 /**
@@ -106,6 +139,7 @@ export async function pageHistory(
   const ids = shown.map((r) => Number(r.id));
   const stored = await storedValues(ex, baselineId === undefined ? ids : [...ids, baselineId]);
 
+  const published = await publications(ex, ids);
   const entries: HistoryEntry[] = [];
   let before = baselineId === undefined ? defaultValues(page) : savedValues(page, stored.get(baselineId)!);
   for (const r of [...shown].reverse()) {
@@ -117,6 +151,7 @@ export async function pageHistory(
       configRevision: String(r.config_revision),
       values,
       changes: diffValues(page, before, values),
+      publication: published.get(Number(r.id)),
     });
     before = values;
   }
