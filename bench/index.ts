@@ -2,3 +2,4 @@
 export {};
 await import('./http.ts');
 await import('./runs.ts');
+await import('./git.ts');
