@@ -10,7 +10,8 @@ import type { App } from './app.ts';
 import { audit } from './audit.ts';
 import type { SessionUser } from './auth/sessions.ts';
 import { hasRole } from './auth/roles.ts';
-import { currentValues, pageHistory, saveValues, type CurrentValues, type HistoryEntry } from './history.ts';
+import { currentValues, pageHistory, saveValues, versionOf, type CurrentValues, type HistoryEntry } from './history.ts';
+import { decodeValue, defaultValues, encodeValue } from '../core/values.ts';
 import { latestRuns, logTail, type LogLine, type RunView } from './runs/queue.ts';
 import { publisherFor } from './git/worker.ts';
 import { isFinal } from '../protocol/index.ts';
@@ -182,4 +183,69 @@ function fieldText(form: FormData, name: string): string | undefined {
 
 export function pagePath(page: PageConfig): string {
   return `/page/${page.slug}`;
+}
+
+export interface Comparison {
+  from: { id: number; label: string };
+  to: { id: number; label: string };
+  rows: { name: string; label: string; from: Values[string] | undefined; to: Values[string] | undefined; changed: boolean }[];
+}
+
+/** Two versions side by side; version 0 means the defaults. */
+export async function compareVersions(app: App, page: PageConfig, fromId: number, toId: number): Promise<Comparison> {
+  const load = async (id: number) => {
+    if (id === 0) return { id: 0, label: 'defaults', values: defaultValues(page) };
+    const v = await versionOf(app.db, page, id);
+    if (!v) throw notFound(`Page "${page.title}" has no version ${id}.`);
+    return { id, label: `version ${id} (${v.author})`, values: v.values };
+  };
+  const [a, b] = await Promise.all([load(fromId), load(toId)]);
+  const names = [...page.parameters.map((p) => p.name), ...Object.keys({ ...a.values, ...b.values }).filter((n) => !page.parameters.some((p) => p.name === n))];
+  return {
+    from: { id: a.id, label: a.label },
+    to: { id: b.id, label: b.label },
+    rows: names.map((name) => ({
+      name,
+      label: page.parameters.find((p) => p.name === name)?.label ?? name,
+      from: a.values[name],
+      to: b.values[name],
+      changed: a.values[name] !== b.values[name],
+    })),
+  };
+}
+
+/**
+ * Saves an earlier version's values again as a new save: audited, checked
+ * for conflicts and published like any other. Values that no longer fit the
+ * page's parameters keep their current value.
+ */
+export async function restoreVersion(app: App, slug: string, viewer: Viewer, form: FormData): Promise<SaveOutcome> {
+  const view = await baseView(app, slug, viewer);
+  const { page } = view;
+  if (!viewer.user) throw new HttpError(401, 'Log in to restore a version.');
+  if (!view.canEdit) throw new HttpError(403, `Your role (${viewer.user.role}) may view values but not change them.`);
+  const id = Number(form.get('version'));
+  const version = await versionOf(app.db, page, id);
+  if (!version) throw notFound(`Page "${page.title}" has no version ${form.get('version')}.`);
+  const values: Values = {};
+  for (const p of page.parameters) {
+    const v = version.values[p.name];
+    if (v !== undefined && decodeValue(p, encodeValue(v)) !== undefined) values[p.name] = v;
+  }
+  const baseRevision = Number(form.get(REVISION_FIELD));
+  if (!Number.isSafeInteger(baseRevision) || baseRevision < 0) throw new HttpError(400, 'The form was damaged (bad revision). Reload the page and try again.');
+  const live = await app.config.current();
+  const publisher = publisherFor(live.config.git, app.settings.configPath, () => {});
+  const result = await saveValues(app.db, { page, values, baseRevision, configRevision: live.revision, user: viewer.user, publishTo: publisher?.target });
+  if (result.status === 'conflict') return { status: 409, view: { ...view, notice: { kind: 'conflict', since: result.since } } };
+  if (result.status === 'unchanged') return { status: 200, view: { ...view, notice: { kind: 'unchanged' } } };
+  if (publisher) app.publications.saved();
+  await audit(app.db, {
+    action: 'save',
+    userId: viewer.user.id,
+    username: viewer.user.username,
+    ip: viewer.ip,
+    detail: { page: page.slug, change: result.entry.id, restored_from: id, changed: result.entry.changes.map((c) => c.name) },
+  });
+  return { redirect: `${pagePath(page)}?saved=${result.entry.id}` };
 }

@@ -158,6 +158,13 @@ export async function pageHistory(
   return { entries: entries.reverse(), more };
 }
 
+/** One saved version of a page, or undefined if there is no such save of this page. */
+export async function versionOf(ex: Executor, page: PageConfig, id: number): Promise<HistoryEntry | undefined> {
+  if (!Number.isSafeInteger(id) || id <= 0) return undefined;
+  const { entries } = await pageHistory(ex, page, { before: id + 1, limit: 1 });
+  return entries[0]?.id === id ? entries[0] : undefined;
+}
+
 export async function saveValues(db: Database, req: SaveRequest): Promise<SaveResult> {
   return db.transaction(async (tx) => {
     const current = await currentValues(tx, req.page);

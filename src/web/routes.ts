@@ -2,8 +2,11 @@
 import type { AstroGlobal } from 'astro';
 import type { ConfigProblem } from '../core/config/load.ts';
 import type { PageConfig, SiteConfig } from '../core/config/schema.ts';
-import { exportPage, savePage, viewPage, loginRedirect, findPage, type ExportOutcome, type PageView, type Viewer } from '../server/editor.ts';
-import { pageHistory } from '../server/history.ts';
+import {
+  canEdit, compareVersions, exportPage, findPage, loginRedirect, restoreVersion, savePage, viewPage,
+  type Comparison, type ExportOutcome, type PageView, type Viewer,
+} from '../server/editor.ts';
+import { currentValues, pageHistory } from '../server/history.ts';
 
 export type PageRoute = { redirect: string } | { status: number; view: PageView };
 
@@ -28,7 +31,14 @@ export async function pageRoute(Astro: AstroGlobal, slug: string | undefined): P
 
 export type HistoryRoute =
   | { redirect: string }
-  | ({ site: SiteConfig; page: PageConfig; configProblems?: ConfigProblem[] } & Awaited<ReturnType<typeof pageHistory>>);
+  | ({
+      site: SiteConfig;
+      page: PageConfig;
+      configProblems?: ConfigProblem[];
+      canEdit: boolean;
+      revision: number;
+      comparison?: Comparison;
+    } & Awaited<ReturnType<typeof pageHistory>>);
 
 export async function historyRoute(Astro: AstroGlobal, slug: string): Promise<HistoryRoute> {
   const { app } = Astro.locals;
@@ -36,9 +46,22 @@ export async function historyRoute(Astro: AstroGlobal, slug: string): Promise<Hi
   const { live, page } = await findPage(app, slug);
   const toLogin = loginRedirect(page, viewer, Astro.url.pathname + Astro.url.search);
   if (toLogin) return { redirect: toLogin };
-  const before = Number(Astro.url.searchParams.get('before'));
+  const q = Astro.url.searchParams;
+  const before = Number(q.get('before'));
   const history = await pageHistory(app.db, page, { limit: 50, before: Number.isSafeInteger(before) && before > 0 ? before : undefined });
-  return { site: live.config, page, configProblems: viewer.user?.role === 'admin' ? live.rejected?.problems : undefined, ...history };
+  const comparison = q.has('from') && q.has('to') ? await compareVersions(app, page, Number(q.get('from')), Number(q.get('to'))) : undefined;
+  const { revision } = await currentValues(app.db, page);
+  return { site: live.config, page, configProblems: viewer.user?.role === 'admin' ? live.rejected?.problems : undefined, canEdit: canEdit(viewer), revision, comparison, ...history };
+}
+
+/** POST /page/<slug>/restore: an earlier version saved again. */
+export async function restoreRoute(Astro: AstroGlobal): Promise<PageRoute> {
+  const { app } = Astro.locals;
+  const viewer = viewerOf(Astro.locals);
+  const { page } = await findPage(app, Astro.params.slug);
+  if (Astro.request.method !== 'POST') return { redirect: `/page/${page.slug}/history` };
+  if (!viewer.user) return { redirect: `/login?next=${encodeURIComponent(`/page/${page.slug}/history`)}` };
+  return restoreVersion(app, page.slug, viewer, await Astro.request.formData());
 }
 
 export async function exportRoute(Astro: AstroGlobal, slug: string): Promise<ExportOutcome | { redirect: string }> {

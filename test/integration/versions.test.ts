@@ -1,0 +1,82 @@
+/** Comparing any two versions of a page, and restoring an earlier one as a new save. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, revisionOf, textOf } from '../helpers/client.ts';
+import { startServer, type TestServer } from '../helpers/server.ts';
+
+let server: TestServer;
+let ed: Client;
+const versions: number[] = [];
+
+async function save(dir: string) {
+  const rev = revisionOf(await (await ed.get('/page/data-processing')).text());
+  const res = await ed.post('/page/data-processing', { inputs_directory: dir, _revision: rev });
+  expect(res.status).toBe(303);
+  versions.push(Number(res.headers.get('location')!.split('saved=')[1]));
+}
+
+beforeAll(async () => {
+  server = await startServer({
+    users: [
+      { name: 'ed', role: 'editor', password: 'ed-password' },
+      { name: 'vera', role: 'viewer', password: 'vera-password' },
+    ],
+  });
+  ed = new Client(server.url);
+  await ed.login('ed', 'ed-password');
+  for (const dir of ['/v/one', '/v/two', '/v/three']) await save(dir);
+});
+afterAll(() => server?.stop());
+
+describe('comparing versions', () => {
+  it('shows two versions side by side, marking what differs', async () => {
+    const [one, , three] = versions;
+    const html = await (await ed.get(`/page/data-processing/history?from=${one}&to=${three}`)).text();
+    expect(textOf(html, 'comparison')).toBe(
+      `version ${one} (ed) → version ${three} (ed) Parameter version ${one} (ed) version ${three} (ed) Inputs Directory (inputs_directory) /v/one /v/three`,
+    );
+    expect(html).toMatch(/data-compare="inputs_directory" data-changed="true"/);
+  });
+
+  it('compares with the defaults as version 0, and says when nothing differs', async () => {
+    const html = await (await ed.get(`/page/data-processing/history?from=0&to=${versions[0]}`)).text();
+    expect(textOf(html, 'comparison')).toContain('/mnt/data/inputs /v/one');
+    const same = await (await ed.get(`/page/data-processing/history?from=${versions[1]}&to=${versions[1]}`)).text();
+    expect(same).toContain('These versions hold the same values.');
+  });
+
+  it('answers 404 for a version of another page', async () => {
+    expect((await ed.get('/page/toplevel/history?from=0&to=' + versions[0])).status).toBe(404);
+  });
+});
+
+describe('restoring a version', () => {
+  it('saves the old values again as a new, audited version', async () => {
+    const history = await (await ed.get('/page/data-processing/history')).text();
+    expect(history).toContain(`data-testid="restore-${versions[0]}"`);
+    expect(history).not.toContain(`data-testid="restore-${versions[2]}"`); // the current one
+    const res = await ed.post('/page/data-processing/restore', { version: String(versions[0]), _revision: String(versions[2]) });
+    expect(res.status).toBe(303);
+    const restored = Number(res.headers.get('location')!.split('saved=')[1]);
+    expect(restored).toBeGreaterThan(versions[2]!);
+    const page = await (await ed.get(res.headers.get('location')!)).text();
+    expect(page).toContain('value="/v/one"');
+    expect(textOf(page, 'notice-saved')).toContain('/v/three → /v/one');
+    const { rows } = await server.db().execute({ sql: "SELECT detail FROM audit_log WHERE action = 'save' ORDER BY id DESC LIMIT 1", args: [] });
+    expect(JSON.parse(String(rows[0]!.detail))).toMatchObject({ page: 'data-processing', change: restored, restored_from: versions[0] });
+    versions.push(restored);
+  });
+
+  it('refuses with 409 when the page changed since the history was loaded', async () => {
+    const res = await ed.post('/page/data-processing/restore', { version: String(versions[1]), _revision: String(versions[0]) });
+    expect(res.status).toBe(409);
+    expect(textOf(await res.text(), 'notice-conflict')).toContain('Not saved: this page was changed by someone else after you opened it.');
+  });
+
+  it('is not offered to a viewer, and refused if tried', async () => {
+    const vera = new Client(server.url);
+    await vera.login('vera', 'vera-password');
+    expect(await (await vera.get('/page/data-processing/history')).text()).not.toContain('Restore this version');
+    const res = await vera.post('/page/data-processing/restore', { version: String(versions[0]), _revision: String(versions.at(-1)) });
+    expect(res.status).toBe(403);
+  });
+});
