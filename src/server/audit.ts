@@ -1,7 +1,7 @@
 /** The audit log: who did what, when and from where. */
 import type { Database } from './db.ts';
 
-export type AuditAction = 'login' | 'login_failed' | 'logout' | 'save' | 'export' | 'user_created' | 'run_started' | 'run_cancelled';
+export type AuditAction = 'login' | 'login_failed' | 'logout' | 'save' | 'export' | 'user_created' | 'run_started' | 'run_cancelled' | 'import';
 
 export interface AuditEntry {
   action: AuditAction;

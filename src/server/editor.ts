@@ -6,6 +6,7 @@ import type { ConfigProblem } from '../core/config/load.ts';
 import type { Button, PageConfig, SiteConfig, Values } from '../core/config/schema.ts';
 import { attachmentDisposition, safeYamlFilename, valuesToYaml } from '../core/export.ts';
 import { isValid, parseForm } from '../core/fields.ts';
+import { IMPORT_MAX_BYTES, ImportError, importValues } from '../core/import.ts';
 import type { App } from './app.ts';
 import { audit } from './audit.ts';
 import type { SessionUser } from './auth/sessions.ts';
@@ -28,7 +29,9 @@ export type Notice =
   | { kind: 'saved'; entry: HistoryEntry }
   | { kind: 'unchanged' }
   | { kind: 'invalid'; count: number }
-  | { kind: 'conflict'; since: HistoryEntry[] };
+  | { kind: 'conflict'; since: HistoryEntry[] }
+  | { kind: 'imported'; filename: string; count: number; problems: string[]; missing: string[] }
+  | { kind: 'import-failed'; filename?: string; error: string };
 
 export interface PageView {
   site: SiteConfig;
@@ -68,8 +71,10 @@ export async function findPage(app: App, slug: string | undefined) {
   return { live, page };
 }
 
-function fieldsFrom(page: PageConfig, values: Values): Record<string, string | boolean> {
-  return Object.fromEntries(page.parameters.map((p) => [p.name, p.type === 'boolean' ? values[p.name] === true : values[p.name] == null ? '' : String(values[p.name])]));
+/** Form text for each parameter (only those in `only`, when given). */
+function fieldsFrom(page: PageConfig, values: Values, only?: string[]): Record<string, string | boolean> {
+  const params = only ? page.parameters.filter((p) => only.includes(p.name)) : page.parameters;
+  return Object.fromEntries(params.map((p) => [p.name, p.type === 'boolean' ? values[p.name] === true : values[p.name] == null ? '' : String(values[p.name])]));
 }
 
 async function baseView(app: App, slug: string | undefined, viewer: Viewer): Promise<PageView> {
@@ -248,4 +253,36 @@ export async function restoreVersion(app: App, slug: string, viewer: Viewer, for
     detail: { page: page.slug, change: result.entry.id, restored_from: id, changed: result.entry.changes.map((c) => c.name) },
   });
   return { redirect: `${pagePath(page)}?saved=${result.entry.id}` };
+}
+
+/**
+ * Fills the page's form from an uploaded YAML file for review; nothing is
+ * saved until the person presses Save. Problems are listed by key.
+ */
+export async function importIntoPage(app: App, slug: string, viewer: Viewer, form: FormData): Promise<{ status: number; view: PageView }> {
+  const view = await baseView(app, slug, viewer);
+  const { page } = view;
+  if (!viewer.user) throw new HttpError(401, 'Log in to import values.');
+  if (!view.canEdit) throw new HttpError(403, `Your role (${viewer.user.role}) may view values but not change them.`);
+  const file = form.get('file');
+  if (!(file instanceof File) || file.size === 0) {
+    return { status: 422, view: { ...view, notice: { kind: 'import-failed', error: 'Choose a YAML file to import.' } } };
+  }
+  const name = file.name.slice(0, 200);
+  if (file.size > IMPORT_MAX_BYTES) return { status: 422, view: { ...view, notice: { kind: 'import-failed', filename: name, error: `The file is larger than ${IMPORT_MAX_BYTES / 1024} KiB.` } } };
+  try {
+    const result = importValues(page, await file.text());
+    await audit(app.db, { action: 'import', userId: viewer.user.id, username: viewer.user.username, ip: viewer.ip, detail: { page: page.slug, filename: name, imported: Object.keys(result.values), problems: result.problems.length } });
+    return {
+      status: 200,
+      view: {
+        ...view,
+        fields: { ...view.fields, ...fieldsFrom(page, { ...Object.fromEntries(page.parameters.map((p) => [p.name, null])), ...result.values }, Object.keys(result.values)) },
+        notice: { kind: 'imported', filename: name, count: Object.keys(result.values).length, problems: result.problems, missing: result.missing },
+      },
+    };
+  } catch (e) {
+    if (!(e instanceof ImportError)) throw e;
+    return { status: 422, view: { ...view, notice: { kind: 'import-failed', filename: name, error: e.message } } };
+  }
 }

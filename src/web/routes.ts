@@ -3,7 +3,7 @@ import type { AstroGlobal } from 'astro';
 import type { ConfigProblem } from '../core/config/load.ts';
 import type { PageConfig, SiteConfig } from '../core/config/schema.ts';
 import {
-  canEdit, compareVersions, exportPage, findPage, loginRedirect, restoreVersion, savePage, viewPage,
+  canEdit, compareVersions, exportPage, findPage, importIntoPage, loginRedirect, restoreVersion, savePage, viewPage,
   type Comparison, type ExportOutcome, type PageView, type Viewer,
 } from '../server/editor.ts';
 import { currentValues, pageHistory } from '../server/history.ts';
@@ -72,4 +72,13 @@ export async function exportRoute(Astro: AstroGlobal, slug: string): Promise<Exp
   const toLogin = loginRedirect(page, viewer, `/page/${page.slug}`);
   if (toLogin) return { redirect: toLogin };
   return exportPage(app, page.slug, viewer, await Astro.request.formData());
+}
+
+export async function importRoute(Astro: AstroGlobal): Promise<PageRoute> {
+  const { app } = Astro.locals;
+  const viewer = viewerOf(Astro.locals);
+  const { page } = await findPage(app, Astro.params.slug);
+  if (Astro.request.method !== 'POST') return { redirect: `/page/${page.slug}` };
+  if (!viewer.user) return { redirect: `/login?next=${encodeURIComponent(`/page/${page.slug}`)}` };
+  return importIntoPage(app, page.slug, viewer, await Astro.request.formData());
 }

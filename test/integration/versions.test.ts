@@ -80,3 +80,50 @@ describe('restoring a version', () => {
     expect(res.status).toBe(403);
   });
 });
+
+describe('importing a YAML file', () => {
+  const upload = (c: Client, slug: string, content: string, filename = 'values.yaml') => {
+    const form = new FormData();
+    form.set('file', new File([content], filename, { type: 'text/yaml' }));
+    return fetch(`${server.url}/page/${slug}/import`, { method: 'POST', body: form, redirect: 'manual', headers: { cookie: c.cookieHeader(), origin: server.url } });
+  };
+
+  it('fills the form from an export for review, saving nothing', async () => {
+    const exported = await (await ed.post('/page/toplevel/export', { version: '7.7', instance_name: 'from-file', debug_mode: 'on', logging_level: 'error', filename: 'x' })).text();
+    const before = await server.db().execute('SELECT count(*) AS n FROM changes');
+    const res = await upload(ed, 'toplevel', exported, 'prod settings.yaml');
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(textOf(html, 'notice-imported')).toBe('Filled 4 values from prod settings.yaml. Nothing is saved yet: review the form, then save.');
+    expect(html).toMatch(/name="version" type="text" value="7.7"/);
+    expect(html).toMatch(/name="debug_mode" type="checkbox" checked/);
+    expect(html).toMatch(/<option value="error" selected>/);
+    const after = await server.db().execute('SELECT count(*) AS n FROM changes');
+    expect(after.rows[0]!.n).toBe(before.rows[0]!.n);
+    // Saving the reviewed form is an ordinary save.
+    const saved = await ed.post('/page/toplevel', { version: '7.7', instance_name: 'from-file', debug_mode: 'on', logging_level: 'error', _revision: revisionOf(html) });
+    expect(saved.status).toBe(303);
+  });
+
+  it('names unknown keys and wrong types, and keeps what it could not take', async () => {
+    const res = await upload(ed, 'toplevel', 'version: 1.0\nlogging_level: loud\ncolour: red\n');
+    const html = await res.text();
+    expect(textOf(html, 'notice-imported')).toBe(
+      'Filled 0 values from values.yaml. Nothing is saved yet: review the form, then save. Not taken from the file: ' +
+        'colour: not a parameter of this page (it has version, instance_name, debug_mode, logging_level) ' +
+        'version: expected text, got 1.0 (put it in quotes) ' +
+        'logging_level: Choose one of: debug, info, warning, error, critical (got "loud") ' +
+        'Not in the file, so unchanged: instance_name, debug_mode.',
+    );
+    expect(html).toMatch(/name="version" type="text" value="7.7"/);
+  });
+
+  it('refuses a file that is not YAML values, and a viewer', async () => {
+    const res = await upload(ed, 'toplevel', '- just\n- a list\n');
+    expect(res.status).toBe(422);
+    expect(textOf(await res.text(), 'notice-import-failed')).toBe('Nothing imported from values.yaml: The file must be a mapping of parameter names to values, like an export; it holds a list.');
+    const vera = new Client(server.url);
+    await vera.login('vera', 'vera-password');
+    expect((await upload(vera, 'toplevel', 'version: "1"\n')).status).toBe(403);
+  });
+});
