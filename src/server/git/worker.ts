@@ -12,6 +12,7 @@ import { valuesToYaml } from '../../core/export.ts';
 import type { App } from '../app.ts';
 import { pageHistory } from '../history.ts';
 import { LocalGitPublisher } from './local.ts';
+import { GitHubPublisher } from './github.ts';
 import type { Publisher, PublishResult } from './types.ts';
 
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
@@ -23,6 +24,10 @@ export function backoffMs(attempts: number): number {
 
 /** The publisher for a config's git block, or undefined when publication is off. */
 export function publisherFor(git: GitConfig | undefined, configPath: string, log: (m: string) => void): Publisher | undefined {
+  if (git?.github) {
+    const g = git.github;
+    return new GitHubPublisher({ repository: g.repository, branch: g.branch, tokenEnv: g.token_env, apiUrl: g.api_url, token: process.env[g.token_env] || undefined });
+  }
   if (!git?.local) return undefined;
   const path = resolve(dirname(configPath), git.local.path);
   return new LocalGitPublisher({ path, branch: git.local.branch, remote: git.local.remote, log });

@@ -1,0 +1,152 @@
+/**
+ * Publication to a GitHub repository through the Git Data API: blob → tree →
+ * commit on the branch's head → ref update without force. If the branch moved
+ * meanwhile, the commit is built again on the new head, as long as the page's
+ * file there is still what Switchyard last wrote. Every refusal GitHub can
+ * give ends in a clear state; rate limits are waited out, never hammered.
+ */
+import { createHash } from 'node:crypto';
+import { Octokit } from '@octokit/rest';
+import { COMMITTER, type PublishRequest, type PublishResult, type Publisher } from './types.ts';
+
+const ATTEMPTS = 3;
+
+interface HttpishError {
+  status?: number;
+  message?: string;
+  response?: { headers?: Record<string, string | number | undefined>; data?: unknown };
+}
+
+export class GitHubPublisher implements Publisher {
+  readonly target: string;
+  private octokit: Octokit | undefined;
+  private owner: string;
+  private repo: string;
+  private branch: string;
+  private tokenEnv: string;
+  private apiUrl: string;
+
+  constructor(opts: { repository: string; branch: string; tokenEnv: string; apiUrl: string; token: string | undefined }) {
+    [this.owner, this.repo] = opts.repository.split('/') as [string, string];
+    this.branch = opts.branch;
+    this.tokenEnv = opts.tokenEnv;
+    this.apiUrl = opts.apiUrl.replace(/\/+$/, '');
+    this.target = `github:${opts.repository}#${opts.branch}@${this.apiUrl}`;
+    if (opts.token) this.octokit = new Octokit({ auth: opts.token, baseUrl: this.apiUrl, userAgent: 'switchyard', request: { timeout: 30_000 } });
+  }
+
+  async publish(req: PublishRequest): Promise<PublishResult> {
+    if (!this.octokit) return { status: 'failed', reason: `no GitHub token: set the environment variable ${this.tokenEnv}` };
+    try {
+      for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        const outcome = await this.attempt(this.octokit, req);
+        if (outcome !== 'moved') return outcome;
+      }
+      return { status: 'failed', reason: `the branch ${this.branch} kept moving; will try again` };
+    } catch (e) {
+      return this.explain(e as HttpishError);
+    }
+  }
+
+  private async attempt(gh: Octokit, req: PublishRequest): Promise<PublishResult | 'moved'> {
+    const repo = { owner: this.owner, repo: this.repo };
+    const head = await this.headOf(gh);
+    let baseTree: string | undefined;
+    if (head) {
+      baseTree = (await gh.rest.git.getCommit({ ...repo, commit_sha: head })).data.tree.sha;
+      const current = await this.blobAt(gh, req.path, head);
+      if (current && req.expectedBlob && current !== req.expectedBlob) {
+        return { status: 'conflict', reason: `${req.path} was changed in the repository (at ${head.slice(0, 12)}) since Switchyard last wrote it; not overwriting it` };
+      }
+      if (current && current === this.hashOf(req.content)) return { status: 'committed', sha: head, blob: current };
+    }
+    const blob = (await gh.rest.git.createBlob({ ...repo, content: req.content, encoding: 'utf-8' })).data.sha;
+    const tree = (await gh.rest.git.createTree({ ...repo, ...(baseTree ? { base_tree: baseTree } : {}), tree: [{ path: req.path, mode: '100644', type: 'blob', sha: blob }] })).data.sha;
+    const commit = (
+      await gh.rest.git.createCommit({
+        ...repo,
+        message: req.message,
+        tree,
+        parents: head ? [head] : [],
+        author: { ...req.author, date: req.date },
+        committer: { ...COMMITTER, date: new Date().toISOString() },
+      })
+    ).data;
+    try {
+      if (head) await gh.rest.git.updateRef({ ...repo, ref: `heads/${this.branch}`, sha: commit.sha, force: false });
+      else await gh.rest.git.createRef({ ...repo, ref: `refs/heads/${this.branch}`, sha: commit.sha });
+    } catch (e) {
+      const err = e as HttpishError;
+      // Not a fast-forward (422), or the branch appeared meanwhile (422 "Reference already exists"): build again.
+      if (err.status === 422) return 'moved';
+      throw e;
+    }
+    return { status: 'committed', sha: commit.sha, blob, url: commit.html_url };
+  }
+
+  private async headOf(gh: Octokit): Promise<string | undefined> {
+    try {
+      return (await gh.rest.git.getRef({ owner: this.owner, repo: this.repo, ref: `heads/${this.branch}` })).data.object.sha;
+    } catch (e) {
+      const err = e as HttpishError;
+      // 404: no such branch yet; 409: the repository is empty. Both: the first commit starts it.
+      if (err.status === 409 || (err.status === 404 && (await this.repoExists(gh)))) return undefined;
+      throw e;
+    }
+  }
+
+  private async repoExists(gh: Octokit): Promise<boolean> {
+    try {
+      await gh.rest.repos.get({ owner: this.owner, repo: this.repo });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async blobAt(gh: Octokit, path: string, ref: string): Promise<string | undefined> {
+    try {
+      const { data } = await gh.rest.repos.getContent({ owner: this.owner, repo: this.repo, path, ref });
+      return Array.isArray(data) ? undefined : data.sha;
+    } catch (e) {
+      if ((e as HttpishError).status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /** The Git blob id of `content`, as GitHub computes it. */
+  private hashOf(content: string): string {
+    const body = Buffer.from(content);
+    return createHash('sha1').update(`blob ${body.length}\0`).update(body).digest('hex');
+  }
+
+  /** Turns GitHub's answer into a state an operator can act on. */
+  private explain(err: HttpishError): PublishResult {
+    const headers = err.response?.headers ?? {};
+    const detail = (err.response?.data as { message?: string } | undefined)?.message ?? err.message ?? 'no details';
+    const where = `${this.owner}/${this.repo}`;
+    switch (err.status) {
+      case 401:
+        return { status: 'failed', reason: `GitHub refused the token in ${this.tokenEnv} (401 ${detail}); replace it` };
+      case 403:
+      case 429: {
+        const reset = Number(headers['x-ratelimit-reset']);
+        const retryAfter = Number(headers['retry-after']);
+        if (err.status === 429 || headers['x-ratelimit-remaining'] === '0' || retryAfter > 0) {
+          const waitMs = retryAfter > 0 ? retryAfter * 1000 : reset > 0 ? Math.max(1000, reset * 1000 - Date.now()) : 60_000;
+          return { status: 'failed', reason: `GitHub rate limit reached (${err.status}); waiting ${Math.ceil(waitMs / 1000)} s`, retryAfterMs: waitMs };
+        }
+        return { status: 'failed', reason: `the token in ${this.tokenEnv} may not write to ${where} (403 ${detail}); it needs contents: write` };
+      }
+      case 404:
+        return { status: 'failed', reason: `GitHub repository ${where} not found, or the token in ${this.tokenEnv} cannot see it (404)` };
+      case 409:
+        return { status: 'failed', reason: `GitHub reported a conflict in ${where} (409 ${detail})` };
+      case 422:
+        return { status: 'failed', reason: `GitHub refused the change (422 ${detail})` };
+      default:
+        if (err.status && err.status >= 500) return { status: 'failed', reason: `GitHub is having trouble (${err.status} ${detail}); will try again` };
+        return { status: 'failed', reason: `cannot reach ${this.apiUrl}: ${err.message ?? 'unknown error'}` };
+    }
+  }
+}

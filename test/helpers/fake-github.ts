@@ -1,0 +1,168 @@
+/**
+ * A local HTTP server speaking the part of GitHub's REST API that Switchyard
+ * uses (Git Data API, contents, repository), with an in-memory repository
+ * whose ids are real Git ids, and injectable failures.
+ */
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+interface Commit { tree: string; parents: string[]; message: string; author: { name: string; email: string; date: string }; committer: { name: string; email: string } }
+export interface Failure { method: string; path: RegExp; status: number; headers?: Record<string, string>; message?: string; times: number }
+
+const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+export const blobId = (content: string) => {
+  const b = Buffer.from(content);
+  return createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
+};
+
+export class FakeGitHub {
+  token = 'ghp_switchyard_test';
+  owner = 'acme';
+  repo = 'settings';
+  refs = new Map<string, string>();
+  commits = new Map<string, Commit>();
+  trees = new Map<string, Map<string, string>>();
+  blobs = new Map<string, string>();
+  failures: Failure[] = [];
+  requests: { method: string; path: string; at: number }[] = [];
+  private server: Server | undefined;
+  url = '';
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
+    return this.url;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+
+  fail(f: Omit<Failure, 'times'> & { times?: number }): void {
+    this.failures.push({ times: 1, ...f });
+  }
+
+  /** A commit made by someone else, straight on the branch. */
+  commitFile(path: string, content: string, message: string, branch = 'main'): string {
+    const head = this.refs.get(`heads/${branch}`);
+    const files = new Map(head ? this.trees.get(this.commits.get(head)!.tree) : []);
+    const blob = blobId(content);
+    this.blobs.set(blob, content);
+    files.set(path, blob);
+    const tree = this.saveTree(files);
+    const sha = this.saveCommit({ tree, parents: head ? [head] : [], message, author: { name: 'Someone Else', email: 'else@example.org', date: new Date().toISOString() }, committer: { name: 'GitHub', email: 'noreply@github.com' } });
+    this.refs.set(`heads/${branch}`, sha);
+    return sha;
+  }
+
+  fileAt(ref: string, path: string): string | undefined {
+    const sha = this.refs.get(`heads/${ref}`) ?? ref;
+    const blob = this.trees.get(this.commits.get(sha)?.tree ?? '')?.get(path);
+    return blob ? this.blobs.get(blob) : undefined;
+  }
+
+  private saveTree(files: Map<string, string>): string {
+    const sha = sha1(`tree ${JSON.stringify([...files].sort())}`);
+    this.trees.set(sha, files);
+    return sha;
+  }
+
+  private saveCommit(c: Commit): string {
+    const sha = sha1(`commit ${JSON.stringify(c)}`);
+    this.commits.set(sha, c);
+    return sha;
+  }
+
+  private isAncestor(ancestor: string, of: string): boolean {
+    const seen = new Set<string>();
+    const todo = [of];
+    while (todo.length) {
+      const s = todo.pop()!;
+      if (s === ancestor) return true;
+      if (seen.has(s)) continue;
+      seen.add(s);
+      todo.push(...(this.commits.get(s)?.parents ?? []));
+    }
+    return false;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = decodeURIComponent(url.pathname);
+    const method = req.method ?? 'GET';
+    this.requests.push({ method, path, at: Date.now() });
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    const failure = this.failures.find((f) => f.times > 0 && f.method === method && f.path.test(path));
+    if (failure) {
+      failure.times--;
+      return send(failure.status, { message: failure.message ?? 'injected failure' }, failure.headers);
+    }
+    const auth = req.headers.authorization ?? '';
+    if (auth !== `token ${this.token}` && auth !== `bearer ${this.token}` && auth !== `Bearer ${this.token}`) return send(401, { message: 'Bad credentials' });
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+    const base = `/repos/${this.owner}/${this.repo}`;
+    if (!path.startsWith(base)) return send(404, { message: 'Not Found' });
+    const rest = path.slice(base.length);
+
+    if (method === 'GET' && rest === '') return send(200, { full_name: `${this.owner}/${this.repo}` });
+    let m = /^\/git\/ref\/(heads\/.+)$/.exec(rest);
+    if (method === 'GET' && m) {
+      if (this.refs.size === 0) return send(409, { message: 'Git Repository is empty.' });
+      const sha = this.refs.get(m[1]!);
+      return sha ? send(200, { ref: `refs/${m[1]}`, object: { sha, type: 'commit' } }) : send(404, { message: 'Not Found' });
+    }
+    m = /^\/git\/commits\/([0-9a-f]{40})$/.exec(rest);
+    if (method === 'GET' && m) {
+      const c = this.commits.get(m[1]!);
+      return c ? send(200, { sha: m[1], tree: { sha: c.tree }, parents: c.parents.map((sha) => ({ sha })), message: c.message }) : send(404, { message: 'Not Found' });
+    }
+    m = /^\/contents\/(.+)$/.exec(rest);
+    if (method === 'GET' && m) {
+      const ref = url.searchParams.get('ref') ?? 'main';
+      const commit = this.commits.get(this.refs.get(`heads/${ref}`) ?? ref);
+      const blob = commit && this.trees.get(commit.tree)?.get(m[1]!);
+      return blob ? send(200, { type: 'file', path: m[1], sha: blob, content: Buffer.from(this.blobs.get(blob)!).toString('base64'), encoding: 'base64' }) : send(404, { message: 'Not Found' });
+    }
+    if (method === 'POST' && rest === '/git/blobs') {
+      const content = body.encoding === 'base64' ? Buffer.from(body.content, 'base64').toString('utf8') : String(body.content);
+      const sha = blobId(content);
+      this.blobs.set(sha, content);
+      return send(201, { sha });
+    }
+    if (method === 'POST' && rest === '/git/trees') {
+      const files = new Map(body.base_tree ? this.trees.get(body.base_tree) : []);
+      if (body.base_tree && !this.trees.has(body.base_tree)) return send(422, { message: 'Invalid tree info' });
+      for (const e of body.tree as { path: string; sha: string }[]) {
+        if (!this.blobs.has(e.sha)) return send(422, { message: 'Invalid tree info' });
+        files.set(e.path, e.sha);
+      }
+      return send(201, { sha: this.saveTree(files) });
+    }
+    if (method === 'POST' && rest === '/git/commits') {
+      if (!this.trees.has(body.tree)) return send(422, { message: 'Tree SHA does not exist' });
+      const sha = this.saveCommit({ tree: body.tree, parents: body.parents, message: body.message, author: body.author, committer: body.committer });
+      return send(201, { sha, html_url: `https://github.example/${this.owner}/${this.repo}/commit/${sha}` });
+    }
+    m = /^\/git\/refs\/(heads\/.+)$/.exec(rest);
+    if (method === 'PATCH' && m) {
+      const current = this.refs.get(m[1]!);
+      if (!current) return send(422, { message: 'Reference does not exist' });
+      if (!body.force && !this.isAncestor(current, body.sha)) return send(422, { message: 'Update is not a fast forward' });
+      this.refs.set(m[1]!, body.sha);
+      return send(200, { ref: `refs/${m[1]}`, object: { sha: body.sha } });
+    }
+    if (method === 'POST' && rest === '/git/refs') {
+      const name = String(body.ref).replace(/^refs\//, '');
+      if (this.refs.has(name)) return send(422, { message: 'Reference already exists' });
+      this.refs.set(name, body.sha);
+      return send(201, { ref: body.ref, object: { sha: body.sha } });
+    }
+    send(404, { message: 'Not Found' });
+  }
+}
