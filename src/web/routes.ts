@@ -2,10 +2,8 @@
 import type { AstroGlobal } from 'astro';
 import type { ConfigProblem } from '../core/config/load.ts';
 import type { PageConfig, SiteConfig } from '../core/config/schema.ts';
-import {
-  canEdit, compareVersions, exportPage, findPage, importIntoPage, loginRedirect, restoreVersion, savePage, viewPage,
-  type Comparison, type ExportOutcome, type PageView, type Viewer,
-} from '../server/editor.ts';
+import { canEdit, exportPage, findPage, loginRedirect, savePage, viewPage, type ExportOutcome, type PageView, type Viewer } from '../server/editor.ts';
+import { compareVersions, importIntoPage, restoreVersion, type Comparison } from '../server/versions.ts';
 import { currentValues, pageHistory } from '../server/history.ts';
 
 export type PageRoute = { redirect: string } | { status: number; view: PageView };

@@ -1,0 +1,110 @@
+/**
+ * Working with a page's versions: compare any two, restore an earlier one as
+ * a new save, and fill the form from an uploaded YAML file for review.
+ */
+import type { PageConfig, Values } from '../core/config/schema.ts';
+import { IMPORT_MAX_BYTES, ImportError, importValues } from '../core/import.ts';
+import { decodeValue, defaultValues, encodeValue } from '../core/values.ts';
+import type { App } from './app.ts';
+import { audit } from './audit.ts';
+import { baseView, fieldsFrom, pagePath, REVISION_FIELD, type PageView, type SaveOutcome, type Viewer } from './editor.ts';
+import { publisherFor } from './git/worker.ts';
+import { saveValues, versionOf } from './history.ts';
+import { HttpError, notFound } from './http.ts';
+
+export interface Comparison {
+  from: { id: number; label: string };
+  to: { id: number; label: string };
+  rows: { name: string; label: string; from: Values[string] | undefined; to: Values[string] | undefined; changed: boolean }[];
+}
+
+/** Two versions side by side; version 0 means the defaults. */
+export async function compareVersions(app: App, page: PageConfig, fromId: number, toId: number): Promise<Comparison> {
+  const load = async (id: number) => {
+    if (id === 0) return { id: 0, label: 'defaults', values: defaultValues(page) };
+    const v = await versionOf(app.db, page, id);
+    if (!v) throw notFound(`Page "${page.title}" has no version ${id}.`);
+    return { id, label: `version ${id} (${v.author})`, values: v.values };
+  };
+  const [a, b] = await Promise.all([load(fromId), load(toId)]);
+  const names = [...page.parameters.map((p) => p.name), ...Object.keys({ ...a.values, ...b.values }).filter((n) => !page.parameters.some((p) => p.name === n))];
+  return {
+    from: { id: a.id, label: a.label },
+    to: { id: b.id, label: b.label },
+    rows: names.map((name) => ({
+      name,
+      label: page.parameters.find((p) => p.name === name)?.label ?? name,
+      from: a.values[name],
+      to: b.values[name],
+      changed: a.values[name] !== b.values[name],
+    })),
+  };
+}
+
+/**
+ * Saves an earlier version's values again as a new save: audited, checked
+ * for conflicts and published like any other. Values that no longer fit the
+ * page's parameters keep their current value.
+ */
+export async function restoreVersion(app: App, slug: string, viewer: Viewer, form: FormData): Promise<SaveOutcome> {
+  const view = await baseView(app, slug, viewer);
+  const { page } = view;
+  if (!viewer.user) throw new HttpError(401, 'Log in to restore a version.');
+  if (!view.canEdit) throw new HttpError(403, `Your role (${viewer.user.role}) may view values but not change them.`);
+  const id = Number(form.get('version'));
+  const version = await versionOf(app.db, page, id);
+  if (!version) throw notFound(`Page "${page.title}" has no version ${form.get('version')}.`);
+  const values: Values = {};
+  for (const p of page.parameters) {
+    const v = version.values[p.name];
+    if (v !== undefined && decodeValue(p, encodeValue(v)) !== undefined) values[p.name] = v;
+  }
+  const baseRevision = Number(form.get(REVISION_FIELD));
+  if (!Number.isSafeInteger(baseRevision) || baseRevision < 0) throw new HttpError(400, 'The form was damaged (bad revision). Reload the page and try again.');
+  const live = await app.config.current();
+  const publisher = publisherFor(live.config.git, app.settings.configPath, () => {});
+  const result = await saveValues(app.db, { page, values, baseRevision, configRevision: live.revision, user: viewer.user, publishTo: publisher?.target });
+  if (result.status === 'conflict') return { status: 409, view: { ...view, notice: { kind: 'conflict', since: result.since } } };
+  if (result.status === 'unchanged') return { status: 200, view: { ...view, notice: { kind: 'unchanged' } } };
+  if (publisher) app.publications.saved();
+  await audit(app.db, {
+    action: 'save',
+    userId: viewer.user.id,
+    username: viewer.user.username,
+    ip: viewer.ip,
+    detail: { page: page.slug, change: result.entry.id, restored_from: id, changed: result.entry.changes.map((c) => c.name) },
+  });
+  return { redirect: `${pagePath(page)}?saved=${result.entry.id}` };
+}
+
+/**
+ * Fills the page's form from an uploaded YAML file for review; nothing is
+ * saved until the person presses Save. Problems are listed by key.
+ */
+export async function importIntoPage(app: App, slug: string, viewer: Viewer, form: FormData): Promise<{ status: number; view: PageView }> {
+  const view = await baseView(app, slug, viewer);
+  const { page } = view;
+  if (!viewer.user) throw new HttpError(401, 'Log in to import values.');
+  if (!view.canEdit) throw new HttpError(403, `Your role (${viewer.user.role}) may view values but not change them.`);
+  const file = form.get('file');
+  if (!(file instanceof File) || file.size === 0) {
+    return { status: 422, view: { ...view, notice: { kind: 'import-failed', error: 'Choose a YAML file to import.' } } };
+  }
+  const name = file.name.slice(0, 200);
+  if (file.size > IMPORT_MAX_BYTES) return { status: 422, view: { ...view, notice: { kind: 'import-failed', filename: name, error: `The file is larger than ${IMPORT_MAX_BYTES / 1024} KiB.` } } };
+  try {
+    const result = importValues(page, await file.text());
+    await audit(app.db, { action: 'import', userId: viewer.user.id, username: viewer.user.username, ip: viewer.ip, detail: { page: page.slug, filename: name, imported: Object.keys(result.values), problems: result.problems.length } });
+    return {
+      status: 200,
+      view: {
+        ...view,
+        fields: { ...view.fields, ...fieldsFrom(page, { ...Object.fromEntries(page.parameters.map((p) => [p.name, null])), ...result.values }, Object.keys(result.values)) },
+        notice: { kind: 'imported', filename: name, count: Object.keys(result.values).length, problems: result.problems, missing: result.missing },
+      },
+    };
+  } catch (e) {
+    if (!(e instanceof ImportError)) throw e;
+    return { status: 422, view: { ...view, notice: { kind: 'import-failed', filename: name, error: e.message } } };
+  }
+}
