@@ -9,7 +9,7 @@ import { isValid, parseForm } from '../core/fields.ts';
 import type { App } from './app.ts';
 import { audit } from './audit.ts';
 import type { SessionUser } from './auth/sessions.ts';
-import { hasRole } from './auth/roles.ts';
+import { may, refusal, requireAccess } from './auth/access.ts';
 import { currentValues, pageHistory, saveValues, type CurrentValues, type HistoryEntry } from './history.ts';
 import { latestRuns, logTail, type LogLine, type RunView } from './runs/queue.ts';
 import { publisherFor } from './git/worker.ts';
@@ -58,8 +58,8 @@ export function loginRedirect(page: PageConfig, viewer: Viewer, path: string): s
   return `/login?next=${encodeURIComponent(path)}`;
 }
 
-export function canEdit(viewer: Viewer): boolean {
-  return !!viewer.user && hasRole(viewer.user.role, 'editor');
+export function canEdit(viewer: Viewer, page: PageConfig): boolean {
+  return may(viewer.user, page, 'edit');
 }
 
 export async function findPage(app: App, slug: string | undefined) {
@@ -78,6 +78,7 @@ export function fieldsFrom(page: PageConfig, values: Values, only?: string[]): R
 /** The page as this visitor sees it before any action; the actions below start from it. */
 export async function baseView(app: App, slug: string | undefined, viewer: Viewer): Promise<PageView> {
   const { live, page } = await findPage(app, slug);
+  requireAccess(viewer.user, page, 'view');
   const current = await currentValues(app.db, page);
   const latest = page.buttons.length > 0 ? await latestRuns(app.db, page.slug) : new Map<string, RunView>();
   const tasks = await Promise.all(
@@ -88,8 +89,8 @@ export async function baseView(app: App, slug: string | undefined, viewer: Viewe
   );
   return {
     tasks,
-    canRun: !!viewer.user && hasRole(viewer.user.role, 'operator'),
-    runBlockedReason: !viewer.user ? 'Log in to run tasks.' : hasRole(viewer.user.role, 'operator') ? undefined : `Your role (${viewer.user.role}) may not run tasks.`,
+    canRun: may(viewer.user, page, 'run'),
+    runBlockedReason: refusal(viewer.user, page, 'run'),
     site: live.config,
     page,
     configProblems: viewer.user?.role === 'admin' ? live.rejected?.problems : undefined,
@@ -97,8 +98,8 @@ export async function baseView(app: App, slug: string | undefined, viewer: Viewe
     errors: {},
     revision: current.revision,
     lastSave: current.lastSave,
-    canEdit: canEdit(viewer),
-    saveBlockedReason: !viewer.user ? 'Log in to save changes.' : canEdit(viewer) ? undefined : `Your role (${viewer.user.role}) may view these values but not save them.`,
+    canEdit: may(viewer.user, page, 'edit'),
+    saveBlockedReason: refusal(viewer.user, page, 'edit'),
     filename: page.slug,
   };
 }
@@ -121,8 +122,8 @@ function typedFields(page: PageConfig, form: FormData): Record<string, string | 
 export async function savePage(app: App, slug: string | undefined, viewer: Viewer, form: FormData): Promise<SaveOutcome> {
   const view = await baseView(app, slug, viewer);
   const { page } = view;
+  requireAccess(viewer.user, page, 'edit');
   if (!viewer.user) throw new HttpError(401, 'Log in to save.');
-  if (!view.canEdit) throw new HttpError(403, `Your role (${viewer.user.role}) may view values but not change them.`);
   if (page.parameters.length === 0) throw new HttpError(400, 'This page has no parameters to save.');
 
   const parsed = parseForm(page, (name) => fieldText(form, name));

@@ -11,6 +11,7 @@ import { baseView, fieldsFrom, pagePath, REVISION_FIELD, type PageView, type Sav
 import { publisherFor } from './git/worker.ts';
 import { saveValues, versionOf } from './history.ts';
 import { HttpError, notFound } from './http.ts';
+import { requireAccess } from './auth/access.ts';
 
 export interface Comparison {
   from: { id: number; label: string };
@@ -49,8 +50,8 @@ export async function compareVersions(app: App, page: PageConfig, fromId: number
 export async function restoreVersion(app: App, slug: string, viewer: Viewer, form: FormData): Promise<SaveOutcome> {
   const view = await baseView(app, slug, viewer);
   const { page } = view;
+  requireAccess(viewer.user, page, 'edit');
   if (!viewer.user) throw new HttpError(401, 'Log in to restore a version.');
-  if (!view.canEdit) throw new HttpError(403, `Your role (${viewer.user.role}) may view values but not change them.`);
   const id = Number(form.get('version'));
   const version = await versionOf(app.db, page, id);
   if (!version) throw notFound(`Page "${page.title}" has no version ${form.get('version')}.`);
@@ -84,8 +85,8 @@ export async function restoreVersion(app: App, slug: string, viewer: Viewer, for
 export async function importIntoPage(app: App, slug: string, viewer: Viewer, form: FormData): Promise<{ status: number; view: PageView }> {
   const view = await baseView(app, slug, viewer);
   const { page } = view;
+  requireAccess(viewer.user, page, 'edit');
   if (!viewer.user) throw new HttpError(401, 'Log in to import values.');
-  if (!view.canEdit) throw new HttpError(403, `Your role (${viewer.user.role}) may view values but not change them.`);
   const file = form.get('file');
   if (!(file instanceof File) || file.size === 0) {
     return { status: 422, view: { ...view, notice: { kind: 'import-failed', error: 'Choose a YAML file to import.' } } };

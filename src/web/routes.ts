@@ -5,6 +5,7 @@ import type { PageConfig, SiteConfig } from '../core/config/schema.ts';
 import { canEdit, exportPage, findPage, loginRedirect, savePage, viewPage, type ExportOutcome, type PageView, type Viewer } from '../server/editor.ts';
 import { compareVersions, importIntoPage, restoreVersion, type Comparison } from '../server/versions.ts';
 import { currentValues, pageHistory } from '../server/history.ts';
+import { requireAccess } from '../server/auth/access.ts';
 
 export type PageRoute = { redirect: string } | { status: number; view: PageView };
 
@@ -44,12 +45,13 @@ export async function historyRoute(Astro: AstroGlobal, slug: string): Promise<Hi
   const { live, page } = await findPage(app, slug);
   const toLogin = loginRedirect(page, viewer, Astro.url.pathname + Astro.url.search);
   if (toLogin) return { redirect: toLogin };
+  requireAccess(viewer.user, page, 'view');
   const q = Astro.url.searchParams;
   const before = Number(q.get('before'));
   const history = await pageHistory(app.db, page, { limit: 50, before: Number.isSafeInteger(before) && before > 0 ? before : undefined });
   const comparison = q.has('from') && q.has('to') ? await compareVersions(app, page, Number(q.get('from')), Number(q.get('to'))) : undefined;
   const { revision } = await currentValues(app.db, page);
-  return { site: live.config, page, configProblems: viewer.user?.role === 'admin' ? live.rejected?.problems : undefined, canEdit: canEdit(viewer), revision, comparison, ...history };
+  return { site: live.config, page, configProblems: viewer.user?.role === 'admin' ? live.rejected?.problems : undefined, canEdit: canEdit(viewer, page), revision, comparison, ...history };
 }
 
 /** POST /page/<slug>/restore: an earlier version saved again. */

@@ -6,6 +6,7 @@ import { listRuns, logTail, runLog, runReport, type LogLine, type RunView } from
 import { cancel, canRun, rerun, runJson, startRun, visibleRun } from '../server/runs/service.ts';
 import { runEventStream } from '../server/runs/stream.ts';
 import { viewerOf } from './routes.ts';
+import { may } from '../server/auth/access.ts';
 import type { SiteConfig } from '../core/config/schema.ts';
 
 const wantsJson = (r: Request) => (r.headers.get('accept') ?? '').includes('application/json');
@@ -55,7 +56,7 @@ export async function runPageRoute(Astro: AstroGlobal): Promise<RunPageRoute> {
   return {
     run,
     tail: await logTail(app.db, run.id, 2000),
-    canRun: canRun(viewer),
+    canRun: canRun(viewer, page),
     site: config,
     pageTitle: page?.title ?? run.page,
     buttonLabel: page?.buttons.find((b) => b.name === run.button)?.label ?? run.button,
@@ -137,6 +138,7 @@ export async function runsListRoute(Astro: AstroGlobal) {
     before: Number(q.get('before')) || undefined,
   };
   const { config } = await app.config.current();
-  const result = await listRuns(app.db, { ...filter, limit: 50 });
+  const visible = config.pages.filter((p) => may(viewer.user, p, 'view')).map((p) => p.slug);
+  const result = await listRuns(app.db, { ...filter, pages: visible, limit: 50 });
   return { site: config, filter, ...result };
 }

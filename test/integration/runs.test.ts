@@ -270,7 +270,7 @@ describe('runs with one runner', () => {
     await viewer.login('vera', 'vera-password');
     const res = await postJson(viewer, '/page/jobs/run/quick');
     expect(res.status).toBe(403);
-    expect(await res.json()).toEqual({ error: 'Your role (viewer) may not run tasks; operators, editors and admins may.' });
+    expect(await res.json()).toEqual({ error: 'Your role (viewer) may not run these tasks; operators, editors and admins may.' });
     expect((await postJson(new Client(server.url), '/page/jobs/run/quick')).status).toBe(401);
     const { id } = await getJson<{ runs?: unknown; id: number }>(c, '/runs/1');
     expect((await postJson(viewer, `/runs/${id}/rerun`)).status).toBe(403);

@@ -155,7 +155,7 @@ describe('a page', () => {
     const html = await (await c.get('/page/data-processing')).text();
     expect(html).toContain('Start Full Processing');
     expect(html).not.toContain('data-testid="run-start_processing"');
-    expect(textOf(html, 'run-blocked')).toBe('Your role (viewer) may not run tasks.');
+    expect(textOf(html, 'run-blocked')).toBe('Your role (viewer) may not run these tasks; operators, editors and admins may.');
   });
 
   it('puts every config page in the sidebar', async () => {
@@ -289,11 +289,11 @@ pages:
   it('does not let a viewer save', async () => {
     const c = await loggedIn('vera');
     const html = await (await c.get('/page/toplevel')).text();
-    expect(textOf(html, 'save-blocked')).toBe('Your role (viewer) may view these values but not save them.');
+    expect(textOf(html, 'save-blocked')).toBe('Your role (viewer) may not change these values; editors and admins may.');
     const before = await count('config_history');
     const res = await c.post('/page/toplevel', { ...VALID, _revision: revisionOf(html) });
     expect(res.status).toBe(403);
-    expect(textOf(await res.text(), 'error')).toBe('Not allowed Your role (viewer) may view values but not change them. Back to the start page');
+    expect(textOf(await res.text(), 'error')).toBe('Not allowed Your role (viewer) may not change these values; editors and admins may. Back to the start page');
     expect(await count('config_history')).toBe(before);
   });
 

@@ -100,3 +100,20 @@ describe('the git block', () => {
     expect(!r.ok && formatProblems(r.problems)).toBe(expected);
   });
 });
+
+describe('page access', () => {
+  const page = (extra: string) => `toplevel_title: T\npages:\n  - slug: a\n    title: A\n${extra}`;
+  it('narrows the defaults per page', () => {
+    const r = parseConfig(page('    access: {view: operator, edit: admin, run: editor}\n'));
+    expect(r.ok && r.config.pages[0]!.access).toEqual({ view: 'operator', edit: 'admin', run: 'editor' });
+  });
+  it.each([
+    ['    access: {edit: operator}\n', 'config.yaml:5:20 pages[0].access.edit: can only narrow who may edit: editor or admin, got "operator"'],
+    ['    access: {run: viewer}\n', 'config.yaml:5:19 pages[0].access.run: can only narrow who may run: operator, editor or admin, got "viewer"'],
+    ['    access: {view: boss}\n', 'config.yaml:5:20 pages[0].access.view: expected "viewer" or "operator" or "editor" or "admin", got "boss"'],
+    ['    requires_login: false\n    access: {view: editor}\n', 'config.yaml:6:20 pages[0].access.view: cannot be set on a page with requires_login: false (anyone may see it)'],
+  ])('refuses %j', (yaml, expected) => {
+    const r = parseConfig(page(yaml));
+    expect(!r.ok && formatProblems(r.problems)).toBe(expected);
+  });
+});

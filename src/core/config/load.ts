@@ -204,7 +204,8 @@ function allowedKeys(path: Path, data: unknown): string[] | undefined {
   if (last === 'git' && path.length === 1) return ['directory', 'local', 'github'];
   if (last === 'local') return ['path', 'branch', 'remote'];
   if (last === 'github') return ['repository', 'branch', 'token_env', 'api_url'];
-  if (last === 'pages' && path.length === 2) return ['slug', 'title', 'description', 'requires_login', 'parameters', 'buttons'];
+  if (last === 'pages' && path.length === 2) return ['slug', 'title', 'description', 'requires_login', 'access', 'parameters', 'buttons'];
+  if (last === 'access') return ['view', 'edit', 'run'];
   if (last === 'buttons') return ['name', 'label', 'script_path', 'status_file', 'report_path', 'timeout', 'confirm'];
   if (last === 'parameters') {
     const type = (valueAt(data, path) as { type?: unknown } | undefined)?.type;

@@ -5,6 +5,7 @@
  * defaults) live in refinements so their errors carry a document path.
  */
 import * as z from 'zod';
+import { hasRole, ROLES } from '../roles.ts';
 
 export const PARAMETER_TYPES = ['text', 'integer', 'boolean', 'select'] as const;
 export type ParameterType = (typeof PARAMETER_TYPES)[number];
@@ -166,16 +167,33 @@ function uniqueBy<T>(items: T[], key: keyof T & string, what: string, ctx: z.Ref
   });
 }
 
+const role = z.enum(ROLES, { message: `must be one of ${ROLES.join(', ')}` });
+
+/**
+ * Who may see, change and run a page: the least role for each. A page can
+ * only narrow the defaults (view: viewer, edit: editor, run: operator).
+ */
+const access = z
+  .strictObject({ view: role.optional(), edit: role.optional(), run: role.optional() })
+  .superRefine((a, ctx) => {
+    if (a.edit && !hasRole(a.edit, 'editor')) ctx.addIssue({ code: 'custom', path: ['edit'], message: `can only narrow who may edit: editor or admin, got "${a.edit}"` });
+    if (a.run && !hasRole(a.run, 'operator')) ctx.addIssue({ code: 'custom', path: ['run'], message: `can only narrow who may run: operator, editor or admin, got "${a.run}"` });
+  });
+
 const page = z
   .strictObject({
     slug,
     title: label,
     description: z.string().max(5000).optional(),
     requires_login: z.boolean().default(true),
+    access: access.optional(),
     parameters: z.array(parameter).max(200).default([]),
     buttons: z.array(button).max(50).default([]),
   })
   .superRefine((p, ctx) => {
+    if (!p.requires_login && p.access?.view) {
+      ctx.addIssue({ code: 'custom', path: ['access', 'view'], message: 'cannot be set on a page with requires_login: false (anyone may see it)' });
+    }
     uniqueBy(p.parameters, 'name', 'parameter name', ctx, ['parameters']);
     uniqueBy(p.buttons, 'name', 'button name', ctx, ['buttons']);
   });

@@ -318,6 +318,8 @@ export interface RunFilter {
   user?: string;
   before?: number;
   limit?: number;
+  /** Only runs of these pages (those the person may see). */
+  pages?: string[];
 }
 
 export async function listRuns(ex: Executor, f: RunFilter = {}): Promise<{ runs: RunView[]; more: boolean }> {
@@ -333,6 +335,10 @@ export async function listRuns(ex: Executor, f: RunFilter = {}): Promise<{ runs:
   add('r.state = ?', f.state);
   add('r.requested_by = ?', f.user);
   add('r.id < ?', f.before);
+  if (f.pages) {
+    where.push(f.pages.length ? `r.page_slug IN (${f.pages.map(() => '?').join(',')})` : '0');
+    args.push(...f.pages);
+  }
   const limit = Math.min(Math.max(f.limit ?? 50, 1), 500);
   const { rows } = await ex.execute({
     sql: `SELECT ${RUN_COLUMNS} FROM runs r ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC LIMIT ?`,

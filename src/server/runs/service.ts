@@ -1,20 +1,21 @@
 /** What people do with runs: start one from a button, re-run, cancel, and who may see them. */
 import type { App } from '../app.ts';
 import { audit } from '../audit.ts';
-import { hasRole } from '../auth/roles.ts';
+import { may, requireAccess } from '../auth/access.ts';
+import type { PageConfig } from '../../core/config/schema.ts';
 import type { Viewer } from '../editor.ts';
 import { currentValues } from '../history.ts';
-import { forbidden, HttpError, notFound } from '../http.ts';
+import { HttpError, notFound } from '../http.ts';
 import { createRun, getRun, requestCancel, type RunView } from './queue.ts';
 
-function requireOperator(viewer: Viewer): { id: number; username: string } {
-  if (!viewer.user) throw new HttpError(401, 'Log in to run tasks.');
-  if (!hasRole(viewer.user.role, 'operator')) throw forbidden(`Your role (${viewer.user.role}) may not run tasks; operators, editors and admins may.`);
-  return viewer.user;
+function requireRun(viewer: Viewer, page: PageConfig | undefined): { id: number; username: string } {
+  if (!page) throw new HttpError(409, 'This page is no longer in the config.');
+  requireAccess(viewer.user, page, 'run');
+  return viewer.user!;
 }
 
-export function canRun(viewer: Viewer): boolean {
-  return !!viewer.user && hasRole(viewer.user.role, 'operator');
+export function canRun(viewer: Viewer, page: PageConfig | undefined): boolean {
+  return !!page && may(viewer.user, page, 'run');
 }
 
 async function findButton(app: App, slug: string, name: string) {
@@ -28,8 +29,9 @@ async function findButton(app: App, slug: string, name: string) {
 export async function startRun(app: App, slug: string, buttonName: string, viewer: Viewer): Promise<RunView> {
   const { live, page, button } = await findButton(app, slug, buttonName);
   if (!page) throw notFound(`There is no page "${slug}".`);
+  requireAccess(viewer.user, page, 'view');
   if (!button) throw notFound(`Page "${page.title}" has no button "${buttonName}".`);
-  const user = requireOperator(viewer);
+  const user = requireRun(viewer, page);
   const { values } = await currentValues(app.db, page);
   const run = await createRun(app.db, app.runs, { page, button, values, configRevision: live.revision, user });
   await audit(app.db, { action: 'run_started', userId: user.id, username: user.username, ip: viewer.ip, detail: { run: run.id, page: slug, button: buttonName } });
@@ -39,8 +41,8 @@ export async function startRun(app: App, slug: string, buttonName: string, viewe
 /** Runs the same button again with the same values as an earlier run. */
 export async function rerun(app: App, id: number, viewer: Viewer): Promise<RunView> {
   const old = await visibleRun(app, id, viewer);
-  const user = requireOperator(viewer);
   const { live, page, button } = await findButton(app, old.page, old.button);
+  const user = requireRun(viewer, page);
   if (!page || !button) throw new HttpError(409, `The button "${old.button}" of page "${old.page}" is no longer in the config, so this run cannot be repeated.`);
   const run = await createRun(app.db, app.runs, { page, button, values: old.params, configRevision: live.revision, user, rerunOf: old.id });
   await audit(app.db, { action: 'run_started', userId: user.id, username: user.username, ip: viewer.ip, detail: { run: run.id, rerun_of: old.id } });
@@ -48,8 +50,8 @@ export async function rerun(app: App, id: number, viewer: Viewer): Promise<RunVi
 }
 
 export async function cancel(app: App, id: number, viewer: Viewer): Promise<RunView> {
-  await visibleRun(app, id, viewer);
-  const user = requireOperator(viewer);
+  const run = await visibleRun(app, id, viewer);
+  const user = requireRun(viewer, (await findButton(app, run.page, run.button)).page);
   const out = await requestCancel(app.db, app.runs, id, user.username);
   if (!out.ok) throw new HttpError(409, out.reason);
   await audit(app.db, { action: 'run_cancelled', userId: user.id, username: user.username, ip: viewer.ip, detail: { run: id } });
@@ -61,7 +63,8 @@ export async function visibleRun(app: App, id: number, viewer: Viewer): Promise<
   const run = Number.isSafeInteger(id) ? await getRun(app.db, id) : undefined;
   if (!run) throw notFound(`There is no run ${id}.`);
   const page = (await app.config.current()).config.pages.find((p) => p.slug === run.page);
-  if (!viewer.user && (!page || page.requires_login)) throw new HttpError(401, 'Log in to see this run.');
+  if (page) requireAccess(viewer.user, page, 'view');
+  else if (!viewer.user) throw new HttpError(401, 'Log in to see this run.');
   return run;
 }
 

@@ -1,0 +1,17 @@
+/** Roles in increasing order of rights: each may do all that the ones before it may. */
+export const ROLES = ['viewer', 'operator', 'editor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export function isRole(value: string): value is Role {
+  return (ROLES as readonly string[]).includes(value);
+}
+
+export function hasRole(role: Role, atLeast: Role): boolean {
+  return ROLES.indexOf(role) >= ROLES.indexOf(atLeast);
+}
+
+/** "admins", "editors and admins", "operators, editors and admins". */
+export function rolesFrom(least: Role): string {
+  const names = ROLES.slice(ROLES.indexOf(least)).map((r) => `${r}s`);
+  return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}
