@@ -14,11 +14,10 @@ export const onRequest = defineMiddleware(async (ctx, next) => {
     const name = sessionCookieName(secure);
     const token = ctx.cookies.get(name)?.value;
     if (token) {
-      const valid = await validateSessionToken(app.db, token);
+      const valid = await validateSessionToken(app.db, token, app.settings.sessions);
       if (valid) {
         ctx.locals.user = valid.user;
         ctx.locals.session = valid.session;
-        if (valid.renewed) ctx.cookies.set(name, token, sessionCookieOptions(secure, valid.session.expiresAt));
       } else {
         ctx.cookies.set(name, '', sessionCookieOptions(secure));
       }

@@ -13,10 +13,10 @@ export interface LocalRunner {
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-export async function startLocalRunner(app: App, opts: { host: string; port: number; root: string }): Promise<LocalRunner> {
+export async function startLocalRunner(app: App, opts: { host: string; port: number; root: string; scheme: 'http' | 'https'; caFile?: string }): Promise<LocalRunner> {
   const token = await createRunnerToken(app.db, 'local', { replace: true });
   const host = ['0.0.0.0', '::', ''].includes(opts.host) ? '127.0.0.1' : opts.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${opts.port}`;
+  const url = `${opts.scheme}://${host.includes(':') ? `[${host}]` : host}:${opts.port}`;
   let child: ChildProcess | undefined;
   let stopping = false;
   let restarts = 0;
@@ -25,7 +25,15 @@ export async function startLocalRunner(app: App, opts: { host: string; port: num
     const started = Date.now();
     child = spawn(process.execPath, [join(ROOT, 'runner/main.ts')], {
       cwd: opts.root,
-      env: { ...process.env, SWITCHYARD_URL: url, SWITCHYARD_RUNNER_TOKEN: token, SWITCHYARD_RUNNER_ROOT: opts.root, SWITCHYARD_DATA_DIR: app.settings.dataDir },
+      env: {
+        ...process.env,
+        SWITCHYARD_URL: url,
+        SWITCHYARD_RUNNER_TOKEN: token,
+        SWITCHYARD_RUNNER_ROOT: opts.root,
+        SWITCHYARD_DATA_DIR: app.settings.dataDir,
+        // A certificate of our own (self-signed, say) is trusted by our own runner.
+        ...(opts.caFile ? { NODE_EXTRA_CA_CERTS: opts.caFile } : {}),
+      },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     child.on('exit', (code, signal) => {

@@ -3,9 +3,10 @@
  * migrates the database, makes the first admin if there is none, then serves.
  * Anything wrong stops here with a message, before the port is opened.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createServer, type RequestListener } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
@@ -64,10 +65,15 @@ async function main() {
   const { handler } = (await import(pathToFileURL(entry).href)) as { handler: RequestListener };
   // Our own server around Astro's handler, so that static files get the
   // security headers too (they never reach the Astro middleware).
-  const server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     handler(req, res);
-  });
+  };
+  const tls = process.env.SWITCHYARD_TLS_CERT && process.env.SWITCHYARD_TLS_KEY
+    ? { cert: readFileSync(process.env.SWITCHYARD_TLS_CERT), key: readFileSync(process.env.SWITCHYARD_TLS_KEY) }
+    : undefined;
+  const server = tls ? createHttpsServer(tls, listener) : createServer(listener);
+  const scheme = tls ? 'https' : 'http';
   server.on('error', (e: NodeJS.ErrnoException) => {
     const reason = e.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use; set PORT to another port` : e.message;
     console.error(`Switchyard cannot start: ${reason}.`);
@@ -78,8 +84,8 @@ async function main() {
   let localRunner: LocalRunner | undefined;
   server.listen(port, host, async () => {
     const shown = host.includes(':') ? `[${host}]` : host;
-    console.log(`Switchyard is serving ${settings.configPath} on http://${shown}:${port} (data in ${settings.dataDir}).`);
-    if (process.env.SWITCHYARD_LOCAL_RUNNER !== '0') localRunner = await startLocalRunner(app, { host, port, root: process.cwd() });
+    console.log(`Switchyard is serving ${settings.configPath} on ${scheme}://${shown}:${port} (data in ${settings.dataDir}).`);
+    if (process.env.SWITCHYARD_LOCAL_RUNNER !== '0') localRunner = await startLocalRunner(app, { host, port, root: process.cwd(), scheme, caFile: process.env.SWITCHYARD_TLS_CERT });
   });
   const stop = async () => {
     // The local runner first: it stops its scripts and reports them while the app can still hear it.

@@ -174,4 +174,24 @@ CREATE TABLE published_files (
 );
 `,
   },
+  {
+    version: 4,
+    name: 'session idle limit, API tokens',
+    sql: `
+ALTER TABLE sessions ADD COLUMN last_used_at INTEGER NOT NULL DEFAULT 0;
+UPDATE sessions SET last_used_at = created_at;
+
+-- Personal API tokens: only the SHA-256 is stored; the token is shown once.
+CREATE TABLE api_tokens (
+  id           INTEGER PRIMARY KEY,
+  user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  name         TEXT NOT NULL,
+  token_hash   TEXT NOT NULL UNIQUE,
+  created_at   TEXT NOT NULL,
+  last_used_at TEXT,
+  revoked_at   TEXT
+);
+CREATE INDEX api_tokens_user ON api_tokens(user_id);
+`,
+  },
 ];

@@ -17,6 +17,7 @@ export interface Settings {
   runLeaseMs: number;
   /** Log kept per run. */
   runLogMaxBytes: number;
+  sessions: { idleMs: number; maxMs: number };
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -31,5 +32,9 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     // At least twice the runner's heartbeat, so one late heartbeat never loses a run.
     runLeaseMs: positive(env.SWITCHYARD_RUN_LEASE_MS, LIMITS.leaseMs, 2 * LIMITS.heartbeatMs),
     runLogMaxBytes: positive(env.SWITCHYARD_RUN_LOG_MAX_BYTES, LIMITS.logBytesPerRun, 1024),
+    sessions: {
+      idleMs: positive(env.SWITCHYARD_SESSION_IDLE_SECONDS, 12 * 3600, 10) * 1000,
+      maxMs: positive(env.SWITCHYARD_SESSION_MAX_SECONDS, 30 * 24 * 3600, 10) * 1000,
+    },
   };
 }

@@ -49,6 +49,8 @@ export interface StartOptions {
   users?: TestUser[];
   /** Files written below the server's folder first (`.sh` files made executable), e.g. scripts. */
   files?: Record<string, string>;
+  /** Serve HTTPS (with SWITCHYARD_TLS_CERT/KEY in env); readiness is then checked over TLS. */
+  https?: boolean;
 }
 
 export function testEnv(dir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -79,7 +81,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   }
   const port = await freePort();
   let out = '';
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.https ? 'https' : 'http'}://127.0.0.1:${port}`;
   const launch = async () => {
     const c = spawn(process.execPath, [join(ROOT, 'src/cli/start.ts')], {
       cwd: ROOT,
@@ -116,6 +118,8 @@ async function waitUntilServing(child: ChildProcess, url: string, out: () => str
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out()}`);
+    // Over HTTPS (a self-signed test certificate) the printed line says it is listening.
+    if (url.startsWith('https:') && out().includes('Switchyard is serving')) return;
     try {
       const res = await fetch(`${url}/login`);
       if (res.status === 200) return;

@@ -3,7 +3,7 @@ import type { App } from '../app.ts';
 import { audit } from '../audit.ts';
 import { findUser } from '../users.ts';
 import { verifyPassword } from './passwords.ts';
-import { createSession, generateSessionToken, invalidateSession, SESSION_LIFETIME_MS } from './sessions.ts';
+import { createSession, generateSessionToken, invalidateSession } from './sessions.ts';
 import { throttleKeys } from './throttle.ts';
 
 export type LoginResult =
@@ -38,7 +38,7 @@ export async function login(app: App, attempt: LoginAttempt): Promise<LoginResul
   }
   app.throttle.succeed(keys);
   const token = generateSessionToken();
-  const session = await createSession(app.db, token, user.id, { ip: attempt.ip, userAgent: attempt.userAgent });
+  const session = await createSession(app.db, token, user.id, { ip: attempt.ip, userAgent: attempt.userAgent }, app.settings.sessions);
   await audit(app.db, { action: 'login', userId: user.id, username: user.username, ip: attempt.ip });
   return { ok: true, token, expiresAt: session.expiresAt, username: user.username };
 }
@@ -63,4 +63,3 @@ export function sessionCookieOptions(secure: boolean, expiresAt?: Date) {
   };
 }
 
-export { SESSION_LIFETIME_MS };

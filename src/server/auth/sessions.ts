@@ -7,9 +7,18 @@ import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/enco
 import type { Database } from '../db.ts';
 import type { Role } from './roles.ts';
 
-export const SESSION_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
-/** Past half its lifetime, a used session is extended; this keeps writes rare. */
-const RENEW_BEFORE_MS = SESSION_LIFETIME_MS / 2;
+/**
+ * A session ends `idleMs` after it was last used, and `maxMs` after it began
+ * whatever happens. Use is recorded at most once a minute, to keep writes rare.
+ */
+export interface SessionLimits {
+  idleMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_SESSION_LIMITS: SessionLimits = { idleMs: 12 * 60 * 60 * 1000, maxMs: 30 * 24 * 60 * 60 * 1000 };
+const TOUCH_EVERY_MS = 60 * 1000;
+const touchEvery = (limits: SessionLimits) => Math.min(TOUCH_EVERY_MS, limits.idleMs / 4);
 
 export interface Session {
   id: string;
@@ -25,7 +34,7 @@ export interface SessionUser {
   role: Role;
 }
 
-export type SessionValidation = { session: Session; user: SessionUser; renewed: boolean } | null;
+export type SessionValidation = { session: Session; user: SessionUser } | null;
 
 export function generateSessionToken(): string {
   const bytes = new Uint8Array(20);
@@ -37,37 +46,42 @@ export function sessionIdFromToken(token: string): string {
   return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
 }
 
-export async function createSession(db: Database, token: string, userId: number, meta: { ip?: string; userAgent?: string } = {}): Promise<Session> {
-  const session: Session = { id: sessionIdFromToken(token), userId, expiresAt: new Date(Date.now() + SESSION_LIFETIME_MS) };
+export async function createSession(
+  db: Database,
+  token: string,
+  userId: number,
+  meta: { ip?: string; userAgent?: string } = {},
+  limits: SessionLimits = DEFAULT_SESSION_LIMITS,
+): Promise<Session> {
+  const now = Date.now();
+  // The cookie lives as long as the session can; the idle limit is enforced here, on the server.
+  const session: Session = { id: sessionIdFromToken(token), userId, expiresAt: new Date(now + limits.maxMs) };
   await db.write({
-    sql: 'INSERT INTO sessions (id, user_id, created_at, expires_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?)',
-    args: [session.id, userId, Date.now(), session.expiresAt.getTime(), (meta.ip ?? '').slice(0, 64), (meta.userAgent ?? '').slice(0, 256)],
+    sql: 'INSERT INTO sessions (id, user_id, created_at, expires_at, last_used_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    args: [session.id, userId, now, session.expiresAt.getTime(), now, (meta.ip ?? '').slice(0, 64), (meta.userAgent ?? '').slice(0, 256)],
   });
   return session;
 }
 
-export async function validateSessionToken(db: Database, token: string): Promise<SessionValidation> {
+export async function validateSessionToken(db: Database, token: string, limits: SessionLimits = DEFAULT_SESSION_LIMITS): Promise<SessionValidation> {
   if (!/^[a-z2-7]{32}$/.test(token)) return null;
   const id = sessionIdFromToken(token);
   const { rows } = await db.execute({
-    sql: `SELECT s.user_id, s.expires_at, u.username, u.display_name, u.email, u.role, u.disabled
+    sql: `SELECT s.user_id, s.created_at, s.expires_at, s.last_used_at, u.username, u.display_name, u.email, u.role, u.disabled
           FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`,
     args: [id],
   });
   const row = rows[0];
   if (!row) return null;
-  const expiresAt = Number(row.expires_at);
-  if (Date.now() >= expiresAt || Number(row.disabled) !== 0) {
+  const now = Date.now();
+  const expiresAt = Math.min(Number(row.expires_at), Number(row.created_at) + limits.maxMs);
+  const lastUsed = Number(row.last_used_at);
+  if (now >= expiresAt || now - lastUsed >= limits.idleMs || Number(row.disabled) !== 0) {
     await invalidateSession(db, id);
     return null;
   }
   const session: Session = { id, userId: Number(row.user_id), expiresAt: new Date(expiresAt) };
-  let renewed = false;
-  if (expiresAt - Date.now() < RENEW_BEFORE_MS) {
-    session.expiresAt = new Date(Date.now() + SESSION_LIFETIME_MS);
-    await db.write({ sql: 'UPDATE sessions SET expires_at = ? WHERE id = ?', args: [session.expiresAt.getTime(), id] });
-    renewed = true;
-  }
+  if (now - lastUsed >= touchEvery(limits)) await db.write({ sql: 'UPDATE sessions SET last_used_at = ? WHERE id = ?', args: [now, id] });
   const user: SessionUser = {
     id: session.userId,
     username: String(row.username),
@@ -75,7 +89,7 @@ export async function validateSessionToken(db: Database, token: string): Promise
     email: String(row.email),
     role: String(row.role) as Role,
   };
-  return { session, user, renewed };
+  return { session, user };
 }
 
 export async function invalidateSession(db: Database, sessionId: string): Promise<void> {
