@@ -1,7 +1,12 @@
 /** The audit log: who did what, when and from where. */
 import type { Database } from './db.ts';
 
-export type AuditAction = 'login' | 'login_failed' | 'logout' | 'save' | 'export' | 'user_created' | 'run_started' | 'run_cancelled' | 'import';
+export const AUDIT_ACTIONS = [
+  'login', 'login_failed', 'logout', 'save', 'export', 'import', 'run_started', 'run_cancelled',
+  'user_created', 'user_disabled', 'user_enabled', 'user_role_changed', 'user_password_reset', 'password_changed', 'session_ended',
+  'runner_created', 'runner_rotated', 'runner_revoked', 'api_token_created', 'api_token_revoked',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditEntry {
   action: AuditAction;
@@ -16,4 +21,57 @@ export async function audit(db: Database, entry: AuditEntry): Promise<void> {
     sql: 'INSERT INTO audit_log (at, user_id, username, action, ip, detail) VALUES (?, ?, ?, ?, ?, ?)',
     args: [new Date().toISOString(), entry.userId ?? null, (entry.username ?? '').slice(0, 64), entry.action, (entry.ip ?? '').slice(0, 64), JSON.stringify(entry.detail ?? {})],
   });
+}
+
+export interface AuditRecord {
+  id: number;
+  at: string;
+  username: string;
+  action: string;
+  ip: string;
+  detail: Record<string, unknown>;
+}
+
+export interface AuditFilter {
+  action?: string;
+  user?: string;
+  /** ISO dates (inclusive day bounds are the caller's business). */
+  from?: string;
+  to?: string;
+  before?: number;
+  limit?: number;
+}
+
+export async function listAudit(db: Database, f: AuditFilter = {}): Promise<{ entries: AuditRecord[]; more: boolean }> {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (f.action) (where.push('action = ?'), args.push(f.action));
+  if (f.user) (where.push('username = ?'), args.push(f.user));
+  if (f.from) (where.push('at >= ?'), args.push(f.from));
+  if (f.to) (where.push('at < ?'), args.push(f.to));
+  if (f.before) (where.push('id < ?'), args.push(f.before));
+  const limit = Math.min(Math.max(f.limit ?? 100, 1), 100_000);
+  const { rows } = await db.execute({
+    sql: `SELECT id, at, username, action, ip, detail FROM audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+    args: [...args, limit + 1],
+  });
+  const entries = rows.slice(0, limit).map((r) => ({
+    id: Number(r.id),
+    at: String(r.at),
+    username: String(r.username),
+    action: String(r.action),
+    ip: String(r.ip),
+    detail: JSON.parse(String(r.detail)) as Record<string, unknown>,
+  }));
+  return { entries, more: rows.length > limit };
+}
+
+/** CSV with a header row; fields quoted, and cells that a spreadsheet would run as formulas defused. */
+export function auditCsv(entries: AuditRecord[]): string {
+  const cell = (v: string) => {
+    const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+    return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  };
+  const lines = ['id,at,user,action,ip,detail', ...entries.map((e) => [String(e.id), e.at, e.username, e.action, e.ip, JSON.stringify(e.detail)].map(cell).join(','))];
+  return `${lines.join('\r\n')}\r\n`;
 }

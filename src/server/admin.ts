@@ -1,0 +1,145 @@
+/**
+ * What admins do with accounts, sessions and runners. Every change is
+ * audited; changing a person's role, password or disabling them ends their
+ * sessions at once. There is always at least one active admin.
+ */
+import { randomBytes } from 'node:crypto';
+import type { App } from './app.ts';
+import { audit, type AuditAction } from './audit.ts';
+import { hashPassword, passwordProblem, verifyPassword } from './auth/passwords.ts';
+import { invalidateUserSessions } from './auth/sessions.ts';
+import { isRole, ROLES, type Role } from './auth/roles.ts';
+import type { Viewer } from './editor.ts';
+import { forbidden, HttpError } from './http.ts';
+import { createRunnerToken, revokeRunner, RunnerError } from './runners.ts';
+import { createUser, findUser, UserError } from './users.ts';
+
+export class AdminError extends Error {}
+
+export function requireAdmin(viewer: Viewer): { id: number; username: string } {
+  if (!viewer.user) throw new HttpError(401, 'Log in as an admin.');
+  if (viewer.user.role !== 'admin') throw forbidden('Only admins may manage users, sessions, runners and the audit log.');
+  return viewer.user;
+}
+
+async function log(app: App, viewer: Viewer, action: AuditAction, detail: Record<string, unknown>) {
+  await audit(app.db, { action, userId: viewer.user?.id, username: viewer.user?.username, ip: viewer.ip, detail });
+}
+
+async function activeAdmins(app: App): Promise<number> {
+  const { rows } = await app.db.execute("SELECT count(*) AS n FROM users WHERE role = 'admin' AND disabled = 0");
+  return Number(rows[0]!.n);
+}
+
+async function target(app: App, username: string) {
+  const user = await findUser(app.db, username);
+  if (!user) throw new AdminError(`No user named "${username}".`);
+  return user;
+}
+
+/** Runs an admin action, turning the person's mistakes into a message instead of an error page. */
+export async function adminAction(app: App, viewer: Viewer, form: FormData): Promise<{ ok: string } | { error: string }> {
+  requireAdmin(viewer);
+  const field = (k: string) => String(form.get(k) ?? '').trim();
+  try {
+    switch (field('action')) {
+      case 'create-user': {
+        const user = await createUser(app.db, { username: field('username'), password: String(form.get('password') ?? ''), role: field('role'), displayName: field('display_name') || undefined, email: field('email') || undefined });
+        await log(app, viewer, 'user_created', { user: user.username, role: user.role });
+        return { ok: `Created ${user.role} "${user.username}".` };
+      }
+      case 'set-role': {
+        const user = await target(app, field('username'));
+        const role = field('role');
+        if (!isRole(role)) throw new AdminError(`Role must be one of ${ROLES.join(', ')}.`);
+        if (user.role === 'admin' && role !== 'admin' && !user.disabled && (await activeAdmins(app)) <= 1) throw new AdminError('This is the last active admin; make someone else admin first.');
+        await app.db.write({ sql: 'UPDATE users SET role = ? WHERE id = ?', args: [role, user.id] });
+        await invalidateUserSessions(app.db, user.id);
+        await log(app, viewer, 'user_role_changed', { user: user.username, from: user.role, to: role });
+        return { ok: `"${user.username}" is now ${role}; their sessions were ended.` };
+      }
+      case 'disable':
+      case 'enable': {
+        const user = await target(app, field('username'));
+        const disable = field('action') === 'disable';
+        if (disable && user.role === 'admin' && !user.disabled && (await activeAdmins(app)) <= 1) throw new AdminError('This is the last active admin; it cannot be disabled.');
+        await app.db.write({ sql: 'UPDATE users SET disabled = ? WHERE id = ?', args: [disable ? 1 : 0, user.id] });
+        if (disable) await invalidateUserSessions(app.db, user.id);
+        await log(app, viewer, disable ? 'user_disabled' : 'user_enabled', { user: user.username });
+        return { ok: disable ? `"${user.username}" is disabled and was logged out everywhere.` : `"${user.username}" may log in again.` };
+      }
+      case 'reset-password': {
+        const user = await target(app, field('username'));
+        const password = randomBytes(12).toString('base64url');
+        await app.db.write({ sql: 'UPDATE users SET password_hash = ? WHERE id = ?', args: [await hashPassword(password), user.id] });
+        await invalidateUserSessions(app.db, user.id);
+        await log(app, viewer, 'user_password_reset', { user: user.username });
+        return { ok: `New password for "${user.username}" (shown once): ${password}` };
+      }
+      case 'end-session': {
+        const id = field('session');
+        const { rows } = await app.db.execute({ sql: 'SELECT u.username FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?', args: [id] });
+        if (!rows[0]) throw new AdminError('That session has already ended.');
+        await app.db.write({ sql: 'DELETE FROM sessions WHERE id = ?', args: [id] });
+        await log(app, viewer, 'session_ended', { user: String(rows[0].username), session: id.slice(0, 12) });
+        return { ok: `Ended a session of "${rows[0].username}".` };
+      }
+      case 'create-runner':
+      case 'rotate-runner': {
+        const name = field('name');
+        const token = await createRunnerToken(app.db, name, { replace: field('action') === 'rotate-runner' });
+        await log(app, viewer, field('action') === 'create-runner' ? 'runner_created' : 'runner_rotated', { runner: name });
+        return { ok: `Token for runner "${name}" (shown once; keep it secret): ${token}` };
+      }
+      case 'revoke-runner': {
+        await revokeRunner(app.db, field('name'));
+        await log(app, viewer, 'runner_revoked', { runner: field('name') });
+        return { ok: `Runner "${field('name')}" revoked; its token no longer works.` };
+      }
+      default:
+        throw new AdminError('Unknown action.');
+    }
+  } catch (e) {
+    if (e instanceof AdminError || e instanceof UserError || e instanceof RunnerError) return { error: e.message };
+    throw e;
+  }
+}
+
+export interface SessionRow {
+  id: string;
+  username: string;
+  createdAt: string;
+  lastUsedAt: string;
+  ip: string;
+  userAgent: string;
+}
+
+export async function listSessions(app: App): Promise<SessionRow[]> {
+  const { rows } = await app.db.execute('SELECT s.id, u.username, s.created_at, s.last_used_at, s.ip, s.user_agent FROM sessions s JOIN users u ON u.id = s.user_id ORDER BY s.last_used_at DESC');
+  return rows.map((r) => ({
+    id: String(r.id),
+    username: String(r.username),
+    createdAt: new Date(Number(r.created_at)).toISOString(),
+    lastUsedAt: new Date(Number(r.last_used_at)).toISOString(),
+    ip: String(r.ip),
+    userAgent: String(r.user_agent),
+  }));
+}
+
+/** A person changes their own password: the current one is required, and their other sessions end. */
+export async function changeOwnPassword(app: App, viewer: Viewer, currentSession: string, form: FormData): Promise<{ ok: string } | { error: string }> {
+  if (!viewer.user) throw new HttpError(401, 'Log in to change your password.');
+  const user = (await findUser(app.db, viewer.user.username))!;
+  const current = String(form.get('current') ?? '');
+  const next = String(form.get('password') ?? '');
+  if (!(await verifyPassword(user.passwordHash, current))) return { error: 'Your current password is not right.' };
+  if (next !== String(form.get('repeat') ?? '')) return { error: 'The new password and its repetition differ.' };
+  const problem = passwordProblem(next);
+  if (problem) return { error: problem };
+  await app.db.write({ sql: 'UPDATE users SET password_hash = ? WHERE id = ?', args: [await hashPassword(next), user.id] });
+  await app.db.write({ sql: 'DELETE FROM sessions WHERE user_id = ? AND id != ?', args: [user.id, currentSession] });
+  await log(app, viewer, 'password_changed', {});
+  return { ok: 'Password changed. Your other sessions were ended.' };
+}
+
+export type { Role };
