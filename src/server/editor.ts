@@ -10,9 +10,9 @@ import type { App } from './app.ts';
 import { audit } from './audit.ts';
 import type { SessionUser } from './auth/sessions.ts';
 import { may, refusal, requireAccess } from './auth/access.ts';
-import { currentValues, pageHistory, saveValues, type CurrentValues, type HistoryEntry } from './history.ts';
+import { currentValues, pageHistory, type CurrentValues, type HistoryEntry } from './history.ts';
+import { recordSave } from './save.ts';
 import { latestRuns, logTail, type LogLine, type RunView } from './runs/queue.ts';
-import { publisherFor } from './git/worker.ts';
 import { isFinal } from '../protocol/index.ts';
 import { HttpError, notFound } from './http.ts';
 
@@ -136,21 +136,11 @@ export async function savePage(app: App, slug: string | undefined, viewer: Viewe
   const baseRevision = revisionText === null ? undefined : Number(revisionText);
   if (baseRevision !== undefined && (!Number.isSafeInteger(baseRevision) || baseRevision < 0)) throw new HttpError(400, 'The form was damaged (bad revision). Reload the page and try again.');
 
-  const live = await app.config.current();
-  const publisher = publisherFor(live.config.git, app.settings.configPath, () => {});
-  const result = await saveValues(app.db, { page, values: parsed.values, baseRevision, configRevision: live.revision, user: viewer.user, publishTo: publisher?.target });
-  if (result.status === 'saved' && publisher) app.publications.saved();
+  const result = await recordSave(app, page, parsed.values, baseRevision, { user: viewer.user, ip: viewer.ip });
   if (result.status === 'conflict') {
     return { status: 409, view: { ...keep(), notice: { kind: 'conflict', since: result.since } } };
   }
   if (result.status === 'unchanged') return { status: 200, view: { ...view, notice: { kind: 'unchanged' } } };
-  await audit(app.db, {
-    action: 'save',
-    userId: viewer.user.id,
-    username: viewer.user.username,
-    ip: viewer.ip,
-    detail: { page: page.slug, change: result.entry.id, changed: result.entry.changes.map((c) => c.name) },
-  });
   return { redirect: `${pagePath(page)}?saved=${result.entry.id}` };
 }
 

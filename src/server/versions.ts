@@ -8,8 +8,8 @@ import { decodeValue, defaultValues, encodeValue } from '../core/values.ts';
 import type { App } from './app.ts';
 import { audit } from './audit.ts';
 import { baseView, fieldsFrom, pagePath, REVISION_FIELD, type PageView, type SaveOutcome, type Viewer } from './editor.ts';
-import { publisherFor } from './git/worker.ts';
-import { saveValues, versionOf } from './history.ts';
+import { versionOf } from './history.ts';
+import { recordSave } from './save.ts';
 import { HttpError, notFound } from './http.ts';
 import { requireAccess } from './auth/access.ts';
 
@@ -62,19 +62,9 @@ export async function restoreVersion(app: App, slug: string, viewer: Viewer, for
   }
   const baseRevision = Number(form.get(REVISION_FIELD));
   if (!Number.isSafeInteger(baseRevision) || baseRevision < 0) throw new HttpError(400, 'The form was damaged (bad revision). Reload the page and try again.');
-  const live = await app.config.current();
-  const publisher = publisherFor(live.config.git, app.settings.configPath, () => {});
-  const result = await saveValues(app.db, { page, values, baseRevision, configRevision: live.revision, user: viewer.user, publishTo: publisher?.target });
+  const result = await recordSave(app, page, values, baseRevision, { user: viewer.user, ip: viewer.ip, detail: { restored_from: id } });
   if (result.status === 'conflict') return { status: 409, view: { ...view, notice: { kind: 'conflict', since: result.since } } };
   if (result.status === 'unchanged') return { status: 200, view: { ...view, notice: { kind: 'unchanged' } } };
-  if (publisher) app.publications.saved();
-  await audit(app.db, {
-    action: 'save',
-    userId: viewer.user.id,
-    username: viewer.user.username,
-    ip: viewer.ip,
-    detail: { page: page.slug, change: result.entry.id, restored_from: id, changed: result.entry.changes.map((c) => c.name) },
-  });
   return { redirect: `${pagePath(page)}?saved=${result.entry.id}` };
 }
 
