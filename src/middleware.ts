@@ -2,6 +2,7 @@ import { defineMiddleware } from 'astro:middleware';
 import { getApp } from './server/app.ts';
 import { sessionCookieName, sessionCookieOptions } from './server/auth/login.ts';
 import { validateSessionToken } from './server/auth/sessions.ts';
+import { authenticateApiToken } from './server/auth/api-tokens.ts';
 import { clientIp, HttpError, SECURITY_HEADERS } from './server/http.ts';
 
 export const onRequest = defineMiddleware(async (ctx, next) => {
@@ -13,7 +14,12 @@ export const onRequest = defineMiddleware(async (ctx, next) => {
     const secure = ctx.url.protocol === 'https:';
     const name = sessionCookieName(secure);
     const token = ctx.cookies.get(name)?.value;
-    if (token) {
+    const bearer = ctx.url.pathname.startsWith('/api/v1/') ? ctx.request.headers.get('authorization')?.match(/^Bearer (\S+)$/)?.[1] : undefined;
+    if (bearer) {
+      // The JSON API: a personal token acts with its owner's rights; no cookie is looked at.
+      ctx.locals.user = await authenticateApiToken(app.db, bearer);
+      if (!ctx.locals.user) throw new HttpError(401, 'unknown or revoked API token');
+    } else if (token) {
       const valid = await validateSessionToken(app.db, token, app.settings.sessions);
       if (valid) {
         ctx.locals.user = valid.user;
@@ -28,11 +34,18 @@ export const onRequest = defineMiddleware(async (ctx, next) => {
       console.error(`${new Date().toISOString()} ${ctx.request.method} ${ctx.url.pathname} failed:`, e);
       throw e;
     }
+    if (ctx.url.pathname.startsWith('/api/')) {
+      return withHeaders(new Response(JSON.stringify({ error: e.message }), { status: e.status, headers: { 'Content-Type': 'application/json' } }));
+    }
     ctx.locals.error = e;
     // A fresh GET: the original request's body may already have been read.
     response = await ctx.rewrite(new Request(new URL('/error', ctx.url), { headers: ctx.request.headers }));
   }
-  for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!response.headers.has(k)) response.headers.set(k, v);
   if (ctx.locals.user && !response.headers.has('Cache-Control')) response.headers.set('Cache-Control', 'no-store');
-  return response;
+  return withHeaders(response);
 });
+
+function withHeaders(response: Response): Response {
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!response.headers.has(k)) response.headers.set(k, v);
+  return response;
+}

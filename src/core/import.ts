@@ -21,8 +21,12 @@ export class ImportError extends Error {}
 
 const TYPE_WORD: Record<Parameter['type'], string> = { text: 'text', integer: 'an integer', boolean: 'true or false', select: 'one of the options' };
 
-/** `got` is how the value was written in the file, where that differs from what it reads as (`1.0` is the number 1). */
-function check(p: Parameter, raw: unknown, written?: string): { value: Value } | { problem: string } {
+/**
+ * Checks a typed value (from YAML or JSON) against a parameter, with the
+ * form's rules. `written` is how the value was written in a file, where that
+ * differs from what it reads as (`1.0` is the number 1).
+ */
+export function checkValue(p: Parameter, raw: unknown, written?: string): { value: Value } | { problem: string } {
   const got = written !== undefined && typeof raw !== 'string' && written !== String(raw) ? written : describeValue(raw);
   if (raw === null) return p.type === 'integer' || p.type === 'select' || (p.type === 'text' && !p.required) ? { value: p.type === 'text' ? '' : null } : { problem: `${p.name}: expected ${TYPE_WORD[p.type]}, got null` };
   const ok =
@@ -64,7 +68,7 @@ export function importValues(page: PageConfig, text: string): ImportResult {
       continue;
     }
     const node = doc.get(p.name, true);
-    const c = check(p, entries[p.name], isScalar(node) ? node.source : undefined);
+    const c = checkValue(p, entries[p.name], isScalar(node) ? node.source : undefined);
     if ('value' in c) result.values[p.name] = c.value;
     else result.problems.push(c.problem);
   }

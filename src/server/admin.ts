@@ -13,6 +13,7 @@ import type { Viewer } from './editor.ts';
 import { forbidden, HttpError } from './http.ts';
 import { createRunnerToken, revokeRunner, RunnerError } from './runners.ts';
 import { createUser, findUser, UserError } from './users.ts';
+import { ApiTokenError, createApiToken, revokeApiToken } from './auth/api-tokens.ts';
 
 export class AdminError extends Error {}
 
@@ -140,6 +141,31 @@ export async function changeOwnPassword(app: App, viewer: Viewer, currentSession
   await app.db.write({ sql: 'DELETE FROM sessions WHERE user_id = ? AND id != ?', args: [user.id, currentSession] });
   await log(app, viewer, 'password_changed', {});
   return { ok: 'Password changed. Your other sessions were ended.' };
+}
+
+/** What a person does on their own account page: password and API tokens. */
+export async function accountAction(app: App, viewer: Viewer, currentSession: string, form: FormData): Promise<{ ok: string } | { error: string }> {
+  if (!viewer.user) throw new HttpError(401, 'Log in first.');
+  try {
+    switch (String(form.get('action') ?? 'change-password')) {
+      case 'create-token': {
+        const name = String(form.get('name') ?? '');
+        const token = await createApiToken(app.db, viewer.user.id, name);
+        await log(app, viewer, 'api_token_created', { name: name.trim() });
+        return { ok: `Your new API token (shown once; it acts with your rights): ${token}` };
+      }
+      case 'revoke-token': {
+        const name = await revokeApiToken(app.db, viewer.user.id, Number(form.get('id')));
+        await log(app, viewer, 'api_token_revoked', { name });
+        return { ok: `Token "${name}" revoked.` };
+      }
+      default:
+        return changeOwnPassword(app, viewer, currentSession, form);
+    }
+  } catch (e) {
+    if (e instanceof ApiTokenError) return { error: e.message };
+    throw e;
+  }
 }
 
 export type { Role };

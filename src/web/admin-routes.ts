@@ -1,6 +1,7 @@
 /** Glue for the admin area and the account page: read the request, call one service. */
 import type { AstroGlobal } from 'astro';
-import { adminAction, changeOwnPassword, listSessions, requireAdmin } from '../server/admin.ts';
+import { accountAction, adminAction, listSessions, requireAdmin } from '../server/admin.ts';
+import { listApiTokens } from '../server/auth/api-tokens.ts';
 import { AUDIT_ACTIONS, auditCsv, listAudit, type AuditFilter } from '../server/audit.ts';
 import { listRunners } from '../server/runners.ts';
 import { listUsers } from '../server/users.ts';
@@ -70,10 +71,12 @@ export async function auditRoute(Astro: AstroGlobal) {
 export async function accountRoute(Astro: AstroGlobal) {
   const viewer = viewerOf(Astro.locals);
   if (!viewer.user) return { redirect: '/login?next=%2Faccount' };
+  const { app } = Astro.locals;
   let flash: Flash;
   if (Astro.request.method === 'POST') {
-    flash = await changeOwnPassword(Astro.locals.app, viewer, Astro.locals.session!.id, await Astro.request.formData());
+    const form = await Astro.request.formData();
+    flash = await accountAction(app, viewer, Astro.locals.session?.id ?? '', form);
     if ('error' in flash) Astro.response.status = 422;
   }
-  return { flash, user: viewer.user };
+  return { flash, user: viewer.user, tokens: await listApiTokens(app.db, viewer.user.id) };
 }

@@ -1,0 +1,63 @@
+/** Personal API tokens: a user's rights, for scripts. Only a hash is kept; the token is shown once. */
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '@oslojs/crypto/sha2';
+import { encodeHexLowerCase } from '@oslojs/encoding';
+import type { Database } from '../db.ts';
+import type { SessionUser } from './sessions.ts';
+import type { Role } from './roles.ts';
+
+const PREFIX = 'syu_';
+const hash = (token: string) => encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
+
+export interface ApiTokenRecord {
+  id: number;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export class ApiTokenError extends Error {}
+
+export async function createApiToken(db: Database, userId: number, name: string): Promise<string> {
+  const label = name.trim();
+  if (!label || label.length > 100) throw new ApiTokenError('Give the token a name of 1 to 100 characters, saying what uses it.');
+  const token = PREFIX + randomBytes(32).toString('base64url');
+  await db.write({ sql: 'INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)', args: [userId, label, hash(token), new Date().toISOString()] });
+  return token;
+}
+
+export async function listApiTokens(db: Database, userId: number): Promise<ApiTokenRecord[]> {
+  const { rows } = await db.execute({ sql: 'SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens WHERE user_id = ? ORDER BY id DESC', args: [userId] });
+  return rows.map((r) => ({
+    id: Number(r.id),
+    name: String(r.name),
+    createdAt: String(r.created_at),
+    lastUsedAt: r.last_used_at == null ? null : String(r.last_used_at),
+    revokedAt: r.revoked_at == null ? null : String(r.revoked_at),
+  }));
+}
+
+/** Revokes one of the user's own tokens; returns its name. */
+export async function revokeApiToken(db: Database, userId: number, id: number): Promise<string> {
+  const { rows } = await db.write({ sql: 'UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL RETURNING name', args: [new Date().toISOString(), id, userId] });
+  if (!rows[0]) throw new ApiTokenError('No such active token.');
+  return String(rows[0].name);
+}
+
+/** The user a bearer token acts for; undefined for unknown, revoked tokens and disabled users. */
+export async function authenticateApiToken(db: Database, token: string): Promise<SessionUser | undefined> {
+  if (!token.startsWith(PREFIX) || token.length > 100) return undefined;
+  const { rows } = await db.execute({
+    sql: `SELECT t.id, t.last_used_at, u.id AS user_id, u.username, u.display_name, u.email, u.role
+          FROM api_tokens t JOIN users u ON u.id = t.user_id
+          WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled = 0`,
+    args: [hash(token)],
+  });
+  const r = rows[0];
+  if (!r) return undefined;
+  if (r.last_used_at == null || Date.now() - Date.parse(String(r.last_used_at)) > 60_000) {
+    await db.write({ sql: 'UPDATE api_tokens SET last_used_at = ? WHERE id = ?', args: [new Date().toISOString(), Number(r.id)] });
+  }
+  return { id: Number(r.user_id), username: String(r.username), displayName: String(r.display_name), email: String(r.email), role: String(r.role) as Role };
+}

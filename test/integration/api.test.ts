@@ -1,0 +1,136 @@
+/** Personal API tokens and the JSON API, as a script would use them. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, textOf } from '../helpers/client.ts';
+import { startServer, type TestServer } from '../helpers/server.ts';
+
+let server: TestServer;
+const tokens: Record<string, string> = {};
+
+async function tokenFor(name: string, password: string): Promise<string> {
+  const c = new Client(server.url);
+  await c.login(name, password);
+  const res = await c.post('/account', { action: 'create-token', name: 'test script' });
+  return textOf(await res.text(), 'flash-ok')!.match(/: (syu_\S+)$/)![1]!;
+}
+const call = (token: string | undefined, method: string, path: string, body?: unknown) =>
+  fetch(`${server.url}/api/v1/${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+
+beforeAll(async () => {
+  server = await startServer({
+    users: [
+      { name: 'ed', role: 'editor', password: 'ed-password' },
+      { name: 'vera', role: 'viewer', password: 'vera-password' },
+      { name: 'root', role: 'admin', password: 'root-password' },
+    ],
+  });
+  tokens.ed = await tokenFor('ed', 'ed-password');
+  tokens.vera = await tokenFor('vera', 'vera-password');
+});
+afterAll(() => server?.stop());
+
+describe('API tokens', () => {
+  it('are stored only as a hash', async () => {
+    const { rows } = await server.db().execute('SELECT token_hash FROM api_tokens');
+    for (const t of Object.values(tokens)) expect(rows.map((r) => r.token_hash)).not.toContain(t);
+    expect(rows.every((r) => /^[0-9a-f]{64}$/.test(String(r.token_hash)))).toBe(true);
+  });
+
+  it('refuse a missing or unknown token with JSON', async () => {
+    const none = await call(undefined, 'GET', 'pages');
+    expect(none.status).toBe(401);
+    expect(((await none.json()) as { error: string }).error).toMatch(/^send Authorization: Bearer <token>/);
+    const bad = await call('syu_nope', 'GET', 'pages');
+    expect(bad.status).toBe(401);
+    expect(await bad.json()).toEqual({ error: 'unknown or revoked API token' });
+  });
+});
+
+describe('the JSON API', () => {
+  let revision = 0;
+
+  it('lists pages and reads values with the revision to save against', async () => {
+    const pages = (await (await call(tokens.ed, 'GET', 'pages')).json()) as { pages: { slug: string }[] };
+    expect(pages.pages.map((p) => p.slug)).toEqual(['toplevel', 'data-processing', 'database-backup']);
+    const page = (await (await call(tokens.ed, 'GET', 'pages/toplevel')).json()) as { revision: number; values: Record<string, unknown>; parameters: unknown[] };
+    expect(page.values).toEqual({ version: '1.0', instance_name: '', debug_mode: false, logging_level: 'info' });
+    expect(page.parameters).toContainEqual({ name: 'logging_level', label: 'Logging Level', type: 'select', required: false, options: ['debug', 'info', 'warning', 'error', 'critical'] });
+    revision = page.revision;
+  });
+
+  it('saves with the same validation, conflict rule and audit as the form', async () => {
+    const res = await call(tokens.ed, 'PUT', 'pages/toplevel/values', { revision, values: { version: '2.0', instance_name: 'api', debug_mode: true } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { revision: number; saved: { author: string; changes: { name: string; before: unknown; after: unknown }[] } };
+    expect(body.saved.author).toBe('ed');
+    expect(body.saved.changes).toEqual([
+      { name: 'version', before: '1.0', after: '2.0' },
+      { name: 'instance_name', before: '', after: 'api' },
+      { name: 'debug_mode', before: false, after: true },
+    ]);
+    const { rows } = await server.db().execute("SELECT detail FROM audit_log WHERE action = 'save' ORDER BY id DESC LIMIT 1");
+    expect(JSON.parse(String(rows[0]!.detail))).toMatchObject({ page: 'toplevel', via: 'api' });
+
+    const stale = await call(tokens.ed, 'PUT', 'pages/toplevel/values', { revision, values: { version: '3.0' } });
+    expect(stale.status).toBe(409);
+    const conflict = (await stale.json()) as { revision: number; since: { author: string }[] };
+    expect(conflict.revision).toBe(body.revision);
+    expect(conflict.since.map((s) => s.author)).toEqual(['ed']);
+    revision = body.revision;
+  });
+
+  it('names every invalid value and saves nothing', async () => {
+    const before = await server.db().execute('SELECT count(*) AS n FROM changes');
+    const res = await call(tokens.ed, 'PUT', 'pages/toplevel/values', { revision, values: { version: 3, debug_mode: 'yes', logging_level: 'loud', colour: 'red' } });
+    expect(res.status).toBe(422);
+    expect(await res.json()).toEqual({
+      error: 'invalid values; nothing was saved',
+      errors: {
+        version: 'expected text, got 3 (put it in quotes)',
+        debug_mode: 'expected true or false, got "yes"',
+        logging_level: 'Choose one of: debug, info, warning, error, critical (got "loud")',
+        colour: 'not a parameter of this page',
+      },
+    });
+    const missing = await call(tokens.ed, 'PUT', 'pages/toplevel/values', { values: { version: '4.0' } });
+    expect(missing.status).toBe(422);
+    expect(((await missing.json()) as { error: string }).error).toMatch(/^"revision" is required/);
+    expect((await server.db().execute('SELECT count(*) AS n FROM changes')).rows[0]!.n).toBe(before.rows[0]!.n);
+  });
+
+  it('reads the history', async () => {
+    const h = (await (await call(tokens.vera, 'GET', 'pages/toplevel/history')).json()) as { entries: { id: number; values: Record<string, unknown> }[] };
+    expect(h.entries[0]).toMatchObject({ id: revision, values: { version: '2.0', instance_name: 'api' } });
+  });
+
+  it('holds a token to its owner\'s rights', async () => {
+    expect((await call(tokens.vera, 'PUT', 'pages/toplevel/values', { revision, values: { version: '9' } })).status).toBe(403);
+    const run = await call(tokens.vera, 'POST', 'pages/data-processing/runs/start_processing');
+    expect(run.status).toBe(403);
+    expect(await run.json()).toEqual({ error: 'Your role (viewer) may not run these tasks; operators, editors and admins may.' });
+  });
+
+  it('starts a run and reads it back', async () => {
+    const res = await call(tokens.ed, 'POST', 'pages/data-processing/runs/start_processing');
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: number };
+    const run = (await (await call(tokens.ed, 'GET', `runs/${id}`)).json()) as { state: string; params: unknown };
+    expect(run).toMatchObject({ state: 'queued', params: { inputs_directory: '/mnt/data/inputs' } });
+  });
+
+  it('stops accepting a revoked token, and the token of a disabled user', async () => {
+    const c = new Client(server.url);
+    await c.login('ed', 'ed-password');
+    const html = await (await c.get('/account')).text();
+    const id = html.match(/name="action" value="revoke-token"[^>]*><input type="hidden" name="id" value="(\d+)"/)![1]!;
+    expect(textOf(await (await c.post('/account', { action: 'revoke-token', id })).text(), 'flash-ok')).toBe('Token "test script" revoked.');
+    expect((await call(tokens.ed, 'GET', 'pages')).status).toBe(401);
+    const admin = new Client(server.url);
+    await admin.login('root', 'root-password');
+    await admin.post('/admin/users', { action: 'disable', username: 'vera' });
+    expect((await call(tokens.vera, 'GET', 'pages')).status).toBe(401);
+  });
+});
