@@ -145,3 +145,27 @@ describe('what people are shown', () => {
     expect(await (await clients.viewer.get('/page/guarded')).text()).toContain('Your role (viewer) may not see this page; operators, editors and admins may.');
   });
 });
+
+describe('administration', () => {
+  const ADMIN_ROUTES: { name: string; writes: boolean; call: (c: Client) => Promise<Response> }[] = [
+    { name: 'GET users', writes: false, call: (c) => c.get('/admin/users') },
+    { name: 'POST create user', writes: true, call: (c) => c.post('/admin/users', { action: 'create-user', username: `u${++counter}`, password: 'some-password', role: 'admin' }) },
+    { name: 'GET sessions', writes: false, call: (c) => c.get('/admin/sessions') },
+    { name: 'GET runners', writes: false, call: (c) => c.get('/admin/runners') },
+    { name: 'POST create runner', writes: true, call: (c) => c.post('/admin/runners', { action: 'create-runner', name: `r${++counter}` }) },
+    { name: 'GET audit log', writes: false, call: (c) => c.get('/admin/audit') },
+    { name: 'GET audit CSV', writes: false, call: (c) => c.get('/admin/audit?format=csv') },
+  ];
+  const accounts = async () => String((await server.db().execute("SELECT (SELECT count(*) FROM users) || '/' || (SELECT count(*) FROM runners) AS n")).rows[0]!.n);
+  for (const route of ADMIN_ROUTES) {
+    it.each(['anonymous', ...ROLES] as Who[])(`${route.name}: %s`, async (who) => {
+      const before = await accounts();
+      const res = await route.call(clients[who]);
+      if (who === 'admin') expect(res.status).toBe(200);
+      else {
+        expect(res.status).toBe(who === 'anonymous' ? 401 : 403);
+        if (route.writes) expect(await accounts()).toBe(before);
+      }
+    });
+  }
+});
