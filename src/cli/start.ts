@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { createApp, setApp } from '../server/app.ts';
 import { ConfigError } from '../server/config-store.ts';
 import { SECURITY_HEADERS } from '../server/http.ts';
+import { applyTrustedProxy } from '../server/proxy.ts';
 import { startSweeper } from '../server/runs/sweeper.ts';
 import { startPublisher } from '../server/git/worker.ts';
 import { startLocalRunner, type LocalRunner } from './local-runner.ts';
@@ -65,13 +66,15 @@ async function main() {
   const { handler } = (await import(pathToFileURL(entry).href)) as { handler: RequestListener };
   // Our own server around Astro's handler, so that static files get the
   // security headers too (they never reach the Astro middleware).
-  const listener: RequestListener = (req, res) => {
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
-    handler(req, res);
-  };
   const tls = process.env.SWITCHYARD_TLS_CERT && process.env.SWITCHYARD_TLS_KEY
     ? { cert: readFileSync(process.env.SWITCHYARD_TLS_CERT), key: readFileSync(process.env.SWITCHYARD_TLS_KEY) }
     : undefined;
+  const trustProxy = process.env.SWITCHYARD_TRUST_PROXY === '1';
+  const listener: RequestListener = (req, res) => {
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
+    if (trustProxy) applyTrustedProxy(req, !!tls);
+    handler(req, res);
+  };
   const server = tls ? createHttpsServer(tls, listener) : createServer(listener);
   const scheme = tls ? 'https' : 'http';
   server.on('error', (e: NodeJS.ErrnoException) => {

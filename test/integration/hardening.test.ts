@@ -74,3 +74,34 @@ describe('under HTTPS', () => {
     }
   });
 });
+
+describe('behind a reverse proxy that terminates TLS', () => {
+  const login = (url: string, headers: Record<string, string>) =>
+    fetch(`${url}/login`, { method: 'POST', redirect: 'manual', body: 'username=ed&password=ed-password', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers } });
+  const proxied = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'switchyard.example.org', origin: 'https://switchyard.example.org' };
+
+  it('follows the scheme and host the browser used when told to trust the proxy', async () => {
+    const s = await startServer({ users: USERS, env: { SWITCHYARD_TRUST_PROXY: '1' } });
+    try {
+      const res = await login(s.url, proxied);
+      expect(res.status).toBe(303);
+      const cookie = res.headers.getSetCookie().find((c) => c.startsWith('__Host-switchyard_session='));
+      expect(cookie).toMatch(/; Secure/);
+      // A cross-site post is still refused.
+      expect((await login(s.url, { ...proxied, origin: 'https://evil.example' })).status).toBe(403);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('ignores forwarded headers unless told to trust them', async () => {
+    const s = await startServer({ users: USERS });
+    try {
+      const res = await login(s.url, proxied);
+      expect(res.status).toBe(403);
+      expect(res.headers.getSetCookie()).toEqual([]);
+    } finally {
+      await s.stop();
+    }
+  });
+});
