@@ -194,4 +194,13 @@ CREATE TABLE api_tokens (
 CREATE INDEX api_tokens_user ON api_tokens(user_id);
 `,
   },
+  {
+    version: 5,
+    name: 'publish a conflicting save anyway',
+    sql: `
+-- Set when someone decided that this save should replace the file in the
+-- repository even though it was changed there: a normal commit on top, never a force push.
+ALTER TABLE publications ADD COLUMN overwrite INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];

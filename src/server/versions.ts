@@ -99,3 +99,23 @@ export async function importIntoPage(app: App, slug: string, viewer: Viewer, for
     return { status: 422, view: { ...view, notice: { kind: 'import-failed', filename: name, error: e.message } } };
   }
 }
+
+/**
+ * A save marked as conflicting is published after all: its file replaces the
+ * one in the repository, by an ordinary commit on top of whatever is there.
+ * For people who may edit the page; audited.
+ */
+export async function publishAnyway(app: App, slug: string, viewer: Viewer, form: FormData): Promise<{ redirect: string }> {
+  const view = await baseView(app, slug, viewer);
+  requireAccess(viewer.user, view.page, 'edit');
+  const id = Number(form.get('change'));
+  const { rows } = await app.db.write({
+    sql: `UPDATE publications SET state = 'pending', overwrite = 1, attempts = 0, next_attempt_at = 0, last_error = NULL, updated_at = ?
+          WHERE change_id = ? AND page_slug = ? AND state = 'conflict' RETURNING change_id`,
+    args: [new Date().toISOString(), id, view.page.slug],
+  });
+  if (!rows[0]) throw new HttpError(409, 'That save is not waiting on a conflict (any more).');
+  app.publications.saved();
+  await audit(app.db, { action: 'publish_anyway', userId: viewer.user!.id, username: viewer.user!.username, ip: viewer.ip, detail: { page: view.page.slug, change: id } });
+  return { redirect: `/page/${view.page.slug}/history` };
+}

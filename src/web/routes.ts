@@ -1,9 +1,9 @@
 /** Glue between Astro's request objects and the services: read the request, call one service. */
-import type { AstroGlobal } from 'astro';
+import type { APIContext, AstroGlobal } from 'astro';
 import type { ConfigProblem } from '../core/config/load.ts';
 import type { PageConfig, SiteConfig } from '../core/config/schema.ts';
 import { canEdit, exportPage, findPage, loginRedirect, savePage, viewPage, type ExportOutcome, type PageView, type Viewer } from '../server/editor.ts';
-import { compareVersions, importIntoPage, restoreVersion, type Comparison } from '../server/versions.ts';
+import { compareVersions, importIntoPage, publishAnyway, restoreVersion, type Comparison } from '../server/versions.ts';
 import { currentValues, pageHistory } from '../server/history.ts';
 import { requireAccess } from '../server/auth/access.ts';
 
@@ -81,4 +81,13 @@ export async function importRoute(Astro: AstroGlobal): Promise<PageRoute> {
   if (Astro.request.method !== 'POST') return { redirect: `/page/${page.slug}` };
   if (!viewer.user) return { redirect: `/login?next=${encodeURIComponent(`/page/${page.slug}`)}` };
   return importIntoPage(app, page.slug, viewer, await Astro.request.formData());
+}
+
+/** POST /page/<slug>/publish-anyway: resolve a Git conflict in favour of a save. */
+export async function publishAnywayRoute(ctx: APIContext): Promise<Response> {
+  const viewer = viewerOf(ctx.locals);
+  const { page } = await findPage(ctx.locals.app, ctx.params.slug);
+  if (!viewer.user) return ctx.redirect(`/login?next=${encodeURIComponent(`/page/${page.slug}/history`)}`, 303);
+  const { redirect } = await publishAnyway(ctx.locals.app, page.slug, viewer, await ctx.request.formData());
+  return ctx.redirect(redirect, 303);
 }

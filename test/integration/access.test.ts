@@ -88,6 +88,8 @@ const ROUTES: Route[] = [
       return c.post(`/page/${p}/restore`, { version: String(rows[0]!.id), _revision: String(await latestChange(p)) });
     },
   },
+  // Allowed people get 409 here: no save of these pages is in a Git conflict.
+  { name: 'POST publish anyway', action: 'edit', writes: true, ok: [409], call: async (c, p) => c.post(`/page/${p}/publish-anyway`, { change: String(await latestChange(p)) }) },
   { name: 'POST run', action: 'run', writes: true, ok: [201], call: (c, p) => fetch(`${server.url}/page/${p}/run/go`, { method: 'POST', redirect: 'manual', headers: { ...json, cookie: c.cookieHeader() } }) },
   {
     name: 'POST cancel',

@@ -130,13 +130,27 @@ describe('with a remote', () => {
     git(other, 'commit', '--quiet', '-am', 'hand edit');
     git(other, 'push', '--quiet', 'origin', 'main');
     const handEdit = git(other, 'rev-parse', 'HEAD');
-    const conflicted = await until(server, await save(c, 'data-processing', { inputs_directory: '/third' }), (p) => p.state !== 'pending');
+    const thirdId = await save(c, 'data-processing', { inputs_directory: '/third' });
+    const conflicted = await until(server, thirdId, (p) => p.state !== 'pending');
     expect(conflicted.state).toBe('conflict');
     expect(conflicted.last_error).toMatch(/^values\/data-processing\.yaml was changed in the repository \(at [0-9a-f]{12}\) since Switchyard last wrote it; not overwriting it$/);
     expect(git(remote, 'rev-parse', 'main')).toBe(handEdit);
     const page = await (await c.get('/page/data-processing')).text();
     expect(textOf(page, 'publication')).toMatch(/^Not committed: values\/data-processing\.yaml was changed/);
     expect(page).toContain('value="/third"'); // the save itself stands
+
+    // Someone decides the save should win: an ordinary commit on top of the hand edit.
+    const history = await (await c.get('/page/data-processing/history')).text();
+    expect(history).toContain(`data-testid="publish-anyway-${thirdId}"`);
+    const res = await c.post('/page/data-processing/publish-anyway', { change: String(thirdId) });
+    expect(res.status).toBe(303);
+    const published = await until(server, thirdId, (p) => p.state === 'committed');
+    expect(git(remote, 'rev-parse', 'main')).toBe(published.commit_sha);
+    expect(git(remote, 'rev-parse', `${published.commit_sha}^`)).toBe(handEdit);
+    expect(parse(git(remote, 'show', 'main:values/data-processing.yaml'))).toEqual({ inputs_directory: '/third' });
+    expect((await c.post('/page/data-processing/publish-anyway', { change: String(thirdId) })).status).toBe(409);
+    // And the next save publishes normally again.
+    await until(server, await save(c, 'data-processing', { inputs_directory: '/fourth' }), (p) => p.state === 'committed');
   });
 
   it('keeps a save when the remote cannot be reached, says why, and commits once it can', async () => {

@@ -48,12 +48,16 @@ interface Pending {
   slug: string;
   attempts: number;
   nextAttemptAt: number;
+  /** Replace the repository's file even if someone changed it there. */
+  overwrite: boolean;
 }
 
 async function nextPending(app: App): Promise<Pending | undefined> {
-  const { rows } = await app.db.execute(`SELECT change_id, page_slug, attempts, next_attempt_at FROM publications WHERE state = 'pending' ORDER BY change_id LIMIT 1`);
+  const { rows } = await app.db.execute(`SELECT change_id, page_slug, attempts, next_attempt_at, overwrite FROM publications WHERE state = 'pending' ORDER BY change_id LIMIT 1`);
   const r = rows[0];
-  return r ? { changeId: Number(r.change_id), slug: String(r.page_slug), attempts: Number(r.attempts), nextAttemptAt: Number(r.next_attempt_at) } : undefined;
+  return r
+    ? { changeId: Number(r.change_id), slug: String(r.page_slug), attempts: Number(r.attempts), nextAttemptAt: Number(r.next_attempt_at), overwrite: Number(r.overwrite) !== 0 }
+    : undefined;
 }
 
 /** Publishes one save; returns what happened. */
@@ -80,7 +84,7 @@ export async function publishOne(app: App, site: SiteConfig, publisher: Publishe
     message: commitMessage(page.slug, entry.changes, entry.id, username),
     author,
     date: entry.savedAt,
-    expectedBlob: last.rows[0] ? String(last.rows[0].blob_sha) : undefined,
+    expectedBlob: item.overwrite || !last.rows[0] ? undefined : String(last.rows[0].blob_sha),
   });
 }
 
