@@ -57,7 +57,7 @@ async function main() {
   if ((await countUsers(app.db)) === 0) {
     const password = randomBytes(12).toString('base64url');
     await createUser(app.db, { username: 'admin', password, role: 'admin', displayName: 'Administrator' });
-    console.log(`\nNo users yet: created the first admin.\n  username: admin\n  password: ${password}\nThis password is shown once. Change it with: npm run user -- passwd admin\n`);
+    console.log(`\nNo users yet: created the first admin.\n  username: admin\n  password: ${password}\nThis password is shown once. Change it under Account after logging in, or with: npm run user -- passwd admin\n`);
   }
   setApp(Promise.resolve(app));
   const host = process.env.HOST || 'localhost';
