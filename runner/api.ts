@@ -1,6 +1,6 @@
 /** The runner's side of the wire protocol: typed calls with retries. */
 import {
-  claimResponse, eventsResponse, PROTOCOL_HEADER, PROTOCOL_VERSION,
+  claimResponse, errorResponse, eventsResponse, PROTOCOL_HEADER, PROTOCOL_VERSION,
   type ClaimRequest, type EventsRequest, type EventsResponse, type FinishRequest, type RunAssignment,
 } from '../src/protocol/index.ts';
 
@@ -42,9 +42,10 @@ export class AppApi {
     const text = await res.text().catch(() => '');
     let reason = text;
     try {
-      reason = (JSON.parse(text) as { error?: string }).error ?? text;
+      const parsed = errorResponse.safeParse(JSON.parse(text));
+      if (parsed.success) reason = parsed.data.error;
     } catch {
-      /* not JSON */
+      /* not JSON: keep the text */
     }
     if (res.status === 401) throw new Unauthorized(`the app refused the runner token: ${reason}`);
     if (res.status === 409) throw new RunGone(reason);

@@ -12,6 +12,7 @@ import type { SessionUser } from './auth/sessions.ts';
 import { may, refusal, requireAccess } from './auth/access.ts';
 import { currentValues, pageHistory, type CurrentValues, type HistoryEntry } from './history.ts';
 import { recordSave } from './save.ts';
+import { formText } from '../core/values.ts';
 import { latestRuns, logTail, type LogLine, type RunView } from './runs/queue.ts';
 import { isFinal } from '../protocol/index.ts';
 import { HttpError, notFound } from './http.ts';
@@ -72,7 +73,7 @@ export async function findPage(app: App, slug: string | undefined) {
 /** Form text for each parameter (only those in `only`, when given). */
 export function fieldsFrom(page: PageConfig, values: Values, only?: string[]): Record<string, string | boolean> {
   const params = only ? page.parameters.filter((p) => only.includes(p.name)) : page.parameters;
-  return Object.fromEntries(params.map((p) => [p.name, p.type === 'boolean' ? values[p.name] === true : values[p.name] == null ? '' : String(values[p.name])]));
+  return Object.fromEntries(params.map((p) => [p.name, p.type === 'boolean' ? values[p.name] === true : formText(values[p.name] ?? null)]));
 }
 
 /** The page as this visitor sees it before any action; the actions below start from it. */
