@@ -59,6 +59,13 @@ export function loginRedirect(page: PageConfig, viewer: Viewer, path: string): s
   return `/login?next=${encodeURIComponent(path)}`;
 }
 
+/** The revision a form was loaded at; a damaged value is refused with a way forward. */
+export function formRevision(form: FormData): number {
+  const revision = Number(form.get(REVISION_FIELD));
+  if (!Number.isSafeInteger(revision) || revision < 0) throw new HttpError(400, 'The form was damaged (bad revision). Reload the page and try again.');
+  return revision;
+}
+
 export function canEdit(viewer: Viewer, page: PageConfig): boolean {
   return may(viewer.user, page, 'edit');
 }
@@ -132,10 +139,8 @@ export async function savePage(app: App, slug: string | undefined, viewer: Viewe
   if (!isValid(parsed)) {
     return { status: 422, view: { ...keep(), errors: parsed.errors, notice: { kind: 'invalid', count: Object.keys(parsed.errors).length } } };
   }
-  const revisionText = form.get(REVISION_FIELD);
   // The form always sends the revision it was loaded at; a client that sends none saves on top of the latest.
-  const baseRevision = revisionText === null ? undefined : Number(revisionText);
-  if (baseRevision !== undefined && (!Number.isSafeInteger(baseRevision) || baseRevision < 0)) throw new HttpError(400, 'The form was damaged (bad revision). Reload the page and try again.');
+  const baseRevision = form.get(REVISION_FIELD) === null ? undefined : formRevision(form);
 
   const result = await recordSave(app, page, parsed.values, baseRevision, { user: viewer.user, ip: viewer.ip });
   if (result.status === 'conflict') {

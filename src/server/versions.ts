@@ -7,7 +7,7 @@ import { IMPORT_MAX_BYTES, ImportError, importValues } from '../core/import.ts';
 import { decodeValue, defaultValues, encodeValue } from '../core/values.ts';
 import type { App } from './app.ts';
 import { audit } from './audit.ts';
-import { baseView, fieldsFrom, pagePath, REVISION_FIELD, type PageView, type SaveOutcome, type Viewer } from './editor.ts';
+import { baseView, fieldsFrom, formRevision, pagePath, type PageView, type SaveOutcome, type Viewer } from './editor.ts';
 import { versionOf } from './history.ts';
 import { recordSave } from './save.ts';
 import { HttpError, notFound } from './http.ts';
@@ -60,8 +60,7 @@ export async function restoreVersion(app: App, slug: string, viewer: Viewer, for
     const v = version.values[p.name];
     if (v !== undefined && decodeValue(p, encodeValue(v)) !== undefined) values[p.name] = v;
   }
-  const baseRevision = Number(form.get(REVISION_FIELD));
-  if (!Number.isSafeInteger(baseRevision) || baseRevision < 0) throw new HttpError(400, 'The form was damaged (bad revision). Reload the page and try again.');
+  const baseRevision = formRevision(form);
   const result = await recordSave(app, page, values, baseRevision, { user: viewer.user, ip: viewer.ip, detail: { restored_from: id } });
   if (result.status === 'conflict') return { status: 409, view: { ...view, notice: { kind: 'conflict', since: result.since } } };
   if (result.status === 'unchanged') return { status: 200, view: { ...view, notice: { kind: 'unchanged' } } };
