@@ -4,56 +4,28 @@
  * SIGKILL after a grace period). Output lines, status-file progress and the
  * report go back to the app through the outbox.
  */
-import { mkdir, open, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
-import { LIMITS, paramEnvName, type FinishRequest, type RunAssignment } from '../src/protocol/index.ts';
+import { LIMITS, type FinishRequest, type RunAssignment } from '../src/protocol/index.ts';
 import { RunGone, withRetry, type AppApi } from './api.ts';
 import { lineSplitter } from './lines.ts';
 import { Outbox } from './outbox.ts';
 import { readStatus, writeStatus } from './status-file.ts';
+import { readOutput, resolveOutput, resolveScript, type RunnerPaths } from './paths.ts';
+import { ENV_LIMITS, scriptEnvironment } from './environment.ts';
 
-export interface RunnerPaths {
-  /** Where `scripts/` lives; the scripts' working directory. */
-  root: string;
-  /** What `app_data/` in the config means on this host. */
-  dataDir: string;
-}
+export type { RunnerPaths };
 
 const GRACE_MS = 5000;
 const STATUS_POLL_MS = 100;
-/** Variables of the runner's own that a script must not see. */
-const PRIVATE_ENV = /^SWITCHYARD_(RUNNER_TOKEN|DB_AUTH_TOKEN)$/;
-
-/** Maps a config path to this host, refusing anything that leaves its folder. */
-export function resolveInside(paths: RunnerPaths, configPath: string): string {
-  const [head, ...rest] = configPath.split('/');
-  const base = head === 'scripts' ? join(paths.root, 'scripts') : head === 'app_data' ? paths.dataDir : undefined;
-  if (!base || rest.length === 0) throw new Error(`path ${JSON.stringify(configPath)} is not inside scripts/ or app_data/`);
-  const full = resolve(base, ...rest);
-  const rel = relative(base, full);
-  if (rel.startsWith('..') || rel.startsWith(sep) || rel === '') throw new Error(`path ${JSON.stringify(configPath)} leaves its folder`);
-  return full;
-}
-
-async function readReport(path: string): Promise<FinishRequest['report']> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch {
-    return null;
-  }
-  try {
-    const { size } = await handle.stat();
-    const length = Math.min(size, LIMITS.reportBytes);
-    const buf = Buffer.alloc(length);
-    await handle.read(buf, 0, length, 0);
-    const type = ['.html', '.htm'].includes(extname(path).toLowerCase()) ? 'html' : 'text';
-    return { type, body: buf.toString('utf8'), truncated: size > LIMITS.reportBytes };
-  } finally {
-    await handle.close();
-  }
+/** The report as the app will show it, or why it is not kept (a link, a special file, a database…). */
+async function readReport(path: string, configPath: string): Promise<{ report: FinishRequest['report']; refused?: string }> {
+  const read = await readOutput(path, LIMITS.reportBytes);
+  if (!read.ok) return { report: null, refused: read.missing ? undefined : `report ${configPath} ${read.reason}; it is not kept` };
+  const type = ['.html', '.htm'].includes(extname(path).toLowerCase()) ? 'html' : 'text';
+  return { report: { type, body: read.text, truncated: read.truncated } };
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -98,30 +70,28 @@ export async function executeRun(api: AppApi, run: RunAssignment, paths: RunnerP
   let progress: { progress: number | null; message: string | null } = { progress: null, message: null };
 
   try {
-    const script = resolveInside(paths, run.script_path);
-    statusPath = resolveInside(paths, run.status_file);
-    reportPath = resolveInside(paths, run.report_path);
+    statusPath = await resolveOutput(paths, run.status_file, 'status_file');
+    reportPath = await resolveOutput(paths, run.report_path, 'report_path');
     const runDir = join(paths.dataDir, 'runs', String(run.id));
     const paramsFile = join(runDir, 'params.json');
-    await Promise.all([mkdir(runDir, { recursive: true }), mkdir(dirname(statusPath), { recursive: true }), mkdir(dirname(reportPath), { recursive: true })]);
+    await mkdir(runDir, { recursive: true });
     await writeFile(paramsFile, `${JSON.stringify(run.params, null, 2)}\n`);
     await rm(reportPath, { force: true }); // never show the previous run's report as this one's
     await writeStatus(statusPath, { state: 'running', run_id: run.id, started_at: startedAt, finished_at: null, exit_code: null, progress: null, message: null }).catch((e) =>
       system(`[switchyard runner] warning: cannot write the status file ${run.status_file}: ${(e as Error).message}`),
     );
-    const info = await stat(script).catch(() => undefined);
-    if (!info?.isFile()) throw new Error(`script not found: ${run.script_path}`);
+    const script = await resolveScript(paths, run.script_path);
 
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !PRIVATE_ENV.test(k)) env[k] = v;
-    for (const [name, value] of Object.entries(run.params)) env[paramEnvName(name)] = value === null ? '' : String(value);
-    Object.assign(env, {
+    const { env, omitted } = scriptEnvironment(run.params, {
       SWITCHYARD_RUN_ID: String(run.id),
       SWITCHYARD_DATA_DIR: paths.dataDir,
       SWITCHYARD_PARAMS_FILE: paramsFile,
       SWITCHYARD_STATUS_FILE: statusPath,
       SWITCHYARD_REPORT_PATH: reportPath,
     });
+    if (omitted.length) {
+      system(`[switchyard runner] ${omitted.join(', ')}: too large for environment variables (over ${ENV_LIMITS.valueBytes / 1024} KiB each or ${ENV_LIMITS.totalBytes / 1024} KiB together); read them from $SWITCHYARD_PARAMS_FILE`);
+    }
 
     child = execa(script, [], { cwd: paths.root, env, extendEnv: false, detached: true, stdin: 'ignore', buffer: false, reject: false, cleanup: false });
     // Wait for the script itself, not for its output pipes: a child it left
@@ -186,7 +156,8 @@ export async function executeRun(api: AppApi, run: RunAssignment, paths: RunnerP
   }
 
   const finishedAt = new Date().toISOString();
-  const report = reportPath ? await readReport(reportPath).catch(() => null) : null;
+  const { report, refused } = reportPath ? await readReport(reportPath, run.report_path).catch((e) => ({ report: null, refused: `report ${run.report_path} cannot be read: ${(e as Error).message}` })) : { report: null };
+  if (refused) system(`[switchyard runner] ${refused}`);
   if (statusPath) {
     await writeStatus(statusPath, { state: result.state, run_id: run.id, started_at: startedAt, finished_at: finishedAt, exit_code: result.exit_code, ...progress }).catch((e) =>
       log(`run ${run.id}: cannot write status file: ${(e as Error).message}`),

@@ -18,6 +18,7 @@ import { startSweeper } from '../server/runs/sweeper.ts';
 import { startPublisher } from '../server/git/worker.ts';
 import { startLocalRunner, type LocalRunner } from './local-runner.ts';
 import { readSettings } from '../server/settings.ts';
+import { databaseLayoutProblem } from '../server/data-layout.ts';
 import { countUsers, createUser } from '../server/users.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -43,6 +44,11 @@ function ensureBuilt(): void {
 async function main() {
   if (process.env.SWITCHYARD_SKIP_BUILD !== '1') ensureBuilt();
   const settings = readSettings();
+  const layout = databaseLayoutProblem(settings);
+  if (layout) {
+    console.error(`Switchyard cannot start: ${layout}.`);
+    process.exit(1);
+  }
   let app;
   try {
     app = await createApp(settings);

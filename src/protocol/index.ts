@@ -136,6 +136,14 @@ export const statusFile = z.object({
 });
 export type StatusFile = z.infer<typeof statusFile>;
 
+/**
+ * The folders below app_data/ where a button's outputs may be written; the
+ * rest of app_data/ is Switchyard's own (database, backups, run folders).
+ * The app checks config.yaml against them and the runner checks again.
+ */
+export const OUTPUT_FOLDERS = { status_file: 'status', report_path: 'reports' } as const;
+export type OutputKey = keyof typeof OUTPUT_FOLDERS;
+
 /** Environment variable name for a parameter: `SWITCHYARD_PARAM_<NAME>`. */
 export function paramEnvName(name: string): string {
   return `SWITCHYARD_PARAM_${name.toUpperCase()}`;

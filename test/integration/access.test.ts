@@ -12,12 +12,12 @@ pages:
   - slug: open
     title: Open
     parameters: [{name: note, label: Note, type: text, default: x}]
-    buttons: [{name: go, label: Go, script_path: scripts/go.sh, status_file: app_data/s/open.json, report_path: app_data/r/open.log}]
+    buttons: [{name: go, label: Go, script_path: scripts/go.sh, status_file: app_data/status/open.json, report_path: app_data/reports/open.log}]
   - slug: guarded
     title: Guarded
     access: {view: operator, edit: admin, run: admin}
     parameters: [{name: note, label: Note, type: text, default: y}]
-    buttons: [{name: go, label: Go, script_path: scripts/go.sh, status_file: app_data/s/guarded.json, report_path: app_data/r/guarded.log}]
+    buttons: [{name: go, label: Go, script_path: scripts/go.sh, status_file: app_data/status/guarded.json, report_path: app_data/reports/guarded.log}]
 `;
 const ROLES = ['viewer', 'operator', 'editor', 'admin'] as const;
 type Who = (typeof ROLES)[number] | 'anonymous';

@@ -49,7 +49,7 @@ const badConfigs: { name: string; yaml: string; expected: string }[] = [
   },
   {
     name: "duplicate button names",
-    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - {name: go, label: Go, script_path: scripts/a.sh, status_file: app_data/a.json, report_path: app_data/a.html}\n      - {name: go, label: Go again, script_path: scripts/b.sh, status_file: app_data/b.json, report_path: app_data/b.html}\n",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - {name: go, label: Go, script_path: scripts/a.sh, status_file: app_data/status/a.json, report_path: app_data/reports/a.html}\n      - {name: go, label: Go again, script_path: scripts/b.sh, status_file: app_data/status/b.json, report_path: app_data/reports/b.html}\n",
     expected: "config.yaml:7:16 pages[0].buttons[1].name: duplicate button name \"go\" (first used at index 0)",
   },
   {
@@ -79,23 +79,43 @@ const badConfigs: { name: string; yaml: string; expected: string }[] = [
   },
   {
     name: "script outside scripts/",
-    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/../../bin/sh\n        status_file: app_data/s.json\n        report_path: app_data/r.html\n",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/../../bin/sh\n        status_file: app_data/status/s.json\n        report_path: app_data/reports/r.html\n",
     expected: "config.yaml:8:22 pages[0].buttons[0].script_path: must stay inside scripts/ (no \"..\", \".\" or empty segments)",
   },
   {
     name: "absolute script path",
-    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - {name: go, label: Go, script_path: /bin/sh, status_file: app_data/s.json, report_path: app_data/r.html}\n",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - {name: go, label: Go, script_path: /bin/sh, status_file: app_data/status/s.json, report_path: app_data/reports/r.html}\n",
     expected: "config.yaml:6:44 pages[0].buttons[0].script_path: must be relative and inside scripts/, got an absolute path",
   },
   {
     name: "status file outside app_data/",
-    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - {name: go, label: Go, script_path: scripts/go.sh, status_file: /etc/passwd, report_path: app_data/r.html}\n",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - {name: go, label: Go, script_path: scripts/go.sh, status_file: /etc/passwd, report_path: app_data/reports/r.html}\n",
     expected: "config.yaml:6:72 pages[0].buttons[0].status_file: must be relative and inside app_data/, got an absolute path",
   },
   {
     name: "report path outside app_data/",
-    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - {name: go, label: Go, script_path: scripts/go.sh, status_file: app_data/s.json, report_path: reports/r.html}\n",
-    expected: "config.yaml:6:102 pages[0].buttons[0].report_path: must be inside app_data/",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - {name: go, label: Go, script_path: scripts/go.sh, status_file: app_data/status/s.json, report_path: reports/r.html}\n",
+    expected: "config.yaml:6:109 pages[0].buttons[0].report_path: must be inside app_data/",
+  },
+  {
+    name: "status file on Switchyard's own database",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - {name: go, label: Go, script_path: scripts/go.sh, status_file: app_data/switchyard.db, report_path: app_data/reports/r.html}\n",
+    expected: "config.yaml:6:72 pages[0].buttons[0].status_file: must be inside app_data/status/ (the rest of app_data/ holds Switchyard's own database, backups and run files), got \"app_data/switchyard.db\"",
+  },
+  {
+    name: "report path among the backups",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - {name: go, label: Go, script_path: scripts/go.sh, status_file: app_data/status/s.json, report_path: app_data/backups/latest.db.gz}\n",
+    expected: "config.yaml:6:109 pages[0].buttons[0].report_path: must be inside app_data/reports/ (the rest of app_data/ holds Switchyard's own database, backups and run files), got \"app_data/backups/latest.db.gz\"",
+  },
+  {
+    name: "two buttons on different pages sharing a status file",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - {name: go, label: Go, script_path: scripts/go.sh, status_file: app_data/status/s.json, report_path: app_data/reports/a.html}\n  - slug: other\n    title: Other\n    buttons:\n      - {name: go, label: Go, script_path: scripts/go.sh, status_file: app_data/status/s.json, report_path: app_data/reports/b.html}\n",
+    expected: "config.yaml:10:72 pages[1].buttons[0].status_file: \"app_data/status/s.json\" is already used by pages[0].buttons[0].status_file: every button needs its own status file and report",
+  },
+  {
+    name: "a report path that is another report's folder",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - {name: a, label: A, script_path: scripts/go.sh, status_file: app_data/status/a.json, report_path: app_data/reports/a}\n      - {name: b, label: B, script_path: scripts/go.sh, status_file: app_data/status/b.json, report_path: app_data/reports/a/b.html}\n",
+    expected: "config.yaml:7:107 pages[0].buttons[1].report_path: \"app_data/reports/a/b.html\" and pages[0].buttons[0].report_path (\"app_data/reports/a\") would need the same path as a file and as a folder",
   },
   {
     name: "missing pages",

@@ -49,6 +49,51 @@ export function pathProblem(value: string, root: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Where a button's outputs may be written, below app_data/. Everything else
+ * there (the database and its WAL/SHM files, backups, run folders, the
+ * runner's own files) belongs to Switchyard, so that no run can overwrite or
+ * delete it. The runner checks the same folders again (src/protocol).
+ */
+export const OUTPUT_FOLDERS = { status_file: 'app_data/status', report_path: 'app_data/reports' } as const;
+
+/** A button output: a path inside app_data/ that also lies in its own folder. */
+function outputPath(key: keyof typeof OUTPUT_FOLDERS) {
+  const folder = OUTPUT_FOLDERS[key];
+  return z.string().superRefine((value, ctx) => {
+    const problem = pathProblem(value, 'app_data') ?? (value.startsWith(`${folder}/`) ? undefined : outputFolderProblem(folder, value));
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+}
+
+function outputFolderProblem(folder: string, value: string): string {
+  return `must be inside ${folder}/ (the rest of app_data/ holds Switchyard's own database, backups and run files), got "${value}"`;
+}
+
+/**
+ * Two buttons writing the same file would overwrite each other's status or
+ * report, and a file that is another output's folder cannot be written at
+ * all: every output path of the site must be its own.
+ */
+function distinctOutputs(pages: { buttons: { status_file: string; report_path: string }[] }[], ctx: z.RefinementCtx): void {
+  const seen: { path: string; where: string }[] = [];
+  pages.forEach((p, pi) =>
+    p.buttons.forEach((b, bi) => {
+      for (const key of ['status_file', 'report_path'] as const) {
+        const path = b[key];
+        const where = `pages[${pi}].buttons[${bi}].${key}`;
+        const clash = seen.find((o) => o.path === path || o.path.startsWith(`${path}/`) || path.startsWith(`${o.path}/`));
+        if (clash) {
+          const message = clash.path === path
+            ? `"${path}" is already used by ${clash.where}: every button needs its own status file and report`
+            : `"${path}" and ${clash.where} ("${clash.path}") would need the same path as a file and as a folder`;
+          ctx.addIssue({ code: 'custom', path: ['pages', pi, 'buttons', bi, key], message });
+        } else seen.push({ path, where });
+      }
+    }),
+  );
+}
+
 // Form fields that are not parameters; a parameter may not take their names.
 export const RESERVED_FIELD_NAMES = ['filename', 'action'] as const;
 
@@ -139,8 +184,8 @@ const button = z.strictObject({
   name: identifier,
   label,
   script_path: pathInside('scripts'),
-  status_file: pathInside('app_data'),
-  report_path: pathInside('app_data'),
+  status_file: outputPath('status_file'),
+  report_path: outputPath('report_path'),
   timeout: z
     .unknown()
     .optional()
@@ -241,7 +286,10 @@ export const siteSchema = z
     pages: z.array(page).min(1, { message: 'must list at least one page' }).max(200),
     git: gitSchema.optional(),
   })
-  .superRefine((site, ctx) => uniqueBy(site.pages, 'slug', 'page slug', ctx, ['pages']));
+  .superRefine((site, ctx) => {
+    uniqueBy(site.pages, 'slug', 'page slug', ctx, ['pages']);
+    distinctOutputs(site.pages, ctx);
+  });
 
 export type SiteConfig = z.output<typeof siteSchema>;
 export type PageConfig = SiteConfig['pages'][number];
