@@ -75,7 +75,9 @@ export async function executeRun(api: AppApi, run: RunAssignment, paths: RunnerP
     const runDir = join(paths.dataDir, 'runs', String(run.id));
     const paramsFile = join(runDir, 'params.json');
     await mkdir(runDir, { recursive: true });
-    await writeFile(paramsFile, `${JSON.stringify(run.params, null, 2)}\n`);
+    // Written afresh ('wx' after removing any old one): never through a link left at that name.
+    await rm(paramsFile, { force: true });
+    await writeFile(paramsFile, `${JSON.stringify(run.params, null, 2)}\n`, { flag: 'wx' });
     await rm(reportPath, { force: true }); // never show the previous run's report as this one's
     await writeStatus(statusPath, { state: 'running', run_id: run.id, started_at: startedAt, finished_at: null, exit_code: null, progress: null, message: null }).catch((e) =>
       system(`[switchyard runner] warning: cannot write the status file ${run.status_file}: ${(e as Error).message}`),
