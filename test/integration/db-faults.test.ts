@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Client, revisionOf, textOf } from '../helpers/client.ts';
 import { holdWriteLock, type WriteLock } from '../helpers/db-lock.ts';
+import { runnerToken } from '../helpers/runner.ts';
+import { PROTOCOL_HEADER, PROTOCOL_VERSION } from '../../src/protocol/index.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 const USERS = [
@@ -98,11 +100,12 @@ describe('a lock held past the deadline', () => {
     expect(Number(rows[0]!.n)).toBe(before + 6);
   });
 
-  it('answers JSON clients with 503 JSON and Retry-After: the API, the run routes and the login form', async () => {
+  it('answers JSON clients with 503 JSON and Retry-After (the API, the run routes, the runner API), and keeps the login form', async () => {
     const c = await alice();
     const { revision: rev } = (await (await c.get('/api/v1/pages/toplevel', { accept: 'application/json' })).json()) as { revision: number };
+    const token = await runnerToken(server, 'busy-runner');
     lock = await holdWriteLock(dbPath());
-    const [api, run, login] = await Promise.all([
+    const [api, run, runner, login] = await Promise.all([
       fetch(`${server.url}/api/v1/pages/toplevel/values`, {
         method: 'PUT',
         headers: { cookie: c.cookieHeader(), 'content-type': 'application/json' },
@@ -112,9 +115,14 @@ describe('a lock held past the deadline', () => {
         method: 'POST',
         headers: { cookie: c.cookieHeader(), 'content-type': 'application/json', accept: 'application/json' },
       }),
+      fetch(`${server.url}/api/runner/claim`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, [PROTOCOL_HEADER]: PROTOCOL_VERSION, 'content-type': 'application/json' },
+        body: JSON.stringify({ hostname: 'h', version: 'test', wait_ms: 0 }),
+      }),
       new Client(server.url).post('/login', { username: 'root', password: 'root-password' }),
     ]);
-    for (const r of [api, run]) {
+    for (const r of [api, run, runner]) {
       expect(r.status).toBe(503);
       expect(r.headers.get('content-type')).toContain('application/json');
       expect(r.headers.get('retry-after')).toMatch(/^\d+$/);
