@@ -4,6 +4,8 @@ import { sessionCookieName, sessionCookieOptions } from './server/auth/login.ts'
 import { validateSessionToken } from './server/auth/sessions.ts';
 import { authenticateApiToken } from './server/auth/api-tokens.ts';
 import { clientIp, HttpError, SECURITY_HEADERS } from './server/http.ts';
+import { asHttpError } from './web/errors.ts';
+import { unsupportedBody, wantsJson } from './web/content-type.ts';
 
 export const onRequest = defineMiddleware(async (ctx, next) => {
   let response: Response;
@@ -11,6 +13,8 @@ export const onRequest = defineMiddleware(async (ctx, next) => {
     const app = await getApp();
     ctx.locals.app = app;
     ctx.locals.ip = clientIp(ctx.request, ctx.clientAddress);
+    const refused = unsupportedBody(ctx.request, ctx.url.pathname);
+    if (refused) throw refused;
     const secure = ctx.url.protocol === 'https:';
     const name = sessionCookieName(secure);
     const token = ctx.cookies.get(name)?.value;
@@ -29,13 +33,16 @@ export const onRequest = defineMiddleware(async (ctx, next) => {
       }
     }
     response = await next();
-  } catch (e) {
-    if (!(e instanceof HttpError) || ctx.locals.error) {
-      console.error(`${new Date().toISOString()} ${ctx.request.method} ${ctx.url.pathname} failed:`, e);
-      throw e;
+  } catch (caught) {
+    const e = asHttpError(caught);
+    if (!e || ctx.locals.error) {
+      console.error(`${new Date().toISOString()} ${ctx.request.method} ${ctx.url.pathname} failed:`, caught);
+      throw caught;
     }
-    if (ctx.url.pathname.startsWith('/api/')) {
-      return withHeaders(new Response(JSON.stringify({ error: e.message }), { status: e.status, headers: { 'Content-Type': 'application/json' } }));
+    // A full disk or a lock held too long is the operator's to fix: say so in the log too.
+    if (!(caught instanceof HttpError)) console.error(`${new Date().toISOString()} ${ctx.request.method} ${ctx.url.pathname}: ${e.message}`, (caught as Error).cause ?? caught);
+    if (ctx.url.pathname.startsWith('/api/') || wantsJson(ctx.request)) {
+      return withHeaders(new Response(JSON.stringify({ error: e.message }), { status: e.status, headers: { ...e.headers, 'Content-Type': 'application/json' } }));
     }
     ctx.locals.error = e;
     // A fresh GET: the original request's body may already have been read.

@@ -5,7 +5,7 @@ import { readSettings } from '../server/settings.ts';
 /** Opens the database the server would use (same environment), migrated, and closes it after. */
 export async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
   const settings = readSettings();
-  const db = await openDatabase(settings.dbUrl, settings.dbAuthToken);
+  const db = await openDatabase(settings.dbUrl, settings.dbAuthToken, settings.dbBusyMs);
   try {
     await migrate(db);
     return await work(db);

@@ -21,7 +21,7 @@ export interface App {
 
 export async function createApp(settings: Settings = readSettings()): Promise<App> {
   const config = await createConfigStore(settings.configPath);
-  const db = await openDatabase(settings.dbUrl, settings.dbAuthToken);
+  const db = await openDatabase(settings.dbUrl, settings.dbAuthToken, settings.dbBusyMs);
   await migrate(db);
   return { settings, db, config, throttle: new LoginThrottle(), runs: new RunSignals(), publications: new PublicationSignals() };
 }

@@ -1,5 +1,5 @@
 /** The audit log: who did what, when and from where. */
-import type { Database } from './db.ts';
+import type { Database, Transaction } from './db.ts';
 
 export const AUDIT_ACTIONS = [
   'login', 'login_failed', 'logout', 'save', 'export', 'import', 'run_started', 'run_cancelled',
@@ -16,11 +16,14 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
-export async function audit(db: Database, entry: AuditEntry): Promise<void> {
-  await db.write({
+/** Records an entry: on its own, or inside an open write transaction so that it holds exactly when the rest does. */
+export async function audit(db: Database | Transaction, entry: AuditEntry): Promise<void> {
+  const stmt = {
     sql: 'INSERT INTO audit_log (at, user_id, username, action, ip, detail) VALUES (?, ?, ?, ?, ?, ?)',
     args: [new Date().toISOString(), entry.userId ?? null, (entry.username ?? '').slice(0, 64), entry.action, (entry.ip ?? '').slice(0, 64), JSON.stringify(entry.detail ?? {})],
-  });
+  };
+  // Told apart by shape: the start command and the built bundle each load their own copy of db.ts.
+  await ('commit' in db ? db.execute(stmt) : db.write(stmt));
 }
 
 export interface AuditRecord {

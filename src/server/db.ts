@@ -1,7 +1,8 @@
 /** The libSQL connection and the migrations that run before anything else touches it. */
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { createClient, type Client, type InStatement, type ResultSet, type Transaction } from '@libsql/client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createClient, type Client, type LibsqlError, type InStatement, type ResultSet, type Transaction } from '@libsql/client';
 import { migrations as allMigrations, type Migration } from './migrations.ts';
 
 export type { Transaction };
@@ -13,37 +14,102 @@ export function fileUrl(path: string): string {
   return `file:${absolute}`;
 }
 
+/** How long a write waits for another process's lock before giving up, unless the settings say otherwise. */
+export const DEFAULT_BUSY_MS = 5000;
+
+export type DatabaseFaultKind = 'busy' | 'full' | 'io';
+
+const FAULT_MESSAGES: Record<DatabaseFaultKind, string> = {
+  busy: 'The database is busy (another process is writing); nothing was saved. Try again in a few seconds.',
+  full: 'The disk holding the database is full; nothing was saved. Free some space on it, then try again.',
+  io: 'The database could not be read or written (an I/O error); nothing was saved. Check its disk and the server log, then try again.',
+};
+
 /**
- * The database, with every write going through one queue per process.
+ * The database refused the work for a reason outside this request: another
+ * process held the write lock past the deadline, the disk is full, or the
+ * disk failed. Whatever the work was, it was rolled back as a whole. The
+ * HTTP edge shows it as "try again", never as a bug.
+ */
+export class DatabaseUnavailable extends Error {
+  readonly kind: DatabaseFaultKind;
+  constructor(kind: DatabaseFaultKind, cause?: unknown) {
+    super(FAULT_MESSAGES[kind], { cause });
+    this.name = 'DatabaseUnavailable';
+    this.kind = kind;
+  }
+}
+
+/** An error of the libSQL driver, told by name as it may come from another copy of the driver. */
+function driverError(e: unknown): e is LibsqlError {
+  return e instanceof Error && e.name.startsWith('Libsql');
+}
+
+function sqliteCode(e: unknown): string {
+  return driverError(e) ? `${e.code} ${e.extendedCode ?? ''}` : '';
+}
+
+const isBusy = (e: unknown) => /\bSQLITE_(BUSY|LOCKED)/.test(sqliteCode(e));
+
+/** The fault an error stands for, or undefined for anything else (a bug, a constraint, …). */
+export function databaseFault(e: unknown): DatabaseUnavailable | undefined {
+  // By name, not instanceof: the start command and the built bundle each load their own copy of this module.
+  if (e instanceof Error && e.name === 'DatabaseUnavailable' && 'kind' in e) return e as DatabaseUnavailable;
+  const code = sqliteCode(e);
+  if (/\bSQLITE_(BUSY|LOCKED)/.test(code)) return new DatabaseUnavailable('busy', e);
+  if (/\bSQLITE_FULL/.test(code)) return new DatabaseUnavailable('full', e);
+  if (/\bSQLITE_(IOERR|CANTOPEN)/.test(code)) return new DatabaseUnavailable('io', e);
+  return undefined;
+}
+
+/** How long SQLite itself may wait for a lock: short, because it waits by blocking the whole process. */
+const SQLITE_WAIT_MS = 5;
+
+/**
+ * The database: a client for reads and one connection for writes, which
+ * every write of this process takes in turn (one queue).
  *
- * Why: the embedded driver runs SQLite synchronously. If two writes from this
- * process overlapped, the second would wait for the lock inside a blocking
- * call, freezing the event loop that the first needs in order to finish:
- * a self-deadlock that ends in SQLITE_BUSY after the timeout. Queued, a write
- * only ever waits for other processes, which is what the busy timeout is for.
+ * Why: the embedded driver runs SQLite synchronously, so a wait inside
+ * SQLite freezes the event loop and every request of the app with it, static
+ * files included. SQLite therefore waits only a few milliseconds for a lock;
+ * the real wait for another process's write lock happens here, on timers
+ * between attempts, until `busyMs` after the write was asked for, and then
+ * ends in DatabaseUnavailable. Queued, the writes of this process never wait
+ * for each other inside SQLite.
+ *
+ * A statement that failed (on a lock, a full disk …) stays open inside the
+ * driver until it is garbage-collected, and while it does every COMMIT on its
+ * connection fails with "SQL statements in progress". So after any failed
+ * write the write connection is replaced before the next one.
+ *
  * Reads need no queue: in WAL mode they never wait for a writer.
  */
 export class Database {
+  /** Reads; writes go through `write`, `batch` and `transaction`. */
   readonly client: Client;
+  private readonly writer: Client;
+  private readonly busyMs: number;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(client: Client) {
+  constructor(client: Client, writer: Client = client, busyMs = DEFAULT_BUSY_MS) {
     this.client = client;
+    this.writer = writer;
+    this.busyMs = busyMs;
   }
 
   /** A read. */
   execute(stmt: InStatement): Promise<ResultSet> {
-    return this.client.execute(stmt);
+    return this.untilFree(Date.now() + this.busyMs, () => this.client.execute(stmt)).catch(rethrowFault);
   }
 
   /** One writing statement. */
   write(stmt: InStatement): Promise<ResultSet> {
-    return this.exclusive(() => this.client.execute(stmt));
+    return this.writing((deadline) => this.untilFree(deadline, () => this.writer.execute(stmt), () => this.freshWriter()));
   }
 
   /** Several writing statements, all or none. */
   batch(stmts: InStatement[]): Promise<ResultSet[]> {
-    return this.exclusive(() => this.client.batch(stmts, 'write'));
+    return this.writing((deadline) => this.untilFree(deadline, () => this.writer.batch(stmts, 'write'), () => this.freshWriter()));
   }
 
   /**
@@ -51,8 +117,8 @@ export class Database {
    * leaves uncommitted, by returning early or throwing, is rolled back.
    */
   transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
-    return this.exclusive(async () => {
-      const tx = await this.client.transaction('write');
+    return this.writing(async (deadline) => {
+      const tx = await this.untilFree(deadline, () => this.writer.transaction('write'), () => this.freshWriter());
       try {
         return await work(tx);
       } finally {
@@ -63,6 +129,45 @@ export class Database {
 
   close(): void {
     this.client.close();
+    if (this.writer !== this.client) this.writer.close();
+  }
+
+  /** Runs a write in its turn; a failure leaves a fresh write connection behind and reads as a fault when it is one. */
+  private writing<T>(fn: (deadline: number) => Promise<T>): Promise<T> {
+    // Counted from now, not from its turn: writes queued behind one that waits do not each wait again.
+    const deadline = Date.now() + this.busyMs;
+    return this.exclusive(async () => {
+      try {
+        return await fn(deadline);
+      } catch (e) {
+        if (driverError(e)) this.freshWriter();
+        return rethrowFault(e);
+      }
+    });
+  }
+
+  /**
+   * Tries `attempt` until no lock refuses it, pausing on timers (so the event
+   * loop keeps serving) with a growing pause, until the deadline. A refused
+   * attempt has changed nothing, so trying again is safe.
+   */
+  private async untilFree<T>(deadline: number, attempt: () => Promise<T>, afterBusy?: () => void): Promise<T> {
+    for (let pause = 5; ; pause = Math.min(pause * 2, 100)) {
+      try {
+        return await attempt();
+      } catch (e) {
+        if (!isBusy(e)) throw e;
+        afterBusy?.();
+        if (Date.now() >= deadline) throw e;
+        await sleep(Math.min(pause, deadline - Date.now()));
+      }
+    }
+  }
+
+  /** Drops the write connection (and any statement a failure left open on it); the next write opens a new one. */
+  private freshWriter(): void {
+    // A database of one connection (in memory) would be lost with it; nothing else can lock it anyway.
+    if (this.writer !== this.client) this.writer.reconnect();
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -72,14 +177,20 @@ export class Database {
   }
 }
 
+function rethrowFault(e: unknown): never {
+  throw databaseFault(e) ?? e;
+}
+
 /** What a read needs: the database itself or an open transaction. */
 export type Executor = Pick<Database | Transaction, 'execute'>;
 
-export async function openDatabase(url: string, authToken?: string): Promise<Database> {
-  // The timeout lets a writer wait for another process's lock instead of failing with SQLITE_BUSY.
-  const client = createClient({ url, authToken, timeout: 5000 });
-  if (url.startsWith('file:')) await client.execute('PRAGMA journal_mode = WAL');
-  return new Database(client);
+export async function openDatabase(url: string, authToken?: string, busyMs = DEFAULT_BUSY_MS): Promise<Database> {
+  const client = createClient({ url, authToken, timeout: SQLITE_WAIT_MS });
+  // An in-memory database exists only on the connection that made it: there, one client does both.
+  const writer = url.includes(':memory:') ? client : createClient({ url, authToken, timeout: SQLITE_WAIT_MS, concurrency: 1 });
+  const db = new Database(client, writer, busyMs);
+  if (url.startsWith('file:')) await db.execute('PRAGMA journal_mode = WAL');
+  return db;
 }
 
 /** Applies pending migrations, each in its own write transaction; safe when several instances start at once. */

@@ -30,7 +30,9 @@ export type Notice =
   | { kind: 'invalid'; count: number }
   | { kind: 'conflict'; since: HistoryEntry[] }
   | { kind: 'imported'; filename: string; count: number; problems: string[]; missing: string[] }
-  | { kind: 'import-failed'; filename?: string; error: string };
+  | { kind: 'import-failed'; filename?: string; error: string }
+  /** The database refused the write (busy, disk full): nothing was saved, the typed values are kept. */
+  | { kind: 'unavailable'; message: string };
 
 export interface PageView {
   site: SiteConfig;
@@ -125,6 +127,12 @@ export type SaveOutcome = { redirect: string } | { status: number; view: PageVie
 
 function typedFields(page: PageConfig, form: FormData): Record<string, string | boolean> {
   return Object.fromEntries(page.parameters.map((p) => [p.name, p.type === 'boolean' ? form.get(p.name) !== null && form.get(p.name) !== '' : String(form.get(p.name) ?? '')]));
+}
+
+/** The page with the values as typed in `form`, for showing the form again after a refusal. */
+export async function typedView(app: App, slug: string, viewer: Viewer, form: FormData): Promise<PageView> {
+  const view = await baseView(app, slug, viewer);
+  return { ...view, fields: typedFields(view.page, form), filename: String(form.get('filename') ?? view.page.slug) };
 }
 
 export async function savePage(app: App, slug: string | undefined, viewer: Viewer, form: FormData): Promise<SaveOutcome> {

@@ -7,7 +7,7 @@
 import { diffValues, type ValueChange } from '../core/diff.ts';
 import type { PageConfig, Values } from '../core/config/schema.ts';
 import { decodeValue, defaultValues, encodeValue, resolveValues } from '../core/values.ts';
-import type { Database, Executor } from './db.ts';
+import type { Database, Executor, Transaction } from './db.ts';
 
 type Stored = Map<string, string | null>;
 
@@ -73,6 +73,8 @@ export interface SaveRequest {
   user: { id: number; username: string };
   /** Where the save is to be published (see git/target.ts); none when publication is off. */
   publishTo?: string;
+  /** Written in the save's own transaction (its audit entry), so that neither holds without the other. */
+  alongside?: (tx: Transaction, entry: HistoryEntry) => Promise<void>;
 }
 
 async function latestChange(ex: Executor, slug: string) {
@@ -196,7 +198,9 @@ export async function saveValues(db: Database, req: SaveRequest): Promise<SaveRe
         args: [id, req.page.slug, req.publishTo, savedAt, savedAt],
       });
     }
+    const entry: HistoryEntry = { id, author: req.user.username, savedAt, configRevision: req.configRevision, values, changes };
+    await req.alongside?.(tx, entry);
     await tx.commit();
-    return { status: 'saved', entry: { id, author: req.user.username, savedAt, configRevision: req.configRevision, values, changes } };
+    return { status: 'saved', entry };
   });
 }

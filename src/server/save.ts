@@ -1,13 +1,14 @@
 /**
  * The one way a save is recorded, whether it comes from the form, a restore
  * or the JSON API: one write transaction (with the outbox row when Git is
- * on), the publisher woken, and the audit entry.
+ * on, and the audit entry), then the publisher woken.
  */
 import type { PageConfig, Values } from '../core/config/schema.ts';
 import type { App } from './app.ts';
 import { audit } from './audit.ts';
 import { publisherFor } from './git/worker.ts';
-import { saveValues, type SaveResult } from './history.ts';
+import type { Transaction } from './db.ts';
+import { saveValues, type HistoryEntry, type SaveResult } from './history.ts';
 
 export interface SaveBy {
   user: { id: number; username: string };
@@ -19,15 +20,15 @@ export interface SaveBy {
 export async function recordSave(app: App, page: PageConfig, values: Values, baseRevision: number | undefined, by: SaveBy): Promise<SaveResult> {
   const live = await app.config.current();
   const publisher = publisherFor(live.config.git, app.settings.configPath, () => {});
-  const result = await saveValues(app.db, { page, values, baseRevision, configRevision: live.revision, user: by.user, publishTo: publisher?.target });
-  if (result.status !== 'saved') return result;
-  if (publisher) app.publications.saved();
-  await audit(app.db, {
-    action: 'save',
-    userId: by.user.id,
-    username: by.user.username,
-    ip: by.ip,
-    detail: { page: page.slug, change: result.entry.id, ...by.detail, changed: result.entry.changes.map((c) => c.name) },
-  });
+  const alongside = (tx: Transaction, entry: HistoryEntry) =>
+    audit(tx, {
+      action: 'save',
+      userId: by.user.id,
+      username: by.user.username,
+      ip: by.ip,
+      detail: { page: page.slug, change: entry.id, ...by.detail, changed: entry.changes.map((c) => c.name) },
+    });
+  const result = await saveValues(app.db, { page, values, baseRevision, configRevision: live.revision, user: by.user, publishTo: publisher?.target, alongside });
+  if (result.status === 'saved' && publisher) app.publications.saved();
   return result;
 }

@@ -1,6 +1,6 @@
 /** Process settings from the environment, read once at start. */
 import { join, resolve } from 'node:path';
-import { fileUrl } from './db.ts';
+import { DEFAULT_BUSY_MS, fileUrl } from './db.ts';
 import { LIMITS } from '../protocol/index.ts';
 
 function positive(value: string | undefined, fallback: number, min: number): number {
@@ -13,6 +13,8 @@ export interface Settings {
   dataDir: string;
   dbUrl: string;
   dbAuthToken?: string;
+  /** How long a write waits for another process's lock before it is refused as "busy". */
+  dbBusyMs: number;
   /** A running run whose runner is silent this long is lost. */
   runLeaseMs: number;
   /** Log kept per run. */
@@ -29,6 +31,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     dataDir,
     dbUrl,
     dbAuthToken: env.SWITCHYARD_DB_AUTH_TOKEN || undefined,
+    dbBusyMs: positive(env.SWITCHYARD_DB_BUSY_MS, DEFAULT_BUSY_MS, 10),
     // At least twice the runner's heartbeat, so one late heartbeat never loses a run.
     runLeaseMs: positive(env.SWITCHYARD_RUN_LEASE_MS, LIMITS.leaseMs, 2 * LIMITS.heartbeatMs),
     runLogMaxBytes: positive(env.SWITCHYARD_RUN_LOG_MAX_BYTES, LIMITS.logBytesPerRun, 1024),

@@ -6,6 +6,8 @@ import { AUDIT_ACTIONS, auditCsv, listAudit, type AuditFilter } from '../server/
 import { listRunners } from '../server/runners.ts';
 import { listUsers } from '../server/users.ts';
 import { viewerOf } from './routes.ts';
+import { databaseFault } from '../server/db.ts';
+import { faultStatus } from './errors.ts';
 
 export type Flash = { ok: string } | { error: string } | undefined;
 
@@ -13,9 +15,19 @@ export type Flash = { ok: string } | { error: string } | undefined;
 async function adminPost(Astro: AstroGlobal): Promise<Flash> {
   requireAdmin(viewerOf(Astro.locals));
   if (Astro.request.method !== 'POST') return undefined;
-  const flash = await adminAction(Astro.locals.app, viewerOf(Astro.locals), await Astro.request.formData());
-  if ('error' in flash) Astro.response.status = 422;
+  const flash = await adminAction(Astro.locals.app, viewerOf(Astro.locals), await Astro.request.formData()).catch((e: unknown) => refused(Astro, e));
+  if ('error' in flash && Astro.response.status === 200) Astro.response.status = 422;
   return flash;
+}
+
+/** An action the database refused (busy, disk full): shown where its outcome would be, with its status. */
+function refused(Astro: AstroGlobal, e: unknown): Flash & { error: string } {
+  const fault = databaseFault(e);
+  if (!fault) throw e;
+  const { status, headers } = faultStatus(fault);
+  Astro.response.status = status;
+  for (const [k, v] of Object.entries(headers)) Astro.response.headers.set(k, v);
+  return { error: fault.message };
 }
 
 export async function usersRoute(Astro: AstroGlobal) {
@@ -75,8 +87,8 @@ export async function accountRoute(Astro: AstroGlobal) {
   let flash: Flash;
   if (Astro.request.method === 'POST') {
     const form = await Astro.request.formData();
-    flash = await accountAction(app, viewer, Astro.locals.session?.id ?? '', form);
-    if ('error' in flash) Astro.response.status = 422;
+    flash = await accountAction(app, viewer, Astro.locals.session?.id ?? '', form).catch((e: unknown) => refused(Astro, e));
+    if ('error' in flash && Astro.response.status === 200) Astro.response.status = 422;
   }
   return { flash, user: viewer.user, tokens: await listApiTokens(app.db, viewer.user.id) };
 }

@@ -1,5 +1,6 @@
-/** How an HttpError that escaped a route is shown: through the normal layout, with its status. */
+/** How an error that escaped a route is shown: through the normal layout, with its status. */
 import type { SiteConfig } from '../core/config/schema.ts';
+import { databaseFault, type DatabaseUnavailable } from '../server/db.ts';
 import { HttpError } from '../server/http.ts';
 
 const TITLES: Record<number, string> = {
@@ -8,8 +9,29 @@ const TITLES: Record<number, string> = {
   403: 'Not allowed',
   404: 'Not found',
   409: 'Conflict',
+  415: 'Unsupported form encoding',
   429: 'Too many requests',
+  503: 'Try again shortly',
+  507: 'Disk full',
 };
+
+/** How long a client is asked to wait after the database was busy: about what one save waits for a lock. */
+const RETRY_AFTER_SECONDS = 5;
+
+/** A database fault as HTTP: a full disk is 507; busy or failing is 503, worth retrying in a few seconds. */
+export function faultStatus(fault: DatabaseUnavailable): { status: number; headers: Record<string, string> } {
+  if (fault.kind === 'full') return { status: 507, headers: {} };
+  return { status: 503, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } };
+}
+
+/** The HttpError an error stands for at the edge (a database fault included), or undefined for a bug. */
+export function asHttpError(e: unknown): HttpError | undefined {
+  if (e instanceof HttpError) return e;
+  const fault = databaseFault(e);
+  if (!fault) return undefined;
+  const { status, headers } = faultStatus(fault);
+  return new HttpError(status, fault.message, headers);
+}
 
 export interface ErrorView {
   status: number;

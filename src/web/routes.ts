@@ -2,12 +2,15 @@
 import type { APIContext, AstroGlobal } from 'astro';
 import type { ConfigProblem } from '../core/config/load.ts';
 import type { PageConfig, SiteConfig } from '../core/config/schema.ts';
-import { canEdit, exportPage, findPage, loginRedirect, savePage, viewPage, type ExportOutcome, type PageView, type Viewer } from '../server/editor.ts';
+import { canEdit, exportPage, findPage, loginRedirect, savePage, typedView, viewPage, type ExportOutcome, type PageView, type Viewer } from '../server/editor.ts';
+import type { App } from '../server/app.ts';
+import { databaseFault } from '../server/db.ts';
+import { faultStatus } from './errors.ts';
 import { compareVersions, importIntoPage, publishAnyway, restoreVersion, type Comparison } from '../server/versions.ts';
 import { currentValues, pageHistory } from '../server/history.ts';
 import { requireAccess } from '../server/auth/access.ts';
 
-export type PageRoute = { redirect: string } | { status: number; view: PageView };
+export type PageRoute = { redirect: string } | { status: number; view: PageView; headers?: Record<string, string> };
 
 export function viewerOf(locals: App.Locals): Viewer {
   return { user: locals.user, ip: locals.ip };
@@ -21,7 +24,8 @@ export async function pageRoute(Astro: AstroGlobal, slug: string | undefined): P
   const toLogin = loginRedirect(page, viewer, Astro.url.pathname + Astro.url.search);
   if (Astro.request.method === 'POST') {
     if (!viewer.user) return { redirect: `/login?next=${encodeURIComponent(`/page/${page.slug}`)}` };
-    return savePage(app, page.slug, viewer, await Astro.request.formData());
+    const form = await Astro.request.formData();
+    return savePage(app, page.slug, viewer, form).catch((e: unknown) => keptForm(app, page.slug, viewer, form, e));
   }
   if (toLogin) return { redirect: toLogin };
   const saved = Number(Astro.url.searchParams.get('saved'));
@@ -64,14 +68,26 @@ export async function restoreRoute(Astro: AstroGlobal): Promise<PageRoute> {
   return restoreVersion(app, page.slug, viewer, await Astro.request.formData());
 }
 
-export async function exportRoute(Astro: AstroGlobal, slug: string): Promise<ExportOutcome | { redirect: string }> {
+export async function exportRoute(Astro: AstroGlobal, slug: string): Promise<ExportOutcome | { redirect: string } | { status: number; view: PageView; headers: Record<string, string> }> {
   const { app } = Astro.locals;
   const viewer = viewerOf(Astro.locals);
   const { page } = await findPage(app, slug);
   if (Astro.request.method !== 'POST') return { redirect: `/page/${page.slug}` };
   const toLogin = loginRedirect(page, viewer, `/page/${page.slug}`);
   if (toLogin) return { redirect: toLogin };
-  return exportPage(app, page.slug, viewer, await Astro.request.formData());
+  const form = await Astro.request.formData();
+  return exportPage(app, page.slug, viewer, form).catch((e: unknown) => keptForm(app, page.slug, viewer, form, e));
+}
+
+/**
+ * A form the database refused (busy, disk full) comes back as typed, with
+ * why and when to try again; nothing was written. Anything else goes on up.
+ */
+async function keptForm(app: App, slug: string, viewer: Viewer, form: FormData, e: unknown): Promise<{ status: number; view: PageView; headers: Record<string, string> }> {
+  const fault = databaseFault(e);
+  if (!fault) throw e;
+  const view = await typedView(app, slug, viewer, form);
+  return { ...faultStatus(fault), view: { ...view, notice: { kind: 'unavailable', message: fault.message } } };
 }
 
 export async function importRoute(Astro: AstroGlobal): Promise<PageRoute> {

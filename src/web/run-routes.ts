@@ -6,6 +6,7 @@ import { listRuns, logTail, runLog, runReport, type LogLine, type RunView } from
 import { cancel, canRun, rerun, runJson, startRun, visibleRun } from '../server/runs/service.ts';
 import { runEventStream } from '../server/runs/stream.ts';
 import { viewerOf } from './routes.ts';
+import { asHttpError } from './errors.ts';
 import { may } from '../server/auth/access.ts';
 import type { SiteConfig } from '../core/config/schema.ts';
 
@@ -14,8 +15,11 @@ const json = (body: unknown, status = 200) => new Response(JSON.stringify(body),
 
 /** JSON clients get `{ error }` with the status; people get the error page. */
 function asJson(e: unknown): Response {
-  if (e instanceof HttpError) return json({ error: e.message }, e.status);
-  throw e;
+  const http = asHttpError(e);
+  if (!http) throw e;
+  const res = json({ error: http.message }, http.status);
+  for (const [k, v] of Object.entries(http.headers)) res.headers.set(k, v);
+  return res;
 }
 
 export async function runButtonRoute(ctx: APIContext): Promise<Response> {

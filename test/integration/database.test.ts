@@ -1,4 +1,4 @@
-/** The history service on a real libSQL file: saves, conflicts, concurrency, paging, migrations. */
+/** The history service on a real libSQL file: saves, conflicts, concurrency, paging, migrations, another process's lock. */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PageConfig } from '../../src/core/config/schema.ts';
 import { audit } from '../../src/server/audit.ts';
-import { fileUrl, migrate, openDatabase, type Database } from '../../src/server/db.ts';
+import { DatabaseUnavailable, fileUrl, migrate, openDatabase, type Database } from '../../src/server/db.ts';
 import { currentValues, pageHistory, saveValues } from '../../src/server/history.ts';
 import { migrations } from '../../src/server/migrations.ts';
 import { ROOT } from '../helpers/server.ts';
+import { holdWriteLock } from '../helpers/db-lock.ts';
 
 const page: PageConfig = {
   slug: 'pipeline',
@@ -140,5 +141,47 @@ describe('migrations', () => {
     const applied = await Promise.all([migrateInChild(url), migrateInChild(url)]);
     expect(applied.flat().sort()).toEqual(migrations.map((m) => m.version));
     expect(await migrateInChild(url)).toEqual([]);
+  });
+});
+
+describe('another process holding the write lock', () => {
+  const count = async () => Number((await db.execute('SELECT count(*) AS n FROM changes')).rows[0]!.n);
+
+  it('makes writes wait without blocking the event loop, then go through', async () => {
+    const lock = await holdWriteLock(join(dir, 'test.db'));
+    const settled: string[] = [];
+    const writes = [
+      save({ dir: '/a', workers: 1 }, 0).finally(() => settled.push('transaction')),
+      db.write({ sql: "INSERT INTO audit_log (at, action, detail) VALUES ('', 'export', '{}')" }).finally(() => settled.push('write')),
+      db.batch([{ sql: "INSERT INTO audit_log (at, action, detail) VALUES ('', 'export', '{}')" }]).finally(() => settled.push('batch')),
+    ];
+    // A timer set after the writes fires while they wait: the loop is free. Reads go on meanwhile.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await count()).toBe(0);
+    expect(settled).toEqual([]);
+    await lock.release();
+    await Promise.all(writes);
+    expect(await count()).toBe(1);
+  });
+
+  it('refuses a write as busy past the deadline, writing nothing, and the next writes all succeed', async () => {
+    const short = await openDatabase(fileUrl(join(dir, 'test.db')), undefined, 300);
+    try {
+      const lock = await holdWriteLock(join(dir, 'test.db'));
+      const refused = await saveValues(short, { page, values: { dir: '/busy' }, baseRevision: 0, configRevision: 'test', user }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(DatabaseUnavailable);
+      expect((refused as DatabaseUnavailable).kind).toBe('busy');
+      await expect(short.write({ sql: "INSERT INTO audit_log (at, action, detail) VALUES ('', 'export', '{}')" })).rejects.toThrow(/database is busy/);
+      await lock.release();
+      let rev = 0;
+      for (let i = 0; i < 5; i++) {
+        const r = await saveValues(short, { page, values: { dir: `/after/${i}` }, baseRevision: rev, configRevision: 'test', user });
+        expect(r.status).toBe('saved');
+        rev = r.status === 'saved' ? r.entry.id : -1;
+      }
+      expect(await count()).toBe(5);
+    } finally {
+      short.close();
+    }
   });
 });
