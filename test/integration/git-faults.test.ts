@@ -3,15 +3,15 @@
  * of publishing a save, remotes that accept a connection and then say
  * nothing, and one page whose publication keeps failing while others go on.
  */
-import { execFileSync } from 'node:child_process';
-import { chmodSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Client, revisionOf, textOf } from '../helpers/client.ts';
 import { FakeGitHub } from '../helpers/fake-github.ts';
-import { EXAMPLE_CONFIG, startServer, type TestServer } from '../helpers/server.ts';
+import { EXAMPLE_CONFIG, freePort, ROOT, startServer, stopProcess, testEnv, type TestServer } from '../helpers/server.ts';
 
 const IDENT = ['-c', 'user.name=Someone Else', '-c', 'user.email=else@example.org', '-c', 'init.defaultBranch=main'];
 const git = (dir: string, ...args: string[]) => execFileSync('git', [...IDENT, '-C', dir, ...args], { encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }).trim();
@@ -329,5 +329,41 @@ done
     expect(first!.state).toBe('committed');
     expect(git(remote, 'rev-parse', `${last.commit_sha}^`)).toBe(first!.commit_sha);
     expect(parse(git(remote, 'show', 'main:values/data-processing.yaml'))).toEqual({ inputs_directory: '/behind' });
+  });
+});
+
+describe('two app processes on one database', () => {
+  it('never publish the same save: the second leaves a save claimed by the first alone and publishes the other pages', async () => {
+    const { server, c } = await serve(localConfig('path: values-repo\nbranch: main'));
+    const repo = join(server.dir, 'values-repo');
+    await until(server, await save(c, 'data-processing', { inputs_directory: '/before' }), (p) => p.state === 'committed');
+    // The first process's commit lands, and then it is held before it can record it.
+    const hold = join(server.dir, 'hold');
+    writeFileSync(hold, '');
+    const hook = join(repo, '.git', 'hooks', 'reference-transaction');
+    writeFileSync(hook, `#!/bin/sh\n[ "$1" = committed ] || exit 0\n[ -e "${hook}.fired" ] && exit 0\ntouch "${hook}.fired"\nwhile [ -e "${hold}" ]; do sleep 0.1; done\n`);
+    chmodSync(hook, 0o755);
+    const held = await save(c, 'data-processing', { inputs_directory: '/held' });
+    await waitFor('the commit to land', () => git(repo, 'log', '-1', '--format=%B', 'main').includes(`Switchyard-Save: ${held}`));
+
+    const port = await freePort();
+    let out = '';
+    const second = spawn(process.execPath, [join(ROOT, 'src/cli/start.ts')], { cwd: ROOT, env: testEnv(server.dir, { PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] });
+    second.stdout!.on('data', (d) => (out += d));
+    second.stderr!.on('data', (d) => (out += d));
+    cleanup.push(() => stopProcess(second));
+    await waitFor('the second process to serve', async () => (await fetch(`http://127.0.0.1:${port}/login`).catch(() => undefined))?.status === 200);
+    const c2 = new Client(`http://127.0.0.1:${port}`);
+    await c2.login('ed', 'ed-password');
+    const other = await save(c2, 'toplevel', { version: '3.0', instance_name: 'two', logging_level: 'info', debug_mode: 'on' });
+    await until(server, other, (p) => p.attempts > 0 || p.state !== 'pending');
+
+    rmSync(hold);
+    const p = await until(server, held, (x) => x.state !== 'pending');
+    expect(p.state).toBe('committed');
+    expect(commitsOfSave(repo, 'main', held)).toEqual([p.commit_sha]);
+    expect(await publication(server, other)).toMatchObject({ state: 'committed' });
+    expect(out).not.toMatch(new RegExp(`[Ss]ave ${held} `));
+    expect(existsSync(hold)).toBe(false);
   });
 });
