@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { Client, revisionOf, textOf } from '../helpers/client.ts';
 import { FakeGitHub } from '../helpers/fake-github.ts';
@@ -16,6 +16,9 @@ import { EXAMPLE_CONFIG, freePort, ROOT, startServer, stopProcess, testEnv, type
 const IDENT = ['-c', 'user.name=Someone Else', '-c', 'user.email=else@example.org', '-c', 'init.defaultBranch=main'];
 const git = (dir: string, ...args: string[]) => execFileSync('git', [...IDENT, '-C', dir, ...args], { encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }).trim();
 const USERS = [{ name: 'ed', role: 'editor' as const, password: 'ed-password' }];
+// Each test restarts the app or waits out deadlines and retries: slow on a busy machine.
+vi.setConfig({ testTimeout: 120_000 });
+
 /** Short deadlines, so that faults show within a test's time. */
 const FAST = { SWITCHYARD_GIT_TIMEOUT_MS: '1500' };
 
