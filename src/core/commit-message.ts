@@ -3,6 +3,7 @@ import type { ValueChange } from './diff.ts';
 import { displayValue } from './values.ts';
 
 const SUBJECT_MAX = 72;
+const TRAILER = 'Switchyard-Save';
 
 function change(c: ValueChange): string {
   return `${c.name} ${displayValue(c.before)} → ${displayValue(c.after)}`;
@@ -16,5 +17,15 @@ export function commitMessage(slug: string, changes: ValueChange[], saveId: numb
   subject = subject.replace(/[\r\n]+/g, ' ');
   if (subject.length > SUBJECT_MAX) subject = `${subject.slice(0, SUBJECT_MAX - 1)}…`;
   const body = changes.map((c) => `- ${change(c)}`.replace(/[\r\n]+/g, ' ')).join('\n');
-  return `${subject}\n\n${body ? `${body}\n\n` : ''}Saved by ${author} in Switchyard.\n\nSwitchyard-Save: ${saveId}\n`;
+  return `${subject}\n\n${body ? `${body}\n\n` : ''}Saved by ${author} in Switchyard.\n\n${TRAILER}: ${saveId}\n`;
+}
+
+/**
+ * The save a commit message says it publishes (its last `Switchyard-Save:`
+ * trailer), or undefined. Body lines never start with it: every change line
+ * starts with "- " and has its line breaks removed.
+ */
+export function saveOf(message: string): number | undefined {
+  const found = [...message.matchAll(new RegExp(`^${TRAILER}: (\\d+)[ \\t]*$`, 'gm'))].pop();
+  return found ? Number(found[1]) : undefined;
 }

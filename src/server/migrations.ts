@@ -203,4 +203,16 @@ CREATE INDEX api_tokens_user ON api_tokens(user_id);
 ALTER TABLE publications ADD COLUMN overwrite INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 6,
+    name: 'publication claims',
+    sql: `
+-- The app process publishing a save claims it first, so that two processes on
+-- one database never publish the same save at once. The claim names the
+-- process (host, pid, random) and lapses at claimed_until unless renewed, so
+-- a save held by a process that died is taken over.
+ALTER TABLE publications ADD COLUMN claim TEXT;
+ALTER TABLE publications ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];

@@ -20,6 +20,8 @@ export interface Settings {
   /** Log kept per run. */
   runLogMaxBytes: number;
   sessions: { idleMs: number; maxMs: number };
+  /** Deadline of one git command or GitHub request made to publish a save. */
+  gitTimeoutMs: number;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -39,5 +41,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       idleMs: positive(env.SWITCHYARD_SESSION_IDLE_SECONDS, 12 * 3600, 10) * 1000,
       maxMs: positive(env.SWITCHYARD_SESSION_MAX_SECONDS, 30 * 24 * 3600, 10) * 1000,
     },
+    gitTimeoutMs: positive(env.SWITCHYARD_GIT_TIMEOUT_MS, 60_000, 500),
   };
 }

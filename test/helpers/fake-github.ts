@@ -1,13 +1,16 @@
 /**
  * A local HTTP server speaking the part of GitHub's REST API that Switchyard
  * uses (Git Data API, contents, repository), with an in-memory repository
- * whose ids are real Git ids, and injectable failures.
+ * whose ids are real Git ids, and injectable failures: error answers, and
+ * requests that are accepted and never answered (before or after they took effect).
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 interface Commit { tree: string; parents: string[]; message: string; author: { name: string; email: string; date: string }; committer: { name: string; email: string } }
 export interface Failure { method: string; path: RegExp; status: number; headers?: Record<string, string>; message?: string; times: number }
+/** A request that gets no answer; with `afterApplying`, it takes effect first (the answer is lost). */
+export interface Hang { method: string; path: RegExp; afterApplying?: boolean; times: number }
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 export const blobId = (content: string) => {
@@ -24,6 +27,9 @@ export class FakeGitHub {
   trees = new Map<string, Map<string, string>>();
   blobs = new Map<string, string>();
   failures: Failure[] = [];
+  hangs: Hang[] = [];
+  /** Requests left hanging so far. */
+  hung = 0;
   requests: { method: string; path: string; at: number }[] = [];
   private server: Server | undefined;
   url = '';
@@ -36,7 +42,15 @@ export class FakeGitHub {
   }
 
   stop(): Promise<void> {
-    return new Promise((r) => (this.server ? this.server.close(() => r()) : r()));
+    return new Promise((r) => {
+      if (!this.server) return r();
+      this.server.close(() => r());
+      this.server.closeAllConnections();
+    });
+  }
+
+  hang(h: Omit<Hang, 'times'> & { times?: number }): void {
+    this.hangs.push({ times: 1, ...h });
   }
 
   fail(f: Omit<Failure, 'times'> & { times?: number }): void {
@@ -87,12 +101,35 @@ export class FakeGitHub {
     return false;
   }
 
+  /** The commits reachable from `sha` that changed `path`, newest first, as GET /commits lists them. */
+  private history(q: URLSearchParams): unknown[] {
+    const path = q.get('path') ?? '';
+    const fileAt = (sha: string | undefined) => (sha ? this.trees.get(this.commits.get(sha)?.tree ?? '')?.get(path) : undefined);
+    const found: unknown[] = [];
+    let sha: string | undefined = this.refs.get(`heads/${q.get('sha')}`) ?? q.get('sha') ?? undefined;
+    while (sha && found.length < Number(q.get('per_page') ?? 30)) {
+      const c: Commit = this.commits.get(sha)!;
+      if (!path || fileAt(sha) !== fileAt(c.parents[0])) {
+        found.push({ sha, html_url: `https://github.example/${this.owner}/${this.repo}/commit/${sha}`, commit: { message: c.message, author: c.author, committer: c.committer } });
+      }
+      sha = c.parents[0];
+    }
+    return found;
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     const path = decodeURIComponent(url.pathname);
     const method = req.method ?? 'GET';
     this.requests.push({ method, path, at: Date.now() });
+    const hang = this.hangs.find((h) => h.times > 0 && h.method === method && h.path.test(path));
+    if (hang) {
+      hang.times--;
+      this.hung++;
+      if (!hang.afterApplying) return; // accepted, never answered
+    }
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      if (hang) return; // it took effect; the answer is lost
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(body));
     };
@@ -122,6 +159,7 @@ export class FakeGitHub {
       const c = this.commits.get(m[1]!);
       return c ? send(200, { sha: m[1], tree: { sha: c.tree }, parents: c.parents.map((sha) => ({ sha })), message: c.message }) : send(404, { message: 'Not Found' });
     }
+    if (method === 'GET' && rest === '/commits') return send(200, this.history(url.searchParams));
     m = /^\/contents\/(.+)$/.exec(rest);
     if (method === 'GET' && m) {
       const ref = url.searchParams.get('ref') ?? 'main';

@@ -4,12 +4,41 @@
  * meanwhile, the commit is built again on the new head, as long as the page's
  * file there is still what Switchyard last wrote. Every refusal GitHub can
  * give ends in a clear state; rate limits are waited out, never hammered.
+ * A save whose commit already landed (a crash, or an answer lost on the way
+ * back) is found by its trailer among the file's recent commits, never
+ * committed twice. Every request has a deadline that really ends it.
  */
 import { createHash } from 'node:crypto';
 import { Octokit } from '@octokit/rest';
-import { COMMITTER, type PublishRequest, type PublishResult, type Publisher } from './types.ts';
+import { saveOf } from '../../core/commit-message.ts';
+import { COMMITTER, commitOfSave, HISTORY_DEPTH, lastWrittenBy, type FileCommit, type PublishRequest, type PublishResult, type Publisher } from './types.ts';
 
 const ATTEMPTS = 3;
+/** The default deadline of one request. */
+export const GITHUB_TIMEOUT_MS = 60_000;
+
+/** A request that got no (complete) answer before its deadline. */
+class NoAnswer extends Error {}
+
+/**
+ * fetch with a deadline covering the whole exchange, body included: the
+ * response is read in full before Octokit sees it, so a server that sends
+ * headers and then stalls is cut off too (Octokit itself applies no timeout).
+ */
+function fetchWithin(ms: number): typeof fetch {
+  return async (input, init) => {
+    const deadline = AbortSignal.timeout(ms);
+    const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+    try {
+      const res = await fetch(input, { ...init, signal });
+      const body = [101, 204, 205, 304].includes(res.status) ? null : await res.arrayBuffer();
+      return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+    } catch (e) {
+      if (deadline.aborted) throw new NoAnswer(`no answer within ${Math.round(ms / 100) / 10} s`);
+      throw e;
+    }
+  };
+}
 
 interface HttpishError {
   status?: number;
@@ -25,14 +54,16 @@ export class GitHubPublisher implements Publisher {
   private branch: string;
   private tokenEnv: string;
   private apiUrl: string;
+  private timeoutMs: number;
 
-  constructor(opts: { repository: string; branch: string; tokenEnv: string; apiUrl: string; token: string | undefined }) {
+  constructor(opts: { repository: string; branch: string; tokenEnv: string; apiUrl: string; token: string | undefined; timeoutMs?: number }) {
     [this.owner, this.repo] = opts.repository.split('/') as [string, string];
     this.branch = opts.branch;
     this.tokenEnv = opts.tokenEnv;
     this.apiUrl = opts.apiUrl.replace(/\/+$/, '');
+    this.timeoutMs = opts.timeoutMs ?? GITHUB_TIMEOUT_MS;
     this.target = `github:${opts.repository}#${opts.branch}@${this.apiUrl}`;
-    if (opts.token) this.octokit = new Octokit({ auth: opts.token, baseUrl: this.apiUrl, userAgent: 'switchyard', request: { timeout: 30_000 } });
+    if (opts.token) this.octokit = new Octokit({ auth: opts.token, baseUrl: this.apiUrl, userAgent: 'switchyard', request: { fetch: fetchWithin(opts.timeoutMs ?? GITHUB_TIMEOUT_MS) } });
   }
 
   async publish(req: PublishRequest): Promise<PublishResult> {
@@ -55,7 +86,10 @@ export class GitHubPublisher implements Publisher {
     if (head) {
       baseTree = (await gh.rest.git.getCommit({ ...repo, commit_sha: head })).data.tree.sha;
       const current = await this.blobAt(gh, req.path, head);
-      if (current && req.expectedBlob && current !== req.expectedBlob) {
+      const history = current ? await this.fileHistory(gh, req.path, head) : [];
+      const own = commitOfSave(history, req.saveId);
+      if (own) return { status: 'committed', sha: own.sha, blob: (await this.blobAt(gh, req.path, own.sha)) ?? this.hashOf(req.content), url: own.url };
+      if (current && req.expectedBlob && current !== req.expectedBlob && !lastWrittenBy(history, req.earlierSaves)) {
         return { status: 'conflict', reason: `${req.path} was changed in the repository (at ${head.slice(0, 12)}) since Switchyard last wrote it; not overwriting it` };
       }
       if (current && current === this.hashOf(req.content)) return { status: 'committed', sha: head, blob: current };
@@ -95,6 +129,12 @@ export class GitHubPublisher implements Publisher {
     }
   }
 
+  /** The latest commits on `head` that changed `path`, newest first. */
+  private async fileHistory(gh: Octokit, path: string, head: string): Promise<FileCommit[]> {
+    const { data } = await gh.rest.repos.listCommits({ owner: this.owner, repo: this.repo, sha: head, path, per_page: HISTORY_DEPTH });
+    return data.map((c) => ({ sha: c.sha, committerEmail: c.commit.committer?.email ?? '', save: saveOf(c.commit.message), url: c.html_url }));
+  }
+
   private async repoExists(gh: Octokit): Promise<boolean> {
     try {
       await gh.rest.repos.get({ owner: this.owner, repo: this.repo });
@@ -121,7 +161,10 @@ export class GitHubPublisher implements Publisher {
   }
 
   /** Turns GitHub's answer into a state an operator can act on. */
-  private explain(err: HttpishError): PublishResult {
+  private explain(err: HttpishError & { cause?: unknown }): PublishResult {
+    if (err instanceof NoAnswer || err.cause instanceof NoAnswer) {
+      return { status: 'failed', reason: `GitHub (${this.apiUrl}) did not answer within ${Math.round(this.timeoutMs / 100) / 10} s` };
+    }
     const headers = err.response?.headers ?? {};
     const detail = (err.response?.data as { message?: string } | undefined)?.message ?? err.message ?? 'no details';
     const where = `${this.owner}/${this.repo}`;

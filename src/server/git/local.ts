@@ -5,14 +5,18 @@
  * from the head the commit was built on (update-ref with the expected old
  * value), and pushes are never forced: if the remote moved, the commit is
  * rebuilt on top of it, as long as the page's file is unchanged there.
+ * Publishing a save whose commit already landed (a crash came before the app
+ * recorded it) finds that commit by its trailer and answers with it.
+ * Every git command has a deadline that ends it and all its helpers.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { execa } from 'execa';
-import { COMMITTER, type PublishRequest, type PublishResult, type Publisher } from './types.ts';
+import { saveOf } from '../../core/commit-message.ts';
+import { runCommand } from './process.ts';
+import { COMMITTER, commitOfSave, HISTORY_DEPTH, lastWrittenBy, type FileCommit, type PublishRequest, type PublishResult, type Publisher } from './types.ts';
 
 const STALE_LOCK_MS = 10 * 60 * 1000;
 const ATTEMPTS = 3;
@@ -21,7 +25,11 @@ interface GitResult {
   code: number;
   stdout: string;
   stderr: string;
+  timedOut: boolean;
 }
+
+/** The default deadline of one git command. */
+export const GIT_TIMEOUT_MS = 60_000;
 
 export class LocalGitPublisher implements Publisher {
   readonly target: string;
@@ -29,9 +37,11 @@ export class LocalGitPublisher implements Publisher {
   private branch: string;
   private remote: string | undefined;
   private log: (m: string) => void;
+  private timeoutMs: number;
 
-  constructor(opts: { path: string; branch: string; remote?: string; log?: (m: string) => void }) {
+  constructor(opts: { path: string; branch: string; remote?: string; log?: (m: string) => void; timeoutMs?: number }) {
     this.dir = opts.path;
+    this.timeoutMs = opts.timeoutMs ?? GIT_TIMEOUT_MS;
     this.branch = opts.branch;
     this.remote = opts.remote;
     this.log = opts.log ?? (() => {});
@@ -39,21 +49,23 @@ export class LocalGitPublisher implements Publisher {
   }
 
   private async git(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<GitResult> {
-    const r = await execa('git', ['-C', this.dir, ...args], {
+    return runCommand('git', ['-C', this.dir, ...args], {
       input: opts.input,
-      reject: false,
-      timeout: 120_000,
-      stripFinalNewline: true,
+      timeoutMs: this.timeoutMs,
       // Never wait for a password prompt; a remote that wants one fails at once.
-      env: { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', SSH_ASKPASS: 'true', LC_ALL: 'C', GIT_SSH_COMMAND: 'ssh -o BatchMode=yes', ...opts.env },
+      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', SSH_ASKPASS: 'true', LC_ALL: 'C', GIT_SSH_COMMAND: 'ssh -o BatchMode=yes', ...opts.env },
     });
-    return { code: r.exitCode ?? 1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? r.message ?? '') };
   }
 
   private async must(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<string> {
     const r = await this.git(args, opts);
+    if (r.timedOut) throw new Error(`git ${args[0]} did not finish within ${seconds(this.timeoutMs)}`);
     if (r.code !== 0) throw new Error(`git ${args[0]} failed: ${firstLine(r.stderr)}`);
     return r.stdout.trim();
+  }
+
+  private silent(what: string): PublishResult {
+    return { status: 'failed', reason: `git ${what} did not answer within ${seconds(this.timeoutMs)}` };
   }
 
   private async ensureRepo(): Promise<void> {
@@ -100,6 +112,7 @@ export class LocalGitPublisher implements Publisher {
     let base: string | undefined;
     if (this.remote) {
       const fetched = await this.git(['fetch', '--quiet', '--no-tags', this.remote, `+${localRef}:refs/remotes/${this.remote}/${this.branch}`]);
+      if (fetched.timedOut) return this.silent(`fetch from ${this.remote}`);
       if (fetched.code !== 0 && !/couldn't find remote ref/i.test(fetched.stderr)) {
         return { status: 'failed', reason: `cannot fetch from ${this.remote}: ${firstLine(fetched.stderr)}` };
       }
@@ -109,7 +122,10 @@ export class LocalGitPublisher implements Publisher {
     }
 
     const current = base ? await this.revParse(`${base}:${req.path}`) : undefined;
-    if (current && req.expectedBlob && current !== req.expectedBlob) {
+    const history = current ? await this.fileHistory(base!, req.path) : [];
+    const own = commitOfSave(history, req.saveId);
+    if (own) return this.alreadyCommitted(own.sha, base!, current!, req);
+    if (current && req.expectedBlob && current !== req.expectedBlob && !lastWrittenBy(history, req.earlierSaves)) {
       return { status: 'conflict', reason: `${req.path} was changed in the repository (at ${base!.slice(0, 12)}) since Switchyard last wrote it; not overwriting it` };
     }
 
@@ -138,6 +154,7 @@ export class LocalGitPublisher implements Publisher {
 
     if (this.remote) {
       const pushed = await this.git(['push', '--quiet', '--porcelain', this.remote, `${commit}:${localRef}`]);
+      if (pushed.timedOut) return this.silent(`push to ${this.remote}`);
       if (pushed.code !== 0) {
         if (/\[rejected\]|non-fast-forward|fetch first/i.test(pushed.stdout + pushed.stderr)) return 'moved';
         return { status: 'failed', reason: `cannot push to ${this.remote}: ${firstLine(pushed.stderr || pushed.stdout)}` };
@@ -150,6 +167,28 @@ export class LocalGitPublisher implements Publisher {
     }
     await this.syncWorkingCopy(req.path, req.content, blob);
     return { status: 'committed', sha: commit, blob };
+  }
+
+  /** The latest commits on `base` that changed `path`, newest first. */
+  private async fileHistory(base: string, path: string): Promise<FileCommit[]> {
+    const log = await this.must(['log', `-n${HISTORY_DEPTH}`, '--format=%H%x1f%ce%x1f%B%x1e', base, '--', path]);
+    return log
+      .split('\x1e')
+      .map((entry) => entry.trim().split('\x1f'))
+      .filter((f) => f.length === 3)
+      .map(([sha, committerEmail, message]) => ({ sha: sha!, committerEmail: committerEmail!, save: saveOf(message!) }));
+  }
+
+  /**
+   * The save's commit is already on the branch: the local branch and working
+   * copy are brought where they would have been, and the commit is the answer.
+   */
+  private async alreadyCommitted(sha: string, base: string, current: string, req: PublishRequest): Promise<PublishResult> {
+    const blob = await this.must(['rev-parse', `${sha}:${req.path}`]);
+    if (this.remote) await this.must(['update-ref', '-m', 'switchyard: follow the remote', `refs/heads/${this.branch}`, base]);
+    if (current === blob) await this.syncWorkingCopy(req.path, req.content, blob);
+    this.log(`save ${req.saveId} was already committed as ${sha.slice(0, 12)}; recording it`);
+    return { status: 'committed', sha, blob };
   }
 
   /** Keeps the checked-out file and the index in step with the branch, when that branch is checked out. */
@@ -165,6 +204,10 @@ export class LocalGitPublisher implements Publisher {
       this.log(`committed, but could not update the working copy: ${(e as Error).message}`);
     }
   }
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
 }
 
 function firstLine(text: string): string {

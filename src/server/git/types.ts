@@ -9,7 +9,46 @@ export interface PublishRequest {
   date: string;
   /** Blob Switchyard last wrote to `path`; undefined before its first publication. */
   expectedBlob?: string;
+  /** The save being published: its commit carries it as the `Switchyard-Save` trailer. */
+  saveId: number;
+  /**
+   * Earlier saves of the same page made since the last one recorded as published.
+   * If the file was last written by a commit of one of them (committed, but a crash
+   * kept the app from recording it), that is Switchyard's own write, not a conflict.
+   */
+  earlierSaves: number[];
 }
+
+/** A recent commit on the branch that changed the page's file, newest first in a list. */
+export interface FileCommit {
+  sha: string;
+  committerEmail: string;
+  /** Its `Switchyard-Save` trailer, if any. */
+  save?: number;
+  url?: string;
+}
+
+function ours(c: FileCommit): boolean {
+  return c.save !== undefined && c.committerEmail.toLowerCase() === COMMITTER.email;
+}
+
+/**
+ * The commit that already publishes this save, if one landed: publishing is
+ * then done (a crash came between the commit and recording it), and must not
+ * commit again or call Switchyard's own commit someone else's change.
+ */
+export function commitOfSave(history: FileCommit[], saveId: number): FileCommit | undefined {
+  return history.find((c) => ours(c) && c.save === saveId);
+}
+
+/** Whether the file as it is now was written by Switchyard for one of `saves`. */
+export function lastWrittenBy(history: FileCommit[], saves: number[]): boolean {
+  const last = history[0];
+  return !!last && ours(last) && saves.includes(last.save!);
+}
+
+/** How many of the file's latest commits are searched for the save's own commit. */
+export const HISTORY_DEPTH = 20;
 
 export type PublishResult =
   | { status: 'committed'; sha: string; blob: string; url?: string }

@@ -1,11 +1,18 @@
 /**
- * Works through the publication outbox in save order: one save at a time,
- * oldest first, each retried with backoff until it is committed or found to
- * conflict. A failing save holds back the ones after it, so commits always
- * land in the order the saves were made. Saves never wait for any of this.
+ * Works through the publication outbox: one save at a time per process, each
+ * retried with backoff until it is committed or found to conflict. Saves of
+ * one page are published in the order they were made (a failing save holds
+ * back the later saves of its page); other pages go ahead meanwhile. Each
+ * save is claimed in the database first, so several app processes share the
+ * outbox without publishing a save twice at once; and publishing is
+ * idempotent (a save's commit is recognised by its trailer), so a process
+ * that dies at any point leaves nothing that a retry cannot finish.
+ * Saves never wait for any of this.
  */
-import { dirname, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { commitMessage } from '../../core/commit-message.ts';
 import type { GitConfig, SiteConfig } from '../../core/config/schema.ts';
 import { valuesToYaml } from '../../core/export.ts';
@@ -23,14 +30,14 @@ export function backoffMs(attempts: number): number {
 }
 
 /** The publisher for a config's git block, or undefined when publication is off. */
-export function publisherFor(git: GitConfig | undefined, configPath: string, log: (m: string) => void): Publisher | undefined {
+export function publisherFor(git: GitConfig | undefined, configPath: string, log: (m: string) => void, timeoutMs?: number): Publisher | undefined {
   if (git?.github) {
     const g = git.github;
-    return new GitHubPublisher({ repository: g.repository, branch: g.branch, tokenEnv: g.token_env, apiUrl: g.api_url, token: process.env[g.token_env] || undefined });
+    return new GitHubPublisher({ repository: g.repository, branch: g.branch, tokenEnv: g.token_env, apiUrl: g.api_url, token: process.env[g.token_env] || undefined, timeoutMs });
   }
   if (!git?.local) return undefined;
   const path = resolve(dirname(configPath), git.local.path);
-  return new LocalGitPublisher({ path, branch: git.local.branch, remote: git.local.remote, log });
+  return new LocalGitPublisher({ path, branch: git.local.branch, remote: git.local.remote, log, timeoutMs });
 }
 
 export function fileFor(git: GitConfig, slug: string): string {
@@ -50,14 +57,87 @@ interface Pending {
   nextAttemptAt: number;
   /** Replace the repository's file even if someone changed it there. */
   overwrite: boolean;
+  claim: string | null;
+  claimedUntil: number;
 }
 
-async function nextPending(app: App): Promise<Pending | undefined> {
-  const { rows } = await app.db.execute(`SELECT change_id, page_slug, attempts, next_attempt_at, overwrite FROM publications WHERE state = 'pending' ORDER BY change_id LIMIT 1`);
-  const r = rows[0];
-  return r
-    ? { changeId: Number(r.change_id), slug: String(r.page_slug), attempts: Number(r.attempts), nextAttemptAt: Number(r.next_attempt_at), overwrite: Number(r.overwrite) !== 0 }
-    : undefined;
+/** A claim lapses this long after it was taken or last renewed. */
+const CLAIM_MS = 30_000;
+/** This process's claims: host and pid tell a claim left by a dead process on this host. */
+const CLAIM = `${hostname()} ${process.pid} ${randomBytes(6).toString('hex')}`;
+
+/**
+ * Whether a claim stops this process from publishing the save: a live claim
+ * of another process. A claim lapses at claimed_until; a claim of a process
+ * on this host that has exited (or of this pid in an earlier life, as after a
+ * container restart) is dead at once.
+ */
+function heldByOther(item: Pending, now: number): boolean {
+  if (!item.claim || item.claimedUntil <= now || item.claim === CLAIM) return false;
+  const [host, pid] = item.claim.split(' ');
+  if (host !== hostname()) return true;
+  if (Number(pid) === process.pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The saves that may be published next: for each page, its oldest pending
+ * save (saves of one page are committed in order; other pages do not wait
+ * for it), oldest first.
+ */
+async function pageHeads(app: App): Promise<Pending[]> {
+  const { rows } = await app.db.execute(`
+    SELECT change_id, page_slug, attempts, next_attempt_at, overwrite, claim, claimed_until FROM publications p
+    WHERE state = 'pending' AND NOT EXISTS (SELECT 1 FROM publications o WHERE o.page_slug = p.page_slug AND o.state = 'pending' AND o.change_id < p.change_id)
+    ORDER BY change_id`);
+  return rows.map((r) => ({
+    changeId: Number(r.change_id),
+    slug: String(r.page_slug),
+    attempts: Number(r.attempts),
+    nextAttemptAt: Number(r.next_attempt_at),
+    overwrite: Number(r.overwrite) !== 0,
+    claim: r.claim == null ? null : String(r.claim),
+    claimedUntil: Number(r.claimed_until),
+  }));
+}
+
+/** Claims a save for this process; false if another process got there first. */
+async function claim(app: App, item: Pending): Promise<boolean> {
+  const { rows } = await app.db.write({
+    sql: `UPDATE publications SET claim = ?, claimed_until = ? WHERE change_id = ? AND state = 'pending' AND claim IS ? AND claimed_until = ? RETURNING change_id`,
+    args: [CLAIM, Date.now() + CLAIM_MS, item.changeId, item.claim, item.claimedUntil],
+  });
+  return rows.length > 0;
+}
+
+/** Keeps the claim alive while publishing takes its time. */
+function renewing(app: App, item: Pending): () => void {
+  const timer = setInterval(() => {
+    void app.db
+      .write({ sql: 'UPDATE publications SET claimed_until = ? WHERE change_id = ? AND claim = ?', args: [Date.now() + CLAIM_MS, item.changeId, CLAIM] })
+      .catch(() => {});
+  }, CLAIM_MS / 3);
+  return () => clearInterval(timer);
+}
+
+/** The next save to publish now, claimed; or how long to wait for one. */
+async function nextPending(app: App): Promise<{ item: Pending } | { waitMs: number }> {
+  for (;;) {
+    const now = Date.now();
+    const heads = await pageHeads(app);
+    const due = heads.find((h) => h.nextAttemptAt <= now && !heldByOther(h, now));
+    if (due) {
+      if (await claim(app, due)) return { item: due };
+      continue;
+    }
+    const soonest = Math.min(...heads.map((h) => (heldByOther(h, now) ? Math.max(h.claimedUntil, h.nextAttemptAt) : h.nextAttemptAt)));
+    return { waitMs: Math.min(IDLE_CHECK_MS, Math.max(50, soonest - now)) };
+  }
 }
 
 /** Publishes one save; returns what happened. */
@@ -76,7 +156,11 @@ export async function publishOne(app: App, site: SiteConfig, publisher: Publishe
   const username = String(u.username ?? entry.author);
   const author = { name: String(u.display_name || username), email: String(u.email || `${username}@users.switchyard.invalid`) };
   const path = fileFor(git, page.slug);
-  const last = await app.db.execute({ sql: 'SELECT blob_sha FROM published_files WHERE target = ? AND path = ?', args: [publisher.target, path] });
+  const last = await app.db.execute({ sql: 'SELECT blob_sha, change_id FROM published_files WHERE target = ? AND path = ?', args: [publisher.target, path] });
+  const earlier = await app.db.execute({
+    sql: 'SELECT change_id FROM publications WHERE page_slug = ? AND change_id > ? AND change_id < ? ORDER BY change_id',
+    args: [page.slug, Number(last.rows[0]?.change_id ?? 0), item.changeId],
+  });
   const header = `${page.title} (${page.slug}): values published by Switchyard.\nChange them in Switchyard; edits made here are not taken back.`;
   return publisher.publish({
     path,
@@ -85,27 +169,70 @@ export async function publishOne(app: App, site: SiteConfig, publisher: Publishe
     author,
     date: entry.savedAt,
     expectedBlob: item.overwrite || !last.rows[0] ? undefined : String(last.rows[0].blob_sha),
+    saveId: item.changeId,
+    earlierSaves: earlier.rows.map((r) => Number(r.change_id)),
   });
 }
 
-async function record(app: App, publisher: Publisher, site: SiteConfig, item: Pending, result: PublishResult): Promise<void> {
+/**
+ * Records the outcome and releases the claim, unless the claim was lost (this
+ * process stalled past it and another took the save over): the outcome is
+ * then the other process's to record.
+ */
+async function record(app: App, publisher: Publisher, site: SiteConfig, item: Pending, result: PublishResult): Promise<boolean> {
   const now = new Date().toISOString();
+  const mine = `change_id = ? AND state = 'pending' AND claim = ?`;
+  const release = `claim = NULL, claimed_until = 0`;
   if (result.status === 'committed') {
-    await app.db.batch([
-      { sql: `UPDATE publications SET state = 'committed', commit_sha = ?, commit_url = ?, last_error = NULL, attempts = attempts + 1, target = ?, updated_at = ? WHERE change_id = ?`, args: [result.sha, result.url ?? null, publisher.target, now, item.changeId] },
-      {
+    return app.db.transaction(async (tx) => {
+      const { rows } = await tx.execute({
+        sql: `UPDATE publications SET state = 'committed', commit_sha = ?, commit_url = ?, last_error = NULL, attempts = attempts + 1, target = ?, updated_at = ?, ${release} WHERE ${mine} RETURNING change_id`,
+        args: [result.sha, result.url ?? null, publisher.target, now, item.changeId, CLAIM],
+      });
+      if (rows.length === 0) return false;
+      await tx.execute({
         sql: `INSERT INTO published_files (target, path, blob_sha, change_id) VALUES (?, ?, ?, ?)
               ON CONFLICT (target, path) DO UPDATE SET blob_sha = excluded.blob_sha, change_id = excluded.change_id`,
         args: [publisher.target, fileFor(site.git!, item.slug), result.blob, item.changeId],
-      },
-    ]);
-  } else if (result.status === 'conflict') {
-    await app.db.write({ sql: `UPDATE publications SET state = 'conflict', last_error = ?, attempts = attempts + 1, updated_at = ? WHERE change_id = ?`, args: [result.reason, now, item.changeId] });
-  } else {
-    const attempts = item.attempts + 1;
-    const next = Date.now() + Math.max(result.retryAfterMs ?? 0, backoffMs(attempts));
-    await app.db.write({ sql: `UPDATE publications SET last_error = ?, attempts = ?, next_attempt_at = ?, updated_at = ? WHERE change_id = ?`, args: [result.reason, attempts, next, now, item.changeId] });
+      });
+      await tx.commit();
+      return true;
+    });
   }
+  if (result.status === 'conflict') {
+    const { rows } = await app.db.write({
+      sql: `UPDATE publications SET state = 'conflict', last_error = ?, attempts = attempts + 1, updated_at = ?, ${release} WHERE ${mine} RETURNING change_id`,
+      args: [result.reason, now, item.changeId, CLAIM],
+    });
+    return rows.length > 0;
+  }
+  const attempts = item.attempts + 1;
+  const next = Date.now() + Math.max(result.retryAfterMs ?? 0, backoffMs(attempts));
+  const { rows } = await app.db.write({
+    sql: `UPDATE publications SET last_error = ?, attempts = ?, next_attempt_at = ?, updated_at = ?, ${release} WHERE ${mine} RETURNING change_id`,
+    args: [result.reason, attempts, next, now, item.changeId, CLAIM],
+  });
+  return rows.length > 0;
+}
+
+/** Publishes one claimed save and records the outcome, keeping the claim alive meanwhile. */
+async function publishClaimed(app: App, site: SiteConfig, publisher: Publisher, item: Pending, log: (m: string) => void): Promise<void> {
+  const stopRenewing = renewing(app, item);
+  let result: PublishResult;
+  try {
+    result = await publishOne(app, site, publisher, item);
+  } catch (e) {
+    result = { status: 'failed', reason: (e as Error).message };
+  } finally {
+    stopRenewing();
+  }
+  if (!(await record(app, publisher, site, item, result))) {
+    log(`Save ${item.changeId} (${item.slug}) was taken over by another process; its outcome is recorded there.`);
+    return;
+  }
+  if (result.status === 'committed') log(`Published save ${item.changeId} (${item.slug}) as ${result.sha.slice(0, 12)}.`);
+  else if (result.status === 'conflict') log(`Save ${item.changeId} (${item.slug}) conflicts: ${result.reason}`);
+  else log(`Publishing save ${item.changeId} (${item.slug}) failed: ${result.reason}; trying again in ${Math.round(Math.max(result.retryAfterMs ?? 0, backoffMs(item.attempts + 1)) / 1000)} s.`);
 }
 
 export function startPublisher(app: App, signals: PublicationSignals, log: (m: string) => void = console.log): () => void {
@@ -125,23 +252,15 @@ export function startPublisher(app: App, signals: PublicationSignals, log: (m: s
   void (async () => {
     while (!stopped) {
       try {
-        const item = await nextPending(app);
         const live = await app.config.current();
-        const publisher = publisherFor(live.config.git, app.settings.configPath, log);
-        if (!item || !publisher) {
+        const publisher = publisherFor(live.config.git, app.settings.configPath, log, app.settings.gitTimeoutMs);
+        if (!publisher) {
           await sleep(IDLE_CHECK_MS);
           continue;
         }
-        const wait = item.nextAttemptAt - Date.now();
-        if (wait > 0) {
-          await sleep(wait);
-          continue;
-        }
-        const result = await publishOne(app, live.config, publisher, item);
-        await record(app, publisher, live.config, item, result);
-        if (result.status === 'committed') log(`Published save ${item.changeId} (${item.slug}) as ${result.sha.slice(0, 12)}.`);
-        else if (result.status === 'conflict') log(`Save ${item.changeId} (${item.slug}) conflicts: ${result.reason}`);
-        else log(`Publishing save ${item.changeId} (${item.slug}) failed: ${result.reason}; trying again in ${Math.round(backoffMs(item.attempts + 1) / 1000)} s.`);
+        const next = await nextPending(app);
+        if ('waitMs' in next) await sleep(next.waitMs);
+        else await publishClaimed(app, live.config, publisher, next.item, log);
       } catch (e) {
         log(`Publication worker error: ${(e as Error).message}`);
         await sleep(5000);
