@@ -9,9 +9,10 @@ import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
 import { LIMITS, paramEnvName, type FinishRequest, type RunAssignment } from '../src/protocol/index.ts';
-import { RunGone, withRetry, type AppApi } from './api.ts';
+import { RunGone, Unauthorized, withRetry, type AppApi } from './api.ts';
 import { lineSplitter } from './lines.ts';
 import { Outbox } from './outbox.ts';
+import type { ProcessRegistry } from './process-registry.ts';
 import { readStatus, writeStatus } from './status-file.ts';
 
 export interface RunnerPaths {
@@ -64,8 +65,20 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-export async function executeRun(api: AppApi, run: RunAssignment, paths: RunnerPaths, log: (m: string) => void, shutdown?: AbortSignal): Promise<void> {
-  let stopReason: 'cancelled' | 'timed_out' | 'gone' | 'shutdown' | undefined;
+/**
+ * Executes one run and reports it. Throws Unauthorized, once the script is
+ * stopped, when the app refused our token: nothing can be reported any more.
+ */
+export async function executeRun(
+  api: AppApi,
+  run: RunAssignment,
+  paths: RunnerPaths,
+  log: (m: string) => void,
+  shutdown?: AbortSignal,
+  registry?: ProcessRegistry,
+): Promise<void> {
+  let stopReason: 'cancelled' | 'timed_out' | 'gone' | 'shutdown' | 'unauthorized' | undefined;
+  let refused: Unauthorized | undefined;
   let child: ReturnType<typeof execa> | undefined;
   const stop = (why: NonNullable<typeof stopReason>) => {
     if (stopReason) return;
@@ -85,6 +98,11 @@ export async function executeRun(api: AppApi, run: RunAssignment, paths: RunnerP
     onGone: (reason) => {
       log(`run ${run.id}: the app no longer holds it for us (${reason})`);
       stop('gone');
+    },
+    onUnauthorized: (e) => {
+      refused = e;
+      log(`run ${run.id}: ${e.message}; stopping the script, since nothing it does can be reported any more`);
+      stop('unauthorized');
     },
   });
   const onShutdown = () => stop('shutdown');
@@ -128,6 +146,7 @@ export async function executeRun(api: AppApi, run: RunAssignment, paths: RunnerP
     // in the background may hold them open.
     const spawnFailed = child.then((r) => (r.failed && r.exitCode === undefined && r.signal === undefined ? r.cause ?? new Error(r.message) : undefined));
     const proc = (await child.nodeChildProcess) as ChildProcess;
+    if (child.pid) registry?.add(run, child.pid);
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok, fail) => {
       if (proc.exitCode !== null || proc.signalCode !== null) ok({ code: proc.exitCode, signal: proc.signalCode });
       else proc.once('exit', (code, signal) => ok({ code, signal }));
@@ -174,7 +193,8 @@ export async function executeRun(api: AppApi, run: RunAssignment, paths: RunnerP
       outbox.push({ type: 'progress', at: new Date().toISOString(), ...progress });
     }
     const state = stopReason === 'cancelled' || stopReason === 'shutdown' ? 'cancelled' : stopReason === 'timed_out' ? 'timed_out' : exit.code === 0 ? 'succeeded' : 'failed';
-    result = { state, exit_code: exit.code, signal: exit.signal, error: stopReason === 'shutdown' ? 'stopped because the runner was shut down' : null };
+    const error = stopReason === 'shutdown' ? 'stopped because the runner was shut down' : stopReason === 'unauthorized' ? 'stopped because the app refused the runner token' : null;
+    result = { state, exit_code: exit.code, signal: exit.signal, error };
     if (stopReason === 'shutdown') system('[switchyard runner] stopped: the runner is shutting down');
     if (state === 'timed_out') system(`[switchyard runner] stopped after the button's timeout of ${Math.round(run.timeout_ms! / 1000)} s`);
     if (state === 'cancelled') system('[switchyard runner] stopped on request');
@@ -185,6 +205,7 @@ export async function executeRun(api: AppApi, run: RunAssignment, paths: RunnerP
     system(`[switchyard runner] ${(e as Error).message}`);
   }
 
+  registry?.remove(run.id);
   const finishedAt = new Date().toISOString();
   const report = reportPath ? await readReport(reportPath).catch(() => null) : null;
   if (statusPath) {
@@ -195,8 +216,9 @@ export async function executeRun(api: AppApi, run: RunAssignment, paths: RunnerP
   try {
     await outbox.drain();
     outbox.close();
+    if (refused) throw refused;
     if (stopReason === 'gone') return;
-    await withRetry(() => api.finish(run.id, { lease: run.lease, finished_at: finishedAt, report, ...result }), log, `finishing run ${run.id}`);
+    await withRetry((fresh) => api.finish(run.id, { lease: run.lease, finished_at: finishedAt, report, ...result }, fresh), log, `finishing run ${run.id}`);
     log(`run ${run.id}: ${result.state}`);
   } catch (e) {
     if (e instanceof RunGone) log(`run ${run.id}: the app no longer holds it for us (${e.message})`);
