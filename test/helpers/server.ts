@@ -56,6 +56,8 @@ export interface StartOptions {
   files?: Record<string, string>;
   /** Serve HTTPS (with SWITCHYARD_TLS_CERT/KEY in env); readiness is then checked over TLS. */
   https?: boolean;
+  /** Run from the server's folder (the root of the local runner `npm start` starts) instead of the repository. */
+  cwdInDir?: boolean;
 }
 
 export function testEnv(dir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -89,7 +91,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const url = `${opts.https ? 'https' : 'http'}://127.0.0.1:${port}`;
   const launch = async () => {
     const c = spawn(process.execPath, [join(ROOT, 'src/cli/start.ts')], {
-      cwd: ROOT,
+      cwd: opts.cwdInDir ? dir : ROOT,
       env: testEnv(dir, { PORT: String(port), ...opts.env }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });

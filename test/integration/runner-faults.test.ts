@@ -6,7 +6,7 @@
  * runner processes, real scripts, real sockets and signals.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -89,6 +89,20 @@ function killQuietly(pids: number[]): void {
 }
 
 const readPid = (server: TestServer, name: string) => Number(readFileSync(join(server.dataDir, name), 'utf8').trim());
+
+/** The runner process that the app started beside itself (`npm start`). */
+function localRunnerPid(appPid: number): number {
+  for (const entry of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === appPid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('runner/main.ts')) return Number(entry);
+    } catch {
+      /* gone */
+    }
+  }
+  throw new Error(`no local runner under process ${appPid}`);
+}
 
 /** Every stdout line of a run, in order. */
 async function stdoutLines(c: Client, id: number): Promise<string[]> {
@@ -294,6 +308,28 @@ describe('a runner killed mid-run', () => {
       await server.stop();
     }
   });
+  it('has its scripts stopped when the local runner of npm start is killed and restarted by the app', async () => {
+    const server = await startServer({ config: CONFIG, files: SCRIPTS, users: USERS, cwdInDir: true, env: { SWITCHYARD_LOCAL_RUNNER: '1' } });
+    const pids: number[] = [];
+    try {
+      const c = await operator(server);
+      const id = await start(c, 'escape');
+      await waitFor(c, id, (r) => r.state === 'running' && r.log.lines >= 1);
+      const script = readPid(server, 'escape.pid');
+      const escaped = readPid(server, 'escaped.pid');
+      pids.push(script, escaped);
+      process.kill(localRunnerPid(server.pid()), 'SIGKILL');
+
+      await until('the orphaned script and its escapee are gone', () => !alive(script) && !alive(escaped), 20_000);
+      const run = await waitFor(c, id, (r) => FINAL.includes(r.state), 15_000);
+      expect(run.state).toBe('failed');
+      expect(run.error).toMatch(/^the runner died while the script ran; the restarted runner stopped what was left of it/);
+      expect(server.output()).toMatch(/The local runner stopped \(SIGKILL\); starting it again/);
+    } finally {
+      killQuietly(pids);
+      await server.stop();
+    }
+  }, LONG);
 });
 
 describe('a runner whose clock is off', () => {
