@@ -1,6 +1,8 @@
 /** The runner's side of the wire protocol: typed calls with retries. */
+import * as http from 'node:http';
+import * as https from 'node:https';
 import {
-  claimResponse, errorResponse, eventsResponse, PROTOCOL_HEADER, PROTOCOL_VERSION,
+  claimResponse, errorResponse, eventsResponse, LIMITS, PROTOCOL_HEADER, PROTOCOL_VERSION, RUNNER_TIME_HEADER,
   type ClaimRequest, type EventsRequest, type EventsResponse, type FinishRequest, type RunAssignment,
 } from '../src/protocol/index.ts';
 
@@ -17,27 +19,98 @@ export interface ApiOptions {
   log: (msg: string) => void;
 }
 
+/** What came back: enough of a response for `check` and the callers. */
+interface Answer {
+  ok: boolean;
+  status: number;
+  text: () => Promise<string>;
+  json: () => Promise<unknown>;
+}
+
+/** A request that got no answer in time; a network error like any other, so it is retried. */
+export class TimedOut extends Error {}
+
+/** Deadlines: a long-poll may take its wait; anything else gets a few seconds, plus time to upload a large batch. */
+const BASE_DEADLINE_MS = 5000;
+const CLAIM_MARGIN_MS = 10_000;
+const BYTES_PER_MS = 1000;
+
 export class AppApi {
   private opts: ApiOptions;
+  private agent: http.Agent;
 
   constructor(opts: ApiOptions) {
     this.opts = opts;
+    this.agent = this.newAgent();
   }
 
-  private async post(path: string, body: unknown, signal?: AbortSignal): Promise<Response> {
-    return fetch(new URL(`/api/runner/${path}`, this.opts.url), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${this.opts.token}`,
-        [PROTOCOL_HEADER]: PROTOCOL_VERSION,
-      },
-      body: JSON.stringify(body),
-      signal,
+  private newAgent(): http.Agent {
+    return new URL(this.opts.url).protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  }
+
+  /**
+   * One POST with a deadline that really ends it: the socket is destroyed when
+   * the deadline passes or `signal` aborts. A connection can go silent without
+   * a reset (a NAT or proxy that dropped its state): waiting on it would starve
+   * the heartbeats until the run is declared lost. So after any failure the
+   * idle kept-alive sockets are dropped too (they likely share the fate), and a
+   * retry (`fresh`) goes out on a connection of its own.
+   */
+  private post(path: string, body: unknown, opts: { deadlineMs?: number; signal?: AbortSignal; fresh?: boolean } = {}): Promise<Answer> {
+    const data = Buffer.from(JSON.stringify(body));
+    const deadlineMs = opts.deadlineMs ?? BASE_DEADLINE_MS + Math.ceil(data.length / BYTES_PER_MS);
+    const url = new URL(`/api/runner/${path}`, this.opts.url);
+    const lib = url.protocol === 'https:' ? https : http;
+    return new Promise<Answer>((ok, fail) => {
+      let settled = false;
+      const finish = (err: Error | undefined, answer?: Answer) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        if (err) {
+          req.destroy();
+          this.dropIdleSockets();
+          fail(err);
+        } else ok(answer!);
+      };
+      const onAbort = () => finish(opts.signal!.reason instanceof Error ? opts.signal!.reason : new Error('aborted'));
+      const timer = setTimeout(() => finish(new TimedOut(`no answer from the app within ${Math.round(deadlineMs / 1000)} s`)), deadlineMs);
+      const req = lib.request(url, {
+        method: 'POST',
+        // A retry never rides on a kept-alive socket that may be the stuck one.
+        agent: opts.fresh ? false : this.agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': data.length,
+          authorization: `Bearer ${this.opts.token}`,
+          [PROTOCOL_HEADER]: PROTOCOL_VERSION,
+          [RUNNER_TIME_HEADER]: new Date().toISOString(),
+          ...(opts.fresh ? { connection: 'close' } : {}),
+        },
+      });
+      req.on('error', (e) => finish(e));
+      req.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', (e) => finish(e));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          finish(undefined, { ok: status >= 200 && status < 300, status, text: async () => text, json: async () => JSON.parse(text) });
+        });
+      });
+      if (opts.signal?.aborted) return onAbort();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      req.end(data);
     });
   }
 
-  private async check(res: Response, what: string): Promise<void> {
+  private dropIdleSockets(): void {
+    for (const list of Object.values(this.agent.freeSockets)) for (const socket of list ?? []) socket.destroy();
+  }
+
+  private async check(res: Answer, what: string): Promise<void> {
     if (res.ok) return;
     const text = await res.text().catch(() => '');
     let reason = text;
@@ -54,36 +127,41 @@ export class AppApi {
   }
 
   /** Waits up to `wait_ms` for a run; undefined when none came. */
-  async claim(req: ClaimRequest, signal?: AbortSignal): Promise<RunAssignment | undefined> {
-    const res = await this.post('claim', req, signal);
+  async claim(req: ClaimRequest, signal?: AbortSignal, fresh = false): Promise<RunAssignment | undefined> {
+    const res = await this.post('claim', req, { signal, fresh, deadlineMs: req.wait_ms + CLAIM_MARGIN_MS });
     if (res.status === 204) return undefined;
     await this.check(res, 'claim');
     return claimResponse.parse(await res.json()).run;
   }
 
-  async events(runId: number, req: EventsRequest): Promise<EventsResponse> {
-    const res = await this.post(`runs/${runId}/events`, req);
+  async events(runId: number, req: EventsRequest, fresh = false): Promise<EventsResponse> {
+    const res = await this.post(`runs/${runId}/events`, req, { fresh });
     await this.check(res, 'events');
     return eventsResponse.parse(await res.json());
   }
 
-  async finish(runId: number, req: FinishRequest): Promise<void> {
-    const res = await this.post(`runs/${runId}/finish`, req);
+  async finish(runId: number, req: FinishRequest, fresh = false): Promise<void> {
+    const res = await this.post(`runs/${runId}/finish`, req, { fresh });
     await this.check(res, 'finish');
   }
 }
 
-/** Calls `fn` until it succeeds, waiting longer after each network or server error. RunGone and Unauthorized pass through. */
-export async function withRetry<T>(fn: () => Promise<T>, log: (m: string) => void, what: string, stop?: () => boolean): Promise<T> {
+/**
+ * Calls `fn` until it succeeds, waiting longer after each network or server
+ * error, but never longer than a heartbeat: once the app is back it must hear
+ * from us well within a lease. `fn` learns whether this is a retry (`fresh`:
+ * use a new connection). RunGone, Unauthorized and Rejected pass through.
+ */
+export async function withRetry<T>(fn: (fresh: boolean) => Promise<T>, log: (m: string) => void, what: string, stop?: () => boolean): Promise<T> {
   let delay = 100;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await fn();
+      return await fn(attempt > 1);
     } catch (e) {
       if (e instanceof RunGone || e instanceof Unauthorized || e instanceof Rejected || stop?.()) throw e;
       if (attempt === 1 || attempt % 10 === 0) log(`${what} failed (${(e as Error).message}); retrying`);
       await new Promise((r) => setTimeout(r, delay));
-      delay = Math.min(delay * 2, 5000);
+      delay = Math.min(delay * 2, LIMITS.heartbeatMs);
     }
   }
 }

@@ -9,9 +9,10 @@ import { extname, join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
 import { LIMITS, type FinishRequest, type RunAssignment } from '../src/protocol/index.ts';
-import { RunGone, withRetry, type AppApi } from './api.ts';
+import { RunGone, Unauthorized, withRetry, type AppApi } from './api.ts';
 import { lineSplitter } from './lines.ts';
 import { Outbox } from './outbox.ts';
+import type { ProcessRegistry } from './process-registry.ts';
 import { readStatus, writeStatus } from './status-file.ts';
 import { readOutput, resolveOutput, resolveScript, type RunnerPaths } from './paths.ts';
 import { ENV_LIMITS, scriptEnvironment } from './environment.ts';
@@ -36,17 +37,33 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-export async function executeRun(api: AppApi, run: RunAssignment, paths: RunnerPaths, log: (m: string) => void, shutdown?: AbortSignal): Promise<void> {
-  let stopReason: 'cancelled' | 'timed_out' | 'gone' | 'shutdown' | undefined;
+/**
+ * Executes one run and reports it. Throws Unauthorized, once the script is
+ * stopped, when the app refused our token: nothing can be reported any more.
+ */
+export async function executeRun(
+  api: AppApi,
+  run: RunAssignment,
+  paths: RunnerPaths,
+  log: (m: string) => void,
+  shutdown?: AbortSignal,
+  registry?: ProcessRegistry,
+): Promise<void> {
+  let stopReason: 'cancelled' | 'timed_out' | 'gone' | 'shutdown' | 'unauthorized' | undefined;
+  let refused: Unauthorized | undefined;
   let child: ReturnType<typeof execa> | undefined;
+  /** Ends the script's group: SIGTERM, then SIGKILL after the grace period. */
+  const terminate = () => {
+    const pid = child?.pid;
+    if (!pid) return;
+    log(`run ${run.id}: stopping (${stopReason})`);
+    killGroup(pid, 'SIGTERM');
+    setTimeout(() => killGroup(pid, 'SIGKILL'), GRACE_MS).unref();
+  };
   const stop = (why: NonNullable<typeof stopReason>) => {
     if (stopReason) return;
     stopReason = why;
-    const pid = child?.pid;
-    if (!pid) return;
-    log(`run ${run.id}: stopping (${why})`);
-    killGroup(pid, 'SIGTERM');
-    setTimeout(() => killGroup(pid, 'SIGKILL'), GRACE_MS).unref();
+    terminate();
   };
   const outbox = new Outbox({
     api,
@@ -57,6 +74,11 @@ export async function executeRun(api: AppApi, run: RunAssignment, paths: RunnerP
     onGone: (reason) => {
       log(`run ${run.id}: the app no longer holds it for us (${reason})`);
       stop('gone');
+    },
+    onUnauthorized: (e) => {
+      refused = e;
+      log(`run ${run.id}: ${e.message}; stopping the script, since nothing it does can be reported any more`);
+      stop('unauthorized');
     },
   });
   const onShutdown = () => stop('shutdown');
@@ -100,12 +122,13 @@ export async function executeRun(api: AppApi, run: RunAssignment, paths: RunnerP
     // in the background may hold them open.
     const spawnFailed = child.then((r) => (r.failed && r.exitCode === undefined && r.signal === undefined ? r.cause ?? new Error(r.message) : undefined));
     const proc = (await child.nodeChildProcess) as ChildProcess;
+    if (child.pid) registry?.add(run, child.pid);
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((ok, fail) => {
       if (proc.exitCode !== null || proc.signalCode !== null) ok({ code: proc.exitCode, signal: proc.signalCode });
       else proc.once('exit', (code, signal) => ok({ code, signal }));
       void spawnFailed.then((err) => err && fail(err));
     });
-    if (stopReason) stop(stopReason); // a cancel that arrived while starting
+    if (stopReason) terminate(); // a stop that arrived while the script was starting
     outbox.push({ type: 'started', at: startedAt, pid: child.pid ?? 1 });
     for (const stream of ['stdout', 'stderr'] as const) {
       const split = lineSplitter((text) => outbox.push({ type: 'log', stream, at: new Date().toISOString(), text }));
@@ -146,7 +169,8 @@ export async function executeRun(api: AppApi, run: RunAssignment, paths: RunnerP
       outbox.push({ type: 'progress', at: new Date().toISOString(), ...progress });
     }
     const state = stopReason === 'cancelled' || stopReason === 'shutdown' ? 'cancelled' : stopReason === 'timed_out' ? 'timed_out' : exit.code === 0 ? 'succeeded' : 'failed';
-    result = { state, exit_code: exit.code, signal: exit.signal, error: stopReason === 'shutdown' ? 'stopped because the runner was shut down' : null };
+    const error = stopReason === 'shutdown' ? 'stopped because the runner was shut down' : stopReason === 'unauthorized' ? 'stopped because the app refused the runner token' : null;
+    result = { state, exit_code: exit.code, signal: exit.signal, error };
     if (stopReason === 'shutdown') system('[switchyard runner] stopped: the runner is shutting down');
     if (state === 'timed_out') system(`[switchyard runner] stopped after the button's timeout of ${Math.round(run.timeout_ms! / 1000)} s`);
     if (state === 'cancelled') system('[switchyard runner] stopped on request');
@@ -157,9 +181,10 @@ export async function executeRun(api: AppApi, run: RunAssignment, paths: RunnerP
     system(`[switchyard runner] ${(e as Error).message}`);
   }
 
+  registry?.remove(run.id);
   const finishedAt = new Date().toISOString();
-  const { report, refused } = reportPath ? await readReport(reportPath, run.report_path).catch((e) => ({ report: null, refused: `report ${run.report_path} cannot be read: ${(e as Error).message}` })) : { report: null };
-  if (refused) system(`[switchyard runner] ${refused}`);
+  const { report, refused: notKept } = reportPath ? await readReport(reportPath, run.report_path).catch((e) => ({ report: null, refused: `report ${run.report_path} cannot be read: ${(e as Error).message}` })) : { report: null };
+  if (notKept) system(`[switchyard runner] ${notKept}`);
   if (statusPath) {
     await writeStatus(statusPath, { state: result.state, run_id: run.id, started_at: startedAt, finished_at: finishedAt, exit_code: result.exit_code, ...progress }).catch((e) =>
       log(`run ${run.id}: cannot write status file: ${(e as Error).message}`),
@@ -168,8 +193,9 @@ export async function executeRun(api: AppApi, run: RunAssignment, paths: RunnerP
   try {
     await outbox.drain();
     outbox.close();
+    if (refused) throw refused;
     if (stopReason === 'gone') return;
-    await withRetry(() => api.finish(run.id, { lease: run.lease, finished_at: finishedAt, report, ...result }), log, `finishing run ${run.id}`);
+    await withRetry((fresh) => api.finish(run.id, { lease: run.lease, finished_at: finishedAt, report, ...result }, fresh), log, `finishing run ${run.id}`);
     log(`run ${run.id}: ${result.state}`);
   } catch (e) {
     if (e instanceof RunGone) log(`run ${run.id}: the app no longer holds it for us (${e.message})`);

@@ -10,8 +10,9 @@
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LIMITS } from '../src/protocol/index.ts';
-import { AppApi, Unauthorized, withRetry } from './api.ts';
+import { AppApi, RunGone, Unauthorized, withRetry } from './api.ts';
 import { executeRun, type RunnerPaths } from './execute.ts';
+import { ProcessRegistry, reapOrphans, type Orphan } from './process-registry.ts';
 
 const VERSION = '0.2.0';
 
@@ -35,25 +36,61 @@ const log = (m: string) => console.log(`${new Date().toISOString()} runner: ${m}
 const api = new AppApi({ url, token, log });
 let stopping = false;
 const abort = new AbortController();
+/** Set when the app refused our token: every slot stops its script, then the runner exits. */
+let refused: Unauthorized | undefined;
+let runsStopped = 0;
+const registryDir = join(paths.dataDir, 'runner');
+const registry = new ProcessRegistry(registryDir, paths.dataDir);
+
+function tokenRefused(e: Unauthorized): void {
+  if (!refused) log(`${e.message}; stopping the scripts under way and exiting`);
+  refused ??= e;
+  stopping = true;
+  abort.abort();
+}
+
+/** Tells the app how a run of a dead runner ended; best effort, in the background. */
+async function reportOrphan({ run, stopped }: Orphan): Promise<void> {
+  const error = `the runner died while the script ran; the restarted runner ${stopped ? 'stopped what was left of it' : 'found it already ended'} (outcome unknown)`;
+  try {
+    await withRetry(
+      (fresh) => api.finish(run.run_id, { lease: run.lease, state: 'failed', exit_code: null, signal: null, error, finished_at: new Date().toISOString(), report: null }, fresh),
+      log,
+      `reporting run ${run.run_id}`,
+      () => stopping,
+    );
+  } catch (e) {
+    // Already declared lost, or not ours to report: the app has its own account of it.
+    if (!(e instanceof RunGone || e instanceof Unauthorized || stopping)) log(`run ${run.run_id}: cannot report it: ${(e as Error).message}`);
+  }
+}
 
 async function slot(): Promise<void> {
   while (!stopping) {
     let run;
     try {
       run = await withRetry(
-        () => api.claim({ hostname: hostname(), version: VERSION, wait_ms: LIMITS.claimWaitMs - 5000 }, abort.signal),
+        (fresh) => api.claim({ hostname: hostname(), version: VERSION, wait_ms: LIMITS.claimWaitMs - 5000 }, abort.signal, fresh),
         log,
         `asking ${url} for work`,
         () => stopping,
       );
     } catch (e) {
+      if (e instanceof Unauthorized) return tokenRefused(e);
       if (stopping) return;
-      if (e instanceof Unauthorized) fatal(e.message);
       throw e;
     }
     if (!run) continue;
     log(`run ${run.id}: ${run.page} / ${run.button} (${run.script_path})`);
-    await executeRun(api, run, paths, log, abort.signal);
+    try {
+      await executeRun(api, run, paths, log, abort.signal, registry);
+    } catch (e) {
+      if (e instanceof Unauthorized) {
+        runsStopped++;
+        return tokenRefused(e);
+      }
+      throw e;
+    }
   }
 }
 
@@ -67,6 +104,15 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// Scripts of a runner that died here before us would otherwise run on unsupervised.
+const orphans = await reapOrphans(registryDir, paths.dataDir, log);
+for (const o of orphans) void reportOrphan(o);
+
 log(`serving ${url} from ${root} (data ${paths.dataDir}, ${slots} slot${slots > 1 ? 's' : ''})`);
 await Promise.all(Array.from({ length: slots }, slot));
+registry.close();
+if (refused) {
+  const scripts = runsStopped ? ` The ${runsStopped === 1 ? 'script' : `${runsStopped} scripts`} under way ${runsStopped === 1 ? 'was' : 'were'} stopped and could not be reported.` : '';
+  fatal(`${refused.message}.${scripts} Was the token revoked or replaced? Make a new one with npm run runner-token -- rotate <name> and start the runner with it.`);
+}
 log('stopped');

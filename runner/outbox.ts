@@ -6,7 +6,7 @@
  * the lease is renewed and how a cancel request arrives.
  */
 import { LIMITS, type RunEvent } from '../src/protocol/index.ts';
-import { Rejected, RunGone, withRetry, type AppApi } from './api.ts';
+import { Rejected, RunGone, Unauthorized, withRetry, type AppApi } from './api.ts';
 
 type Pending = RunEvent;
 type NewEvent = RunEvent extends infer E ? (E extends RunEvent ? Omit<E, 'seq'> : never) : never;
@@ -24,15 +24,26 @@ export class Outbox {
   private log: (m: string) => void;
   private onCancel: () => void;
   private onGone: (reason: string) => void;
+  private onUnauthorized: (e: Unauthorized) => void;
   closed = false;
 
-  constructor(opts: { api: AppApi; runId: number; lease: string; log: (m: string) => void; onCancel: () => void; onGone: (reason: string) => void }) {
+  constructor(opts: {
+    api: AppApi;
+    runId: number;
+    lease: string;
+    log: (m: string) => void;
+    onCancel: () => void;
+    onGone: (reason: string) => void;
+    /** The app refused our token: nothing can be reported any more. */
+    onUnauthorized?: (e: Unauthorized) => void;
+  }) {
     this.api = opts.api;
     this.runId = opts.runId;
     this.lease = opts.lease;
     this.log = opts.log;
     this.onCancel = opts.onCancel;
     this.onGone = opts.onGone;
+    this.onUnauthorized = opts.onUnauthorized ?? ((e) => this.log(`run ${this.runId}: ${e.message}`));
     // Heartbeat: an empty batch renews the lease and asks about cancellation.
     this.timer = setInterval(() => {
       if (Date.now() - this.lastSent >= LIMITS.heartbeatMs) this.kick();
@@ -78,7 +89,7 @@ export class Outbox {
       const batch = this.pending.slice(0, LIMITS.eventsPerPost);
       this.lastSent = Date.now();
       try {
-        const res = await withRetry(() => this.api.events(this.runId, { lease: this.lease, events: batch }), this.log, `sending events of run ${this.runId}`, () => this.closed);
+        const res = await withRetry((fresh) => this.api.events(this.runId, { lease: this.lease, events: batch }, fresh), this.log, `sending events of run ${this.runId}`, () => this.closed);
         this.pending = this.pending.filter((e) => e.seq > res.ack);
         if (res.cancel) this.onCancel();
       } catch (e) {
@@ -95,8 +106,15 @@ export class Outbox {
           this.onGone(e.message);
           return;
         }
+        // Sending runs unawaited (from kick): nothing may escape from here as an unhandled rejection.
+        if (e instanceof Unauthorized) {
+          this.closed = true;
+          this.onUnauthorized(e);
+          return;
+        }
         if (this.closed) return;
-        throw e;
+        this.log(`run ${this.runId}: sending events failed: ${(e as Error).message}`);
+        return;
       }
     } while (this.pending.length > 0 && !this.closed);
   }

@@ -14,7 +14,8 @@ export interface LocalRunner {
 const ROOT = resolve(import.meta.dirname, '../..');
 
 export async function startLocalRunner(app: App, opts: { host: string; port: number; root: string; scheme: 'http' | 'https'; caFile?: string }): Promise<LocalRunner> {
-  const token = await createRunnerToken(app.db, 'local', { replace: true });
+  // Runs the previous local runner held end here: it cannot report them with its old token.
+  const token = await createRunnerToken(app.db, 'local', { replace: true, by: 'the app starting a new local runner', signals: app.runs });
   const host = ['0.0.0.0', '::', ''].includes(opts.host) ? '127.0.0.1' : opts.host;
   const url = `${opts.scheme}://${host.includes(':') ? `[${host}]` : host}:${opts.port}`;
   let child: ChildProcess | undefined;

@@ -14,6 +14,9 @@ const USAGE = `Usage:
   npm run runner-token -- revoke <name>
   npm run runner-token -- list`;
 
+/** Named on the runs a revoke or rotate ends. */
+const BY = `${process.env.USER || process.env.LOGNAME || 'someone'} (npm run runner-token)`;
+
 async function main([command, name]: string[]): Promise<number> {
   if (!command || command === '--help' || command === '-h') {
     console.log(USAGE);
@@ -30,12 +33,12 @@ async function main([command, name]: string[]): Promise<number> {
     }
     if (!name) throw new RunnerError(`${command} needs a runner name.\n${USAGE}`);
     if (command === 'create' || command === 'rotate') {
-      const token = await createRunnerToken(db, name, { replace: command === 'rotate' });
+      const token = await createRunnerToken(db, name, { replace: command === 'rotate', by: BY });
       console.log(`Token for runner "${name}" (shown once; keep it secret):\n${token}\n\nStart the runner with:\n  SWITCHYARD_URL=<app url> SWITCHYARD_RUNNER_TOKEN=${token} npm run runner`);
       return 0;
     }
     if (command === 'revoke') {
-      await revokeRunner(db, name);
+      await revokeRunner(db, name, { by: BY });
       console.log(`Runner "${name}" revoked; its token no longer works.`);
       return 0;
     }

@@ -13,11 +13,17 @@
  * once. An answer of 409 means the run is no longer this runner's (cancelled
  * and finished elsewhere, or declared lost): the runner stops the script.
  * Cancellation is a state the app reports in `cancel`, not an error.
+ *
+ * Every call also says the runner's clock in `Switchyard-Runner-Time`: the app
+ * moves the runner's timestamps onto its own clock by the difference, so that
+ * a run's times and duration are measured on one clock whatever the runner's
+ * clock says. (An app that does not know the header ignores it.)
  */
 import * as z from 'zod';
 
 export const PROTOCOL_VERSION = '1';
 export const PROTOCOL_HEADER = 'switchyard-protocol';
+export const RUNNER_TIME_HEADER = 'switchyard-runner-time';
 
 export const RUN_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'lost'] as const;
 export type RunState = (typeof RUN_STATES)[number];

@@ -88,12 +88,12 @@ export async function adminAction(app: App, viewer: Viewer, form: FormData): Pro
       case 'create-runner':
       case 'rotate-runner': {
         const name = field('name');
-        const token = await createRunnerToken(app.db, name, { replace: field('action') === 'rotate-runner' });
+        const token = await createRunnerToken(app.db, name, { replace: field('action') === 'rotate-runner', by: viewer.user?.username, signals: app.runs });
         await log(app, viewer, field('action') === 'create-runner' ? 'runner_created' : 'runner_rotated', { runner: name });
         return { ok: `Token for runner "${name}" (shown once; keep it secret): ${token}` };
       }
       case 'revoke-runner': {
-        await revokeRunner(app.db, field('name'));
+        await revokeRunner(app.db, field('name'), { by: viewer.user?.username, signals: app.runs });
         await log(app, viewer, 'runner_revoked', { runner: field('name') });
         return { ok: `Runner "${field('name')}" revoked; its token no longer works.` };
       }

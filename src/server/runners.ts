@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeHexLowerCase } from '@oslojs/encoding';
 import type { Database } from './db.ts';
+import { endRunsOfRunner } from './runs/queue.ts';
+import type { RunSignals } from './runs/notify.ts';
 
 export interface RunnerRecord {
   id: number;
@@ -35,26 +37,46 @@ function toRunner(r: Record<string, unknown>): RunnerRecord {
   };
 }
 
+/** Who took a token away, for the reason shown on the runs it ended; and the app's signals, to update live views at once. */
+export interface TokenChange {
+  by?: string;
+  signals?: RunSignals;
+}
+
+/**
+ * A runner whose token stops working cannot report its runs any more: they
+ * end now, saying why, instead of lapsing into `lost` a lease later as if the
+ * runner had gone silent. Returns the runs ended.
+ */
+async function endRunsOfChangedToken(db: Database, name: string, what: 'revoked' | 'replaced', change: TokenChange): Promise<number[]> {
+  const { rows } = await db.execute({ sql: 'SELECT id FROM runners WHERE name = ?', args: [name] });
+  if (!rows[0]) return [];
+  const reason = `runner ${name}'s token was ${what} by ${change.by ?? 'an admin'} while this ran; the runner stops the script when it next calls in, and cannot report how it ended`;
+  return endRunsOfRunner(db, Number(rows[0].id), reason, change.signals);
+}
+
 /**
  * Creates a runner, or with `replace` gives an existing one a new token
- * (the old one stops working). Returns the token: it is shown once.
+ * (the old one stops working, and so do the runs it held). Returns the token: it is shown once.
  */
-export async function createRunnerToken(db: Database, name: string, opts: { replace?: boolean } = {}): Promise<string> {
+export async function createRunnerToken(db: Database, name: string, opts: { replace?: boolean } & TokenChange = {}): Promise<string> {
   if (!NAME.test(name)) throw new RunnerError('Runner name must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
   const token = TOKEN_PREFIX + randomBytes(24).toString('base64url');
   const existing = await db.execute({ sql: 'SELECT id FROM runners WHERE name = ?', args: [name] });
   if (existing.rows.length > 0) {
     if (!opts.replace) throw new RunnerError(`Runner "${name}" already exists. Revoke it first, or use rotate to give it a new token.`);
     await db.write({ sql: 'UPDATE runners SET token_hash = ?, revoked_at = NULL WHERE name = ?', args: [hashToken(token), name] });
+    await endRunsOfChangedToken(db, name, 'replaced', opts);
   } else {
     await db.write({ sql: 'INSERT INTO runners (name, token_hash, created_at) VALUES (?, ?, ?)', args: [name, hashToken(token), new Date().toISOString()] });
   }
   return token;
 }
 
-export async function revokeRunner(db: Database, name: string): Promise<void> {
+export async function revokeRunner(db: Database, name: string, change: TokenChange = {}): Promise<void> {
   const r = await db.write({ sql: 'UPDATE runners SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL', args: [new Date().toISOString(), name] });
   if (r.rowsAffected === 0) throw new RunnerError(`No active runner named "${name}".`);
+  await endRunsOfChangedToken(db, name, 'revoked', change);
 }
 
 export async function listRunners(db: Database): Promise<RunnerRecord[]> {

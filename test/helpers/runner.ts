@@ -5,6 +5,7 @@ import { ROOT, stopProcess, testEnv, type TestServer } from './server.ts';
 
 export interface TestRunner {
   name: string;
+  token: string;
   output: () => string;
   /** SIGTERM, and wait for the runner to exit. */
   stop: () => Promise<void>;
@@ -27,9 +28,16 @@ export async function runnerToken(server: TestServer, name: string): Promise<str
   });
 }
 
-export async function startRunner(server: TestServer, name: string, env: Record<string, string> = {}): Promise<TestRunner> {
-  const token = await runnerToken(server, name);
-  const child = spawn(process.execPath, [join(ROOT, 'runner/main.ts')], {
+export interface RunnerOptions {
+  /** A token made before (a runner started again under the same name); by default a new runner is created. */
+  token?: string;
+  /** Options for Node before the runner's script, e.g. `--import` of a module that shifts its clock. */
+  nodeArgs?: string[];
+}
+
+export async function startRunner(server: TestServer, name: string, env: Record<string, string> = {}, opts: RunnerOptions = {}): Promise<TestRunner> {
+  const token = opts.token ?? (await runnerToken(server, name));
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(ROOT, 'runner/main.ts')], {
     cwd: server.dir,
     env: {
       ...testEnv(server.dir),
@@ -53,6 +61,7 @@ export async function startRunner(server: TestServer, name: string, env: Record<
   }
   return {
     name,
+    token,
     output: () => out,
     process: child,
     stop: () => stopProcess(child),

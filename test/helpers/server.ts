@@ -29,8 +29,13 @@ export interface TestServer {
   configPath: string;
   dataDir: string;
   output: () => string;
-  /** Stops the process and starts it again on the same port, folder and database. */
-  restart: () => Promise<void>;
+  /**
+   * Stops the process and starts it again on the same port, folder and database;
+   * with `signal: 'SIGKILL'` it dies without a word, and `downMs` keeps it down that long.
+   */
+  restart: (opts?: { signal?: 'SIGTERM' | 'SIGKILL'; downMs?: number }) => Promise<void>;
+  /** The server process's pid (for SIGSTOP and the like). */
+  pid: () => number;
   /** A client on the server's database file, for checking what was written. */
   db: () => Client;
   stop: () => Promise<void>;
@@ -51,6 +56,8 @@ export interface StartOptions {
   files?: Record<string, string>;
   /** Serve HTTPS (with SWITCHYARD_TLS_CERT/KEY in env); readiness is then checked over TLS. */
   https?: boolean;
+  /** Run from the server's folder (the root of the local runner `npm start` starts) instead of the repository. */
+  cwdInDir?: boolean;
 }
 
 export function testEnv(dir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -84,7 +91,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const url = `${opts.https ? 'https' : 'http'}://127.0.0.1:${port}`;
   const launch = async () => {
     const c = spawn(process.execPath, [join(ROOT, 'src/cli/start.ts')], {
-      cwd: ROOT,
+      cwd: opts.cwdInDir ? dir : ROOT,
       env: testEnv(dir, { PORT: String(port), ...opts.env }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -101,10 +108,16 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     configPath,
     dataDir: join(dir, 'data'),
     output: () => out,
-    async restart() {
-      await stopProcess(child);
+    async restart({ signal = 'SIGTERM', downMs = 0 } = {}) {
+      if (signal === 'SIGKILL') {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+      } else await stopProcess(child);
+      await new Promise((r) => setTimeout(r, downMs));
       child = await launch();
     },
+    pid: () => child.pid!,
     db: () => (client ??= createClient({ url: `file:${join(dir, 'data', 'switchyard.db')}`, timeout: 5000 })),
     async stop() {
       client?.close();

@@ -172,6 +172,27 @@ async function checkLease(tx: Transaction, runner: RunnerRecord, id: number, lea
 
 export type EventsOutcome = { ok: true; ack: number; cancel: boolean } | { ok: false; reason: string };
 
+/**
+ * Maps a timestamp of the runner's clock onto the app's. Run times are shown
+ * and subtracted from the app's own (created, claimed): taken raw, a runner
+ * whose clock is off would make a run take negative time.
+ */
+export type RunnerClock = (runnerTime: string) => string;
+
+/** For a request whose runner sent its time: shift by the difference, and nothing can have happened after it arrived. */
+export function runnerClock(runnerNow: string | null, appNow = Date.now()): RunnerClock {
+  const sent = runnerNow ? Date.parse(runnerNow) : Number.NaN;
+  // A runner that does not say its time: what it sends is stamped when it arrives.
+  if (Number.isNaN(sent)) return () => new Date(appNow).toISOString();
+  const offset = appNow - sent;
+  return (at) => {
+    const t = Date.parse(at) + offset;
+    return new Date(Number.isNaN(t) ? appNow : Math.min(t, appNow)).toISOString();
+  };
+}
+
+const sameClock: RunnerClock = (at) => at;
+
 /** Stores a batch of events once each, renews the lease, and tells the runner whether to cancel. */
 export async function recordEvents(
   db: Database,
@@ -180,6 +201,7 @@ export async function recordEvents(
   id: number,
   req: EventsRequest,
   limits: RunLimits = DEFAULT_RUN_LIMITS,
+  clock: RunnerClock = sameClock,
 ): Promise<EventsOutcome> {
   const stored: LogLine[] = [];
   let runChanged = false;
@@ -192,13 +214,14 @@ export async function recordEvents(
       if (e.seq <= lastSeq) continue; // already stored: a resend after a lost answer
       lastSeq = e.seq;
       if (e.type === 'started') {
-        await tx.execute({ sql: 'UPDATE runs SET started_at = ? WHERE id = ?', args: [e.at, id] });
+        // Never before the claim: what is left of the network delay is not the script's time.
+        await tx.execute({ sql: 'UPDATE runs SET started_at = max(?, claimed_at) WHERE id = ?', args: [clock(e.at), id] });
         runChanged = true;
       } else if (e.type === 'progress') {
         await tx.execute({ sql: 'UPDATE runs SET progress = ?, message = ? WHERE id = ?', args: [e.progress, e.message, id] });
         runChanged = true;
       } else if (!logTruncated) {
-        let line: LogLine = { seq: e.seq, at: e.at, stream: e.stream, text: e.text };
+        let line: LogLine = { seq: e.seq, at: clock(e.at), stream: e.stream, text: e.text };
         const size = Buffer.byteLength(e.text) + 1;
         if (logBytes + size > limits.logMaxBytes) {
           logTruncated = true;
@@ -223,16 +246,23 @@ export async function recordEvents(
   return outcome;
 }
 
-export async function finishRun(db: Database, signals: RunSignals, runner: RunnerRecord, id: number, req: FinishRequest): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function finishRun(
+  db: Database,
+  signals: RunSignals,
+  runner: RunnerRecord,
+  id: number,
+  req: FinishRequest,
+  clock: RunnerClock = sameClock,
+): Promise<{ ok: true } | { ok: false; reason: string }> {
   const outcome = await db.transaction(async (tx) => {
     const lease = await checkLease(tx, runner, id, req.lease);
     if (!lease.ok) return lease;
     const report = req.report;
     await tx.execute({
-      sql: `UPDATE runs SET state = ?, exit_code = ?, signal = ?, error = ?, finished_at = ?, lease = NULL, lease_expires_at = NULL,
+      sql: `UPDATE runs SET state = ?, exit_code = ?, signal = ?, error = ?, finished_at = max(?, coalesce(started_at, claimed_at)), lease = NULL, lease_expires_at = NULL,
               progress = CASE WHEN ? = 'succeeded' THEN 100 ELSE progress END,
               report_type = ?, report = ?, report_truncated = ? WHERE id = ?`,
-      args: [req.state, req.exit_code, req.signal, req.error, req.finished_at, req.state, report?.type ?? null, report?.body ?? null, report?.truncated ? 1 : 0, id],
+      args: [req.state, req.exit_code, req.signal, req.error, clock(req.finished_at), req.state, report?.type ?? null, report?.body ?? null, report?.truncated ? 1 : 0, id],
     });
     await tx.commit();
     return { ok: true as const };
@@ -279,6 +309,23 @@ export async function sweepLost(db: Database, signals: RunSignals, now = Date.no
   });
   const ids = rows.map((r) => Number(r.id));
   for (const id of ids) await publishRun(db, signals, id);
+  return ids;
+}
+
+/**
+ * Ends the running runs of a runner that can no longer report them (its token
+ * was revoked or replaced): at once, with the reason, rather than after the
+ * lease as if it had merely gone silent. The runner, refused on its next call,
+ * stops the scripts.
+ */
+export async function endRunsOfRunner(db: Database, runnerId: number, reason: string, signals?: RunSignals): Promise<number[]> {
+  const { rows } = await db.write({
+    sql: `UPDATE runs SET state = 'lost', finished_at = ?, lease = NULL, lease_expires_at = NULL, error = ?
+          WHERE runner_id = ? AND state = 'running' RETURNING id`,
+    args: [new Date().toISOString(), reason, runnerId],
+  });
+  const ids = rows.map((r) => Number(r.id));
+  if (signals) for (const id of ids) await publishRun(db, signals, id);
   return ids;
 }
 

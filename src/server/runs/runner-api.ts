@@ -4,11 +4,11 @@
  */
 import type * as z from 'zod';
 import {
-  claimRequest, eventsRequest, finishRequest, LIMITS, PROTOCOL_HEADER, PROTOCOL_VERSION,
+  claimRequest, eventsRequest, finishRequest, LIMITS, PROTOCOL_HEADER, PROTOCOL_VERSION, RUNNER_TIME_HEADER,
 } from '../../protocol/index.ts';
 import type { App } from '../app.ts';
 import { authenticateRunner, touchRunner, type RunnerRecord } from '../runners.ts';
-import { claimNext, finishRun, recordEvents } from './queue.ts';
+import { claimNext, finishRun, recordEvents, runnerClock } from './queue.ts';
 
 const MAX_BODY_BYTES = 24 * 1024 * 1024;
 /** Even when woken by nothing, a waiting claim looks at the queue this often (runs queued by other app instances). */
@@ -51,16 +51,18 @@ export async function handleRunnerApi(app: App, request: Request, path: string):
   const m = /^runs\/(\d{1,15})\/(events|finish)$/.exec(path);
   if (!m) return fail(404, `no such runner API call: ${path}`);
   const id = Number(m[1]);
+  // Taken before the body is read: the runner stamped its time when it sent.
+  const clock = runnerClock(request.headers.get(RUNNER_TIME_HEADER));
   await touchRunner(app.db, runner);
   if (m[2] === 'events') {
     const body = await readJson(request, eventsRequest);
     if (!body.ok) return body.response;
-    const out = await recordEvents(app.db, app.runs, runner, id, body.value, runLimits(app));
+    const out = await recordEvents(app.db, app.runs, runner, id, body.value, runLimits(app), clock);
     return out.ok ? json(200, { ack: out.ack, cancel: out.cancel }) : fail(409, out.reason);
   }
   const body = await readJson(request, finishRequest);
   if (!body.ok) return body.response;
-  const out = await finishRun(app.db, app.runs, runner, id, body.value);
+  const out = await finishRun(app.db, app.runs, runner, id, body.value, clock);
   return out.ok ? json(200, { ok: true }) : fail(409, out.reason);
 }
 
