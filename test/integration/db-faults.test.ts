@@ -63,9 +63,9 @@ describe('a save waiting for another process’s write lock', () => {
       track(c.get('/page/toplevel'), order, 'page'),
     ]);
     expect(gets.map((r) => r.status)).toEqual([200, 200, 200]);
+    // The save was still waiting when the lock ended (it may finish while release() waits for the holder to exit).
     expect(order).not.toContain('save');
     await lock.release();
-    expect(order).not.toContain('save');
     const saved = await save;
     expect(saved.status).toBe(303);
     expect(await changes()).toBe(before + 1);
