@@ -16,7 +16,7 @@ import type { App } from '../app.ts';
 import { may, requireAccess } from '../auth/access.ts';
 import type { Viewer } from '../editor.ts';
 import { currentValues, pageHistory, type HistoryEntry } from '../history.ts';
-import { HttpError, notFound } from '../http.ts';
+import { HttpError, notFound, readBoundedText } from '../http.ts';
 import { runJson, startRun, visibleRun } from '../runs/service.ts';
 import { recordSave } from '../save.ts';
 
@@ -50,8 +50,8 @@ async function pageFor(app: App, slug: string, viewer: Viewer): Promise<PageConf
 }
 
 async function readBody(request: Request): Promise<Record<string, unknown>> {
-  const text = await request.text();
-  if (text.length > 1024 * 1024) throw new HttpError(413, 'body larger than 1 MiB');
+  const text = await readBoundedText(request, 1024 * 1024);
+  if (text === undefined) throw new HttpError(413, 'body larger than 1 MiB');
   try {
     const data = JSON.parse(text) as unknown;
     if (data && typeof data === 'object' && !Array.isArray(data)) return data as Record<string, unknown>;

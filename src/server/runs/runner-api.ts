@@ -7,6 +7,7 @@ import {
   claimRequest, eventsRequest, finishRequest, LIMITS, PROTOCOL_HEADER, PROTOCOL_VERSION, RUNNER_TIME_HEADER,
 } from '../../protocol/index.ts';
 import type { App } from '../app.ts';
+import { readBoundedText } from '../http.ts';
 import { authenticateRunner, touchRunner, type RunnerRecord } from '../runners.ts';
 import { claimNext, finishRun, recordEvents, runnerClock } from './queue.ts';
 
@@ -19,12 +20,10 @@ const json = (status: number, body: unknown) =>
 const fail = (status: number, error: string) => json(status, { error });
 
 async function readJson<T>(request: Request, schema: z.ZodType<T>): Promise<{ ok: true; value: T } | { ok: false; response: Response }> {
-  const length = Number(request.headers.get('content-length') ?? 0);
-  if (length > MAX_BODY_BYTES) return { ok: false, response: fail(413, `body larger than ${MAX_BODY_BYTES} bytes`) };
+  const text = await readBoundedText(request, MAX_BODY_BYTES).catch(() => '');
+  if (text === undefined) return { ok: false, response: fail(413, `body larger than ${MAX_BODY_BYTES} bytes`) };
   let data: unknown;
   try {
-    const text = await request.text();
-    if (text.length > MAX_BODY_BYTES) return { ok: false, response: fail(413, `body larger than ${MAX_BODY_BYTES} bytes`) };
     data = JSON.parse(text);
   } catch {
     return { ok: false, response: fail(400, 'body is not valid JSON') };
