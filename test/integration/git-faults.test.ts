@@ -9,12 +9,11 @@ import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
-import { Client, revisionOf, textOf } from '../helpers/client.ts';
+import { Client, textOf } from '../helpers/client.ts';
+import { git, IDENT, localConfig, publication, save, until, withBareRemote } from '../helpers/publication.ts';
 import { FakeGitHub } from '../helpers/fake-github.ts';
 import { EXAMPLE_CONFIG, freePort, ROOT, startServer, stopProcess, testEnv, type TestServer } from '../helpers/server.ts';
 
-const IDENT = ['-c', 'user.name=Someone Else', '-c', 'user.email=else@example.org', '-c', 'init.defaultBranch=main'];
-const git = (dir: string, ...args: string[]) => execFileSync('git', [...IDENT, '-C', dir, ...args], { encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }).trim();
 const USERS = [{ name: 'ed', role: 'editor' as const, password: 'ed-password' }];
 // Each test restarts the app or waits out deadlines and retries: slow on a busy machine.
 vi.setConfig({ testTimeout: 120_000 });
@@ -22,9 +21,6 @@ vi.setConfig({ testTimeout: 120_000 });
 /** Short deadlines, so that faults show within a test's time. */
 const FAST = { SWITCHYARD_GIT_TIMEOUT_MS: '1500' };
 
-function localConfig(local: string): string {
-  return `${EXAMPLE_CONFIG}\ngit:\n  directory: values\n  local:\n${local.replace(/^/gm, '    ')}\n`;
-}
 
 let cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -41,27 +37,7 @@ async function serve(cfg: string, env: Record<string, string> = {}, prepare?: (d
   return { server, c };
 }
 
-async function save(c: Client, slug: string, form: Record<string, string>): Promise<number> {
-  const rev = revisionOf(await (await c.get(`/page/${slug}`)).text());
-  const res = await c.post(`/page/${slug}`, { ...form, _revision: rev });
-  expect(res.status).toBe(303);
-  return Number(res.headers.get('location')!.split('saved=')[1]);
-}
 
-type Pub = { state: string; commit_sha: string | null; last_error: string | null; attempts: number };
-async function publication(server: TestServer, id: number): Promise<Pub | undefined> {
-  const { rows } = await server.db().execute({ sql: 'SELECT state, commit_sha, last_error, attempts FROM publications WHERE change_id = ?', args: [id] });
-  return rows[0] as unknown as Pub | undefined;
-}
-async function until(server: TestServer, id: number, check: (p: Pub) => boolean, ms = 20_000): Promise<Pub> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const p = await publication(server, id);
-    if (p && check(p)) return p;
-    if (Date.now() > deadline) throw new Error(`publication of save ${id}: ${JSON.stringify(p)}\n${server.output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function waitFor(what: string, check: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -136,13 +112,6 @@ function commitsOfSave(dir: string, ref: string, id: number): string[] {
   return git(dir, 'log', '--format=%H', `--grep=^Switchyard-Save: ${id}$`, ref).split('\n').filter(Boolean);
 }
 
-function withBareRemote(dir: string): { remote: string; work: string } {
-  const remote = join(dir, 'remote.git');
-  execFileSync('git', [...IDENT, 'init', '--bare', '--quiet', remote]);
-  const work = join(dir, 'work');
-  execFileSync('git', [...IDENT, 'clone', '--quiet', remote, work], { stdio: 'ignore' });
-  return { remote, work };
-}
 
 describe('the app killed while publishing a save', () => {
   it.each(['prepared', 'committed'] as const)('to a local working copy (ref update %s): one commit for the save, recorded on restart, and the next save publishes', async (state) => {

@@ -8,16 +8,13 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { Client, revisionOf, textOf } from '../helpers/client.ts';
-import { EXAMPLE_CONFIG, startServer, type TestServer } from '../helpers/server.ts';
+import { Client, textOf } from '../helpers/client.ts';
+import { git, IDENT, localConfig, publication, save, until, withBareRemote } from '../helpers/publication.ts';
+import { startServer, type TestServer } from '../helpers/server.ts';
 
-const IDENT = ['-c', 'user.name=Someone Else', '-c', 'user.email=else@example.org', '-c', 'init.defaultBranch=main'];
-const git = (dir: string, ...args: string[]) => execFileSync('git', [...IDENT, '-C', dir, ...args], { encoding: 'utf8', env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } }).trim();
 const USERS = [{ name: 'ed', role: 'editor' as const, password: 'ed-password' }];
 
-function config(local: string): string {
-  return `${EXAMPLE_CONFIG}\ngit:\n  directory: values\n  local:\n${local.replace(/^/gm, '    ')}\n`;
-}
+const config = localConfig;
 
 let cleanup: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -34,27 +31,7 @@ async function serve(cfg: string, prepare?: (dir: string) => void): Promise<{ se
   return { server, c };
 }
 
-async function save(c: Client, slug: string, form: Record<string, string>): Promise<number> {
-  const rev = revisionOf(await (await c.get(`/page/${slug}`)).text());
-  const res = await c.post(`/page/${slug}`, { ...form, _revision: rev });
-  expect(res.status).toBe(303);
-  return Number(res.headers.get('location')!.split('saved=')[1]);
-}
 
-type Pub = { state: string; commit_sha: string | null; last_error: string | null; attempts: number };
-async function publication(server: TestServer, id: number): Promise<Pub | undefined> {
-  const { rows } = await server.db().execute({ sql: 'SELECT state, commit_sha, last_error, attempts FROM publications WHERE change_id = ?', args: [id] });
-  return rows[0] as unknown as Pub | undefined;
-}
-async function until(server: TestServer, id: number, check: (p: Pub) => boolean, ms = 15_000): Promise<Pub> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const p = await publication(server, id);
-    if (p && check(p)) return p;
-    if (Date.now() > deadline) throw new Error(`publication of save ${id}: ${JSON.stringify(p)}\n${server.output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('a local working copy', () => {
   it('gets one commit per save, in order, by the person who saved, with the values file', async () => {
@@ -95,14 +72,6 @@ describe('a local working copy', () => {
 });
 
 describe('with a remote', () => {
-  function withBareRemote(dir: string): { remote: string; work: string } {
-    const remote = join(dir, 'remote.git');
-    execFileSync('git', [...IDENT, 'init', '--bare', '--quiet', remote]);
-    const work = join(dir, 'work');
-    execFileSync('git', [...IDENT, 'clone', '--quiet', remote, work], { stdio: 'ignore' });
-    return { remote, work };
-  }
-
   it('pushes each commit to a bare remote, never forcing', async () => {
     const { server, c } = await serve(config('path: work\nbranch: main\nremote: origin'), (dir) => withBareRemote(dir));
     const id = await save(c, 'data-processing', { inputs_directory: '/pushed' });

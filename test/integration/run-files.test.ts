@@ -8,7 +8,8 @@ import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sym
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, getJson, postJson, revisionOf } from '../helpers/client.ts';
+import { Client, postJson, revisionOf } from '../helpers/client.ts';
+import { ended, waitForRun } from '../helpers/runs.ts';
 import { startRunner, type TestRunner } from '../helpers/runner.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
@@ -48,18 +49,8 @@ const USERS = [
   { name: 'olga', role: 'operator' as const, password: 'olga-password' },
   { name: 'ed', role: 'editor' as const, password: 'ed-password' },
 ];
-const FINAL = ['succeeded', 'failed', 'cancelled', 'timed_out', 'lost'];
 type Run = { id: number; state: string; error: string | null; report: { type: string } | null };
-
-async function waitForEnd(c: Client, id: number, ms = 20_000): Promise<Run> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const run = await getJson<Run>(c, `/runs/${id}`).catch(() => undefined);
-    if (run && FINAL.includes(run.state)) return run;
-    if (Date.now() > deadline) throw new Error(`run ${id} did not end: ${JSON.stringify(run)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitForEnd = (c: Client, id: number) => waitForRun<Run>(c, id, ended);
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
 const dbHeader = (s: TestServer) => readFileSync(join(s.dataDir, 'switchyard.db')).subarray(0, 16).toString('latin1');

@@ -11,8 +11,9 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { Client, getJson, postJson } from '../helpers/client.ts';
+import { Client, postJson } from '../helpers/client.ts';
 import { startRunner, type TestRunner } from '../helpers/runner.ts';
+import { FINAL, waitForRun } from '../helpers/runs.ts';
 import { ROOT, startServer, testEnv, type TestServer } from '../helpers/server.ts';
 
 const CONFIG = `toplevel_title: Runner faults
@@ -33,22 +34,13 @@ const SCRIPTS = {
   'scripts/second.sh': '#!/usr/bin/env bash\nsleep 1\necho done\n',
 };
 const USERS = [{ name: 'olga', role: 'operator' as const, password: 'olga-password' }];
-const FINAL = ['succeeded', 'failed', 'cancelled', 'timed_out', 'lost'];
 type Run = { id: number; state: string; error: string | null; log: { lines: number } };
 
 /** The tests below wait out leases and restarts on purpose. */
 const LONG = 120_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(c: Client, id: number, check: (r: Run) => boolean, ms = 30_000): Promise<Run> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const run = await getJson<Run>(c, `/runs/${id}`).catch(() => undefined);
-    if (run && check(run)) return run;
-    if (Date.now() > deadline) throw new Error(`run ${id}: condition not met (${JSON.stringify(run)})`);
-    await sleep(50);
-  }
-}
+const waitFor = (c: Client, id: number, check: (r: Run) => boolean, ms = 30_000) => waitForRun<Run>(c, id, check, ms);
 
 async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;

@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Client, getJson, postJson } from '../helpers/client.ts';
+import { Client, postJson } from '../helpers/client.ts';
 import { startRunner } from '../helpers/runner.ts';
+import { FINAL, waitForRun } from '../helpers/runs.ts';
 import { startServer } from '../helpers/server.ts';
 
 const CONFIG = `toplevel_title: Faults
@@ -25,18 +26,8 @@ const SCRIPTS = {
   'scripts/long.sh': '#!/usr/bin/env bash\nhead -c 20000 /dev/zero | tr "\\0" x\necho\necho after\n',
 };
 const USERS = [{ name: 'olga', role: 'operator' as const, password: 'olga-password' }];
-const FINAL = ['succeeded', 'failed', 'cancelled', 'timed_out', 'lost'];
 type Run = { id: number; state: string; error: string | null; log: { lines: number; bytes: number; truncated: boolean } };
-
-async function waitFor(c: Client, id: number, check: (r: Run) => boolean, ms = 20_000): Promise<Run> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const run = await getJson<Run>(c, `/runs/${id}`).catch(() => undefined);
-    if (run && check(run)) return run;
-    if (Date.now() > deadline) throw new Error(`run ${id}: condition not met (${JSON.stringify(run)})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = (c: Client, id: number, check: (r: Run) => boolean, ms?: number) => waitForRun<Run>(c, id, check, ms);
 const start = async (c: Client, button: string) => ((await (await postJson(c, `/page/jobs/run/${button}`)).json()) as { id: number }).id;
 
 describe('faults', () => {

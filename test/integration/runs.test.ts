@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, getJson, postJson } from '../helpers/client.ts';
+import { FINAL, waitForRun } from '../helpers/runs.ts';
 import { startRunner, type TestRunner } from '../helpers/runner.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
@@ -70,16 +71,7 @@ while true; do sleep 0.1; done
 
 type Run = { id: number; state: string; exit_code: number | null; progress: number | null; message: string | null; error: string | null; runner: string | null; log: { lines: number; truncated: boolean }; report: { type: string } | null; cancel_requested_by: string | null; params: Record<string, unknown> };
 
-async function waitFor(c: Client, id: number, states: string[], ms = 15_000): Promise<Run> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const run = await getJson<Run>(c, `/runs/${id}`);
-    if (states.includes(run.state)) return run;
-    if (Date.now() > deadline) throw new Error(`run ${id} is ${run.state}, not ${states.join('/')}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-const FINAL = ['succeeded', 'failed', 'cancelled', 'timed_out', 'lost'];
+const waitFor = (c: Client, id: number, states: string[], ms = 15_000) => waitForRun<Run>(c, id, (r) => states.includes(r.state), ms);
 
 async function start(c: Client, button: string): Promise<number> {
   const res = await postJson(c, `/page/jobs/run/${button}`);
