@@ -179,6 +179,9 @@ describe('runs with one runner', () => {
       const id = await start(c, 'quick');
       const res = await postJson(c, `/runs/${id}/cancel`);
       expect(await res.json()).toMatchObject({ state: 'cancelled', error: null, message: 'Cancelled by olga before a runner picked it up' });
+      // Each written in the same transaction as the run's own row.
+      const { rows } = await server.db().execute({ sql: "SELECT action, username, detail FROM audit_log WHERE action IN ('run_started', 'run_cancelled') AND json_extract(detail, '$.run') = ? ORDER BY id", args: [id] });
+      expect(rows.map((r) => [r.action, r.username])).toEqual([['run_started', 'olga'], ['run_cancelled', 'olga']]);
     } finally {
       runner = await startRunner(server, 'r1b');
     }

@@ -108,19 +108,28 @@ export interface NewRun {
   rerunOf?: number;
 }
 
-export async function createRun(db: Database, signals: RunSignals, req: NewRun): Promise<RunView> {
-  const { rows } = await db.write({
-    sql: `INSERT INTO runs (page_slug, button_name, state, params, config_revision, script_path, status_file, report_path,
-            timeout_ms, requested_by, user_id, rerun_of, created_at)
-          VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-    args: [
-      req.page.slug, req.button.name, JSON.stringify(req.values), req.configRevision, req.button.script_path,
-      req.button.status_file, req.button.report_path, req.button.timeout ?? null, req.user.username, req.user.id,
-      req.rerunOf ?? null, new Date().toISOString(),
-    ],
+/** What else a run's creation or cancellation records in its own transaction (its audit entry), so both hold or neither does. */
+export type AlsoRecord = (tx: Transaction, runId: number) => Promise<void>;
+
+export async function createRun(db: Database, signals: RunSignals, req: NewRun, alsoRecord?: AlsoRecord): Promise<RunView> {
+  const id = await db.transaction(async (tx) => {
+    const { rows } = await tx.execute({
+      sql: `INSERT INTO runs (page_slug, button_name, state, params, config_revision, script_path, status_file, report_path,
+              timeout_ms, requested_by, user_id, rerun_of, created_at)
+            VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      args: [
+        req.page.slug, req.button.name, JSON.stringify(req.values), req.configRevision, req.button.script_path,
+        req.button.status_file, req.button.report_path, req.button.timeout ?? null, req.user.username, req.user.id,
+        req.rerunOf ?? null, new Date().toISOString(),
+      ],
+    });
+    const runId = Number(rows[0]!.id);
+    await alsoRecord?.(tx, runId);
+    await tx.commit();
+    return runId;
   });
   signals.queued();
-  return (await getRun(db, Number(rows[0]!.id)))!;
+  return (await getRun(db, id))!;
 }
 
 /** Claims the oldest queued run for `runner`, or returns undefined when none is waiting. */
@@ -274,7 +283,7 @@ export async function finishRun(
 export type CancelOutcome = { ok: true; run: RunView } | { ok: false; reason: string };
 
 /** Cancels a queued run at once; asks the runner to stop a running one. */
-export async function requestCancel(db: Database, signals: RunSignals, id: number, username: string): Promise<CancelOutcome> {
+export async function requestCancel(db: Database, signals: RunSignals, id: number, username: string, alsoRecord?: AlsoRecord): Promise<CancelOutcome> {
   const now = new Date().toISOString();
   const outcome = await db.transaction(async (tx): Promise<CancelOutcome | { ok: true }> => {
     const { rows } = await tx.execute({ sql: 'SELECT state FROM runs WHERE id = ?', args: [id] });
@@ -290,6 +299,7 @@ export async function requestCancel(db: Database, signals: RunSignals, id: numbe
     } else {
       return { ok: false, reason: `This run has already ended (${String(state).replace('_', ' ')}).` };
     }
+    await alsoRecord?.(tx, id);
     await tx.commit();
     return { ok: true };
   });

@@ -33,9 +33,9 @@ export async function startRun(app: App, slug: string, buttonName: string, viewe
   if (!button) throw notFound(`Page "${page.title}" has no button "${buttonName}".`);
   const user = requireRun(viewer, page);
   const { values } = await currentValues(app.db, page);
-  const run = await createRun(app.db, app.runs, { page, button, values, configRevision: live.revision, user });
-  await audit(app.db, { action: 'run_started', userId: user.id, username: user.username, ip: viewer.ip, detail: { run: run.id, page: slug, button: buttonName } });
-  return run;
+  return createRun(app.db, app.runs, { page, button, values, configRevision: live.revision, user }, (tx, run) =>
+    audit(tx, { action: 'run_started', userId: user.id, username: user.username, ip: viewer.ip, detail: { run, page: slug, button: buttonName } }),
+  );
 }
 
 /** Runs the same button again with the same values as an earlier run. */
@@ -44,17 +44,18 @@ export async function rerun(app: App, id: number, viewer: Viewer): Promise<RunVi
   const { live, page, button } = await findButton(app, old.page, old.button);
   const user = requireRun(viewer, page);
   if (!page || !button) throw new HttpError(409, `The button "${old.button}" of page "${old.page}" is no longer in the config, so this run cannot be repeated.`);
-  const run = await createRun(app.db, app.runs, { page, button, values: old.params, configRevision: live.revision, user, rerunOf: old.id });
-  await audit(app.db, { action: 'run_started', userId: user.id, username: user.username, ip: viewer.ip, detail: { run: run.id, rerun_of: old.id } });
-  return run;
+  return createRun(app.db, app.runs, { page, button, values: old.params, configRevision: live.revision, user, rerunOf: old.id }, (tx, run) =>
+    audit(tx, { action: 'run_started', userId: user.id, username: user.username, ip: viewer.ip, detail: { run, rerun_of: old.id } }),
+  );
 }
 
 export async function cancel(app: App, id: number, viewer: Viewer): Promise<RunView> {
   const run = await visibleRun(app, id, viewer);
   const user = requireRun(viewer, (await findButton(app, run.page, run.button)).page);
-  const out = await requestCancel(app.db, app.runs, id, user.username);
+  const out = await requestCancel(app.db, app.runs, id, user.username, (tx) =>
+    audit(tx, { action: 'run_cancelled', userId: user.id, username: user.username, ip: viewer.ip, detail: { run: id } }),
+  );
   if (!out.ok) throw new HttpError(409, out.reason);
-  await audit(app.db, { action: 'run_cancelled', userId: user.id, username: user.username, ip: viewer.ip, detail: { run: id } });
   return out.run;
 }
 
