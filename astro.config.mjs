@@ -5,7 +5,8 @@ import tailwindcss from '@tailwindcss/vite';
 
 export default defineConfig({
   output: 'server',
-  adapter: node({ mode: 'standalone' }),
+  // 32 MiB, as src/web/errors.ts says: the adapter's default would let one request hold 1 GiB.
+  adapter: node({ mode: 'standalone', bodySizeLimit: 32 * 1024 * 1024 }),
   security: { checkOrigin: true },
   build: { inlineStylesheets: 'never' },
   vite: {

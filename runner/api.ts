@@ -63,32 +63,38 @@ export class AppApi {
     const lib = url.protocol === 'https:' ? https : http;
     return new Promise<Answer>((ok, fail) => {
       let settled = false;
+      let req: http.ClientRequest | undefined;
       const finish = (err: Error | undefined, answer?: Answer) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         opts.signal?.removeEventListener('abort', onAbort);
         if (err) {
-          req.destroy();
+          req?.destroy();
           this.dropIdleSockets();
           fail(err);
         } else ok(answer!);
       };
       const onAbort = () => finish(opts.signal!.reason instanceof Error ? opts.signal!.reason : new Error('aborted'));
       const timer = setTimeout(() => finish(new TimedOut(`no answer from the app within ${Math.round(deadlineMs / 1000)} s`)), deadlineMs);
-      const req = lib.request(url, {
-        method: 'POST',
-        // A retry never rides on a kept-alive socket that may be the stuck one.
-        agent: opts.fresh ? false : this.agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': data.length,
-          authorization: `Bearer ${this.opts.token}`,
-          [PROTOCOL_HEADER]: PROTOCOL_VERSION,
-          [RUNNER_TIME_HEADER]: new Date().toISOString(),
-          ...(opts.fresh ? { connection: 'close' } : {}),
-        },
-      });
+      try {
+        req = lib.request(url, {
+          method: 'POST',
+          // A retry never rides on a kept-alive socket that may be the stuck one.
+          agent: opts.fresh ? false : this.agent,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': data.length,
+            authorization: `Bearer ${this.opts.token}`,
+            [PROTOCOL_HEADER]: PROTOCOL_VERSION,
+            [RUNNER_TIME_HEADER]: new Date().toISOString(),
+            ...(opts.fresh ? { connection: 'close' } : {}),
+          },
+        });
+      } catch (e) {
+        // A header node refuses (a token with a stray control character, say) throws here, not as an event.
+        return finish(e as Error);
+      }
       req.on('error', (e) => finish(e));
       req.on('response', (res) => {
         const chunks: Buffer[] = [];

@@ -136,9 +136,13 @@ export async function executeRun(
       child[stream]!.on('end', () => split.end());
     }
     const timeout = run.timeout_ms ? setTimeout(() => stop('timed_out'), run.timeout_ms) : undefined;
-    const watch = setInterval(async () => {
+    // One look at a time, and none once the script has ended: a look still under way then
+    // could otherwise write "running" over the final status.
+    let looking: Promise<void> | undefined;
+    let watching = true;
+    const look = async () => {
       const s = await readStatus(statusPath!);
-      if (!s) return;
+      if (!s || !watching) return;
       const next = { progress: s.progress ?? null, message: s.message ?? null };
       if (next.progress !== progress.progress || next.message !== progress.message) {
         progress = next;
@@ -148,6 +152,9 @@ export async function executeRun(
       if (s.run_id !== run.id || s.state !== 'running') {
         await writeStatus(statusPath!, { state: 'running', run_id: run.id, started_at: startedAt, finished_at: null, exit_code: null, ...next }).catch(() => undefined);
       }
+    };
+    const watch = setInterval(() => {
+      looking ??= look().finally(() => (looking = undefined));
     }, STATUS_POLL_MS);
 
     let exit;
@@ -160,6 +167,8 @@ export async function executeRun(
     } finally {
       clearTimeout(timeout);
       clearInterval(watch);
+      watching = false;
+      await looking;
     }
     // The script is done; anything it left running in its group goes with it.
     killGroup(child.pid!, 'SIGKILL');

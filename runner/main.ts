@@ -23,6 +23,8 @@ function fatal(message: string): never {
 
 const url = process.env.SWITCHYARD_URL || fatal('set SWITCHYARD_URL to the app, e.g. http://localhost:4321');
 const token = process.env.SWITCHYARD_RUNNER_TOKEN || fatal('set SWITCHYARD_RUNNER_TOKEN (create one with: npm run runner-token -- create <name>)');
+// A token copied with a stray character (a CRLF line ending in an environment file) could never be sent.
+if (!/^[\x21-\x7e]+$/.test(token)) fatal('SWITCHYARD_RUNNER_TOKEN contains spaces or control characters (a Windows line ending in an environment file?); set it to the token alone');
 try {
   new URL(url);
 } catch {
@@ -112,7 +114,7 @@ log(`serving ${url} from ${root} (data ${paths.dataDir}, ${slots} slot${slots > 
 await Promise.all(Array.from({ length: slots }, slot));
 registry.close();
 if (refused) {
-  const scripts = runsStopped ? ` The ${runsStopped === 1 ? 'script' : `${runsStopped} scripts`} under way ${runsStopped === 1 ? 'was' : 'were'} stopped and could not be reported.` : '';
+  const scripts = runsStopped ? ` ${runsStopped === 1 ? 'The run' : `${runsStopped} runs`} under way could not be reported; any script still running was stopped.` : '';
   fatal(`${refused.message}.${scripts} Was the token revoked or replaced? Make a new one with npm run runner-token -- rotate <name> and start the runner with it.`);
 }
 log('stopped');

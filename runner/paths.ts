@@ -54,14 +54,21 @@ export async function resolveScript(paths: RunnerPaths, configPath: string): Pro
   if (!isInside(base, real)) throw new PathRefused(`script ${configPath} is a link to ${real}, outside scripts/; refusing to run it`);
   const info = await stat(real);
   if (!info.isFile()) throw new PathRefused(`script not found: ${configPath} is not a file`);
+  const shown = (p: string) => (p === base ? 'scripts' : join('scripts', relative(base, p)));
+  let below: { path: string; uid: number } | undefined; // the entry just below the folder being looked at
   for (let p = real; ; p = dirname(p)) {
     const s = p === real ? info : await stat(p);
     const sticky = s.isDirectory() && (s.mode & 0o1000) !== 0;
     if ((s.mode & 0o002) !== 0 && !sticky) {
-      const shown = p === base ? 'scripts' : join('scripts', relative(base, p));
-      throw new PathRefused(`script ${configPath} is not run: ${shown} is writable by every user (chmod o-w ${shown})`);
+      throw new PathRefused(`script ${configPath} is not run: ${shown(p)} is writable by every user (chmod o-w ${shown(p)})`);
+    }
+    // In a folder every user may write, the sticky bit only keeps others from replacing what is
+    // not theirs: anyone could have made what lies there, so it must be the runner's or root's.
+    if ((s.mode & 0o002) !== 0 && below && below.uid !== 0 && below.uid !== process.getuid?.()) {
+      throw new PathRefused(`script ${configPath} is not run: ${shown(below.path)} lies in ${shown(p)}, which every user may write, and belongs to another user (uid ${below.uid})`);
     }
     if (p === base) break;
+    below = { path: p, uid: s.uid };
   }
   return real;
 }

@@ -125,9 +125,10 @@ function processesOf(run: RecordedRun, dataDir: string): number[] {
     return sameProcess(run.pid, run.start) ? [-run.pid] : [];
   }
   const marks = [`SWITCHYARD_RUN_ID=${run.run_id}`, `SWITCHYARD_DATA_DIR=${dataDir}`];
-  // While any member of a group lives, its id is not handed out again; but once the
-  // group is gone, a new process may get the leader's pid and make a group of its own.
-  const groupIsOurs = !exists(run.pid) || sameProcess(run.pid, run.start);
+  // The group is known to be the script's only while its leader lives: once the leader
+  // is gone, a new process may get its pid and make a group of its own (children
+  // included), so then only the run's environment marks tell ours apart.
+  const groupIsOurs = sameProcess(run.pid, run.start) && run.start !== null;
   const found: number[] = [];
   for (const pid of pids) {
     if (pid === process.pid) continue;
@@ -195,7 +196,8 @@ export async function reapOrphans(dir: string, dataDir: string, log: (m: string)
     } catch {
       continue; // unreadable or half-written by someone else: not ours to judge
     }
-    if (file.host !== hostname() || file.runner.pid === process.pid || sameProcess(file.runner.pid, file.runner.start)) continue;
+    // A runner restarted with the same pid (common in containers) is told apart by its start time.
+    if (file.host !== hostname() || sameProcess(file.runner.pid, file.runner.start)) continue;
     for (const run of file.runs) {
       const stopped = await stopRun(run, file.data_dir ?? dataDir);
       log(`run ${run.run_id}: its runner (pid ${file.runner.pid}) died while the script ran; ${stopped ? `stopped ${stopped} process${stopped > 1 ? 'es' : ''} it left` : 'nothing of it was still running'}`);

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { App } from './app.ts';
 import { audit, type AuditAction } from './audit.ts';
+import type { Database, Transaction } from './db.ts';
 import { hashPassword, passwordProblem, verifyPassword } from './auth/passwords.ts';
 import { invalidateUserSessions } from './auth/sessions.ts';
 import { isRole, ROLES, type Role } from './auth/roles.ts';
@@ -23,8 +24,9 @@ export function requireAdmin(viewer: Viewer): { id: number; username: string } {
   return viewer.user;
 }
 
-async function log(app: App, viewer: Viewer, action: AuditAction, detail: Record<string, unknown>) {
-  await audit(app.db, { action, userId: viewer.user?.id, username: viewer.user?.username, ip: viewer.ip, detail });
+/** An audit entry for an admin action: on its own, or inside the action's own transaction. */
+async function log(db: Database | Transaction, viewer: Viewer, action: AuditAction, detail: Record<string, unknown>) {
+  await audit(db, { action, userId: viewer.user?.id, username: viewer.user?.username, ip: viewer.ip, detail });
 }
 
 async function activeAdmins(app: App): Promise<number> {
@@ -46,7 +48,7 @@ export async function adminAction(app: App, viewer: Viewer, form: FormData): Pro
     switch (field('action')) {
       case 'create-user': {
         const user = await createUser(app.db, { username: field('username'), password: String(form.get('password') ?? ''), role: field('role'), displayName: field('display_name') || undefined, email: field('email') || undefined });
-        await log(app, viewer, 'user_created', { user: user.username, role: user.role });
+        await log(app.db, viewer, 'user_created', { user: user.username, role: user.role });
         return { ok: `Created ${user.role} "${user.username}".` };
       }
       case 'set-role': {
@@ -56,7 +58,7 @@ export async function adminAction(app: App, viewer: Viewer, form: FormData): Pro
         if (user.role === 'admin' && role !== 'admin' && !user.disabled && (await activeAdmins(app)) <= 1) throw new AdminError('This is the last active admin; make someone else admin first.');
         await app.db.write({ sql: 'UPDATE users SET role = ? WHERE id = ?', args: [role, user.id] });
         await invalidateUserSessions(app.db, user.id);
-        await log(app, viewer, 'user_role_changed', { user: user.username, from: user.role, to: role });
+        await log(app.db, viewer, 'user_role_changed', { user: user.username, from: user.role, to: role });
         return { ok: `"${user.username}" is now ${role}; their sessions were ended.` };
       }
       case 'disable':
@@ -66,7 +68,7 @@ export async function adminAction(app: App, viewer: Viewer, form: FormData): Pro
         if (disable && user.role === 'admin' && !user.disabled && (await activeAdmins(app)) <= 1) throw new AdminError('This is the last active admin; it cannot be disabled.');
         await app.db.write({ sql: 'UPDATE users SET disabled = ? WHERE id = ?', args: [disable ? 1 : 0, user.id] });
         if (disable) await invalidateUserSessions(app.db, user.id);
-        await log(app, viewer, disable ? 'user_disabled' : 'user_enabled', { user: user.username });
+        await log(app.db, viewer, disable ? 'user_disabled' : 'user_enabled', { user: user.username });
         return { ok: disable ? `"${user.username}" is disabled and was logged out everywhere.` : `"${user.username}" may log in again.` };
       }
       case 'reset-password': {
@@ -74,7 +76,7 @@ export async function adminAction(app: App, viewer: Viewer, form: FormData): Pro
         const password = randomBytes(12).toString('base64url');
         await app.db.write({ sql: 'UPDATE users SET password_hash = ? WHERE id = ?', args: [await hashPassword(password), user.id] });
         await invalidateUserSessions(app.db, user.id);
-        await log(app, viewer, 'user_password_reset', { user: user.username });
+        await log(app.db, viewer, 'user_password_reset', { user: user.username });
         return { ok: `New password for "${user.username}" (shown once): ${password}` };
       }
       case 'end-session': {
@@ -82,19 +84,18 @@ export async function adminAction(app: App, viewer: Viewer, form: FormData): Pro
         const { rows } = await app.db.execute({ sql: 'SELECT u.username FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?', args: [id] });
         if (!rows[0]) throw new AdminError('That session has already ended.');
         await app.db.write({ sql: 'DELETE FROM sessions WHERE id = ?', args: [id] });
-        await log(app, viewer, 'session_ended', { user: String(rows[0].username), session: id.slice(0, 12) });
+        await log(app.db, viewer, 'session_ended', { user: String(rows[0].username), session: id.slice(0, 12) });
         return { ok: `Ended a session of "${rows[0].username}".` };
       }
       case 'create-runner':
       case 'rotate-runner': {
         const name = field('name');
-        const token = await createRunnerToken(app.db, name, { replace: field('action') === 'rotate-runner', by: viewer.user?.username, signals: app.runs });
-        await log(app, viewer, field('action') === 'create-runner' ? 'runner_created' : 'runner_rotated', { runner: name });
+        const action = field('action') === 'create-runner' ? 'runner_created' : 'runner_rotated';
+        const token = await createRunnerToken(app.db, name, { replace: action === 'runner_rotated', by: viewer.user?.username, signals: app.runs, alsoRecord: (tx) => log(tx, viewer, action, { runner: name }) });
         return { ok: `Token for runner "${name}" (shown once; keep it secret): ${token}` };
       }
       case 'revoke-runner': {
-        await revokeRunner(app.db, field('name'), { by: viewer.user?.username, signals: app.runs });
-        await log(app, viewer, 'runner_revoked', { runner: field('name') });
+        await revokeRunner(app.db, field('name'), { by: viewer.user?.username, signals: app.runs, alsoRecord: (tx) => log(tx, viewer, 'runner_revoked', { runner: field('name') }) });
         return { ok: `Runner "${field('name')}" revoked; its token no longer works.` };
       }
       default:
@@ -139,7 +140,7 @@ export async function changeOwnPassword(app: App, viewer: Viewer, currentSession
   if (problem) return { error: problem };
   await app.db.write({ sql: 'UPDATE users SET password_hash = ? WHERE id = ?', args: [await hashPassword(next), user.id] });
   await app.db.write({ sql: 'DELETE FROM sessions WHERE user_id = ? AND id != ?', args: [user.id, currentSession] });
-  await log(app, viewer, 'password_changed', {});
+  await log(app.db, viewer, 'password_changed', {});
   return { ok: 'Password changed. Your other sessions were ended.' };
 }
 
@@ -151,12 +152,12 @@ export async function accountAction(app: App, viewer: Viewer, currentSession: st
       case 'create-token': {
         const name = String(form.get('name') ?? '');
         const token = await createApiToken(app.db, viewer.user.id, name);
-        await log(app, viewer, 'api_token_created', { name: name.trim() });
+        await log(app.db, viewer, 'api_token_created', { name: name.trim() });
         return { ok: `Your new API token (shown once; it acts with your rights): ${token}` };
       }
       case 'revoke-token': {
         const name = await revokeApiToken(app.db, viewer.user.id, Number(form.get('id')));
-        await log(app, viewer, 'api_token_revoked', { name });
+        await log(app.db, viewer, 'api_token_revoked', { name });
         return { ok: `Token "${name}" revoked.` };
       }
       default:

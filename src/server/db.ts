@@ -25,6 +25,13 @@ const FAULT_MESSAGES: Record<DatabaseFaultKind, string> = {
   io: 'The database could not be read or written (an I/O error); nothing was saved. Check its disk and the server log, then try again.',
 };
 
+/** The same faults met while only reading: nothing was being saved. */
+const READ_FAULT_MESSAGES: Record<DatabaseFaultKind, string> = {
+  busy: 'The database is busy (another process holds it); try again in a few seconds.',
+  full: 'The disk holding the database is full. Free some space on it, then try again.',
+  io: 'The database could not be read (an I/O error). Check its disk and the server log, then try again.',
+};
+
 /**
  * The database refused the work for a reason outside this request: another
  * process held the write lock past the deadline, the disk is full, or the
@@ -33,8 +40,8 @@ const FAULT_MESSAGES: Record<DatabaseFaultKind, string> = {
  */
 export class DatabaseUnavailable extends Error {
   readonly kind: DatabaseFaultKind;
-  constructor(kind: DatabaseFaultKind, cause?: unknown) {
-    super(FAULT_MESSAGES[kind], { cause });
+  constructor(kind: DatabaseFaultKind, cause?: unknown, reading = false) {
+    super((reading ? READ_FAULT_MESSAGES : FAULT_MESSAGES)[kind], { cause });
     this.name = 'DatabaseUnavailable';
     this.kind = kind;
   }
@@ -52,13 +59,13 @@ function sqliteCode(e: unknown): string {
 const isBusy = (e: unknown) => /\bSQLITE_(BUSY|LOCKED)/.test(sqliteCode(e));
 
 /** The fault an error stands for, or undefined for anything else (a bug, a constraint, …). */
-export function databaseFault(e: unknown): DatabaseUnavailable | undefined {
+export function databaseFault(e: unknown, reading = false): DatabaseUnavailable | undefined {
   // By name, not instanceof: the start command and the built bundle each load their own copy of this module.
   if (e instanceof Error && e.name === 'DatabaseUnavailable' && 'kind' in e) return e as DatabaseUnavailable;
   const code = sqliteCode(e);
-  if (/\bSQLITE_(BUSY|LOCKED)/.test(code)) return new DatabaseUnavailable('busy', e);
-  if (/\bSQLITE_FULL/.test(code)) return new DatabaseUnavailable('full', e);
-  if (/\bSQLITE_(IOERR|CANTOPEN)/.test(code)) return new DatabaseUnavailable('io', e);
+  if (/\bSQLITE_(BUSY|LOCKED)/.test(code)) return new DatabaseUnavailable('busy', e, reading);
+  if (/\bSQLITE_FULL/.test(code)) return new DatabaseUnavailable('full', e, reading);
+  if (/\bSQLITE_(IOERR|CANTOPEN)/.test(code)) return new DatabaseUnavailable('io', e, reading);
   return undefined;
 }
 
@@ -99,7 +106,9 @@ export class Database {
 
   /** A read. */
   execute(stmt: InStatement): Promise<ResultSet> {
-    return this.untilFree(Date.now() + this.busyMs, () => this.client.execute(stmt)).catch(rethrowFault);
+    return this.untilFree(Date.now() + this.busyMs, () => this.client.execute(stmt)).catch((e) => {
+      throw databaseFault(e, true) ?? e;
+    });
   }
 
   /** One writing statement. */

@@ -2,8 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeHexLowerCase } from '@oslojs/encoding';
-import type { Database } from './db.ts';
-import { endRunsOfRunner } from './runs/queue.ts';
+import type { Database, Transaction } from './db.ts';
+import { endRunsOfRunnerIn, publishRuns } from './runs/queue.ts';
 import type { RunSignals } from './runs/notify.ts';
 
 export interface RunnerRecord {
@@ -37,22 +37,26 @@ function toRunner(r: Record<string, unknown>): RunnerRecord {
   };
 }
 
-/** Who took a token away, for the reason shown on the runs it ended; and the app's signals, to update live views at once. */
+/**
+ * Who took a token away, for the reason shown on the runs it ended; the app's
+ * signals, to update live views at once; and what else to record in the same
+ * transaction (the audit entry), so that a token change, the runs it ends and
+ * its record hold together or not at all.
+ */
 export interface TokenChange {
   by?: string;
   signals?: RunSignals;
+  alsoRecord?: (tx: Transaction) => Promise<void>;
 }
 
 /**
  * A runner whose token stops working cannot report its runs any more: they
  * end now, saying why, instead of lapsing into `lost` a lease later as if the
- * runner had gone silent. Returns the runs ended.
+ * runner had gone silent.
  */
-async function endRunsOfChangedToken(db: Database, name: string, what: 'revoked' | 'replaced', change: TokenChange): Promise<number[]> {
-  const { rows } = await db.execute({ sql: 'SELECT id FROM runners WHERE name = ?', args: [name] });
-  if (!rows[0]) return [];
+function endRunsOfChangedToken(tx: Transaction, runnerId: number, name: string, what: 'revoked' | 'replaced', change: TokenChange): Promise<number[]> {
   const reason = `runner ${name}'s token was ${what} by ${change.by ?? 'an admin'} while this ran; the runner stops the script when it next calls in, and cannot report how it ended`;
-  return endRunsOfRunner(db, Number(rows[0].id), reason, change.signals);
+  return endRunsOfRunnerIn(tx, runnerId, reason);
 }
 
 /**
@@ -62,21 +66,34 @@ async function endRunsOfChangedToken(db: Database, name: string, what: 'revoked'
 export async function createRunnerToken(db: Database, name: string, opts: { replace?: boolean } & TokenChange = {}): Promise<string> {
   if (!NAME.test(name)) throw new RunnerError('Runner name must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit.');
   const token = TOKEN_PREFIX + randomBytes(24).toString('base64url');
-  const existing = await db.execute({ sql: 'SELECT id FROM runners WHERE name = ?', args: [name] });
-  if (existing.rows.length > 0) {
-    if (!opts.replace) throw new RunnerError(`Runner "${name}" already exists. Revoke it first, or use rotate to give it a new token.`);
-    await db.write({ sql: 'UPDATE runners SET token_hash = ?, revoked_at = NULL WHERE name = ?', args: [hashToken(token), name] });
-    await endRunsOfChangedToken(db, name, 'replaced', opts);
-  } else {
-    await db.write({ sql: 'INSERT INTO runners (name, token_hash, created_at) VALUES (?, ?, ?)', args: [name, hashToken(token), new Date().toISOString()] });
-  }
+  const ended = await db.transaction(async (tx) => {
+    const existing = await tx.execute({ sql: 'SELECT id FROM runners WHERE name = ?', args: [name] });
+    let ids: number[] = [];
+    if (existing.rows[0]) {
+      if (!opts.replace) throw new RunnerError(`Runner "${name}" already exists. Revoke it first, or use rotate to give it a new token.`);
+      await tx.execute({ sql: 'UPDATE runners SET token_hash = ?, revoked_at = NULL WHERE name = ?', args: [hashToken(token), name] });
+      ids = await endRunsOfChangedToken(tx, Number(existing.rows[0].id), name, 'replaced', opts);
+    } else {
+      await tx.execute({ sql: 'INSERT INTO runners (name, token_hash, created_at) VALUES (?, ?, ?)', args: [name, hashToken(token), new Date().toISOString()] });
+    }
+    await opts.alsoRecord?.(tx);
+    await tx.commit();
+    return ids;
+  });
+  await publishRuns(db, opts.signals, ended);
   return token;
 }
 
 export async function revokeRunner(db: Database, name: string, change: TokenChange = {}): Promise<void> {
-  const r = await db.write({ sql: 'UPDATE runners SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL', args: [new Date().toISOString(), name] });
-  if (r.rowsAffected === 0) throw new RunnerError(`No active runner named "${name}".`);
-  await endRunsOfChangedToken(db, name, 'revoked', change);
+  const ended = await db.transaction(async (tx) => {
+    const { rows } = await tx.execute({ sql: 'UPDATE runners SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL RETURNING id', args: [new Date().toISOString(), name] });
+    if (!rows[0]) throw new RunnerError(`No active runner named "${name}".`);
+    const ids = await endRunsOfChangedToken(tx, Number(rows[0].id), name, 'revoked', change);
+    await change.alsoRecord?.(tx);
+    await tx.commit();
+    return ids;
+  });
+  await publishRuns(db, change.signals, ended);
 }
 
 export async function listRunners(db: Database): Promise<RunnerRecord[]> {

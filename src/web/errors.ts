@@ -9,11 +9,25 @@ const TITLES: Record<number, string> = {
   403: 'Not allowed',
   404: 'Not found',
   409: 'Conflict',
+  413: 'Too large',
   415: 'Unsupported form encoding',
   429: 'Too many requests',
   503: 'Try again shortly',
   507: 'Disk full',
 };
+
+/**
+ * The most any request body may be (astro.config.mjs gives it to the Node
+ * adapter, which stops reading past it): enough for the runner's largest batch
+ * and the largest page form, far below what would strain the server's memory.
+ */
+export const BODY_LIMIT_BYTES = 32 * 1024 * 1024;
+
+/** The adapter's error for a body past the limit, met when a route reads the body (possibly as a cause). */
+function isBodyTooLarge(e: unknown): boolean {
+  for (let c = e; c instanceof Error; c = c.cause) if (/Body size limit exceeded/.test(c.message)) return true;
+  return false;
+}
 
 /** How long a client is asked to wait after the database was busy: about what one save waits for a lock. */
 const RETRY_AFTER_SECONDS = 5;
@@ -27,6 +41,7 @@ export function faultStatus(fault: DatabaseUnavailable): { status: number; heade
 /** The HttpError an error stands for at the edge (a database fault included), or undefined for a bug. */
 export function asHttpError(e: unknown): HttpError | undefined {
   if (e instanceof HttpError) return e;
+  if (isBodyTooLarge(e)) return new HttpError(413, `The request is larger than ${BODY_LIMIT_BYTES / 1024 / 1024} MiB; nothing was done.`);
   const fault = databaseFault(e);
   if (!fault) return undefined;
   const { status, headers } = faultStatus(fault);

@@ -4,7 +4,7 @@
  * only inside scripts/ and only when no other user can change them; status
  * files read with a bound; parameters kept within what the kernel accepts.
  */
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,7 @@ pages:
       - {name: huge_status, label: Huge status, script_path: scripts/huge-status.sh, status_file: app_data/status/huge.json, report_path: app_data/reports/huge.log}
       - {name: outside, label: Outside, script_path: scripts/outside.sh, status_file: app_data/status/outside.json, report_path: app_data/reports/outside.log}
       - {name: writable, label: Writable, script_path: scripts/writable.sh, status_file: app_data/status/writable.json, report_path: app_data/reports/writable.log}
+      - {name: shared, label: Shared folder, script_path: scripts/shared/theirs.sh, status_file: app_data/status/shared.json, report_path: app_data/reports/shared.log}
       - {name: elsewhere, label: Elsewhere, script_path: scripts/ok.sh, status_file: app_data/status/elsewhere.json, report_path: app_data/reports/away/elsewhere.log}
   - slug: big
     title: Big values
@@ -142,6 +143,17 @@ describe('files a run may touch', () => {
     expect(again.error).toBe('script scripts/writable.sh is not run: scripts is writable by every user (chmod o-w scripts)');
     expect(existsSync(join(server.dataDir, 'writable-ran'))).toBe(false);
     expect((await run('jobs', 'writable')).state).toBe('succeeded');
+  });
+
+  it("refuses another user's script in a folder every user may write, even with the sticky bit", async () => {
+    const shared = join(server.dir, 'scripts/shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    writeFileSync(join(shared, 'theirs.sh'), `#!/usr/bin/env bash\necho ran > "$SWITCHYARD_DATA_DIR/theirs-ran"\n`, { mode: 0o755 });
+    chownSync(join(shared, 'theirs.sh'), 4321, 4321);
+    const r = await run('jobs', 'shared');
+    expect(r.error).toBe('script scripts/shared/theirs.sh is not run: scripts/shared/theirs.sh lies in scripts/shared, which every user may write, and belongs to another user (uid 4321)');
+    expect(existsSync(join(server.dataDir, 'theirs-ran'))).toBe(false);
   });
 
   it('starts a script whose values are too large for the environment, passing them in the values file', async () => {

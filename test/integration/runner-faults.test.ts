@@ -255,7 +255,7 @@ describe('a runner whose token stops working mid-run', () => {
         expect(code).toBe(2);
         expect(alive(pid)).toBe(false);
         const out = runner.output();
-        expect(out).toMatch(/switchyard runner: the app refused the runner token: unknown or revoked runner token\. The script under way was stopped and could not be reported\. Was the token revoked or replaced\?/);
+        expect(out).toMatch(/switchyard runner: the app refused the runner token: unknown or revoked runner token\. The run under way could not be reported; any script still running was stopped\. Was the token revoked or replaced\?/);
         expect(out).toMatch(/stopping the script, since nothing it does can be reported any more/);
         expect(out).not.toMatch(/\n\s+at /); // no stack trace
       } finally {

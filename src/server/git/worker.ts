@@ -109,8 +109,11 @@ async function pageHeads(app: App): Promise<Pending[]> {
 /** Claims a save for this process; false if another process got there first. */
 async function claim(app: App, item: Pending): Promise<boolean> {
   const { rows } = await app.db.write({
-    sql: `UPDATE publications SET claim = ?, claimed_until = ? WHERE change_id = ? AND state = 'pending' AND claim IS ? AND claimed_until = ? RETURNING change_id`,
-    args: [CLAIM, Date.now() + CLAIM_MS, item.changeId, item.claim, item.claimedUntil],
+    // The attempt count and due time are part of the compare: a process that read this save just
+    // before another one failed it and released it must not publish it again at once, past the backoff.
+    sql: `UPDATE publications SET claim = ?, claimed_until = ? WHERE change_id = ? AND state = 'pending' AND claim IS ? AND claimed_until = ?
+            AND attempts = ? AND next_attempt_at <= ? RETURNING change_id`,
+    args: [CLAIM, Date.now() + CLAIM_MS, item.changeId, item.claim, item.claimedUntil, item.attempts, Date.now()],
   });
   return rows.length > 0;
 }

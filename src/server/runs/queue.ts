@@ -326,17 +326,20 @@ export async function sweepLost(db: Database, signals: RunSignals, now = Date.no
  * Ends the running runs of a runner that can no longer report them (its token
  * was revoked or replaced): at once, with the reason, rather than after the
  * lease as if it had merely gone silent. The runner, refused on its next call,
- * stops the scripts.
+ * stops the scripts. Inside a write transaction the caller commits (then `publishRuns` the ids).
  */
-export async function endRunsOfRunner(db: Database, runnerId: number, reason: string, signals?: RunSignals): Promise<number[]> {
-  const { rows } = await db.write({
+export async function endRunsOfRunnerIn(tx: Transaction, runnerId: number, reason: string): Promise<number[]> {
+  const { rows } = await tx.execute({
     sql: `UPDATE runs SET state = 'lost', finished_at = ?, lease = NULL, lease_expires_at = NULL, error = ?
           WHERE runner_id = ? AND state = 'running' RETURNING id`,
     args: [new Date().toISOString(), reason, runnerId],
   });
-  const ids = rows.map((r) => Number(r.id));
+  return rows.map((r) => Number(r.id));
+}
+
+/** Tells live views about runs that changed. */
+export async function publishRuns(db: Executor, signals: RunSignals | undefined, ids: number[]): Promise<void> {
   if (signals) for (const id of ids) await publishRun(db, signals, id);
-  return ids;
 }
 
 function formatBytes(n: number): string {

@@ -31,11 +31,16 @@ export function startSweeper(app: App, everyMs = 1000): () => void {
   const lateMs = Math.max(1000, leaseMs / 4);
   let awakeSince = performance.now();
   let lastTick = awakeSince;
+  let lastWall = Date.now();
   let busy = false;
   const timer = setInterval(async () => {
     const now = performance.now();
-    const late = now - lastTick - everyMs;
+    const wall = Date.now();
+    // The monotonic clock shows a freeze or a starved loop; it stops during a suspend of the
+    // whole host, which only the wall clock shows (as it does a clock set forward).
+    const late = Math.max(now - lastTick, wall - lastWall) - everyMs;
     lastTick = now;
+    lastWall = wall;
     if (late > lateMs) {
       awakeSince = now;
       console.warn(`The app did not run for ${(late / 1000).toFixed(1)} s (stopped or starved): runs get a lease of grace before any is declared lost.`);
