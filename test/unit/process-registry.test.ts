@@ -25,44 +25,37 @@ afterEach(() => {
   cleanup = [];
 });
 
+/** A detached `sleep` as a recorded script, and a runner file in a fresh data folder naming it. */
+async function recorded(runner: { pid: number; start: number }, runId: number): Promise<{ dir: string; script: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-registry-'));
+  const child = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
+  const script = child.pid!;
+  cleanup.push(() => {
+    if (alive(script)) process.kill(-script, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  mkdirSync(join(dir, 'runner'));
+  const file = { host: hostname(), runner, data_dir: dir, runs: [{ run_id: runId, lease: 'x'.repeat(16), pid: script, start: startOf(script) }] };
+  writeFileSync(join(dir, 'runner', `runner-${runner.pid}.json`), JSON.stringify(file));
+  return { dir, script };
+}
+
 describe('reaping the scripts of a runner that died', () => {
   it('stops them even when the new runner got the dead one’s pid (as in a restarted container)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'switchyard-registry-'));
-    const script = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
-    cleanup.push(() => {
-      if (alive(script.pid!)) process.kill(-script.pid!, 'SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    });
-    await new Promise((r) => setTimeout(r, 50));
-    mkdirSync(join(dir, 'runner'));
     // The file the dead runner left: same pid as this process, but another life of it.
-    const file = {
-      host: hostname(),
-      runner: { pid: process.pid, start: startOf(process.pid) - 1 },
-      data_dir: dir,
-      runs: [{ run_id: 7, lease: 'x'.repeat(16), pid: script.pid!, start: startOf(script.pid!) }],
-    };
-    writeFileSync(join(dir, 'runner', `runner-${process.pid}.json`), JSON.stringify(file));
+    const { dir, script } = await recorded({ pid: process.pid, start: startOf(process.pid) - 1 }, 7);
     const said: string[] = [];
     const orphans = await reapOrphans(join(dir, 'runner'), dir, (m) => said.push(m));
     expect(orphans.map((o) => [o.run.run_id, o.stopped])).toEqual([[7, 1]]);
     await new Promise((r) => setTimeout(r, 200));
-    expect(alive(script.pid!)).toBe(false);
+    expect(alive(script)).toBe(false);
     expect(said[0]).toMatch(/^run 7: its runner \(pid \d+\) died while the script ran; stopped 1 process it left$/);
   });
 
   it('leaves the scripts of a runner that is still alive', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'switchyard-registry-'));
-    const script = spawn('sleep', ['300'], { detached: true, stdio: 'ignore' });
-    cleanup.push(() => {
-      if (alive(script.pid!)) process.kill(-script.pid!, 'SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    });
-    await new Promise((r) => setTimeout(r, 50));
-    mkdirSync(join(dir, 'runner'));
-    const file = { host: hostname(), runner: { pid: process.pid, start: startOf(process.pid) }, data_dir: dir, runs: [{ run_id: 8, lease: 'y'.repeat(16), pid: script.pid!, start: startOf(script.pid!) }] };
-    writeFileSync(join(dir, 'runner', `runner-${process.pid}.json`), JSON.stringify(file));
+    const { dir, script } = await recorded({ pid: process.pid, start: startOf(process.pid) }, 8);
     expect(await reapOrphans(join(dir, 'runner'), dir, () => undefined)).toEqual([]);
-    expect(alive(script.pid!)).toBe(true);
+    expect(alive(script)).toBe(true);
   });
 });
