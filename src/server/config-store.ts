@@ -4,9 +4,10 @@
  * is bad, the last good config stays live and the problems are kept for
  * admins to see.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { formatProblems, parseConfig, type ConfigProblem } from '../core/config/load.ts';
+import { CONFIG_MAX_BYTES, formatProblems, parseConfig, type ConfigProblem } from '../core/config/load.ts';
 import type { PageConfig, SiteConfig } from '../core/config/schema.ts';
 
 const RECHECK_MS = 200;
@@ -34,12 +35,25 @@ export interface ConfigStore {
 
 /** Reads and validates the file; throws ConfigError naming every problem. */
 export async function loadConfigFile(path: string): Promise<{ config: SiteConfig; revision: string }> {
+  const refuse = (message: string) => new ConfigError([{ file: path, line: 1, column: 1, path: '', message }]);
   let text: string;
+  let handle;
   try {
-    text = await readFile(path, 'utf8');
+    // Non-blocking, so a named pipe put in its place cannot hang the check.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const info = await handle.stat();
+    if (!info.isFile()) throw refuse('is not a regular file');
+    // Checked before reading: a huge file put in its place (a log, say) must not be loaded whole.
+    if (info.size > CONFIG_MAX_BYTES) throw refuse(`file is larger than ${CONFIG_MAX_BYTES / 1024} KiB`);
+    const buf = Buffer.alloc(CONFIG_MAX_BYTES + 1);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    if (bytesRead > CONFIG_MAX_BYTES) throw refuse(`file is larger than ${CONFIG_MAX_BYTES / 1024} KiB`);
+    text = buf.subarray(0, bytesRead).toString('utf8');
   } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `cannot read file: ${(e as Error).message}`;
-    throw new ConfigError([{ file: path, line: 1, column: 1, path: '', message: reason }]);
+    if (e instanceof ConfigError) throw e;
+    throw refuse((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : `cannot read file: ${(e as Error).message}`);
+  } finally {
+    await handle?.close();
   }
   const result = parseConfig(text, basename(path));
   if (!result.ok) throw new ConfigError(result.problems);

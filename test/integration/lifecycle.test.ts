@@ -1,6 +1,6 @@
 /** Starting, refusing to start, reloading the config, the first admin, public pages. */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -132,6 +132,32 @@ describe('config changes while running', () => {
       writeFileSync(s.configPath, EXAMPLE_CONFIG);
       await eventually(async () => (await admin.get('/page/reports')).status === 404);
       expect(await (await admin.get('/')).text()).not.toContain('config-problems-title');
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe('a config file replaced by something that is not one', () => {
+  it('refuses a huge file without loading it, and a named pipe without hanging, keeping the last good config', async () => {
+    const s = await startServer({ users: [{ name: 'root', role: 'admin', password: 'root-password' }] });
+    try {
+      const admin = new Client(s.url);
+      await admin.login('root', 'root-password');
+      const peakKb = () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${s.pid()}/status`, 'utf8'))![1]);
+      const before = peakKb();
+      // 400 MB of a log, say, written over config.yaml (sparse: no disk needed).
+      rmSync(s.configPath);
+      writeFileSync(s.configPath, '');
+      truncateSync(s.configPath, 400 * 1024 * 1024);
+      await eventually(async () => (await admin.get('/')).text().then((h) => h.includes('config-problems-title')), 10_000);
+      expect(await (await admin.get('/')).text()).toContain('config.yaml:1:1 file is larger than 1024 KiB');
+      expect(peakKb() - before).toBeLessThan(100 * 1024);
+
+      rmSync(s.configPath);
+      execFileSync('mkfifo', [s.configPath]);
+      await eventually(async () => (await admin.get('/')).text().then((h) => h.includes('is not a regular file')), 10_000);
+      expect((await admin.get('/page/data-processing')).status).toBe(200); // still the last good config
     } finally {
       await s.stop();
     }
