@@ -13,6 +13,7 @@ import { LIMITS } from '../src/protocol/index.ts';
 import { AppApi, RunGone, Unauthorized, withRetry } from './api.ts';
 import { executeRun, type RunnerPaths } from './execute.ts';
 import { ProcessRegistry, reapOrphans, type Orphan } from './process-registry.ts';
+import { stopWhenParentEnds } from './parent-watch.ts';
 
 const VERSION = '0.2.0';
 
@@ -96,15 +97,20 @@ async function slot(): Promise<void> {
   }
 }
 
+/** Takes no new work, stops the scripts under way and reports them as cancelled. */
+function shutDown(why: string): void {
+  if (stopping) return;
+  log(`${why}: stopping the runs under way and shutting down`);
+  stopping = true;
+  abort.abort();
+}
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    // Take no new work, stop the scripts under way and report them as cancelled; a second signal exits at once.
-    log(`${signal}: stopping the runs under way and shutting down`);
-    stopping = true;
-    abort.abort();
-    process.once(signal, () => process.exit(1));
+    shutDown(signal);
+    process.once(signal, () => process.exit(1)); // a second signal exits at once
   });
 }
+stopWhenParentEnds(shutDown);
 
 // Scripts of a runner that died here before us would otherwise run on unsupervised.
 const orphans = await reapOrphans(registryDir, paths.dataDir, log);

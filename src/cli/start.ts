@@ -17,6 +17,7 @@ import { applyTrustedProxy } from '../server/proxy.ts';
 import { startSweeper } from '../server/runs/sweeper.ts';
 import { startPublisher } from '../server/git/worker.ts';
 import { startLocalRunner, type LocalRunner } from './local-runner.ts';
+import { stopWhenParentEnds } from './parent-watch.ts';
 import { readSettings } from '../server/settings.ts';
 import { databaseLayoutProblem } from '../server/data-layout.ts';
 import { countUsers, createUser } from '../server/users.ts';
@@ -96,7 +97,10 @@ async function main() {
     console.log(`Switchyard is serving ${settings.configPath} on ${scheme}://${shown}:${port} (data in ${settings.dataDir}).`);
     if (process.env.SWITCHYARD_LOCAL_RUNNER !== '0') localRunner = await startLocalRunner(app, { host, port, root: process.cwd(), scheme, caFile: process.env.SWITCHYARD_TLS_CERT });
   });
+  let stopping = false;
   const stop = async () => {
+    if (stopping) return; // a signal and the parent's end may both ask
+    stopping = true;
     // The local runner first: it stops its scripts and reports them while the app can still hear it.
     await localRunner?.stop();
     stopSweeper();
@@ -110,6 +114,10 @@ async function main() {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  stopWhenParentEnds((why) => {
+    console.log(`Stopping: ${why}.`);
+    void stop();
+  });
 }
 
 await main();
