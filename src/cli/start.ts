@@ -10,7 +10,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
-import { createApp, setApp } from '../server/app.ts';
+import { createApp, setApp, type App } from '../server/app.ts';
 import { ConfigError } from '../server/config-store.ts';
 import { SECURITY_HEADERS } from '../server/http.ts';
 import { applyTrustedProxy } from '../server/proxy.ts';
@@ -42,6 +42,14 @@ function ensureBuilt(): void {
   });
 }
 
+/** With no users yet, the admin account, with a password printed this once. */
+async function createFirstAdmin(db: App['db']): Promise<void> {
+  if ((await countUsers(db)) > 0) return;
+  const password = randomBytes(12).toString('base64url');
+  await createUser(db, { username: 'admin', password, role: 'admin', displayName: 'Administrator' });
+  console.log(`\nNo users yet: created the first admin.\n  username: admin\n  password: ${password}\nThis password is shown once. Change it under Account after logging in, or with: npm run user -- passwd admin\n`);
+}
+
 async function main() {
   if (process.env.SWITCHYARD_SKIP_BUILD !== '1') ensureBuilt();
   const settings = readSettings();
@@ -60,11 +68,6 @@ async function main() {
     }
     console.error(`Switchyard cannot start: ${(e as Error).message}`);
     process.exit(1);
-  }
-  if ((await countUsers(app.db)) === 0) {
-    const password = randomBytes(12).toString('base64url');
-    await createUser(app.db, { username: 'admin', password, role: 'admin', displayName: 'Administrator' });
-    console.log(`\nNo users yet: created the first admin.\n  username: admin\n  password: ${password}\nThis password is shown once. Change it under Account after logging in, or with: npm run user -- passwd admin\n`);
   }
   setApp(Promise.resolve(app));
   const host = process.env.HOST || 'localhost';
@@ -93,6 +96,8 @@ async function main() {
   const stopPublisher = startPublisher(app, app.publications);
   let localRunner: LocalRunner | undefined;
   server.listen(port, host, async () => {
+    // Only now: a start that fails (port in use, say) must not use up the one-time password.
+    await createFirstAdmin(app.db).catch((e) => console.error(`Could not create the first admin (${(e as Error).message}); create one with: npm run user -- add admin --role admin`));
     const shown = host.includes(':') ? `[${host}]` : host;
     console.log(`Switchyard is serving ${settings.configPath} on ${scheme}://${shown}:${port} (data in ${settings.dataDir}).`);
     if (process.env.SWITCHYARD_LOCAL_RUNNER !== '0') localRunner = await startLocalRunner(app, { host, port, root: process.cwd(), scheme, caFile: process.env.SWITCHYARD_TLS_CERT });

@@ -134,8 +134,9 @@ async function waitUntilServing(child: ChildProcess, url: string, out: () => str
     // Over HTTPS (a self-signed test certificate) the printed line says it is listening.
     if (url.startsWith('https:') && out().includes('Switchyard is serving')) return;
     try {
+      // The line comes after the first admin is made, which happens once the server listens.
       const res = await fetch(`${url}/login`);
-      if (res.status === 200) return;
+      if (res.status === 200 && out().includes('Switchyard is serving')) return;
     } catch {
       /* not listening yet */
     }

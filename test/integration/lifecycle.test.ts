@@ -7,12 +7,17 @@ import { describe, expect, it } from 'vitest';
 import { Client, textOf } from '../helpers/client.ts';
 import { EXAMPLE_CONFIG, freePort, ROOT, startServer, testEnv } from '../helpers/server.ts';
 
-function runStart(dir: string, extra: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
+/** Runs the start command until it exits, or (with `until`) until it prints that, then stops it. */
+function runStart(dir: string, extra: Record<string, string> = {}, until?: string): Promise<{ code: number | null; output: string }> {
   return new Promise(async (ok) => {
     const child = spawn(process.execPath, [join(ROOT, 'src/cli/start.ts')], { cwd: ROOT, env: testEnv(dir, { PORT: String(await freePort()), ...extra }) });
     let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
+    const seen = (d: Buffer) => {
+      output += d;
+      if (until && output.includes(until)) child.kill('SIGTERM');
+    };
+    child.stdout.on('data', seen);
+    child.stderr.on('data', seen);
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
@@ -63,6 +68,10 @@ describe('start', () => {
       const { code, output } = await runStart(dir, { PORT: new URL(s.url).port });
       expect(code).toBe(1);
       expect(output).toContain(`Switchyard cannot start: port ${new URL(s.url).port} on 127.0.0.1 is already in use; set PORT to another port.`);
+      // The failed start used up no one-time password: the next one that serves shows it.
+      expect(output).not.toContain('created the first admin');
+      const again = await runStart(dir, { PORT: String(await freePort()) }, 'Switchyard is serving');
+      expect(again.output).toMatch(/No users yet: created the first admin\.\n {2}username: admin\n {2}password: \S+/);
     } finally {
       await s.stop();
       rmSync(dir, { recursive: true, force: true });
