@@ -18,7 +18,9 @@ export interface FormResult {
   raw: Record<string, string>;
 }
 
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+// Every C0 and C1 control character, TAB included: a value is one line, and a tab in it is
+// invisible in the form and in the YAML export. (Line breaks get their own message first.)
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const TRUE_WORDS = new Set(['on', 'true', '1', 'yes']);
 const FALSE_WORDS = new Set(['', 'off', 'false', '0', 'no']);
 

@@ -17,6 +17,8 @@ describe('parseField', () => {
     [text, '   ', { ok: false, error: 'This field is required.' }],
     [text, 'a\nb', { ok: false, error: 'Must be a single line.' }],
     [text, 'a\u0007b', { ok: false, error: 'Must not contain control characters.' }],
+    [text, 'a\tb', { ok: false, error: 'Must not contain control characters.' }],
+    [text, 'a\u0085b', { ok: false, error: 'Must not contain control characters.' }],
     [text, 'ünïcödé ✓', { ok: true, value: 'ünïcödé ✓' }],
     [shortText, 'abcdef', { ok: false, error: 'At most 5 characters (this has 6).' }],
     [shortText, 'äöü✓✓', { ok: true, value: 'äöü✓✓' }],
