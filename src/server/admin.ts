@@ -13,7 +13,7 @@ import { isRole, ROLES, type Role } from './auth/roles.ts';
 import type { Viewer } from './editor.ts';
 import { forbidden, HttpError } from './http.ts';
 import { createRunnerToken, revokeRunner, RunnerError } from './runners.ts';
-import { createUser, findUser, UserError } from './users.ts';
+import { createUser, findUser, setDisabled, setRole, UserError } from './users.ts';
 import { ApiTokenError, createApiToken, revokeApiToken } from './auth/api-tokens.ts';
 
 export class AdminError extends Error {}
@@ -29,10 +29,6 @@ async function log(db: Database | Transaction, viewer: Viewer, action: AuditActi
   await audit(db, { action, userId: viewer.user?.id, username: viewer.user?.username, ip: viewer.ip, detail });
 }
 
-async function activeAdmins(app: App): Promise<number> {
-  const { rows } = await app.db.execute("SELECT count(*) AS n FROM users WHERE role = 'admin' AND disabled = 0");
-  return Number(rows[0]!.n);
-}
 
 async function target(app: App, username: string) {
   const user = await findUser(app.db, username);
@@ -52,22 +48,16 @@ export async function adminAction(app: App, viewer: Viewer, form: FormData): Pro
         return { ok: `Created ${user.role} "${user.username}".` };
       }
       case 'set-role': {
-        const user = await target(app, field('username'));
         const role = field('role');
         if (!isRole(role)) throw new AdminError(`Role must be one of ${ROLES.join(', ')}.`);
-        if (user.role === 'admin' && role !== 'admin' && !user.disabled && (await activeAdmins(app)) <= 1) throw new AdminError('This is the last active admin; make someone else admin first.');
-        await app.db.write({ sql: 'UPDATE users SET role = ? WHERE id = ?', args: [role, user.id] });
-        await invalidateUserSessions(app.db, user.id);
+        const user = await setRole(app.db, field('username'), role);
         await log(app.db, viewer, 'user_role_changed', { user: user.username, from: user.role, to: role });
         return { ok: `"${user.username}" is now ${role}; their sessions were ended.` };
       }
       case 'disable':
       case 'enable': {
-        const user = await target(app, field('username'));
         const disable = field('action') === 'disable';
-        if (disable && user.role === 'admin' && !user.disabled && (await activeAdmins(app)) <= 1) throw new AdminError('This is the last active admin; it cannot be disabled.');
-        await app.db.write({ sql: 'UPDATE users SET disabled = ? WHERE id = ?', args: [disable ? 1 : 0, user.id] });
-        if (disable) await invalidateUserSessions(app.db, user.id);
+        const user = await setDisabled(app.db, field('username'), disable);
         await log(app.db, viewer, disable ? 'user_disabled' : 'user_enabled', { user: user.username });
         return { ok: disable ? `"${user.username}" is disabled and was logged out everywhere.` : `"${user.username}" may log in again.` };
       }

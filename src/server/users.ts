@@ -1,5 +1,5 @@
 /** User accounts: the operations behind the `user` command and the login form. */
-import type { Database } from './db.ts';
+import type { Database, Transaction } from './db.ts';
 import { hashPassword, passwordProblem } from './auth/passwords.ts';
 import { invalidateUserSessions } from './auth/sessions.ts';
 import { isRole, ROLES, type Role } from './auth/roles.ts';
@@ -87,13 +87,54 @@ export async function setPassword(db: Database, username: string, password: stri
   await invalidateUserSessions(db, user.id);
 }
 
+/**
+ * Someone must always be able to manage users: the last active admin may not
+ * be removed, demoted or disabled, whether from the admin pages or from
+ * `npm run user`. Checked inside the change's own transaction, so two admins
+ * demoting each other at once cannot both succeed.
+ */
+async function keepAnAdmin(tx: Transaction, user: UserRecord, what: string): Promise<void> {
+  if (user.role !== 'admin' || user.disabled) return;
+  const { rows } = await tx.execute("SELECT count(*) AS n FROM users WHERE role = 'admin' AND disabled = 0");
+  if (Number(rows[0]!.n) <= 1) throw new UserError(`"${user.username}" is the last active admin; ${what}`);
+}
+
+/** Runs `change` on the user in one write transaction; returns the user as they were. */
+async function changeUser(db: Database, username: string, change: (tx: Transaction, user: UserRecord) => Promise<void>): Promise<UserRecord> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.execute({ sql: 'SELECT * FROM users WHERE username = ?', args: [username.trim()] });
+    if (!rows[0]) throw new UserError(`No user named "${username}".`);
+    const user = toUser(rows[0] as Record<string, unknown>);
+    await change(tx, user);
+    await tx.commit();
+    return user;
+  });
+}
+
 /** Removes the account and its sessions; saves it made keep its name as author. */
 export async function removeUser(db: Database, username: string): Promise<void> {
-  const user = await requireUser(db, username);
-  await db.batch(
-    [
-      { sql: 'DELETE FROM sessions WHERE user_id = ?', args: [user.id] },
-      { sql: 'UPDATE changes SET user_id = NULL WHERE user_id = ?', args: [user.id] },
-      { sql: 'DELETE FROM users WHERE id = ?', args: [user.id] },
-  ]);
+  await changeUser(db, username, async (tx, user) => {
+    await keepAnAdmin(tx, user, 'make someone else admin before removing it.');
+    await tx.execute({ sql: 'DELETE FROM sessions WHERE user_id = ?', args: [user.id] });
+    await tx.execute({ sql: 'UPDATE changes SET user_id = NULL WHERE user_id = ?', args: [user.id] });
+    await tx.execute({ sql: 'DELETE FROM users WHERE id = ?', args: [user.id] });
+  });
+}
+
+/** Gives the user another role and ends their sessions; returns the user as they were. */
+export async function setRole(db: Database, username: string, role: Role): Promise<UserRecord> {
+  return changeUser(db, username, async (tx, user) => {
+    if (role !== 'admin') await keepAnAdmin(tx, user, 'make someone else admin first.');
+    await tx.execute({ sql: 'UPDATE users SET role = ? WHERE id = ?', args: [role, user.id] });
+    await tx.execute({ sql: 'DELETE FROM sessions WHERE user_id = ?', args: [user.id] });
+  });
+}
+
+/** Disables (ending their sessions) or enables the user; returns the user as they were. */
+export async function setDisabled(db: Database, username: string, disabled: boolean): Promise<UserRecord> {
+  return changeUser(db, username, async (tx, user) => {
+    if (disabled) await keepAnAdmin(tx, user, 'it cannot be disabled.');
+    await tx.execute({ sql: 'UPDATE users SET disabled = ? WHERE id = ?', args: [disabled ? 1 : 0, user.id] });
+    if (disabled) await tx.execute({ sql: 'DELETE FROM sessions WHERE user_id = ?', args: [user.id] });
+  });
 }

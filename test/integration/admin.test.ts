@@ -84,8 +84,8 @@ describe('the admin area', () => {
   });
 
   it('keeps at least one active admin', async () => {
-    expect((await act('users', { action: 'set-role', username: 'root', role: 'editor' })).error).toBe('This is the last active admin; make someone else admin first.');
-    expect((await act('users', { action: 'disable', username: 'root' })).error).toBe('This is the last active admin; it cannot be disabled.');
+    expect((await act('users', { action: 'set-role', username: 'root', role: 'editor' })).error).toBe('"root" is the last active admin; make someone else admin first.');
+    expect((await act('users', { action: 'disable', username: 'root' })).error).toBe('"root" is the last active admin; it cannot be disabled.');
     const { rows } = await server.db().execute("SELECT role, disabled FROM users WHERE username = 'root'");
     expect(rows[0]).toMatchObject({ role: 'admin', disabled: 0 });
   });

@@ -39,6 +39,14 @@ describe('npm run user', () => {
     expect(r.stderr.split('\n')[0]).toBe(message);
   });
 
+  it('keeps the last active admin, as the admin pages do', async () => {
+    expect((await runUserCommand(dir, ['add', 'boss', '--role', 'admin', '--password-stdin'], 'boss-password')).code).toBe(0);
+    expect(await runUserCommand(dir, ['remove', 'boss'])).toMatchObject({ code: 2, stderr: 'Error: "boss" is the last active admin; make someone else admin before removing it.\n' });
+    expect((await runUserCommand(dir, ['add', 'deputy', '--role', 'admin', '--password-stdin'], 'deputy-password')).code).toBe(0);
+    expect(await runUserCommand(dir, ['remove', 'boss'])).toMatchObject({ code: 0, stdout: 'Removed "boss".\n' });
+    expect((await runUserCommand(dir, ['list'])).stdout).toContain('deputy\tadmin');
+  });
+
   it('refuses a second user of the same name, in any case', async () => {
     await runUserCommand(dir, ['add', 'frank', '--role', 'viewer', '--password-stdin'], 'frank-password');
     const r = await runUserCommand(dir, ['add', 'FRANK', '--role', 'viewer', '--password-stdin'], 'frank-password');
