@@ -123,6 +123,10 @@ describe('faults', () => {
       expect(run.log.bytes).toBeLessThan(16384 + 200);
       const log = (await (await c.get(`/runs/${id}/log`)).text()).trimEnd().split('\n');
       expect(log.at(-1)).toMatch(/ system \[switchyard\] log truncated: this run printed more than 16 KiB; later output is not kept$/);
+      // Its event stream ends although the lines past the cap were never stored.
+      const res = await fetch(`${server.url}/runs/${id}`, { headers: { cookie: c.cookieHeader(), accept: 'text/event-stream' }, signal: AbortSignal.timeout(8000) });
+      const events = await res.text().catch(() => 'cut off: the stream did not end');
+      expect(events.trimEnd().endsWith('event: end\ndata: {}')).toBe(true);
 
       const longId = await start(c, 'long');
       await waitFor(c, longId, (r) => FINAL.includes(r.state));

@@ -28,6 +28,7 @@ pages:
       - {name: lines, label: Many lines, script_path: scripts/lines.sh, status_file: app_data/status/lines.json, report_path: app_data/reports/lines.log}
       - {name: quick, label: Quick, script_path: scripts/quick.sh, status_file: app_data/status/quick.json, report_path: app_data/reports/quick.log}
       - {name: missing, label: Missing, script_path: scripts/nope.sh, status_file: app_data/status/nope.json, report_path: app_data/reports/nope.log}
+      - {name: progress_last, label: Progress last, script_path: scripts/progress-last.sh, status_file: app_data/status/progress-last.json, report_path: app_data/reports/progress-last.log}
       - {name: noexec, label: Not executable, script_path: scripts/noexec.txt, status_file: app_data/status/noexec.json, report_path: app_data/reports/noexec.log}
 `;
 
@@ -67,6 +68,12 @@ while true; do sleep 0.1; done
   'scripts/lines.sh': '#!/usr/bin/env bash\nfor i in $(seq 1 ${LINES_COUNT:-300}); do echo "line $i"; sleep ${LINES_PAUSE:-0.01}; done\n',
   'scripts/quick.sh': '#!/usr/bin/env bash\necho "$SWITCHYARD_RUN_ID" >> "$SWITCHYARD_DATA_DIR/executed.log"\n',
   'scripts/noexec.txt': 'echo hi\n',
+  // Its last event is a progress update, not a log line (as the reference processing script's is).
+  'scripts/progress-last.sh': `#!/usr/bin/env bash
+echo "working"
+printf '{"progress": 100, "message": "all done"}' > "$SWITCHYARD_STATUS_FILE.tmp"; mv "$SWITCHYARD_STATUS_FILE.tmp" "$SWITCHYARD_STATUS_FILE"
+sleep 0.4
+`,
 };
 
 type Run = { id: number; state: string; exit_code: number | null; progress: number | null; message: string | null; error: string | null; runner: string | null; log: { lines: number; truncated: boolean }; report: { type: string } | null; cancel_requested_by: string | null; params: Record<string, unknown> };
@@ -240,6 +247,17 @@ describe('runs with one runner', () => {
     const rest = [...again.matchAll(/^data: (\{"lines".*)$/gm)].flatMap((m) => (JSON.parse(m[1]!) as { lines: { seq: number }[] }).lines);
     expect(rest[0]!.seq).toBe(lines[150]!.seq);
     expect(rest.length).toBe(lines.length - 150);
+  });
+
+  it('ends the event stream of a run whose last event was a progress update', async () => {
+    const id = await start(c, 'progress_last');
+    const run = await waitFor(c, id, FINAL);
+    expect(run).toMatchObject({ state: 'succeeded', message: 'all done' });
+    // A stream that never ends is cut by the signal, and the text then lacks the end event.
+    const res = await fetch(`${server.url}/runs/${id}`, { headers: { cookie: c.cookieHeader(), accept: 'text/event-stream' }, signal: AbortSignal.timeout(8000) });
+    const text = await res.text().catch(() => 'cut off: the stream did not end');
+    expect(text).toContain('"text":"working"');
+    expect(text.trimEnd().endsWith('event: end\ndata: {}')).toBe(true);
   });
 
   it('re-runs with the same values', async () => {

@@ -51,11 +51,20 @@ export function runEventStream(app: App, initial: RunView, lastEventId: number, 
         write(`id: ${sentSeq}\nevent: log\ndata: ${JSON.stringify({ lines: fresh })}\n\n`);
       };
       let latest = initial;
-      const maybeEnd = () => {
-        if (isFinal(latest.state) && sentSeq >= latest.lastSeq) {
-          write('event: end\ndata: {}\n\n');
-          close();
+      let ending = false;
+      // Once the run is final every line is stored (the runner sends them all before it
+      // finishes): send what is left and end. Not by comparing with the run's last sequence
+      // number, which also counts progress updates and dropped lines that are no log line.
+      const maybeEnd = async () => {
+        if (!isFinal(latest.state) || ending || closed) return;
+        ending = true;
+        for (;;) {
+          const lines = await runLog(app.db, initial.id, sentSeq, 5000).catch(() => []);
+          if (lines.length === 0 || closed) break;
+          sendLines(lines);
         }
+        write('event: end\ndata: {}\n\n');
+        close();
       };
       // Subscribe before reading the backlog so nothing falls between the two.
       const queued: RunUpdate[] = [];
@@ -67,7 +76,7 @@ export function runEventStream(app: App, initial: RunView, lastEventId: number, 
           latest = u.run;
           sendRun(u.run);
         }
-        maybeEnd();
+        void maybeEnd();
       };
       cleanups.push(app.runs.subscribe(initial.id, onUpdate));
       signal.addEventListener('abort', close, { once: true });
@@ -80,7 +89,8 @@ export function runEventStream(app: App, initial: RunView, lastEventId: number, 
       }
       caughtUp = true;
       queued.splice(0).forEach(onUpdate);
-      maybeEnd();
+      await maybeEnd();
+      if (closed) return;
       // Changes made through another app instance reach this one only through the database.
       const recheck = setInterval(async () => {
         const run = await getRun(app.db, initial.id).catch(() => undefined);
@@ -88,7 +98,7 @@ export function runEventStream(app: App, initial: RunView, lastEventId: number, 
         if (run.lastSeq > sentSeq) sendLines(await runLog(app.db, initial.id, sentSeq, 5000));
         latest = run;
         sendRun(run);
-        maybeEnd();
+        await maybeEnd();
       }, RECHECK_MS);
       const keepalive = setInterval(() => write(': keepalive\n\n'), KEEPALIVE_MS);
       cleanups.push(() => clearInterval(recheck), () => clearInterval(keepalive));
