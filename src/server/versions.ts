@@ -108,13 +108,25 @@ export async function publishAnyway(app: App, slug: string, viewer: Viewer, form
   const view = await baseView(app, slug, viewer);
   requireAccess(viewer.user, view.page, 'edit');
   const id = Number(form.get('change'));
-  const { rows } = await app.db.write({
-    sql: `UPDATE publications SET state = 'pending', overwrite = 1, attempts = 0, next_attempt_at = 0, last_error = NULL, updated_at = ?
-          WHERE change_id = ? AND page_slug = ? AND state = 'conflict' RETURNING change_id`,
-    args: [new Date().toISOString(), id, view.page.slug],
+  const now = new Date().toISOString();
+  await app.db.transaction(async (tx) => {
+    const { rows } = await tx.execute({
+      sql: `UPDATE publications SET state = 'pending', overwrite = 1, attempts = 0, next_attempt_at = 0, last_error = NULL, updated_at = ?
+            WHERE change_id = ? AND page_slug = ? AND state = 'conflict' RETURNING change_id`,
+      args: [now, id, view.page.slug],
+    });
+    if (!rows[0]) throw new HttpError(409, 'That save is not waiting on a conflict (any more).');
+    // The page's later saves met the same edit in the repository; once this one has replaced
+    // it they build on this one's file, so they go back in line after it, in order.
+    const later = await tx.execute({
+      sql: `UPDATE publications SET state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL, updated_at = ?
+            WHERE page_slug = ? AND change_id > ? AND state = 'conflict' RETURNING change_id`,
+      args: [now, view.page.slug, id],
+    });
+    const requeued = later.rows.map((r) => Number(r.change_id));
+    await audit(tx, { action: 'publish_anyway', userId: viewer.user!.id, username: viewer.user!.username, ip: viewer.ip, detail: { page: view.page.slug, change: id, requeued } });
+    await tx.commit();
   });
-  if (!rows[0]) throw new HttpError(409, 'That save is not waiting on a conflict (any more).');
   app.publications.saved();
-  await audit(app.db, { action: 'publish_anyway', userId: viewer.user!.id, username: viewer.user!.username, ip: viewer.ip, detail: { page: view.page.slug, change: id } });
   return { redirect: `/page/${view.page.slug}/history` };
 }

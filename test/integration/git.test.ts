@@ -107,16 +107,23 @@ describe('with a remote', () => {
     const page = await (await c.get('/page/data-processing')).text();
     expect(textOf(page, 'publication')).toMatch(/^Not committed: values\/data-processing\.yaml was changed/);
     expect(page).toContain('value="/third"'); // the save itself stands
+    // A later save of the page meets the same hand edit.
+    const thirdAndAHalf = await save(c, 'data-processing', { inputs_directory: '/third-and-a-half' });
+    expect((await until(server, thirdAndAHalf, (p) => p.state !== 'pending')).state).toBe('conflict');
 
-    // Someone decides the save should win: an ordinary commit on top of the hand edit.
+    // Someone decides the older save should win: an ordinary commit on top of the hand edit,
+    // and the save after it follows in order instead of staying stuck behind the same conflict.
     const history = await (await c.get('/page/data-processing/history')).text();
     expect(history).toContain(`data-testid="publish-anyway-${thirdId}"`);
     const res = await c.post('/page/data-processing/publish-anyway', { change: String(thirdId) });
     expect(res.status).toBe(303);
     const published = await until(server, thirdId, (p) => p.state === 'committed');
-    expect(git(remote, 'rev-parse', 'main')).toBe(published.commit_sha);
+    const after = await until(server, thirdAndAHalf, (p) => p.state === 'committed');
+    expect(git(remote, 'rev-parse', 'main')).toBe(after.commit_sha);
+    expect(git(remote, 'rev-parse', `${after.commit_sha}^`)).toBe(published.commit_sha);
     expect(git(remote, 'rev-parse', `${published.commit_sha}^`)).toBe(handEdit);
-    expect(parse(git(remote, 'show', 'main:values/data-processing.yaml'))).toEqual({ inputs_directory: '/third' });
+    expect(parse(git(remote, 'show', `${published.commit_sha}:values/data-processing.yaml`))).toEqual({ inputs_directory: '/third' });
+    expect(parse(git(remote, 'show', 'main:values/data-processing.yaml'))).toEqual({ inputs_directory: '/third-and-a-half' });
     expect((await c.post('/page/data-processing/publish-anyway', { change: String(thirdId) })).status).toBe(409);
     // And the next save publishes normally again.
     await until(server, await save(c, 'data-processing', { inputs_directory: '/fourth' }), (p) => p.state === 'committed');
