@@ -6,6 +6,7 @@ import { authenticateApiToken } from './server/auth/api-tokens.ts';
 import { clientIp, HttpError, SECURITY_HEADERS } from './server/http.ts';
 import { asHttpError } from './web/errors.ts';
 import { unsupportedBody, wantsJson } from './web/content-type.ts';
+import { crossSiteRefusal } from './web/origin.ts';
 
 export const onRequest = defineMiddleware(async (ctx, next) => {
   let response: Response;
@@ -13,7 +14,7 @@ export const onRequest = defineMiddleware(async (ctx, next) => {
     const app = await getApp();
     ctx.locals.app = app;
     ctx.locals.ip = clientIp(ctx.request, ctx.clientAddress);
-    const refused = unsupportedBody(ctx.request, ctx.url.pathname);
+    const refused = crossSiteRefusal(ctx.request, ctx.url) ?? unsupportedBody(ctx.request, ctx.url.pathname);
     if (refused) throw refused;
     const secure = ctx.url.protocol === 'https:';
     const name = sessionCookieName(secure);

@@ -1,13 +1,11 @@
 /** Glue for the run pages and endpoints: read the request, call one service, shape the answer. */
 import type { APIContext, AstroGlobal } from 'astro';
-import { RUN_STATES, type RunState } from '../protocol/index.ts';
 import { HttpError } from '../server/http.ts';
-import { listRuns, logTail, runLog, runReport, type LogLine, type RunView } from '../server/runs/queue.ts';
-import { cancel, canRun, rerun, runJson, startRun, visibleRun } from '../server/runs/service.ts';
+import { logTail, runReport, type LogLine, type RunView } from '../server/runs/queue.ts';
+import { cancel, canRun, rerun, runFilterFrom, runIdFrom, runJson, runLogDownload, startRun, visibleRun, visibleRuns } from '../server/runs/service.ts';
 import { runEventStream } from '../server/runs/stream.ts';
 import { viewerOf } from './routes.ts';
 import { asHttpError } from './errors.ts';
-import { may } from '../server/auth/access.ts';
 import type { SiteConfig } from '../core/config/schema.ts';
 
 const wantsJson = (r: Request) => (r.headers.get('accept') ?? '').includes('application/json');
@@ -40,11 +38,10 @@ export type RunPageRoute = { response: Response } | { redirect: string } | { run
 export async function runPageRoute(Astro: AstroGlobal): Promise<RunPageRoute> {
   const { app } = Astro.locals;
   const viewer = viewerOf(Astro.locals);
-  const id = Number(Astro.params.id);
   const accept = Astro.request.headers.get('accept') ?? '';
   let run: RunView;
   try {
-    run = await visibleRun(app, id, viewer);
+    run = await visibleRun(app, runIdFrom(Astro.params.id), viewer);
   } catch (e) {
     if (accept.includes('text/event-stream') || wantsJson(Astro.request)) return { response: asJson(e) };
     if (e instanceof HttpError && e.status === 401) return { redirect: `/login?next=${encodeURIComponent(Astro.url.pathname)}` };
@@ -69,7 +66,7 @@ export async function runPageRoute(Astro: AstroGlobal): Promise<RunPageRoute> {
 
 export async function cancelRoute(ctx: APIContext): Promise<Response> {
   try {
-    const run = await cancel(ctx.locals.app, Number(ctx.params.id), viewerOf(ctx.locals));
+    const run = await cancel(ctx.locals.app, runIdFrom(ctx.params.id), viewerOf(ctx.locals));
     return wantsJson(ctx.request) ? json(runJson(run)) : ctx.redirect(`/runs/${run.id}`, 303);
   } catch (e) {
     if (wantsJson(ctx.request)) return asJson(e);
@@ -79,7 +76,7 @@ export async function cancelRoute(ctx: APIContext): Promise<Response> {
 
 export async function rerunRoute(ctx: APIContext): Promise<Response> {
   try {
-    const run = await rerun(ctx.locals.app, Number(ctx.params.id), viewerOf(ctx.locals));
+    const run = await rerun(ctx.locals.app, runIdFrom(ctx.params.id), viewerOf(ctx.locals));
     return wantsJson(ctx.request) ? json({ id: run.id, url: `/runs/${run.id}` }, 201) : ctx.redirect(`/runs/${run.id}`, 303);
   } catch (e) {
     if (wantsJson(ctx.request)) return asJson(e);
@@ -87,27 +84,10 @@ export async function rerunRoute(ctx: APIContext): Promise<Response> {
   }
 }
 
-/** The whole log as a text download, streamed in chunks so a large log never sits in memory. */
+/** The whole log as a text download. */
 export async function logRoute(ctx: APIContext): Promise<Response> {
   const { app } = ctx.locals;
-  const run = await visibleRun(app, Number(ctx.params.id), viewerOf(ctx.locals));
-  let after = 0;
-  const encoder = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const lines = await runLog(app.db, run.id, after, 5000);
-      if (lines.length === 0) return controller.close();
-      after = lines[lines.length - 1]!.seq;
-      controller.enqueue(encoder.encode(lines.map((l) => `${l.at} ${l.stream.padEnd(6)} ${l.text}\n`).join('')));
-    },
-  });
-  return new Response(body, {
-    headers: {
-      'Content-Type': 'text/plain; charset=utf-8',
-      'Content-Disposition': `attachment; filename="run-${run.id}-${run.page}-${run.button}.log"`,
-      'Cache-Control': 'no-store',
-    },
-  });
+  return runLogDownload(app, await visibleRun(app, runIdFrom(ctx.params.id), viewerOf(ctx.locals)));
 }
 
 /**
@@ -116,7 +96,7 @@ export async function logRoute(ctx: APIContext): Promise<Response> {
  */
 export async function reportRoute(ctx: APIContext): Promise<Response> {
   const { app } = ctx.locals;
-  const run = await visibleRun(app, Number(ctx.params.id), viewerOf(ctx.locals));
+  const run = await visibleRun(app, runIdFrom(ctx.params.id), viewerOf(ctx.locals));
   const report = await runReport(app.db, run.id);
   if (!report) throw new HttpError(404, `Run ${run.id} has no report.`);
   const headers: Record<string, string> = {
@@ -129,20 +109,8 @@ export async function reportRoute(ctx: APIContext): Promise<Response> {
 }
 
 export async function runsListRoute(Astro: AstroGlobal) {
-  const { app } = Astro.locals;
   const viewer = viewerOf(Astro.locals);
   if (!viewer.user) return { redirect: `/login?next=${encodeURIComponent(Astro.url.pathname + Astro.url.search)}` };
-  const q = Astro.url.searchParams;
-  const state = q.get('state') ?? '';
-  const filter = {
-    page: q.get('page') || undefined,
-    button: q.get('button') || undefined,
-    user: q.get('user') || undefined,
-    state: (RUN_STATES as readonly string[]).includes(state) ? (state as RunState) : undefined,
-    before: Number(q.get('before')) || undefined,
-  };
-  const { config } = await app.config.current();
-  const visible = config.pages.filter((p) => may(viewer.user, p, 'view')).map((p) => p.slug);
-  const result = await listRuns(app.db, { ...filter, pages: visible, limit: 50 });
-  return { site: config, filter, ...result };
+  const filter = runFilterFrom(Astro.url.searchParams);
+  return { filter, ...(await visibleRuns(Astro.locals.app, viewer, filter)) };
 }

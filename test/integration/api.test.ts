@@ -25,6 +25,8 @@ beforeAll(async () => {
       { name: 'ed', role: 'editor', password: 'ed-password' },
       { name: 'vera', role: 'viewer', password: 'vera-password' },
       { name: 'root', role: 'admin', password: 'root-password' },
+      { name: 'olga', role: 'operator', password: 'olga-password' },
+      { name: 'vic', role: 'viewer', password: 'vic-password' },
     ],
   });
   tokens.ed = await tokenFor('ed', 'ed-password');
@@ -132,5 +134,59 @@ describe('the JSON API', () => {
     await admin.login('root', 'root-password');
     await admin.post('/admin/users', { action: 'disable', username: 'vera' });
     expect((await call(tokens.vera, 'GET', 'pages')).status).toBe(401);
+  });
+});
+
+describe('runs through the API', () => {
+  beforeAll(async () => {
+    tokens.olga = await tokenFor('olga', 'olga-password');
+    tokens.vic = await tokenFor('vic', 'vic-password');
+  });
+
+  it('lists, reads, cancels, re-runs, downloads the log and follows the events of runs', async () => {
+    const started = await call(tokens.olga, 'POST', 'pages/data-processing/runs/start_processing');
+    expect(started.status).toBe(201);
+    const { id } = (await started.json()) as { id: number };
+
+    const list = (await (await call(tokens.olga, 'GET', 'runs?page=data-processing&state=queued')).json()) as { runs: { id: number; state: string }[]; more: boolean };
+    expect(list.runs.map((r) => r.id)).toContain(id);
+    expect(list.runs.every((r) => r.state === 'queued')).toBe(true);
+
+    const cancelled = await call(tokens.olga, 'POST', `runs/${id}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(await cancelled.json()).toMatchObject({ id, state: 'cancelled' });
+    expect((await call(tokens.olga, 'POST', `runs/${id}/cancel`)).status).toBe(409);
+
+    const events = await fetch(`${server.url}/api/v1/runs/${id}/events`, { headers: { authorization: `Bearer ${tokens.olga}` }, signal: AbortSignal.timeout(8000) });
+    expect(events.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    expect((await events.text()).trimEnd().endsWith('event: end\ndata: {}')).toBe(true);
+
+    const log = await call(tokens.olga, 'GET', `runs/${id}/log`);
+    expect(log.status).toBe(200);
+    expect(log.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+
+    const again = await call(tokens.olga, 'POST', `runs/${id}/rerun`);
+    expect(again.status).toBe(201);
+    expect(await again.json()).toMatchObject({ run: { state: 'queued', rerun_of: id } });
+  });
+
+  it('answers every mistake with JSON and the right status', async () => {
+    const expectError = async (res: Response, status: number, error: RegExp) => {
+      expect(res.status).toBe(status);
+      expect(res.headers.get('content-type')).toBe('application/json');
+      const body = (await res.json()) as { error: string };
+      expect(body.error).toMatch(error);
+      expect(body.error).not.toContain('NaN');
+      return res;
+    };
+    await expectError(await call(tokens.olga, 'GET', 'runs/abc'), 404, /^There is no run "abc"\.$/);
+    await expectError(await call(tokens.olga, 'GET', 'runs/999999'), 404, /^There is no run 999999\.$/);
+    const wrong = await expectError(await call(tokens.olga, 'DELETE', 'runs/1'), 405, /^\/api\/v1\/runs\/1 takes GET, not DELETE$/);
+    expect(wrong.headers.get('allow')).toBe('GET');
+    await expectError(await call(tokens.olga, 'GET', 'nothing/here'), 404, /^no API call GET \/api\/v1\/nothing\/here$/);
+    await expectError(await call(tokens.vic, 'POST', 'runs/1/cancel'), 403, /may not run/);
+    // A script that sends no body and no content type still gets JSON.
+    const bare = await fetch(`${server.url}/api/v1/runs/1/cancel`, { method: 'POST', headers: { authorization: `Bearer ${tokens.olga}` } });
+    expect(bare.headers.get('content-type')).toBe('application/json');
   });
 });

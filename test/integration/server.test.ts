@@ -302,7 +302,17 @@ pages:
     const before = await count('config_history');
     const foreign = await c.post('/page/toplevel', { ...VALID, _revision: '0' }, { origin: 'https://evil.example' });
     expect(foreign.status).toBe(403);
+    expect(await foreign.text()).toContain('Cross-site POST requests are refused');
+    // Without any Origin, as text/plain, or as a bodiless JSON-API call riding on the cookie: refused too.
+    const noOrigin = await fetch(`${c.base}/page/toplevel`, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ ...VALID, _revision: '0' }), headers: { cookie: c.cookieHeader() } });
+    expect(noOrigin.status).toBe(403);
+    const plain = await fetch(`${c.base}/page/toplevel`, { method: 'POST', body: 'x', headers: { cookie: c.cookieHeader(), origin: 'https://evil.example', 'content-type': 'text/plain' } });
+    expect(plain.status).toBe(403);
+    const api = await fetch(`${c.base}/api/v1/pages/data-processing/runs/start_processing`, { method: 'POST', headers: { cookie: c.cookieHeader(), origin: 'https://evil.example' } });
+    expect(api.status).toBe(403);
+    expect(api.headers.get('content-type')).toBe('application/json');
     expect(await count('config_history')).toBe(before);
+    expect(Number((await server.db().execute('SELECT count(*) AS n FROM runs')).rows[0]!.n)).toBe(0);
   });
 
   it('escapes saved values when showing them', async () => {

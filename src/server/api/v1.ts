@@ -8,7 +8,12 @@
  *   GET  /api/v1/pages/<slug>/history        saves, newest first (?before=<id>&limit=)
  *   PUT  /api/v1/pages/<slug>/values         {"revision": n, "values": {...}}
  *   POST /api/v1/pages/<slug>/runs/<button>  start a run
+ *   GET  /api/v1/runs                        runs you may see (?page=&button=&state=&user=&before=&limit=)
  *   GET  /api/v1/runs/<id>                   a run
+ *   GET  /api/v1/runs/<id>/log               its whole log, as text
+ *   GET  /api/v1/runs/<id>/events            its live events (Server-Sent Events; Last-Event-ID resumes)
+ *   POST /api/v1/runs/<id>/cancel            cancel it
+ *   POST /api/v1/runs/<id>/rerun             run it again with the same values
  */
 import type { PageConfig, Values } from '../../core/config/schema.ts';
 import { checkValue } from '../../core/import.ts';
@@ -17,7 +22,8 @@ import { may, requireAccess } from '../auth/access.ts';
 import type { Viewer } from '../editor.ts';
 import { currentValues, pageHistory, type HistoryEntry } from '../history.ts';
 import { HttpError, notFound, readBoundedText } from '../http.ts';
-import { runJson, startRun, visibleRun } from '../runs/service.ts';
+import { cancel, rerun, runFilterFrom, runIdFrom, runJson, runLogDownload, startRun, visibleRun, visibleRuns } from '../runs/service.ts';
+import { runEventStream } from '../runs/stream.ts';
 import { recordSave } from '../save.ts';
 
 const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' } });
@@ -89,36 +95,132 @@ async function saveValuesApi(app: App, page: PageConfig, viewer: Viewer, request
   return json({ saved: entryJson(result.entry), revision: result.entry.id });
 }
 
-export async function handleApi(app: App, request: Request, path: string, viewer: Viewer): Promise<Response> {
-  try {
-    if (!viewer.user) throw new HttpError(401, 'send Authorization: Bearer <token> (create one on your account page)');
-    const parts = path.split('/').filter(Boolean);
-    const method = request.method;
-    if (method === 'GET' && parts.length === 1 && parts[0] === 'pages') {
-      const { config } = await app.config.current();
-      return json({ pages: config.pages.filter((p) => may(viewer.user, p, 'view')).map(pageJson) });
-    }
-    if (parts[0] === 'pages' && parts[1]) {
-      const page = await pageFor(app, parts[1], viewer);
-      if (method === 'GET' && parts.length === 2) {
+type Handler = (app: App, request: Request, viewer: Viewer, params: string[]) => Promise<Response>;
+
+/** Every call of the API: address pattern, then a handler per method (so a wrong method gets 405 with Allow). */
+const ROUTES: { pattern: RegExp; methods: Record<string, Handler> }[] = [
+  {
+    pattern: /^pages$/,
+    methods: {
+      GET: async (app, _r, viewer) => {
+        const { config } = await app.config.current();
+        return json({ pages: config.pages.filter((p) => may(viewer.user, p, 'view')).map(pageJson) });
+      },
+    },
+  },
+  {
+    pattern: /^pages\/([^/]+)$/,
+    methods: {
+      GET: async (app, _r, viewer, [slug]) => {
+        const page = await pageFor(app, slug!, viewer);
         const current = await currentValues(app.db, page);
         return json({ ...pageJson(page), revision: current.revision, values: current.values, last_save: current.lastSave ? { id: current.lastSave.id, author: current.lastSave.author, saved_at: current.lastSave.savedAt } : null });
-      }
-      if (method === 'GET' && parts[2] === 'history' && parts.length === 3) {
+      },
+    },
+  },
+  {
+    pattern: /^pages\/([^/]+)\/history$/,
+    methods: {
+      GET: async (app, request, viewer, [slug]) => {
+        const page = await pageFor(app, slug!, viewer);
         const q = new URL(request.url).searchParams;
         const { entries, more } = await pageHistory(app.db, page, { before: Number(q.get('before')) || undefined, limit: Number(q.get('limit')) || 50 });
         return json({ entries: entries.map(entryJson), more });
-      }
-      if ((method === 'PUT' || method === 'POST') && parts[2] === 'values' && parts.length === 3) return saveValuesApi(app, page, viewer, request);
-      if (method === 'POST' && parts[2] === 'runs' && parts[3] && parts.length === 4) {
-        const run = await startRun(app, page.slug, parts[3], viewer);
+      },
+    },
+  },
+  {
+    pattern: /^pages\/([^/]+)\/values$/,
+    methods: {
+      PUT: async (app, request, viewer, [slug]) => saveValuesApi(app, await pageFor(app, slug!, viewer), viewer, request),
+      POST: async (app, request, viewer, [slug]) => saveValuesApi(app, await pageFor(app, slug!, viewer), viewer, request),
+    },
+  },
+  {
+    pattern: /^pages\/([^/]+)\/runs\/([^/]+)$/,
+    methods: {
+      POST: async (app, _r, viewer, [slug, button]) => {
+        const run = await startRun(app, (await pageFor(app, slug!, viewer)).slug, button!, viewer);
         return json({ id: run.id, url: `/runs/${run.id}`, run: runJson(run) }, 201);
-      }
+      },
+    },
+  },
+  {
+    pattern: /^runs$/,
+    methods: {
+      GET: async (app, request, viewer) => {
+        const q = new URL(request.url).searchParams;
+        const limit = Math.min(Math.max(Number(q.get('limit')) || 50, 1), 500);
+        const { runs, more } = await visibleRuns(app, viewer, runFilterFrom(q), limit);
+        return json({ runs: runs.map(runJson), more, next: more ? `/api/v1/runs?${nextPage(q, runs.at(-1)!.id)}` : null });
+      },
+    },
+  },
+  {
+    pattern: /^runs\/([^/]+)$/,
+    methods: { GET: async (app, _r, viewer, [id]) => json(runJson(await visibleRun(app, runIdFrom(id), viewer))) },
+  },
+  {
+    pattern: /^runs\/([^/]+)\/log$/,
+    methods: { GET: async (app, _r, viewer, [id]) => runLogDownload(app, await visibleRun(app, runIdFrom(id), viewer)) },
+  },
+  {
+    pattern: /^runs\/([^/]+)\/events$/,
+    methods: {
+      GET: async (app, request, viewer, [id]) => {
+        const run = await visibleRun(app, runIdFrom(id), viewer);
+        const last = Number(request.headers.get('last-event-id') ?? new URL(request.url).searchParams.get('after') ?? 0);
+        return runEventStream(app, run, Number.isSafeInteger(last) && last > 0 ? last : 0, request.signal);
+      },
+    },
+  },
+  {
+    pattern: /^runs\/([^/]+)\/cancel$/,
+    methods: { POST: async (app, _r, viewer, [id]) => json(runJson(await cancel(app, runIdFrom(id), viewer))) },
+  },
+  {
+    pattern: /^runs\/([^/]+)\/rerun$/,
+    methods: {
+      POST: async (app, _r, viewer, [id]) => {
+        const run = await rerun(app, runIdFrom(id), viewer);
+        return json({ id: run.id, url: `/runs/${run.id}`, run: runJson(run) }, 201);
+      },
+    },
+  },
+];
+
+/** The same query with `before` moved past the last run shown. */
+function nextPage(q: URLSearchParams, lastId: number): string {
+  const next = new URLSearchParams(q);
+  next.set('before', String(lastId));
+  return next.toString();
+}
+
+export async function handleApi(app: App, request: Request, path: string, viewer: Viewer): Promise<Response> {
+  try {
+    const rest = path.split('/').filter(Boolean).join('/');
+    const route = ROUTES.find((r) => r.pattern.test(rest));
+    if (!route) throw notFound(`no API call ${request.method} /api/v1/${rest}`);
+    const handler = route.methods[request.method];
+    if (!handler) {
+      const allow = Object.keys(route.methods).join(', ');
+      throw new HttpError(405, `/api/v1/${rest} takes ${allow}, not ${request.method}`, { Allow: allow });
     }
-    if (method === 'GET' && parts[0] === 'runs' && parts.length === 2) return json(runJson(await visibleRun(app, Number(parts[1]), viewer)));
-    throw notFound(`no API call ${method} /api/v1/${parts.join('/')}`);
+    if (!viewer.user) throw new HttpError(401, 'send Authorization: Bearer <token> (create one on your account page)');
+    const params = route.pattern.exec(rest)!.slice(1).map((p) => {
+      try {
+        return decodeURIComponent(p);
+      } catch {
+        throw notFound(`no API call ${request.method} /api/v1/${rest}`);
+      }
+    });
+    return await handler(app, request, viewer, params);
   } catch (e) {
-    if (e instanceof HttpError) return json({ error: e.message }, e.status);
+    if (e instanceof HttpError) {
+      const res = json({ error: e.message }, e.status);
+      for (const [k, v] of Object.entries(e.headers)) res.headers.set(k, v);
+      return res;
+    }
     throw e;
   }
 }
