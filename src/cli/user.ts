@@ -8,7 +8,7 @@
  */
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { createUser, listUsers, removeUser, setPassword, UserError } from '../server/users.ts';
+import { createUser, listUsers, removeUser, resetPassword, UserError } from '../server/users.ts';
 import { ROLES } from '../server/auth/roles.ts';
 import { runCommand, withDatabase } from './command.ts';
 
@@ -75,8 +75,8 @@ async function main(argv: string[]): Promise<number> {
       }
       case 'passwd': {
         if (!name) throw new UserError(`passwd needs a name.\n${USAGE}`);
-        await setPassword(db, name, await readPassword(values['password-stdin']!));
-        console.log(`Password of "${name}" changed; their sessions were ended.`);
+        const { tokens } = await resetPassword(db, name, await readPassword(values['password-stdin']!));
+        console.log(`Password of "${name}" changed; their sessions were ended${tokens ? ` and their ${tokens === 1 ? 'API token was' : `${tokens} API tokens were`} revoked` : ''}.`);
         return 0;
       }
       case 'list': {

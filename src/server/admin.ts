@@ -8,12 +8,11 @@ import type { App } from './app.ts';
 import { audit, type AuditAction } from './audit.ts';
 import type { Database, Transaction } from './db.ts';
 import { hashPassword, passwordProblem, verifyPassword } from './auth/passwords.ts';
-import { invalidateUserSessions } from './auth/sessions.ts';
 import { isRole, ROLES, type Role } from './auth/roles.ts';
 import type { Viewer } from './editor.ts';
 import { forbidden, HttpError } from './http.ts';
 import { createRunnerToken, revokeRunner, RunnerError } from './runners.ts';
-import { createUser, findUser, setDisabled, setRole, UserError } from './users.ts';
+import { createUser, findUser, resetPassword, setDisabled, setRole, UserError } from './users.ts';
 import { ApiTokenError, createApiToken, revokeApiToken } from './auth/api-tokens.ts';
 
 export class AdminError extends Error {}
@@ -30,11 +29,6 @@ async function log(db: Database | Transaction, viewer: Viewer, action: AuditActi
 }
 
 
-async function target(app: App, username: string) {
-  const user = await findUser(app.db, username);
-  if (!user) throw new AdminError(`No user named "${username}".`);
-  return user;
-}
 
 /** Runs an admin action, turning the person's mistakes into a message instead of an error page. */
 export async function adminAction(app: App, viewer: Viewer, form: FormData): Promise<{ ok: string } | { error: string }> {
@@ -62,12 +56,11 @@ export async function adminAction(app: App, viewer: Viewer, form: FormData): Pro
         return { ok: disable ? `"${user.username}" is disabled and was logged out everywhere.` : `"${user.username}" may log in again.` };
       }
       case 'reset-password': {
-        const user = await target(app, field('username'));
         const password = randomBytes(12).toString('base64url');
-        await app.db.write({ sql: 'UPDATE users SET password_hash = ? WHERE id = ?', args: [await hashPassword(password), user.id] });
-        await invalidateUserSessions(app.db, user.id);
-        await log(app.db, viewer, 'user_password_reset', { user: user.username });
-        return { ok: `New password for "${user.username}" (shown once): ${password}` };
+        const username = field('username');
+        const { user, tokens } = await resetPassword(app.db, username, password, (tx) => log(tx, viewer, 'user_password_reset', { user: username }));
+        const ended = tokens ? ` Their ${tokens === 1 ? 'API token was' : `${tokens} API tokens were`} revoked.` : '';
+        return { ok: `New password for "${user.username}" (shown once): ${password}${ended}` };
       }
       case 'end-session': {
         const id = field('session');

@@ -1,7 +1,7 @@
 /** User accounts: the operations behind the `user` command and the login form. */
 import type { Database, Transaction } from './db.ts';
 import { hashPassword, passwordProblem } from './auth/passwords.ts';
-import { invalidateUserSessions } from './auth/sessions.ts';
+import { revokeAllApiTokensIn } from './auth/api-tokens.ts';
 import { isRole, ROLES, type Role } from './auth/roles.ts';
 
 export interface UserRecord {
@@ -72,19 +72,26 @@ export async function createUser(db: Database, input: NewUser): Promise<UserReco
   return (await findUser(db, input.username))!;
 }
 
-async function requireUser(db: Database, username: string): Promise<UserRecord> {
-  const user = await findUser(db, username);
-  if (!user) throw new UserError(`No user named "${username}".`);
-  return user;
-}
 
-/** Sets a new password and ends every session of that user. */
-export async function setPassword(db: Database, username: string, password: string): Promise<void> {
+/**
+ * Resets a password on someone's behalf (an admin, or `npm run user -- passwd`):
+ * every session of that user ends and so do their API tokens, since a reset
+ * usually means the old password was lost or known to someone else. (People
+ * who change their own password, knowing the current one, keep their tokens.)
+ * Returns the user as they were and how many tokens were revoked.
+ */
+export async function resetPassword(db: Database, username: string, password: string, alsoRecord?: (tx: Transaction) => Promise<void>): Promise<{ user: UserRecord; tokens: number }> {
   const problem = passwordProblem(password);
   if (problem) throw new UserError(problem);
-  const user = await requireUser(db, username);
-  await db.write({ sql: 'UPDATE users SET password_hash = ? WHERE id = ?', args: [await hashPassword(password), user.id] });
-  await invalidateUserSessions(db, user.id);
+  const hash = await hashPassword(password);
+  let tokens = 0;
+  const user = await changeUser(db, username, async (tx, u) => {
+    await tx.execute({ sql: 'UPDATE users SET password_hash = ? WHERE id = ?', args: [hash, u.id] });
+    await tx.execute({ sql: 'DELETE FROM sessions WHERE user_id = ?', args: [u.id] });
+    tokens = await revokeAllApiTokensIn(tx, u.id);
+    await alsoRecord?.(tx);
+  });
+  return { user, tokens };
 }
 
 /**

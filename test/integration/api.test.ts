@@ -190,3 +190,20 @@ describe('runs through the API', () => {
     expect(bare.headers.get('content-type')).toBe('application/json');
   });
 });
+
+describe('API tokens and passwords', () => {
+  it('keep working when their owner changes the password, and end when an admin resets it', async () => {
+    const token = await tokenFor('olga', 'olga-password');
+    const olga = new Client(server.url);
+    await olga.login('olga', 'olga-password');
+    const changed = await olga.post('/account', { action: 'change-password', current: 'olga-password', password: 'olga-new-password', repeat: 'olga-new-password' });
+    expect([200, 303]).toContain(changed.status);
+    expect((await call(token, 'GET', 'pages')).status).toBe(200);
+
+    const root = new Client(server.url);
+    await root.login('root', 'root-password');
+    const reset = await root.post('/admin/users', { action: 'reset-password', username: 'olga' });
+    expect(textOf(await reset.text(), 'flash-ok')).toMatch(/^New password for "olga" \(shown once\): \S+ Their \d+ API tokens? (was|were) revoked\.$/);
+    expect((await call(token, 'GET', 'pages')).status).toBe(401);
+  });
+});

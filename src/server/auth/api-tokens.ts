@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeHexLowerCase } from '@oslojs/encoding';
-import type { Database } from '../db.ts';
+import type { Database, Transaction } from '../db.ts';
 import type { SessionUser } from './sessions.ts';
 import type { Role } from './roles.ts';
 
@@ -36,6 +36,12 @@ export async function listApiTokens(db: Database, userId: number): Promise<ApiTo
     lastUsedAt: r.last_used_at == null ? null : String(r.last_used_at),
     revokedAt: r.revoked_at == null ? null : String(r.revoked_at),
   }));
+}
+
+/** Revokes all of a user's tokens, inside the caller's write transaction (a password reset). */
+export async function revokeAllApiTokensIn(tx: Transaction, userId: number): Promise<number> {
+  const r = await tx.execute({ sql: 'UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL', args: [new Date().toISOString(), userId] });
+  return r.rowsAffected;
 }
 
 /** Revokes one of the user's own tokens; returns its name. */
