@@ -2,8 +2,9 @@
  * npm does not pass SIGTERM on to the script it runs: a supervisor that stops
  * `npm start` ends npm and leaves this process serving, re-parented. So a
  * process started under a parent takes the parent's end as its signal to
- * stop, as it would on SIGTERM. (src/cli/parent-watch.ts has the same few
- * lines for the app: the runner shares nothing with it but the protocol.)
+ * stop, as it would on SIGTERM. Used by the runner and by `npm start`
+ * (src/cli/start.ts), which borrows it: the runner itself imports nothing of
+ * the app's but the protocol.
  */
 export function stopWhenParentEnds(stop: (why: string) => void, everyMs = 250): void {
   const parent = process.ppid;

@@ -17,7 +17,7 @@ import { applyTrustedProxy } from '../server/proxy.ts';
 import { startSweeper } from '../server/runs/sweeper.ts';
 import { startPublisher } from '../server/git/worker.ts';
 import { startLocalRunner, type LocalRunner } from './local-runner.ts';
-import { stopWhenParentEnds } from './parent-watch.ts';
+import { stopWhenParentEnds } from '../../runner/parent-watch.ts';
 import { readSettings } from '../server/settings.ts';
 import { databaseLayoutProblem } from '../server/data-layout.ts';
 import { countUsers, createUser } from '../server/users.ts';
