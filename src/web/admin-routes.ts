@@ -6,8 +6,7 @@ import { AUDIT_ACTIONS, auditCsv, listAudit, type AuditFilter } from '../server/
 import { listRunners } from '../server/runners.ts';
 import { listUsers } from '../server/users.ts';
 import { viewerOf } from './routes.ts';
-import { databaseFault } from '../server/db.ts';
-import { faultStatus } from './errors.ts';
+import { refusedByDatabase } from './errors.ts';
 
 export type Flash = { ok: string } | { error: string } | undefined;
 
@@ -22,12 +21,10 @@ async function adminPost(Astro: AstroGlobal): Promise<Flash> {
 
 /** An action the database refused (busy, disk full): shown where its outcome would be, with its status. */
 function refused(Astro: AstroGlobal, e: unknown): Flash & { error: string } {
-  const fault = databaseFault(e);
-  if (!fault) throw e;
-  const { status, headers } = faultStatus(fault);
+  const { status, headers, message } = refusedByDatabase(e);
   Astro.response.status = status;
   for (const [k, v] of Object.entries(headers)) Astro.response.headers.set(k, v);
-  return { error: fault.message };
+  return { error: message };
 }
 
 export async function usersRoute(Astro: AstroGlobal) {

@@ -3,8 +3,7 @@ import type { APIContext, AstroGlobal } from 'astro';
 import type { SiteConfig } from '../core/config/schema.ts';
 import { login, logout, sessionCookieName, sessionCookieOptions } from '../server/auth/login.ts';
 import { safeNext } from '../server/http.ts';
-import { databaseFault } from '../server/db.ts';
-import { faultStatus } from './errors.ts';
+import { refusedByDatabase } from './errors.ts';
 
 export type LoginRoute =
   | { redirect: string }
@@ -27,10 +26,8 @@ export async function loginRoute(Astro: AstroGlobal): Promise<LoginRoute> {
   });
   const result = await attempt.catch((e: unknown) => {
     // The database could not record the session: say why, keep the name typed.
-    const fault = databaseFault(e);
-    if (!fault) throw e;
-    const { status, headers } = faultStatus(fault);
-    return { ok: false as const, status, error: fault.message, retryAfterSeconds: Number(headers['Retry-After']) || undefined };
+    const { status, headers, message } = refusedByDatabase(e);
+    return { ok: false as const, status, error: message, retryAfterSeconds: Number(headers['Retry-After']) || undefined };
   });
   if (!result.ok) return { status: result.status, error: result.error, username: username.slice(0, 64), next, site, retryAfterSeconds: result.retryAfterSeconds };
   const secure = Astro.url.protocol === 'https:';

@@ -38,6 +38,16 @@ export function faultStatus(fault: DatabaseUnavailable): { status: number; heade
   return { status: 503, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } };
 }
 
+/**
+ * A database fault (busy, disk full) as what a route answers with: status,
+ * headers and the message for the person. Anything else is thrown on.
+ */
+export function refusedByDatabase(e: unknown): { status: number; headers: Record<string, string>; message: string } {
+  const fault = databaseFault(e);
+  if (!fault) throw e;
+  return { ...faultStatus(fault), message: fault.message };
+}
+
 /** The HttpError an error stands for at the edge (a database fault included), or undefined for a bug. */
 export function asHttpError(e: unknown): HttpError | undefined {
   if (e instanceof HttpError) return e;

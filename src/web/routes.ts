@@ -4,8 +4,7 @@ import type { ConfigProblem } from '../core/config/load.ts';
 import type { PageConfig, SiteConfig } from '../core/config/schema.ts';
 import { canEdit, exportPage, findPage, loginRedirect, savePage, typedView, viewPage, type ExportOutcome, type PageView, type Viewer } from '../server/editor.ts';
 import type { App } from '../server/app.ts';
-import { databaseFault } from '../server/db.ts';
-import { faultStatus } from './errors.ts';
+import { refusedByDatabase } from './errors.ts';
 import { compareVersions, importIntoPage, publishAnyway, restoreVersion, type Comparison } from '../server/versions.ts';
 import { currentValues, pageHistory } from '../server/history.ts';
 import { requireAccess } from '../server/auth/access.ts';
@@ -84,10 +83,9 @@ export async function exportRoute(Astro: AstroGlobal, slug: string): Promise<Exp
  * why and when to try again; nothing was written. Anything else goes on up.
  */
 async function keptForm(app: App, slug: string, viewer: Viewer, form: FormData, e: unknown): Promise<{ status: number; view: PageView; headers: Record<string, string> }> {
-  const fault = databaseFault(e);
-  if (!fault) throw e;
+  const { status, headers, message } = refusedByDatabase(e);
   const view = await typedView(app, slug, viewer, form);
-  return { ...faultStatus(fault), view: { ...view, notice: { kind: 'unavailable', message: fault.message } } };
+  return { status, headers, view: { ...view, notice: { kind: 'unavailable', message } } };
 }
 
 export async function importRoute(Astro: AstroGlobal): Promise<PageRoute> {

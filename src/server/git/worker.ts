@@ -177,6 +177,11 @@ export async function publishOne(app: App, site: SiteConfig, publisher: Publishe
   });
 }
 
+/** How long a failed save waits before its next attempt: the backoff, or longer when the remote asks. */
+function retryDelayMs(item: Pending, result: Extract<PublishResult, { status: 'failed' }>): number {
+  return Math.max(result.retryAfterMs ?? 0, backoffMs(item.attempts + 1));
+}
+
 /**
  * Records the outcome and releases the claim, unless the claim was lost (this
  * process stalled past it and another took the save over): the outcome is
@@ -210,7 +215,7 @@ async function record(app: App, publisher: Publisher, site: SiteConfig, item: Pe
     return rows.length > 0;
   }
   const attempts = item.attempts + 1;
-  const next = Date.now() + Math.max(result.retryAfterMs ?? 0, backoffMs(attempts));
+  const next = Date.now() + retryDelayMs(item, result);
   const { rows } = await app.db.write({
     sql: `UPDATE publications SET last_error = ?, attempts = ?, next_attempt_at = ?, updated_at = ?, ${release} WHERE ${mine} RETURNING change_id`,
     args: [result.reason, attempts, next, now, item.changeId, CLAIM],
@@ -235,7 +240,7 @@ async function publishClaimed(app: App, site: SiteConfig, publisher: Publisher, 
   }
   if (result.status === 'committed') log(`Published save ${item.changeId} (${item.slug}) as ${result.sha.slice(0, 12)}.`);
   else if (result.status === 'conflict') log(`Save ${item.changeId} (${item.slug}) conflicts: ${result.reason}`);
-  else log(`Publishing save ${item.changeId} (${item.slug}) failed: ${result.reason}; trying again in ${Math.round(Math.max(result.retryAfterMs ?? 0, backoffMs(item.attempts + 1)) / 1000)} s.`);
+  else log(`Publishing save ${item.changeId} (${item.slug}) failed: ${result.reason}; trying again in ${Math.round(retryDelayMs(item, result) / 1000)} s.`);
 }
 
 export function startPublisher(app: App, signals: PublicationSignals, log: (m: string) => void = console.log): () => void {
