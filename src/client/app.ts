@@ -132,4 +132,23 @@ Alpine.data('runButton', () => ({
   },
 }));
 
+/** Copies a one-time secret; where the clipboard is not allowed (plain HTTP), selects it for Ctrl-C. */
+Alpine.data('copySecret', () => ({
+  copied: '',
+  select() {
+    (this.$refs.secret as HTMLInputElement).select();
+  },
+  async copy() {
+    const input = this.$refs.secret as HTMLInputElement;
+    try {
+      await navigator.clipboard.writeText(input.value);
+      this.copied = 'Copied.';
+    } catch {
+      input.focus();
+      input.select();
+      this.copied = 'Selected: press Ctrl-C (⌘-C) to copy.';
+    }
+  },
+}));
+
 Alpine.start();

@@ -14,6 +14,7 @@ import { forbidden, HttpError } from './http.ts';
 import { createRunnerToken, revokeRunner, RunnerError } from './runners.ts';
 import { createUser, findUser, resetPassword, setDisabled, setRole, UserError } from './users.ts';
 import { ApiTokenError, createApiToken, revokeApiToken } from './auth/api-tokens.ts';
+import type { Outcome } from './outcomes.ts';
 
 export class AdminError extends Error {}
 
@@ -28,10 +29,8 @@ async function log(db: Database | Transaction, viewer: Viewer, action: AuditActi
   await audit(db, { action, userId: viewer.user?.id, username: viewer.user?.username, ip: viewer.ip, detail });
 }
 
-
-
 /** Runs an admin action, turning the person's mistakes into a message instead of an error page. */
-export async function adminAction(app: App, viewer: Viewer, form: FormData): Promise<{ ok: string } | { error: string }> {
+export async function adminAction(app: App, viewer: Viewer, form: FormData): Promise<Outcome> {
   requireAdmin(viewer);
   const field = (k: string) => String(form.get(k) ?? '').trim();
   try {
@@ -60,7 +59,7 @@ export async function adminAction(app: App, viewer: Viewer, form: FormData): Pro
         const username = field('username');
         const { user, tokens } = await resetPassword(app.db, username, password, (tx) => log(tx, viewer, 'user_password_reset', { user: username }));
         const ended = tokens ? ` Their ${tokens === 1 ? 'API token was' : `${tokens} API tokens were`} revoked.` : '';
-        return { ok: `New password for "${user.username}" (shown once): ${password}${ended}` };
+        return { ok: `"${user.username}" has a new password; their sessions were ended.${ended}`, secret: { label: `New password for "${user.username}"`, value: password } };
       }
       case 'end-session': {
         const id = field('session');
@@ -75,7 +74,8 @@ export async function adminAction(app: App, viewer: Viewer, form: FormData): Pro
         const name = field('name');
         const action = field('action') === 'create-runner' ? 'runner_created' : 'runner_rotated';
         const token = await createRunnerToken(app.db, name, { replace: action === 'runner_rotated', by: viewer.user?.username, signals: app.runs, alsoRecord: (tx) => log(tx, viewer, action, { runner: name }) });
-        return { ok: `Token for runner "${name}" (shown once; keep it secret): ${token}` };
+        const done = action === 'runner_created' ? 'is ready' : 'has a new token; the old one no longer works';
+        return { ok: `Runner "${name}" ${done}. Start it with this token in SWITCHYARD_RUNNER_TOKEN.`, secret: { label: `Token for runner "${name}"`, value: token } };
       }
       case 'revoke-runner': {
         await revokeRunner(app.db, field('name'), { by: viewer.user?.username, signals: app.runs, alsoRecord: (tx) => log(tx, viewer, 'runner_revoked', { runner: field('name') }) });
@@ -112,7 +112,7 @@ export async function listSessions(app: App): Promise<SessionRow[]> {
 }
 
 /** A person changes their own password: the current one is required, and their other sessions end. */
-export async function changeOwnPassword(app: App, viewer: Viewer, currentSession: string, form: FormData): Promise<{ ok: string } | { error: string }> {
+export async function changeOwnPassword(app: App, viewer: Viewer, currentSession: string, form: FormData): Promise<Outcome> {
   if (!viewer.user) throw new HttpError(401, 'Log in to change your password.');
   const user = (await findUser(app.db, viewer.user.username))!;
   const current = String(form.get('current') ?? '');
@@ -128,7 +128,7 @@ export async function changeOwnPassword(app: App, viewer: Viewer, currentSession
 }
 
 /** What a person does on their own account page: password and API tokens. */
-export async function accountAction(app: App, viewer: Viewer, currentSession: string, form: FormData): Promise<{ ok: string } | { error: string }> {
+export async function accountAction(app: App, viewer: Viewer, currentSession: string, form: FormData): Promise<Outcome> {
   if (!viewer.user) throw new HttpError(401, 'Log in first.');
   try {
     switch (String(form.get('action') ?? 'change-password')) {
@@ -136,7 +136,7 @@ export async function accountAction(app: App, viewer: Viewer, currentSession: st
         const name = String(form.get('name') ?? '');
         const token = await createApiToken(app.db, viewer.user.id, name);
         await log(app.db, viewer, 'api_token_created', { name: name.trim() });
-        return { ok: `Your new API token (shown once; it acts with your rights): ${token}` };
+        return { ok: `Token "${name.trim()}" created. It acts with your rights until you revoke it.`, secret: { label: `API token "${name.trim()}"`, value: token } };
       }
       case 'revoke-token': {
         const name = await revokeApiToken(app.db, viewer.user.id, Number(form.get('id')));

@@ -215,4 +215,21 @@ ALTER TABLE publications ADD COLUMN claim TEXT;
 ALTER TABLE publications ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 7,
+    name: 'outcomes shown after a redirect',
+    sql: `
+-- What an admin or account action did, kept for the page its POST redirects
+-- to (post/redirect/get), read once and deleted. The payload is sealed with a
+-- key that only the redirect address carries, so a one-time secret in it (a
+-- new password or token) is never readable from the database alone.
+CREATE TABLE outcomes (
+  id         TEXT PRIMARY KEY,
+  session_id TEXT NOT NULL,
+  sealed     BLOB NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX outcomes_expiry ON outcomes(expires_at);
+`,
+  },
 ];

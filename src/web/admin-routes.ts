@@ -7,20 +7,40 @@ import { listRunners } from '../server/runners.ts';
 import { listUsers } from '../server/users.ts';
 import { viewerOf } from './routes.ts';
 import { refusedByDatabase } from './errors.ts';
+import { keepOutcome, OUTCOME_PARAM, takeOutcome, withOutcome, type Outcome } from '../server/outcomes.ts';
 
-export type Flash = { ok: string } | { error: string } | undefined;
+export type Flash = Outcome | undefined;
+type Acted = { redirect: string };
 
-/** Admin pages: POST runs the action and shows its outcome; GET just shows. */
-async function adminPost(Astro: AstroGlobal): Promise<Flash> {
-  requireAdmin(viewerOf(Astro.locals));
-  if (Astro.request.method !== 'POST') return undefined;
-  const flash = await adminAction(Astro.locals.app, viewerOf(Astro.locals), await Astro.request.formData()).catch((e: unknown) => refused(Astro, e));
-  if ('error' in flash && Astro.response.status === 200) Astro.response.status = 422;
-  return flash;
+/**
+ * A form action with post/redirect/get: a POST acts, keeps its outcome and
+ * redirects to the same page, which shows the outcome once; a reload shows
+ * the page again and repeats nothing. A refused action changed nothing and is
+ * answered at once with its status, so the form's page stays as it was.
+ */
+async function acting(Astro: AstroGlobal, act: (form: FormData) => Promise<Outcome>): Promise<Acted | { flash: Flash }> {
+  const { app, session } = Astro.locals;
+  if (Astro.request.method !== 'POST') {
+    return { flash: session ? await takeOutcome(app.db, session.id, Astro.url.searchParams.get(OUTCOME_PARAM)) : undefined };
+  }
+  const outcome = await act(await Astro.request.formData()).catch((e: unknown) => refused(Astro, e));
+  if ('error' in outcome) {
+    if (Astro.response.status === 200) Astro.response.status = 422;
+    return { flash: outcome };
+  }
+  // The action is done; if its outcome cannot be kept for the redirect, show it now rather than lose a secret.
+  const ref = session ? await keepOutcome(app.db, session.id, outcome).catch(() => undefined) : undefined;
+  return ref ? { redirect: withOutcome(Astro.url.pathname, ref) } : { flash: outcome };
+}
+
+function adminPost(Astro: AstroGlobal): Promise<Acted | { flash: Flash }> {
+  const viewer = viewerOf(Astro.locals);
+  requireAdmin(viewer);
+  return acting(Astro, (form) => adminAction(Astro.locals.app, viewer, form));
 }
 
 /** An action the database refused (busy, disk full): shown where its outcome would be, with its status. */
-function refused(Astro: AstroGlobal, e: unknown): Flash & { error: string } {
+function refused(Astro: AstroGlobal, e: unknown): { error: string } {
   const { status, headers, message } = refusedByDatabase(e);
   Astro.response.status = status;
   for (const [k, v] of Object.entries(headers)) Astro.response.headers.set(k, v);
@@ -28,18 +48,18 @@ function refused(Astro: AstroGlobal, e: unknown): Flash & { error: string } {
 }
 
 export async function usersRoute(Astro: AstroGlobal) {
-  const flash = await adminPost(Astro);
-  return { flash, users: await listUsers(Astro.locals.app.db) };
+  const acted = await adminPost(Astro);
+  return 'redirect' in acted ? acted : { ...acted, users: await listUsers(Astro.locals.app.db) };
 }
 
 export async function sessionsRoute(Astro: AstroGlobal) {
-  const flash = await adminPost(Astro);
-  return { flash, sessions: await listSessions(Astro.locals.app), current: Astro.locals.session?.id };
+  const acted = await adminPost(Astro);
+  return 'redirect' in acted ? acted : { ...acted, sessions: await listSessions(Astro.locals.app), current: Astro.locals.session?.id };
 }
 
 export async function runnersRoute(Astro: AstroGlobal) {
-  const flash = await adminPost(Astro);
-  return { flash, runners: await listRunners(Astro.locals.app.db) };
+  const acted = await adminPost(Astro);
+  return 'redirect' in acted ? acted : { ...acted, runners: await listRunners(Astro.locals.app.db) };
 }
 
 function auditFilter(q: URLSearchParams): AuditFilter {
@@ -81,11 +101,6 @@ export async function accountRoute(Astro: AstroGlobal) {
   const viewer = viewerOf(Astro.locals);
   if (!viewer.user) return { redirect: '/login?next=%2Faccount' };
   const { app } = Astro.locals;
-  let flash: Flash;
-  if (Astro.request.method === 'POST') {
-    const form = await Astro.request.formData();
-    flash = await accountAction(app, viewer, Astro.locals.session?.id ?? '', form).catch((e: unknown) => refused(Astro, e));
-    if ('error' in flash && Astro.response.status === 200) Astro.response.status = 422;
-  }
-  return { flash, user: viewer.user, tokens: await listApiTokens(app.db, viewer.user.id) };
+  const acted = await acting(Astro, (form) => accountAction(app, viewer, Astro.locals.session?.id ?? '', form));
+  return 'redirect' in acted ? acted : { ...acted, user: viewer.user, tokens: await listApiTokens(app.db, viewer.user.id) };
 }

@@ -39,6 +39,14 @@ export class Client {
     );
   }
 
+  /** A form POST as a browser sends it, following its redirect: the POST's status and the page it led to. */
+  async submit(path: string, form: Record<string, string>): Promise<{ status: number; location?: string; html: string }> {
+    const res = await this.post(path, form);
+    const location = res.headers.get('location') ?? undefined;
+    if (res.status !== 303 || !location) return { status: res.status, html: await res.text() };
+    return { status: res.status, location, html: await (await this.get(location)).text() };
+  }
+
   async login(username: string, password: string): Promise<Response> {
     const res = await this.post('/login', { username, password });
     if (res.status !== 303) throw new Error(`login as ${username} failed: ${res.status} ${(await res.text()).slice(0, 200)}`);
@@ -51,6 +59,11 @@ export function revisionOf(html: string): string {
   const m = html.match(/name="_revision" value="(\d+)"/);
   if (!m) throw new Error('no revision field in page');
   return m[1]!;
+}
+
+/** The one-time secret (password, token) a page shows in its copy box. */
+export function secretOf(html: string): string | undefined {
+  return decodeEntities(html.match(/<input[^>]*data-testid="secret"[^>]*>/)?.[0].match(/ value="([^"]*)"/)?.[1] ?? '') || undefined;
 }
 
 /** Visible text of the element with a data-testid (nested tags included), tags stripped. */

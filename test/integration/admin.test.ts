@@ -1,6 +1,6 @@
 /** The admin area and the account page, against the built server. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, textOf } from '../helpers/client.ts';
+import { Client, secretOf, textOf } from '../helpers/client.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -24,10 +24,10 @@ const as = async (name: string, password: string) => {
   await c.login(name, password);
   return c;
 };
+/** An admin action as the browser makes it: a POST, then the page it redirects to. */
 const act = async (page: string, form: Record<string, string>) => {
-  const res = await admin.post(`/admin/${page}`, form);
-  const html = await res.text();
-  return { status: res.status, ok: textOf(html, 'flash-ok'), error: textOf(html, 'flash-error'), html };
+  const { status, location, html } = await admin.submit(`/admin/${page}`, form);
+  return { status, location, ok: textOf(html, 'flash-ok'), error: textOf(html, 'flash-error'), secret: secretOf(html), html };
 };
 async function lastAudit(action: string) {
   const { rows } = await server.db().execute({ sql: 'SELECT username, detail FROM audit_log WHERE action = ? ORDER BY id DESC LIMIT 1', args: [action] });
@@ -75,7 +75,8 @@ describe('the admin area', () => {
   it('resets a password: shown once, old one gone, sessions ended', async () => {
     const ed = await as('ed', 'ed-password');
     const r = await act('users', { action: 'reset-password', username: 'ed' });
-    const password = r.ok!.match(/\(shown once\): (\S+)$/)![1]!;
+    expect(r.ok).toBe('"ed" has a new password; their sessions were ended.');
+    const password = r.secret!;
     expect((await ed.get('/page/toplevel')).status).toBe(303);
     expect((await new Client(server.url).post('/login', { username: 'ed', password: 'ed-password' })).status).toBe(401);
     await as('ed', password);
@@ -100,12 +101,13 @@ describe('the admin area', () => {
 
   it('creates, rotates and revokes runner tokens', async () => {
     const created = await act('runners', { action: 'create-runner', name: 'build-01' });
-    const token = created.ok!.match(/: (syr_\S+)$/)![1]!;
+    const token = created.secret!;
+    expect(token).toMatch(/^syr_/);
     const claim = (t: string) =>
       fetch(`${server.url}/api/runner/claim`, { method: 'POST', body: JSON.stringify({ hostname: 'h', version: '1', wait_ms: 0 }), headers: { authorization: `Bearer ${t}`, 'switchyard-protocol': '1', 'content-type': 'application/json' } });
     expect((await claim(token)).status).toBe(204);
     expect((await act('runners', { action: 'create-runner', name: 'build-01' })).error).toBe('Runner "build-01" already exists. Revoke it first, or use rotate to give it a new token.');
-    const rotated = (await act('runners', { action: 'rotate-runner', name: 'build-01' })).ok!.match(/: (syr_\S+)$/)![1]!;
+    const rotated = (await act('runners', { action: 'rotate-runner', name: 'build-01' })).secret!;
     expect((await claim(token)).status).toBe(401);
     expect((await claim(rotated)).status).toBe(204);
     expect((await act('runners', { action: 'revoke-runner', name: 'build-01' })).ok).toBe('Runner "build-01" revoked; its token no longer works.');
@@ -134,6 +136,11 @@ describe('the audit log', () => {
 });
 
 describe('your account', () => {
+  it('says who you are once, in words', async () => {
+    const olga = await as('olga', 'olga-password');
+    expect(textOf(await (await olga.get('/account')).text(), 'who')).toBe('Logged in as olga (Olga Op), role operator, Git author email olga@example.org.');
+  });
+
   it('changes your password with the current one, ending your other sessions only', async () => {
     const here = await as('olga', 'olga-password');
     const elsewhere = await as('olga', 'olga-password');
@@ -142,10 +149,66 @@ describe('your account', () => {
     expect(textOf(await wrong.text(), 'flash-error')).toBe('Your current password is not right.');
     const differ = await here.post('/account', { current: 'olga-password', password: 'olga-new-password', repeat: 'olga-other' });
     expect(textOf(await differ.text(), 'flash-error')).toBe('The new password and its repetition differ.');
-    const ok = await here.post('/account', { current: 'olga-password', password: 'olga-new-password', repeat: 'olga-new-password' });
-    expect(textOf(await ok.text(), 'flash-ok')).toBe('Password changed. Your other sessions were ended.');
+    const ok = await here.submit('/account', { current: 'olga-password', password: 'olga-new-password', repeat: 'olga-new-password' });
+    expect(ok.status).toBe(303);
+    expect(textOf(ok.html, 'flash-ok')).toBe('Password changed. Your other sessions were ended.');
     expect((await here.get('/page/toplevel')).status).toBe(200);
     expect((await elsewhere.get('/page/toplevel')).status).toBe(303);
     await as('olga', 'olga-new-password');
+  });
+});
+
+describe('post/redirect/get', () => {
+  const ACTIONS: [string, Record<string, string>][] = [
+    ['users', { action: 'create-user', username: 'prg', password: 'prg-password', role: 'viewer' }],
+    ['users', { action: 'set-role', username: 'prg', role: 'editor' }],
+    ['users', { action: 'disable', username: 'prg' }],
+    ['users', { action: 'enable', username: 'prg' }],
+    ['users', { action: 'reset-password', username: 'prg' }],
+    ['runners', { action: 'create-runner', name: 'prg-runner' }],
+    ['runners', { action: 'rotate-runner', name: 'prg-runner' }],
+    ['runners', { action: 'revoke-runner', name: 'prg-runner' }],
+  ];
+
+  it('answers every admin action with a redirect whose page shows the outcome once', async () => {
+    for (const [page, form] of ACTIONS) {
+      const r = await act(page, form);
+      expect(r.status, form.action).toBe(303);
+      expect(r.location, form.action).toMatch(new RegExp(`^/admin/${page}\\?done=[\\w-]+\\.[\\w-]+$`));
+      expect(r.ok, form.action).toBeTruthy();
+      const again = await (await admin.get(r.location!)).text();
+      expect(textOf(again, 'flash-ok'), `${form.action} reloaded`).toBeUndefined();
+      expect(secretOf(again)).toBeUndefined();
+    }
+    const { rows } = await server.db().execute("SELECT count(*) AS n FROM audit_log WHERE action = 'user_created' AND detail LIKE '%\"prg\"%'");
+    expect(rows[0]!.n).toBe(1);
+  });
+
+  it('answers account actions and ending a session with a redirect too', async () => {
+    const olga = await as('olga', 'olga-new-password');
+    const token = await olga.submit('/account', { action: 'create-token', name: 'prg' });
+    expect([token.status, secretOf(token.html)?.slice(0, 4)]).toEqual([303, 'syu_']);
+    expect(token.html).toContain('Shown once.');
+    const page = await (await admin.get('/admin/sessions')).text();
+    const id = page.match(/data-session-user="olga"[\s\S]*?name="session" value="([0-9a-f]{64})"/)![1]!;
+    const ended = await act('sessions', { action: 'end-session', session: id });
+    expect([ended.status, ended.ok]).toEqual([303, 'Ended a session of "olga".']);
+  });
+
+  it('keeps a one-time secret for the session that made it only, sealed in the database', async () => {
+    const res = await admin.post('/admin/users', { action: 'reset-password', username: 'prg' });
+    const location = res.headers.get('location')!;
+    const { rows } = await server.db().execute('SELECT sealed FROM outcomes');
+    expect(rows).toHaveLength(1);
+    const sealed = Buffer.from(rows[0]!.sealed as ArrayBuffer);
+    const otherAdmin = await as('root', 'root-password');
+    expect(secretOf(await (await otherAdmin.get(location)).text())).toBeUndefined();
+    const forged = location.replace(/\.[\w-]+$/, `.${'A'.repeat(43)}`);
+    expect(secretOf(await (await admin.get(forged)).text())).toBeUndefined();
+    const password = secretOf(await (await admin.get(location)).text())!;
+    expect(password).toMatch(/^[\w-]{16}$/);
+    expect(sealed.includes(Buffer.from(password))).toBe(false);
+    expect((await server.db().execute('SELECT count(*) AS n FROM outcomes')).rows[0]!.n).toBe(0);
+    await as('prg', password);
   });
 });

@@ -1,6 +1,6 @@
 /** Personal API tokens and the JSON API, as a script would use them. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, textOf } from '../helpers/client.ts';
+import { Client, secretOf, textOf } from '../helpers/client.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
@@ -9,8 +9,7 @@ const tokens: Record<string, string> = {};
 async function tokenFor(name: string, password: string): Promise<string> {
   const c = new Client(server.url);
   await c.login(name, password);
-  const res = await c.post('/account', { action: 'create-token', name: 'test script' });
-  return textOf(await res.text(), 'flash-ok')!.match(/: (syu_\S+)$/)![1]!;
+  return secretOf((await c.submit('/account', { action: 'create-token', name: 'test script' })).html)!;
 }
 const call = (token: string | undefined, method: string, path: string, body?: unknown) =>
   fetch(`${server.url}/api/v1/${path}`, {
@@ -128,7 +127,7 @@ describe('the JSON API', () => {
     await c.login('ed', 'ed-password');
     const html = await (await c.get('/account')).text();
     const id = html.match(/name="action" value="revoke-token"[^>]*><input type="hidden" name="id" value="(\d+)"/)![1]!;
-    expect(textOf(await (await c.post('/account', { action: 'revoke-token', id })).text(), 'flash-ok')).toBe('Token "test script" revoked.');
+    expect(textOf((await c.submit('/account', { action: 'revoke-token', id })).html, 'flash-ok')).toBe('Token "test script" revoked.');
     expect((await call(tokens.ed, 'GET', 'pages')).status).toBe(401);
     const admin = new Client(server.url);
     await admin.login('root', 'root-password');
@@ -202,8 +201,8 @@ describe('API tokens and passwords', () => {
 
     const root = new Client(server.url);
     await root.login('root', 'root-password');
-    const reset = await root.post('/admin/users', { action: 'reset-password', username: 'olga' });
-    expect(textOf(await reset.text(), 'flash-ok')).toMatch(/^New password for "olga" \(shown once\): \S+ Their \d+ API tokens? (was|were) revoked\.$/);
+    const reset = await root.submit('/admin/users', { action: 'reset-password', username: 'olga' });
+    expect(textOf(reset.html, 'flash-ok')).toMatch(/^"olga" has a new password; their sessions were ended\. Their \d+ API tokens? (was|were) revoked\.$/);
     expect((await call(token, 'GET', 'pages')).status).toBe(401);
   });
 });
