@@ -124,14 +124,6 @@ Alpine.data('runLive', () => ({
   },
 }));
 
-/** Asks before running a button that has `confirm` text in the config. */
-Alpine.data('runButton', () => ({
-  confirmRun(event: Event) {
-    const text = this.$el.dataset.confirm;
-    if (text && !window.confirm(text)) event.preventDefault();
-  },
-}));
-
 /** Copies a one-time secret; where the clipboard is not allowed (plain HTTP), selects it for Ctrl-C. */
 Alpine.data('copySecret', () => ({
   copied: '',
@@ -150,5 +142,47 @@ Alpine.data('copySecret', () => ({
     }
   },
 }));
+
+/**
+ * Destructive actions ask first, in the app's own dialog: a form with
+ * data-confirm submits only after Confirm. Escape or Cancel closes the dialog
+ * and puts focus back on the button that opened it.
+ */
+function askFirst(dialog: HTMLDialogElement): void {
+  let pending: { form: HTMLFormElement; submitter: HTMLElement | null } | undefined;
+  const part = (id: string) => dialog.querySelector<HTMLElement>(`#${id}`)!;
+  document.addEventListener(
+    'submit',
+    (event) => {
+      const form = event.target as HTMLFormElement;
+      if (!form.dataset.confirm || form.dataset.confirmed === 'yes') return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      pending = { form, submitter: event.submitter };
+      part('confirm-title').textContent = form.dataset.confirmTitle ?? 'Are you sure?';
+      part('confirm-text').textContent = form.dataset.confirm;
+      part('confirm-go').textContent = form.dataset.confirmButton ?? 'Confirm';
+      part('confirm-back').textContent = form.dataset.confirmBack ?? 'Cancel';
+      dialog.returnValue = '';
+      dialog.showModal();
+    },
+    true,
+  );
+  dialog.addEventListener('close', () => {
+    const asked = pending;
+    pending = undefined;
+    if (!asked) return;
+    if (dialog.returnValue !== 'confirm') {
+      (asked.submitter ?? asked.form.querySelector('button'))?.focus();
+      return;
+    }
+    asked.form.dataset.confirmed = 'yes';
+    asked.form.requestSubmit(asked.submitter as HTMLButtonElement | null);
+    delete asked.form.dataset.confirmed;
+  });
+}
+
+const confirmDialog = document.getElementById('confirm-dialog');
+if (confirmDialog instanceof HTMLDialogElement) askFirst(confirmDialog);
 
 Alpine.start();

@@ -115,6 +115,8 @@ describe('with a remote', () => {
     // and the save after it follows in order instead of staying stuck behind the same conflict.
     const history = await (await c.get('/page/data-processing/history')).text();
     expect(history).toContain(`data-testid="publish-anyway-${thirdId}"`);
+    // It asks first (the dialog itself is tested in the browser, test/e2e/confirm.test.ts).
+    expect(history).toMatch(/<form method="post" action="\/page\/data-processing\/publish-anyway"[^>]* data-confirm="The file was changed in the repository[^"]+"/);
     const res = await c.post('/page/data-processing/publish-anyway', { change: String(thirdId) });
     expect(res.status).toBe(303);
     const published = await until(server, thirdId, (p) => p.state === 'committed');
