@@ -124,6 +124,21 @@ Alpine.data('runLive', () => ({
   },
 }));
 
+/** After a refused save, focus lands on the list of problems; each entry takes you to its field. */
+Alpine.data('errorSummary', () => ({
+  init() {
+    this.$el.focus();
+  },
+  goToField(event: Event) {
+    const link = (event.target as HTMLElement).closest('a');
+    const field = link && document.getElementById(decodeURIComponent(link.hash.slice(1)));
+    if (!field) return;
+    event.preventDefault();
+    field.focus();
+    field.scrollIntoView({ block: 'center' });
+  },
+}));
+
 /** Copies a one-time secret; where the clipboard is not allowed (plain HTTP), selects it for Ctrl-C. */
 Alpine.data('copySecret', () => ({
   copied: '',

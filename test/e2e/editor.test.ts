@@ -56,6 +56,10 @@ describe('editing in the browser', () => {
     expect(await page.locator('[data-error-for="instance_name"]').textContent()).toBe('This field is required.');
     expect(await page.getByLabel('Project Version').inputValue()).toBe('3.1');
     expect(await page.getByLabel('Instance Name').getAttribute('aria-invalid')).toBe('true');
+    // Focus is on the summary of problems, whose entries lead to their fields.
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('error-summary');
+    await page.getByTestId('error-summary').getByRole('link', { name: 'Instance Name: This field is required.' }).click();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('field-instance_name');
   });
 
   it('saves, confirms what changed, and shows the new values', async () => {

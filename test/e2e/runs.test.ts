@@ -61,6 +61,7 @@ describe('running a task', () => {
     const frame = page.frameLocator('#report iframe');
     await expect.poll(() => frame.getByRole('heading', { level: 1 }).textContent({ timeout: 5000 })).toBe('Processing report');
     expect(await page.locator('#report iframe').getAttribute('sandbox')).toBe('');
+    expect(await page.locator('#report iframe').getAttribute('title')).toMatch(/^Report of run \d+$/);
     await snapshot(page, 'run');
   });
 
