@@ -1,17 +1,12 @@
 /** Personal API tokens and the JSON API, as a script would use them. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, textOf } from '../helpers/client.ts';
+import { apiToken, Client, textOf } from '../helpers/client.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
 const tokens: Record<string, string> = {};
 
-async function tokenFor(name: string, password: string): Promise<string> {
-  const c = new Client(server.url);
-  await c.login(name, password);
-  const res = await c.post('/account', { action: 'create-token', name: 'test script' });
-  return textOf(await res.text(), 'flash-ok')!.match(/: (syu_\S+)$/)![1]!;
-}
+const tokenFor = (name: string, password: string) => apiToken(server.url, name, password);
 const call = (token: string | undefined, method: string, path: string, body?: unknown) =>
   fetch(`${server.url}/api/v1/${path}`, {
     method,
