@@ -53,6 +53,23 @@ export const SECURITY_HEADERS: Record<string, string> = {
   'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
+/** The request's media type without parameters, lower-case; '' when it has none. */
+export function mediaType(request: Request): string {
+  return (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Without a length or chunks, Node's parser reads no body (a bare `curl -X POST` sends neither). */
+export function hasBody(request: Request): boolean {
+  return Number(request.headers.get('content-length') ?? 0) > 0 || request.headers.has('transfer-encoding');
+}
+
+/** What a request sent, as a 415 names it after what the address takes. */
+export function sentBody(request: Request): string {
+  const type = mediaType(request);
+  if (type) return `"${type}"`;
+  return hasBody(request) ? 'a body without a Content-Type' : 'no body';
+}
+
 /**
  * The body as text, reading no more than `maxBytes` of it; undefined when it
  * is larger. A declared length is checked first and a streamed (chunked) body

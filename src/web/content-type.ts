@@ -2,9 +2,10 @@
  * What a page may be posted: forms (URL-encoded or multipart), and JSON where
  * the route answers JSON (the run routes). Anything else used to reach
  * `formData()` and end as a 500; it is refused up front with 415 instead.
- * The JSON API (`/api/`) reads its own bodies and is not checked here.
+ * The JSON API (`/api/`) is not checked here: its route table knows which
+ * calls read a body (src/server/api/v1.ts).
  */
-import { HttpError } from '../server/http.ts';
+import { HttpError, mediaType, sentBody } from '../server/http.ts';
 
 const FORMS = ['application/x-www-form-urlencoded', 'multipart/form-data'];
 
@@ -16,12 +17,12 @@ const BODYLESS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** The 415 for a request whose body this route does not take, or undefined when it may go on. */
 export function unsupportedBody(request: Request, pathname: string): HttpError | undefined {
   if (BODYLESS.has(request.method) || pathname.startsWith('/api/')) return undefined;
-  const type = (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = mediaType(request);
   if (FORMS.includes(type)) return undefined;
   const takesJson = JSON_ROUTES.some((r) => r.test(pathname));
   if (takesJson && (type === 'application/json' || type === '')) return undefined;
   const accepted = takesJson ? 'a form or JSON (application/json)' : 'a form (application/x-www-form-urlencoded or multipart/form-data)';
-  return new HttpError(415, `This address takes ${accepted}, not ${type ? `"${type}"` : 'a body without a Content-Type'}. For scripts, use the JSON API under /api/v1.`);
+  return new HttpError(415, `This address takes ${accepted}, not ${sentBody(request)}. For scripts, use the JSON API under /api/v1.`);
 }
 
 /** Whether the client asked for JSON rather than a page. */

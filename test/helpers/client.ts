@@ -54,6 +54,13 @@ export class Client {
   }
 }
 
+/** A new personal API token for a user, made on the account page as a person would (it is shown once, in the flash). */
+export async function apiToken(base: string, username: string, password: string): Promise<string> {
+  const c = new Client(base);
+  await c.login(username, password);
+  return secretOf((await c.submit('/account', { action: 'create-token', name: 'test script' })).html)!;
+}
+
 /** The value of the form's hidden revision field in a page's HTML. */
 export function revisionOf(html: string): string {
   const m = html.match(/name="_revision" value="(\d+)"/);

@@ -1,22 +1,35 @@
 /** Personal API tokens and the JSON API, as a script would use them. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, secretOf, textOf } from '../helpers/client.ts';
+import { apiToken, Client, textOf } from '../helpers/client.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
 const tokens: Record<string, string> = {};
 
-async function tokenFor(name: string, password: string): Promise<string> {
-  const c = new Client(server.url);
-  await c.login(name, password);
-  return secretOf((await c.submit('/account', { action: 'create-token', name: 'test script' })).html)!;
-}
+const tokenFor = (name: string, password: string) => apiToken(server.url, name, password);
 const call = (token: string | undefined, method: string, path: string, body?: unknown) =>
   fetch(`${server.url}/api/v1/${path}`, {
     method,
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+/** A call with exactly this body and type: bytes, so that fetch adds no type of its own. */
+const send = (token: string, method: string, path: string, type: string | undefined, body?: string) =>
+  fetch(`${server.url}/api/v1/${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(type ? { 'content-type': type } : {}) },
+    body: body === undefined ? undefined : new TextEncoder().encode(body),
+  });
+
+/** An error answer: the status, in JSON, its message matching. */
+async function expectError(res: Response, status: number, error: RegExp): Promise<Response> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toBe('application/json');
+  const body = (await res.json()) as { error: string };
+  expect(body.error).toMatch(error);
+  expect(body.error).not.toContain('NaN');
+  return res;
+}
 
 beforeAll(async () => {
   server = await startServer({
@@ -102,6 +115,21 @@ describe('the JSON API', () => {
     expect((await server.db().execute('SELECT count(*) AS n FROM changes')).rows[0]!.n).toBe(before.rows[0]!.n);
   });
 
+  it('takes only JSON to save: anything else is refused with 415 and saves nothing', async () => {
+    const before = await server.db().execute('SELECT count(*) AS n FROM changes');
+    const body = JSON.stringify({ revision, values: { version: '5.0' } });
+    const takes = /^PUT \/api\/v1\/pages\/toplevel\/values takes a JSON object \(Content-Type: application\/json\), not /;
+    // Text that parses as JSON, a form, JSON without its type, and no body at all.
+    await expectError(await send(tokens.ed!, 'PUT', 'pages/toplevel/values', 'text/plain', body), 415, new RegExp(`${takes.source}"text/plain"\\.$`));
+    await expectError(await send(tokens.ed!, 'PUT', 'pages/toplevel/values', 'application/x-www-form-urlencoded', 'revision=1&version=5.0'), 415, /not "application\/x-www-form-urlencoded"\.$/);
+    await expectError(await send(tokens.ed!, 'PUT', 'pages/toplevel/values', undefined, body), 415, /not a body without a Content-Type\.$/);
+    await expectError(await send(tokens.ed!, 'POST', 'pages/toplevel/values', undefined), 415, /^POST .* not no body\.$/);
+    expect((await server.db().execute('SELECT count(*) AS n FROM changes')).rows[0]!.n).toBe(before.rows[0]!.n);
+    // JSON with a charset is JSON; JSON that is not an object stays a 400.
+    expect((await send(tokens.ed!, 'PUT', 'pages/toplevel/values', 'application/json; charset=utf-8', JSON.stringify({ revision, values: {} }))).status).toBe(200);
+    await expectError(await send(tokens.ed!, 'PUT', 'pages/toplevel/values', 'application/json', '[1]'), 400, /^body must be a JSON object$/);
+  });
+
   it('reads the history', async () => {
     const h = (await (await call(tokens.vera, 'GET', 'pages/toplevel/history')).json()) as { entries: { id: number; values: Record<string, unknown> }[] };
     expect(h.entries[0]).toMatchObject({ id: revision, values: { version: '2.0', instance_name: 'api' } });
@@ -169,15 +197,23 @@ describe('runs through the API', () => {
     expect(await again.json()).toMatchObject({ run: { state: 'queued', rerun_of: id } });
   });
 
+  it('start, cancel and re-run without a body, with any type or none, or with JSON; another body gets 415', async () => {
+    const start = (type?: string, body?: string) => send(tokens.olga!, 'POST', 'pages/data-processing/runs/start_processing', type, body);
+    for (const res of [await start(), await start('text/plain'), await start('application/x-www-form-urlencoded', ''), await start('application/json', '{}')]) expect(res.status).toBe(201);
+    const { id } = (await (await start()).json()) as { id: number };
+    for (const path of ['pages/data-processing/runs/start_processing', `runs/${id}/cancel`, `runs/${id}/rerun`]) {
+      const takes = new RegExp(`^POST /api/v1/${path} takes no body, or JSON \\(application/json\\), not `);
+      await expectError(await send(tokens.olga!, 'POST', path, 'text/plain', 'go'), 415, new RegExp(`${takes.source}"text/plain"\\.$`));
+      await expectError(await send(tokens.olga!, 'POST', path, 'application/x-www-form-urlencoded', 'go=1'), 415, /not "application\/x-www-form-urlencoded"\.$/);
+      await expectError(await send(tokens.olga!, 'POST', path, undefined, 'go'), 415, /not a body without a Content-Type\.$/);
+    }
+    // Refused before anything was done: the run is still queued, and was not re-run.
+    expect(await (await call(tokens.olga, 'GET', `runs/${id}`)).json()).toMatchObject({ state: 'queued' });
+    expect((await send(tokens.olga!, 'POST', `runs/${id}/cancel`, undefined)).status).toBe(200);
+    expect((await send(tokens.olga!, 'POST', `runs/${id}/rerun`, 'application/json', '{}')).status).toBe(201);
+  });
+
   it('answers every mistake with JSON and the right status', async () => {
-    const expectError = async (res: Response, status: number, error: RegExp) => {
-      expect(res.status).toBe(status);
-      expect(res.headers.get('content-type')).toBe('application/json');
-      const body = (await res.json()) as { error: string };
-      expect(body.error).toMatch(error);
-      expect(body.error).not.toContain('NaN');
-      return res;
-    };
     await expectError(await call(tokens.olga, 'GET', 'runs/abc'), 404, /^There is no run "abc"\.$/);
     await expectError(await call(tokens.olga, 'GET', 'runs/999999'), 404, /^There is no run 999999\.$/);
     const wrong = await expectError(await call(tokens.olga, 'DELETE', 'runs/1'), 405, /^\/api\/v1\/runs\/1 takes GET, not DELETE$/);

@@ -21,7 +21,7 @@ import type { App } from '../app.ts';
 import { may, requireAccess } from '../auth/access.ts';
 import type { Viewer } from '../editor.ts';
 import { currentValues, pageHistory, type HistoryEntry } from '../history.ts';
-import { HttpError, notFound, readBoundedText } from '../http.ts';
+import { hasBody, HttpError, mediaType, notFound, readBoundedText, sentBody } from '../http.ts';
 import { cancel, rerun, runFilterFrom, runIdFrom, runJson, runLogDownload, startRun, visibleRun, visibleRuns } from '../runs/service.ts';
 import { runEventStream } from '../runs/stream.ts';
 import { recordSave } from '../save.ts';
@@ -53,6 +53,18 @@ async function pageFor(app: App, slug: string, viewer: Viewer): Promise<PageConf
   if (!page) throw notFound(`no page "${slug}"`);
   requireAccess(viewer.user, page, 'view');
   return page;
+}
+
+/**
+ * The 415 for a call with a body it does not take. A call that reads a body takes JSON only:
+ * a form or text that happens to parse as JSON would otherwise be saved. A call that reads
+ * none takes none at all (`curl -X POST` sends no body and no type), or JSON, for scripts
+ * that send `{}` with every POST.
+ */
+function unsupportedBody(request: Request, readsJson: boolean, address: string): HttpError | undefined {
+  if (request.method === 'GET' || mediaType(request) === 'application/json' || (!readsJson && !hasBody(request))) return undefined;
+  const accepted = readsJson ? 'a JSON object (Content-Type: application/json)' : 'no body, or JSON (application/json)';
+  return new HttpError(415, `${request.method} ${address} takes ${accepted}, not ${sentBody(request)}.`);
 }
 
 async function readBody(request: Request): Promise<Record<string, unknown>> {
@@ -97,8 +109,11 @@ async function saveValuesApi(app: App, page: PageConfig, viewer: Viewer, request
 
 type Handler = (app: App, request: Request, viewer: Viewer, params: string[]) => Promise<Response>;
 
-/** Every call of the API: address pattern, then a handler per method (so a wrong method gets 405 with Allow). */
-const ROUTES: { pattern: RegExp; methods: Record<string, Handler> }[] = [
+/**
+ * Every call of the API: address pattern, then a handler per method (so a wrong method gets
+ * 405 with Allow); `readsJson` where the handlers read a body (the other calls take none).
+ */
+const ROUTES: { pattern: RegExp; methods: Record<string, Handler>; readsJson?: true }[] = [
   {
     pattern: /^pages$/,
     methods: {
@@ -135,6 +150,7 @@ const ROUTES: { pattern: RegExp; methods: Record<string, Handler> }[] = [
       PUT: async (app, request, viewer, [slug]) => saveValuesApi(app, await pageFor(app, slug!, viewer), viewer, request),
       POST: async (app, request, viewer, [slug]) => saveValuesApi(app, await pageFor(app, slug!, viewer), viewer, request),
     },
+    readsJson: true,
   },
   {
     pattern: /^pages\/([^/]+)\/runs\/([^/]+)$/,
@@ -207,6 +223,8 @@ export async function handleApi(app: App, request: Request, path: string, viewer
       throw new HttpError(405, `/api/v1/${rest} takes ${allow}, not ${request.method}`, { Allow: allow });
     }
     if (!viewer.user) throw new HttpError(401, 'send Authorization: Bearer <token> (create one on your account page)');
+    const refused = unsupportedBody(request, route.readsJson === true, `/api/v1/${rest}`);
+    if (refused) throw refused;
     const params = route.pattern.exec(rest)!.slice(1).map((p) => {
       try {
         return decodeURIComponent(p);
