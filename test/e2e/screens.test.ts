@@ -111,6 +111,8 @@ const visit = (path: string) => () => page.goto(`${server.url}${path}`);
 describe('every screen passes axe and fits a phone', { timeout: 180_000 }, () => {
   it('the login page, and its refusal', async () => {
     await browser.context.clearCookies();
+    await page.goto(`${server.url}/login`);
+    expect(await page.getByRole('navigation', { name: 'Pages' }).count(), 'no page list before logging in').toBe(0);
     await check('login', visit('/login'));
     await check('login refused', async () => {
       await page.goto(`${server.url}/login`);
@@ -142,6 +144,12 @@ describe('every screen passes axe and fits a phone', { timeout: 180_000 }, () =>
   it('a run and the runs list', async () => {
     await check('run', visit(`/runs/${runId}`));
     await check('runs', visit('/runs'));
+    const here = () => page.getByRole('navigation', { name: 'Sections' }).locator('[aria-current="page"]').textContent();
+    expect(await here()).toBe('Runs');
+    await page.goto(`${server.url}/admin/audit`);
+    expect(await here()).toBe('Admin');
+    await page.goto(`${server.url}/page/toplevel`);
+    expect(await page.getByRole('navigation', { name: 'Sections' }).locator('[aria-current="page"]').count()).toBe(0);
   });
 
   it('the admin pages, with an outcome, a secret and the confirm dialog open', async () => {
