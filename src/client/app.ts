@@ -29,20 +29,34 @@ Alpine.data('themeToggle', () => ({
   },
 }));
 
-/** Marks the form as changed and asks before leaving with unsaved edits. */
+/**
+ * Marks the page form as changed and asks before leaving with unsaved edits.
+ * It wraps the page form and the export form, whose submits both leave (or
+ * download) knowingly.
+ */
 Alpine.data('editor', () => ({
   dirty: false,
   leaving: false,
   init() {
-    this.$el.addEventListener('input', () => (this.dirty = true));
+    // An edit after a submit that stayed on the page (an export downloads) is unsaved again.
+    this.$el.addEventListener('input', () => {
+      this.dirty = true;
+      this.leaving = false;
+    });
     this.$el.addEventListener('submit', () => (this.leaving = true));
     window.addEventListener('beforeunload', (e) => {
       if (this.dirty && !this.leaving) e.preventDefault();
     });
   },
+  /** The export form sends the values as typed in the page form, in place of the copies it was rendered with. */
+  withTypedValues(event: FormDataEvent) {
+    const source = document.getElementById((event.target as HTMLElement).dataset.valuesFrom ?? '');
+    if (!(source instanceof HTMLFormElement)) return;
+    for (const name of [...event.formData.keys()]) if (name !== 'filename') event.formData.delete(name);
+    for (const [name, value] of new FormData(source)) event.formData.append(name, value);
+  },
 }));
 
-/** The run as its `run` events carry it (runJson in src/server/runs/service.ts), as far as the page uses it. */
 interface RunJson extends RunTimes {
   id: number;
   state: string;

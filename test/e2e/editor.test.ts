@@ -28,6 +28,11 @@ function watchConsole(p: Page): Page {
   p.on('pageerror', (e) => consoleErrors.push(e.message));
   return p;
 }
+/** Saved versions of all pages, as the database has them. */
+async function versions(): Promise<number> {
+  const { rows } = await server.db().execute('SELECT count(*) AS n FROM changes');
+  return Number(rows[0]!.n);
+}
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
@@ -92,6 +97,26 @@ describe('editing in the browser', () => {
     expect(parse(body)).toEqual({ version: '9.9', instance_name: 'browser-instance', debug_mode: true, logging_level: 'error' });
     await page.reload();
     expect(await page.getByLabel('Project Version').inputValue()).toBe('3.1');
+  });
+
+  it('exports on Enter in the file name, with the values as typed, saving nothing', async () => {
+    const before = await versions();
+    await page.getByLabel('Project Version').fill('8.8');
+    await page.getByLabel('File name').fill('from-enter');
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), page.getByLabel('File name').press('Enter')]);
+    expect(download.suggestedFilename()).toBe('from-enter.yaml');
+    expect(parse(readFileSync((await download.path())!, 'utf8'))).toMatchObject({ version: '8.8', instance_name: 'browser-instance' });
+    expect(await versions()).toBe(before);
+    await page.reload();
+    expect(await page.getByLabel('Project Version').inputValue()).toBe('3.1');
+  });
+
+  it('still saves on Enter in a parameter field', async () => {
+    const before = await versions();
+    await page.getByLabel('Instance Name').fill('saved-by-enter');
+    await page.getByLabel('Instance Name').press('Enter');
+    await page.getByTestId('notice-saved').waitFor();
+    expect(await versions()).toBe(before + 1);
   });
 
   it('toggles the dark theme and keeps it across pages', async () => {

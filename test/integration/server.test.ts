@@ -138,8 +138,11 @@ describe('a page', () => {
     expect(html).toMatch(/name="instance_name" type="text" value(?!=)/);
     expect(html).toMatch(/<option value="info" selected>/);
     expect(html).toMatch(/name="debug_mode" type="checkbox"(?! checked)/);
-    expect(html).toContain('name="filename"');
-    expect(html).toContain('formaction="/page/toplevel/export"');
+    // The file name and its button belong to a form of their own, which carries copies of the values for a browser without the page script.
+    expect(html).toMatch(/<input id="export-filename" form="export-form" name="filename"/);
+    expect(html).toMatch(/<button type="submit" form="export-form"[^>]*>Export to YAML<\/button>/);
+    expect(html).toMatch(/<form id="export-form" method="post" action="\/page\/toplevel\/export"[^>]*><input type="hidden" name="version" value="1.0">/);
+    expect(html).not.toMatch(/type="hidden" name="debug_mode"/);
     expect(textOf(html, 'last-save')).toMatch(/^Not saved yet/);
   });
 
