@@ -22,7 +22,7 @@ beforeAll(async () => {
 
 function watchConsole(p: Page): Page {
   p.on('console', (m) => {
-    // The wrong-password (401) and invalid-form (422) answers below are intended.
+    // The wrong-password (401) and refused-form (422) answers below are intended.
     if (m.type() === 'error' && !/status of (401|422)\b/.test(m.text())) consoleErrors.push(m.text());
   });
   p.on('pageerror', (e) => consoleErrors.push(e.message));
@@ -87,15 +87,37 @@ describe('editing in the browser', () => {
     await page.getByRole('link', { name: '← Global Settings' }).click();
   });
 
-  it('exports the form as a YAML download under a safe name, saving nothing', async () => {
+  it('refuses a file name with a folder in it beside the field, keeping what was typed, and downloads nothing', async () => {
     await page.waitForURL(`${server.url}/page/toplevel`, { timeout: 10_000 });
-    await page.getByLabel('Project Version').fill('9.9');
-    await page.getByLabel('File name').fill('../prod settings');
+    const downloads: string[] = [];
+    const onDownload = (d: { suggestedFilename(): string }) => downloads.push(d.suggestedFilename());
+    page.on('download', onDownload);
+    try {
+      await page.getByLabel('Project Version').fill('9.9');
+      await page.getByLabel('File name').fill('../prod settings');
+      await page.getByRole('button', { name: 'Export to YAML' }).click();
+      await page.getByTestId('notice-invalid').waitFor();
+      const field = page.getByLabel('File name');
+      expect(await field.inputValue()).toBe('../prod settings');
+      expect(await field.getAttribute('aria-invalid')).toBe('true');
+      // The message is the field's description, so a screen reader reads it with the field.
+      const describedBy = (await field.getAttribute('aria-describedby'))!;
+      expect(await page.locator(`#${describedBy}`).textContent()).toBe('A file name cannot contain “/” or “\\”: your browser decides which folder the file goes to.');
+      expect(await page.getByTestId('notice-invalid').textContent()).toContain('Nothing was exported');
+      expect(await page.getByLabel('Project Version').inputValue()).toBe('9.9');
+      expect(downloads).toEqual([]);
+    } finally {
+      page.off('download', onDownload);
+    }
+  });
+
+  it('exports the form as a YAML download under the name typed, saving nothing', async () => {
+    await page.getByLabel('File name').fill('prod settings');
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), page.getByRole('button', { name: 'Export to YAML' }).click()]);
     expect(download.suggestedFilename()).toBe('prod settings.yaml');
     const body = readFileSync((await download.path())!, 'utf8');
     expect(parse(body)).toEqual({ version: '9.9', instance_name: 'browser-instance', debug_mode: true, logging_level: 'error' });
-    await page.reload();
+    await page.goto(`${server.url}/page/toplevel`);
     expect(await page.getByLabel('Project Version').inputValue()).toBe('3.1');
   });
 

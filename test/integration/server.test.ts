@@ -30,6 +30,11 @@ async function count(table: string): Promise<number> {
   const { rows } = await server.db().execute(`SELECT count(*) AS n FROM ${table}`);
   return Number(rows[0]!.n);
 }
+async function auditCount(action: string): Promise<number> {
+  const { rows } = await server.db().execute({ sql: 'SELECT count(*) AS n FROM audit_log WHERE action = ?', args: [action] });
+  return Number(rows[0]!.n);
+}
+const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const VALID = { version: '2.0', instance_name: 'prod-eu', debug_mode: 'on', logging_level: 'warning' };
 
 describe('without a session', () => {
@@ -382,16 +387,32 @@ describe('export', () => {
   });
 
   it.each([
-    ['../../etc/passwd', 'passwd.yaml', 'passwd.yaml'],
-    ['evil"\r\nSet-Cookie: a=b', 'evilSet-Cookie a=b.yaml', 'evilSet-Cookie%20a%3Db.yaml'],
     ['réglages été', 'reglages ete.yaml', 'r%C3%A9glages%20%C3%A9t%C3%A9.yaml'],
     ['settings.yaml', 'settings.yaml', 'settings.yaml'],
-  ])('makes the filename %j safe', async (given, ascii, encoded) => {
+  ])('names the file %j as typed', async (given, ascii, encoded) => {
     const c = await loggedIn('vera');
     const res = await c.post('/page/toplevel/export', { ...VALID, filename: given });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toBe(`attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`);
+  });
+
+  it.each([
+    ['../../x', 'A file name cannot contain “/” or “\\”: your browser decides which folder the file goes to.'],
+    ['evil"\r\nSet-Cookie: a=b', 'A file name cannot contain “"”, U+000D, U+000A, “:”.'],
+  ])('refuses the file name %j beside its field, keeping it and the values as typed', async (given, error) => {
+    const c = await loggedIn('vera');
+    const exports = await auditCount('export');
+    const res = await c.post('/page/toplevel/export', { ...VALID, version: '4.2', filename: given });
+    expect(res.status).toBe(422);
+    expect(res.headers.get('content-disposition')).toBeNull();
     expect(res.headers.get('set-cookie') ?? '').not.toContain('a=b');
+    const html = await res.text();
+    expect(textOf(html, 'notice-invalid')).toBe('1 field needs attention. Nothing was exported; your input is kept below.');
+    expect(html).toContain(`data-error-for="filename">${escapeHtml(error)}</p>`);
+    expect(html).toMatch(/<input id="export-filename"[^>]* value="([^"]*)"[^>]* aria-invalid="true" aria-describedby="export-filename-error"/);
+    expect(/<input id="export-filename"[^>]* value="([^"]*)"/.exec(html)![1]).toBe(escapeHtml(given));
+    expect(html).toMatch(/name="version" type="text" value="4.2"/);
+    expect(await auditCount('export')).toBe(exports);
   });
 
   it('re-shows the form with errors instead of exporting invalid values', async () => {
