@@ -166,6 +166,15 @@ describe('a page', () => {
     expect(textOf(html, 'run-blocked')).toBe('Your role (viewer) may not run these tasks; operators, editors and admins may.');
   });
 
+  it('says a page without parameters has none, not that it was never saved', async () => {
+    const c = await loggedIn('vera');
+    const html = await (await c.get('/page/database-backup')).text();
+    expect(textOf(html, 'no-parameters')).toBe('This page has no parameters to set, only the tasks below.');
+    expect(html).not.toContain('Not saved yet');
+    expect(textOf(html, 'last-save')).toBeUndefined();
+    expect(html).not.toContain('href="/page/database-backup/history"');
+  });
+
   it('puts every config page in the sidebar', async () => {
     const c = await loggedIn('vera');
     const html = await (await c.get('/page/database-backup')).text();
