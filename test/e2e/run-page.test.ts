@@ -5,9 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser } from '../helpers/browser.ts';
-import { startRunner, type TestRunner } from '../helpers/runner.ts';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import { operatorBrowser, type OperatorBrowser } from '../helpers/operator-browser.ts';
 
 const CONFIG = `toplevel_title: "Jobs"
 pages:
@@ -21,35 +19,22 @@ pages:
         report_path: "app_data/reports/slow.txt"
 `;
 
-let server: TestServer;
-let runner: TestRunner;
-let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let session: OperatorBrowser;
 let page: Page;
-const consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  server = await startServer({
-    config: CONFIG,
-    users: [{ name: 'olga', role: 'operator', password: 'olga-password' }],
-    // Long enough to watch the counter tick, and a failure so the exit code says something.
-    files: { 'scripts/slow.sh': '#!/bin/sh\necho started\nsleep 3\necho giving up\nexit 3\n' },
+  session = await operatorBrowser({
+    server: {
+      config: CONFIG,
+      // Long enough to watch the counter tick, and a failure so the exit code says something.
+      files: { 'scripts/slow.sh': '#!/bin/sh\necho started\nsleep 3\necho giving up\nexit 3\n' },
+    },
+    runner: 'slow-runner',
+    next: '/page/jobs',
   });
-  runner = await startRunner(server, 'slow-runner');
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-  page.on('pageerror', (e) => consoleErrors.push(e.message));
-  await page.goto(`${server.url}/login?next=/page/jobs`);
-  await page.getByLabel('Username').fill('olga');
-  await page.getByLabel('Password').fill('olga-password');
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${server.url}/page/jobs`);
+  page = session.page;
 });
-afterAll(async () => {
-  await browser?.close();
-  await runner?.stop();
-  await server?.stop();
-});
+afterAll(() => session?.stop());
 
 describe('the run page while its run goes on', () => {
   it('counts the running time, then shows the duration, end and exit code without a reload', async () => {
@@ -81,6 +66,6 @@ describe('the run page while its run goes on', () => {
   });
 
   it('raised no console errors or CSP violations', () => {
-    expect(consoleErrors).toEqual([]);
+    expect(session.consoleErrors).toEqual([]);
   });
 });
