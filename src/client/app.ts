@@ -57,6 +57,7 @@ Alpine.data('editor', () => ({
   },
 }));
 
+/** The run as its `run` events carry it (runJson in src/server/runs/service.ts), as far as this page uses it. */
 interface RunJson extends RunTimes {
   id: number;
   state: string;
