@@ -1,6 +1,7 @@
 // Alpine's CSP build: components are registered here by name, and templates
 // only call them, so the page needs no 'unsafe-eval'.
 import Alpine from 'alpinejs';
+import { runDurationText, utcText, type RunTimes } from '../core/time.ts';
 
 Alpine.data('shell', () => ({
   navOpen: false,
@@ -28,21 +29,41 @@ Alpine.data('themeToggle', () => ({
   },
 }));
 
-/** Marks the form as changed and asks before leaving with unsaved edits. */
+/**
+ * Marks the page form as changed and asks before leaving with unsaved edits.
+ * It wraps the page form and the export form, whose submits both leave (or
+ * download) knowingly.
+ */
 Alpine.data('editor', () => ({
   dirty: false,
   leaving: false,
   init() {
-    this.$el.addEventListener('input', () => (this.dirty = true));
+    // An edit after a submit that stayed on the page (an export downloads) is unsaved again.
+    this.$el.addEventListener('input', () => {
+      this.dirty = true;
+      this.leaving = false;
+    });
     this.$el.addEventListener('submit', () => (this.leaving = true));
     window.addEventListener('beforeunload', (e) => {
       if (this.dirty && !this.leaving) e.preventDefault();
     });
   },
+  /** The export form sends the values as typed in the page form, in place of the copies it was rendered with. */
+  withTypedValues(event: FormDataEvent) {
+    const source = document.getElementById((event.target as HTMLElement).dataset.valuesFrom ?? '');
+    if (!(source instanceof HTMLFormElement)) return;
+    for (const name of [...event.formData.keys()]) if (name !== 'filename') event.formData.delete(name);
+    for (const [name, value] of new FormData(source)) event.formData.append(name, value);
+  },
 }));
 
-interface RunJson {
+/** The run as its `run` events carry it (runJson in src/server/runs/service.ts), as far as this page uses it. */
+interface RunJson extends RunTimes {
+  id: number;
   state: string;
+  runner: string | null;
+  exit_code: number | null;
+  cancel_requested_by: string | null;
   progress: number | null;
   message: string | null;
   error: string | null;
@@ -70,6 +91,8 @@ Alpine.data('runLive', () => ({
     return this.$el.querySelector(`[data-role="${role}"]`);
   },
   applyRun(run: RunJson) {
+    // For the parts of the page outside this component that follow the run (runMeta).
+    this.$dispatch('run-update', run);
     const badge = this.$el.querySelector<HTMLElement>('.run-state');
     if (badge) {
       badge.dataset.state = run.state;
@@ -136,6 +159,58 @@ Alpine.data('errorSummary', () => ({
     event.preventDefault();
     field.focus();
     field.scrollIntoView({ block: 'center' });
+  },
+}));
+
+/**
+ * The run page's line about the run: runner, duration, end and exit code
+ * follow the run's events (from runLive), and the duration counts on each
+ * second while the run goes on, on the server's clock.
+ */
+Alpine.data('runMeta', () => ({
+  times: { started_at: null, finished_at: null } as RunTimes,
+  skew: 0,
+  timer: undefined as number | undefined,
+  init() {
+    const d = this.$el.dataset;
+    this.skew = Date.parse(d.serverNow ?? '') - Date.now() || 0;
+    this.times = { started_at: d.startedAt || null, finished_at: d.finishedAt || null };
+    this.tick();
+  },
+  destroy() {
+    clearInterval(this.timer);
+  },
+  update(event: CustomEvent<RunJson>) {
+    const run = event.detail;
+    if (String(run.id) !== this.$el.dataset.runId) return;
+    this.times = { started_at: run.started_at, finished_at: run.finished_at };
+    this.show('runner', run.runner);
+    this.show('ended', run.finished_at);
+    this.show('exit', run.exit_code === null ? null : String(run.exit_code));
+    this.show('cancel', run.cancel_requested_by);
+    this.tick();
+  },
+  tick() {
+    this.show('duration', runDurationText(this.times, Date.now() + this.skew) ?? null);
+    const running = this.times.started_at !== null && this.times.finished_at === null;
+    if (running && this.timer === undefined) this.timer = window.setInterval(() => this.tick(), 1000);
+    if (!running && this.timer !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  },
+  /** Shows a part with its value, or hides it when there is none. */
+  show(part: string, value: string | null) {
+    const el = this.$el.querySelector<HTMLElement>(`[data-part="${part}"]`);
+    if (!el) return;
+    el.hidden = value === null;
+    const slot = el.querySelector<HTMLElement>('time, [data-value]');
+    if (!slot || value === null) return;
+    if (slot instanceof HTMLTimeElement) {
+      slot.dateTime = value;
+      slot.title = value;
+    }
+    slot.textContent = slot instanceof HTMLTimeElement ? utcText(value) : value;
   },
 }));
 

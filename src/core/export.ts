@@ -1,6 +1,6 @@
 /**
- * YAML export of a page's values, and the download filename made safe for a
- * Content-Disposition header.
+ * YAML export of a page's values, and the download file name: checked, then
+ * put safely into a Content-Disposition header.
  */
 import { Document, parse, visit } from 'yaml';
 import type { PageConfig, Values } from './config/schema.ts';
@@ -29,20 +29,39 @@ function readsAsString(text: string): boolean {
   }
 }
 
-const MAX_STEM = 100;
+/** Longest file name a person may ask for, not counting `.yaml`. */
+export const MAX_FILENAME = 100;
+
+export type FilenameCheck = { filename: string } | { error: string };
+
+// Control characters and line breaks have no place in a name, and direction
+// overrides can disguise its ending ("report\u202Elmth.yaml").
+const INVISIBLE = '\\p{Cc}\\p{Zl}\\p{Zp}\\u202A-\\u202E\\u2066-\\u2069';
+// Windows refuses the printable ones in file names; `;`, `,` and `%` confuse
+// older Content-Disposition parsers.
+const UNSAFE = new RegExp(`[${INVISIBLE}"*:<>?|;,%]`, 'gu');
 
 /**
- * A filename that is safe to offer for download: no directories, no control
- * or quoting characters, `.yaml` exactly once, `fallback` when nothing usable
- * is left. Unicode letters survive (NFC).
+ * The download name for what a person typed, or why it cannot be one. A name
+ * is used as typed or refused, never quietly changed into another: the only
+ * additions are `.yaml` when it ends in neither `.yaml` nor `.yml`, and the
+ * page's slug for an empty field. Surrounding spaces are dropped.
  */
-export function safeYamlFilename(input: string | null | undefined, fallback: string): string {
-  let name = (input ?? '').normalize('NFC');
-  name = name.split(/[\\/]/).pop() ?? '';
-  name = name.replace(/[\u0000-\u001f\u007f-\u009f"*:<>?|;,%]/gu, '').replace(/\s+/gu, ' ');
-  name = name.replace(/(\.ya?ml)+$/iu, '').replace(/^[\s.]+|[\s.]+$/gu, '');
-  const stem = [...name].slice(0, MAX_STEM).join('').trim();
-  return `${stem || fallback}.yaml`;
+export function exportFilename(input: string | null | undefined, fallback: string): FilenameCheck {
+  const name = (input ?? '').normalize('NFC').trim();
+  if (name === '') return { filename: `${fallback}.yaml` };
+  if (/[\\/]/.test(name)) return { error: 'A file name cannot contain “/” or “\\”: your browser decides which folder the file goes to.' };
+  const unsafe = [...new Set(name.match(UNSAFE) ?? [])];
+  if (unsafe.length > 0) return { error: `A file name cannot contain ${unsafe.map(shown).join(', ')}.` };
+  if (name.startsWith('.') || name.endsWith('.')) return { error: 'A file name cannot start or end with a dot.' };
+  const stem = name.replace(/\.ya?ml$/iu, '');
+  if ([...stem].length > MAX_FILENAME) return { error: `A file name can have at most ${MAX_FILENAME} characters, not counting .yaml.` };
+  return { filename: stem === name ? `${name}.yaml` : name };
+}
+
+/** A character as a person can read it in a message: the invisible ones by their code. */
+function shown(c: string): string {
+  return new RegExp(`[${INVISIBLE}]`, 'u').test(c) ? `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}` : `“${c}”`;
 }
 
 /** `attachment` with an ASCII `filename` for old clients and `filename*` for the real name. */

@@ -4,7 +4,7 @@
  */
 import type { ConfigProblem } from '../core/config/load.ts';
 import type { Button, PageConfig, SiteConfig, Values } from '../core/config/schema.ts';
-import { attachmentDisposition, safeYamlFilename, valuesToYaml } from '../core/export.ts';
+import { attachmentDisposition, exportFilename, valuesToYaml } from '../core/export.ts';
 import { isValid, parseForm } from '../core/fields.ts';
 import type { App } from './app.ts';
 import { audit } from './audit.ts';
@@ -27,7 +27,8 @@ export interface Viewer {
 export type Notice =
   | { kind: 'saved'; entry: HistoryEntry }
   | { kind: 'unchanged' }
-  | { kind: 'invalid'; count: number }
+  /** Fields refused by the rules; what was `nothing` done: not saved, not exported. */
+  | { kind: 'invalid'; count: number; nothing: 'saved' | 'exported' }
   | { kind: 'conflict'; since: HistoryEntry[] }
   | { kind: 'imported'; filename: string; count: number; problems: string[]; missing: string[] }
   | { kind: 'import-failed'; filename?: string; error: string }
@@ -129,10 +130,19 @@ function typedFields(page: PageConfig, form: FormData): Record<string, string | 
   return Object.fromEntries(page.parameters.map((p) => [p.name, p.type === 'boolean' ? form.get(p.name) !== null && form.get(p.name) !== '' : String(form.get(p.name) ?? '')]));
 }
 
+/** `view` with the values and file name as typed in `form`, for showing the form again after a refusal. */
+function withTyped(view: PageView, form: FormData): PageView {
+  return { ...view, fields: typedFields(view.page, form), filename: String(form.get('filename') ?? view.page.slug) };
+}
+
 /** The page with the values as typed in `form`, for showing the form again after a refusal. */
 export async function typedView(app: App, slug: string, viewer: Viewer, form: FormData): Promise<PageView> {
-  const view = await baseView(app, slug, viewer);
-  return { ...view, fields: typedFields(view.page, form), filename: String(form.get('filename') ?? view.page.slug) };
+  return withTyped(await baseView(app, slug, viewer), form);
+}
+
+/** The form again as typed, each error beside its field, saying that nothing was done. */
+function invalidView(view: PageView, form: FormData, errors: Record<string, string>, nothing: 'saved' | 'exported'): PageView {
+  return { ...withTyped(view, form), errors, notice: { kind: 'invalid', count: Object.keys(errors).length, nothing } };
 }
 
 export async function savePage(app: App, slug: string | undefined, viewer: Viewer, form: FormData): Promise<SaveOutcome> {
@@ -143,16 +153,13 @@ export async function savePage(app: App, slug: string | undefined, viewer: Viewe
   if (page.parameters.length === 0) throw new HttpError(400, 'This page has no parameters to save.');
 
   const parsed = parseForm(page, (name) => fieldText(form, name));
-  const keep = () => ({ ...view, fields: typedFields(page, form), filename: String(form.get('filename') ?? page.slug) });
-  if (!isValid(parsed)) {
-    return { status: 422, view: { ...keep(), errors: parsed.errors, notice: { kind: 'invalid', count: Object.keys(parsed.errors).length } } };
-  }
+  if (!isValid(parsed)) return { status: 422, view: invalidView(view, form, parsed.errors, 'saved') };
   // The form always sends the revision it was loaded at; a client that sends none saves on top of the latest.
   const baseRevision = form.get(REVISION_FIELD) === null ? undefined : formRevision(form);
 
   const result = await recordSave(app, page, parsed.values, baseRevision, { user: viewer.user, ip: viewer.ip });
   if (result.status === 'conflict') {
-    return { status: 409, view: { ...keep(), notice: { kind: 'conflict', since: result.since } } };
+    return { status: 409, view: { ...withTyped(view, form), notice: { kind: 'conflict', since: result.since } } };
   }
   if (result.status === 'unchanged') return { status: 200, view: { ...view, notice: { kind: 'unchanged' } } };
   return { redirect: `${pagePath(page)}?saved=${result.entry.id}` };
@@ -164,11 +171,14 @@ export async function exportPage(app: App, slug: string, viewer: Viewer, form: F
   const view = await baseView(app, slug, viewer);
   const { page } = view;
   const parsed = parseForm(page, (name) => fieldText(form, name));
-  if (!isValid(parsed)) {
-    const fields = typedFields(page, form);
-    return { status: 422, view: { ...view, fields, errors: parsed.errors, filename: String(form.get('filename') ?? ''), notice: { kind: 'invalid', count: Object.keys(parsed.errors).length } } };
+  const chosen = exportFilename(fieldText(form, 'filename'), page.slug);
+  // A name we would have to change is refused, not changed: the file is called what the person typed.
+  if (!isValid(parsed) || 'error' in chosen) {
+    // No parameter is called "filename" (a reserved name), so this error hides none of theirs.
+    const errors = 'error' in chosen ? { ...parsed.errors, filename: chosen.error } : parsed.errors;
+    return { status: 422, view: invalidView(view, form, errors, 'exported') };
   }
-  const filename = safeYamlFilename(fieldText(form, 'filename'), page.slug);
+  const { filename } = chosen;
   const body = valuesToYaml(page, parsed.values);
   if (viewer.user) {
     await audit(app.db, { action: 'export', userId: viewer.user.id, username: viewer.user.username, ip: viewer.ip, detail: { page: page.slug, filename } });

@@ -22,11 +22,16 @@ beforeAll(async () => {
 
 function watchConsole(p: Page): Page {
   p.on('console', (m) => {
-    // The wrong-password (401) and invalid-form (422) answers below are intended.
+    // The wrong-password (401) and refused-form (422) answers below are intended.
     if (m.type() === 'error' && !/status of (401|422)\b/.test(m.text())) consoleErrors.push(m.text());
   });
   p.on('pageerror', (e) => consoleErrors.push(e.message));
   return p;
+}
+/** Saved versions of all pages, as the database has them. */
+async function versions(): Promise<number> {
+  const { rows } = await server.db().execute('SELECT count(*) AS n FROM changes');
+  return Number(rows[0]!.n);
 }
 afterAll(async () => {
   await browser?.close();
@@ -86,16 +91,75 @@ describe('editing in the browser', () => {
     await page.getByRole('link', { name: '← Global Settings' }).click();
   });
 
-  it('exports the form as a YAML download under a safe name, saving nothing', async () => {
+  it('refuses a file name with a folder in it beside the field, keeping what was typed, and downloads nothing', async () => {
     await page.waitForURL(`${server.url}/page/toplevel`, { timeout: 10_000 });
-    await page.getByLabel('Project Version').fill('9.9');
-    await page.getByLabel('File name').fill('../prod settings');
+    const downloads: string[] = [];
+    const onDownload = (d: { suggestedFilename(): string }) => downloads.push(d.suggestedFilename());
+    page.on('download', onDownload);
+    try {
+      await page.getByLabel('Project Version').fill('9.9');
+      await page.getByLabel('File name').fill('../prod settings');
+      await page.getByRole('button', { name: 'Export to YAML' }).click();
+      await page.getByTestId('notice-invalid').waitFor();
+      const field = page.getByLabel('File name');
+      expect(await field.inputValue()).toBe('../prod settings');
+      expect(await field.getAttribute('aria-invalid')).toBe('true');
+      // The message is the field's description, so a screen reader reads it with the field.
+      const describedBy = (await field.getAttribute('aria-describedby'))!;
+      expect(await page.locator(`#${describedBy}`).textContent()).toBe('A file name cannot contain “/” or “\\”: your browser decides which folder the file goes to.');
+      expect(await page.getByTestId('notice-invalid').textContent()).toContain('Nothing was exported');
+      expect(await page.getByLabel('Project Version').inputValue()).toBe('9.9');
+      expect(downloads).toEqual([]);
+    } finally {
+      page.off('download', onDownload);
+    }
+  });
+
+  it('exports the form as a YAML download under the name typed, saving nothing', async () => {
+    await page.getByLabel('File name').fill('prod settings');
     const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), page.getByRole('button', { name: 'Export to YAML' }).click()]);
     expect(download.suggestedFilename()).toBe('prod settings.yaml');
     const body = readFileSync((await download.path())!, 'utf8');
     expect(parse(body)).toEqual({ version: '9.9', instance_name: 'browser-instance', debug_mode: true, logging_level: 'error' });
+    await page.goto(`${server.url}/page/toplevel`);
+    expect(await page.getByLabel('Project Version').inputValue()).toBe('3.1');
+  });
+
+  it('exports on Enter in the file name, with the values as typed, saving nothing', async () => {
+    const before = await versions();
+    await page.getByLabel('Project Version').fill('8.8');
+    await page.getByLabel('File name').fill('from-enter');
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10_000 }), page.getByLabel('File name').press('Enter')]);
+    expect(download.suggestedFilename()).toBe('from-enter.yaml');
+    expect(parse(readFileSync((await download.path())!, 'utf8'))).toMatchObject({ version: '8.8', instance_name: 'browser-instance' });
+    expect(await versions()).toBe(before);
     await page.reload();
     expect(await page.getByLabel('Project Version').inputValue()).toBe('3.1');
+  });
+
+  it('still saves on Enter in a parameter field', async () => {
+    const before = await versions();
+    await page.getByLabel('Instance Name').fill('saved-by-enter');
+    await page.getByLabel('Instance Name').press('Enter');
+    await page.getByTestId('notice-saved').waitFor();
+    expect(await versions()).toBe(before + 1);
+  });
+
+  it('styles the import file picker like the secondary buttons, in light and dark, with its label', async () => {
+    await page.goto(`${server.url}/page/toplevel`);
+    // Found by its label: the label is tied to the input.
+    const picker = page.getByLabel('Fill the form from a YAML file');
+    expect(await picker.getAttribute('type')).toBe('file');
+    const looks = (el: Element, pseudo: string | null) => {
+      const s = getComputedStyle(el, pseudo);
+      return [s.backgroundColor, s.color, s.borderTopColor, s.borderTopStyle, s.borderTopWidth, s.borderTopLeftRadius, s.fontWeight, s.paddingLeft].join(' | ');
+    };
+    for (const dark of [false, true]) {
+      await page.evaluate((d) => document.documentElement.classList.toggle('dark', d), dark);
+      const button = await page.getByRole('button', { name: 'Import for review' }).evaluate(looks, null);
+      expect(await picker.evaluate(looks, '::file-selector-button'), dark ? 'dark' : 'light').toBe(button);
+    }
+    await page.reload(); // back to the theme the browser keeps
   });
 
   it('toggles the dark theme and keeps it across pages', async () => {

@@ -4,35 +4,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, snapshot } from '../helpers/browser.ts';
-import { startRunner, type TestRunner } from '../helpers/runner.ts';
-import { ROOT, startServer, type TestServer } from '../helpers/server.ts';
+import { snapshot } from '../helpers/browser.ts';
+import { operatorBrowser, type OperatorBrowser } from '../helpers/operator-browser.ts';
+import { ROOT } from '../helpers/server.ts';
 
-let server: TestServer;
-let runner: TestRunner;
-let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let session: OperatorBrowser;
 let page: Page;
-const consoleErrors: string[] = [];
 
 beforeAll(async () => {
-  server = await startServer({ users: [{ name: 'olga', role: 'operator', password: 'olga-password' }] });
   // The example scripts from the repository, with short steps.
-  runner = await startRunner(server, 'browser', { SWITCHYARD_RUNNER_ROOT: ROOT, SWITCHYARD_STEP_SECONDS: '0.4' });
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
-  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
-  page.on('pageerror', (e) => consoleErrors.push(e.message));
-  await page.goto(`${server.url}/login?next=/page/data-processing`);
-  await page.getByLabel('Username').fill('olga');
-  await page.getByLabel('Password').fill('olga-password');
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(`${server.url}/page/data-processing`);
+  session = await operatorBrowser({ runner: 'browser', runnerEnv: { SWITCHYARD_RUNNER_ROOT: ROOT, SWITCHYARD_STEP_SECONDS: '0.4' }, next: '/page/data-processing' });
+  page = session.page;
 });
-afterAll(async () => {
-  await browser?.close();
-  await runner?.stop();
-  await server?.stop();
-});
+afterAll(() => session?.stop());
 
 describe('running a task', () => {
   it('shows live progress and log, then the report', async () => {
@@ -66,7 +50,7 @@ describe('running a task', () => {
   });
 
   it('shows the latest run on the page with its state', async () => {
-    await page.goto(`${server.url}/page/data-processing`);
+    await page.goto(`${session.server.url}/page/data-processing`);
     const task = page.locator('[data-button="start_processing"]');
     expect(await task.locator('.run-state').textContent()).toBe('succeeded');
     expect(await task.locator('progress').getAttribute('value')).toBe('100');
@@ -83,6 +67,6 @@ describe('running a task', () => {
   });
 
   it('raised no console errors or CSP violations', () => {
-    expect(consoleErrors).toEqual([]);
+    expect(session.consoleErrors).toEqual([]);
   });
 });

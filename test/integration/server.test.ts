@@ -30,6 +30,11 @@ async function count(table: string): Promise<number> {
   const { rows } = await server.db().execute(`SELECT count(*) AS n FROM ${table}`);
   return Number(rows[0]!.n);
 }
+async function auditCount(action: string): Promise<number> {
+  const { rows } = await server.db().execute({ sql: 'SELECT count(*) AS n FROM audit_log WHERE action = ?', args: [action] });
+  return Number(rows[0]!.n);
+}
+const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const VALID = { version: '2.0', instance_name: 'prod-eu', debug_mode: 'on', logging_level: 'warning' };
 
 describe('without a session', () => {
@@ -138,8 +143,11 @@ describe('a page', () => {
     expect(html).toMatch(/name="instance_name" type="text" value(?!=)/);
     expect(html).toMatch(/<option value="info" selected>/);
     expect(html).toMatch(/name="debug_mode" type="checkbox"(?! checked)/);
-    expect(html).toContain('name="filename"');
-    expect(html).toContain('formaction="/page/toplevel/export"');
+    // The file name and its button belong to a form of their own, which carries copies of the values for a browser without the page script.
+    expect(html).toMatch(/<input id="export-filename" form="export-form" name="filename"/);
+    expect(html).toMatch(/<button type="submit" form="export-form"[^>]*>Export to YAML<\/button>/);
+    expect(html).toMatch(/<form id="export-form" method="post" action="\/page\/toplevel\/export"[^>]*><input type="hidden" name="version" value="1.0">/);
+    expect(html).not.toMatch(/type="hidden" name="debug_mode"/);
     expect(textOf(html, 'last-save')).toMatch(/^Not saved yet/);
   });
 
@@ -156,6 +164,15 @@ describe('a page', () => {
     expect(html).toContain('Start Full Processing');
     expect(html).not.toContain('data-testid="run-start_processing"');
     expect(textOf(html, 'run-blocked')).toBe('Your role (viewer) may not run these tasks; operators, editors and admins may.');
+  });
+
+  it('says a page without parameters has none, not that it was never saved', async () => {
+    const c = await loggedIn('vera');
+    const html = await (await c.get('/page/database-backup')).text();
+    expect(textOf(html, 'no-parameters')).toBe('This page has no parameters to set, only the tasks below.');
+    expect(html).not.toContain('Not saved yet');
+    expect(textOf(html, 'last-save')).toBeUndefined();
+    expect(html).not.toContain('href="/page/database-backup/history"');
   });
 
   it('puts every config page in the sidebar', async () => {
@@ -379,16 +396,32 @@ describe('export', () => {
   });
 
   it.each([
-    ['../../etc/passwd', 'passwd.yaml', 'passwd.yaml'],
-    ['evil"\r\nSet-Cookie: a=b', 'evilSet-Cookie a=b.yaml', 'evilSet-Cookie%20a%3Db.yaml'],
     ['réglages été', 'reglages ete.yaml', 'r%C3%A9glages%20%C3%A9t%C3%A9.yaml'],
     ['settings.yaml', 'settings.yaml', 'settings.yaml'],
-  ])('makes the filename %j safe', async (given, ascii, encoded) => {
+  ])('names the file %j as typed', async (given, ascii, encoded) => {
     const c = await loggedIn('vera');
     const res = await c.post('/page/toplevel/export', { ...VALID, filename: given });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toBe(`attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`);
+  });
+
+  it.each([
+    ['../../x', 'A file name cannot contain “/” or “\\”: your browser decides which folder the file goes to.'],
+    ['evil"\r\nSet-Cookie: a=b', 'A file name cannot contain “"”, U+000D, U+000A, “:”.'],
+  ])('refuses the file name %j beside its field, keeping it and the values as typed', async (given, error) => {
+    const c = await loggedIn('vera');
+    const exports = await auditCount('export');
+    const res = await c.post('/page/toplevel/export', { ...VALID, version: '4.2', filename: given });
+    expect(res.status).toBe(422);
+    expect(res.headers.get('content-disposition')).toBeNull();
     expect(res.headers.get('set-cookie') ?? '').not.toContain('a=b');
+    const html = await res.text();
+    expect(textOf(html, 'notice-invalid')).toBe('1 field needs attention. Nothing was exported; your input is kept below.');
+    expect(html).toContain(`data-error-for="filename">${escapeHtml(error)}</p>`);
+    expect(html).toMatch(/<input id="export-filename"[^>]* value="([^"]*)"[^>]* aria-invalid="true" aria-describedby="export-filename-error"/);
+    expect(/<input id="export-filename"[^>]* value="([^"]*)"/.exec(html)![1]).toBe(escapeHtml(given));
+    expect(html).toMatch(/name="version" type="text" value="4.2"/);
+    expect(await auditCount('export')).toBe(exports);
   });
 
   it('re-shows the form with errors instead of exporting invalid values', async () => {

@@ -1,0 +1,40 @@
+/**
+ * Times and durations as people read them. Pure, so the server's HTML and the
+ * browser's live updates (src/client/app.ts) say the same thing the same way.
+ */
+
+/** `2025-01-31 14:05:09 UTC`, or the text itself when it is no date. */
+export function utcText(at: string): string {
+  const d = new Date(at);
+  return Number.isNaN(d.getTime()) ? at : d.toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+}
+
+/**
+ * `2.5 s`, `42 s`, `12 min 5 s`, `3 h 4 min`. A tenth of a second only under
+ * ten seconds, and only when there is one: a ticking counter passes whole seconds.
+ */
+export function durationText(seconds: number): string {
+  const s = Math.max(0, seconds);
+  if (s < 10) return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+  const whole = Math.round(s);
+  if (whole < 60) return `${whole} s`;
+  const minutes = Math.floor(whole / 60);
+  if (minutes < 60) return `${minutes} min ${whole % 60} s`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+export interface RunTimes {
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/**
+ * How long a run took or has been running, as of `now` (milliseconds on the
+ * server's clock); undefined for a run that never started.
+ */
+export function runDurationText(run: RunTimes, now: number): string | undefined {
+  if (!run.started_at) return undefined;
+  const started = Date.parse(run.started_at);
+  if (run.finished_at) return `took ${durationText((Date.parse(run.finished_at) - started) / 1000)}`;
+  return `running for ${durationText(Math.floor((now - started) / 1000))}`;
+}
