@@ -62,6 +62,7 @@ describe('running a task', () => {
     await page.waitForURL(/\/runs\/\d+$/);
     await page.locator('[data-role="log"] li', { hasText: '[1/5]' }).waitFor();
     await page.getByTestId('cancel').click();
+    await page.getByRole('dialog', { name: /^Cancel run \d+\?$/ }).getByRole('button', { name: 'Cancel run' }).click();
     await page.waitForURL(/\/runs\/\d+$/);
     await expect.poll(() => page.locator('.run-state').first().textContent(), { timeout: 10_000 }).toBe('cancelled');
   });
