@@ -5,6 +5,9 @@
 import { TEXT_MAX_LENGTH, type PageConfig, type Parameter, type Value, type Values } from './config/schema.ts';
 
 /** Reads one submitted field; `undefined` when the field was not sent (an unchecked box). */
+/** The form field that carries the revision the form was loaded at (see the conflict rule in src/server/save.ts). */
+export const REVISION_FIELD = '_revision';
+
 export type FieldSource = (name: string) => string | undefined;
 
 export type FieldResult = { ok: true; value: Value } | { ok: false; error: string };

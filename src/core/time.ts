@@ -23,6 +23,11 @@ export function durationText(seconds: number): string {
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
+/** Seconds from start to finish, once both are known. */
+export function runSeconds(run: { startedAt: string | null; finishedAt: string | null }): number | undefined {
+  return run.startedAt && run.finishedAt ? (Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000 : undefined;
+}
+
 export interface RunTimes {
   started_at: string | null;
   finished_at: string | null;

@@ -5,11 +5,12 @@
 import type { ConfigProblem } from '../core/config/load.ts';
 import type { Button, PageConfig, SiteConfig, Values } from '../core/config/schema.ts';
 import { attachmentDisposition, exportFilename, valuesToYaml } from '../core/export.ts';
-import { isValid, parseForm } from '../core/fields.ts';
+import { isValid, parseForm, REVISION_FIELD } from '../core/fields.ts';
 import type { App } from './app.ts';
 import { audit } from './audit.ts';
 import type { SessionUser } from './auth/sessions.ts';
-import { may, refusal, requireAccess } from './auth/access.ts';
+import { may, refusal } from '../core/access.ts';
+import { requireAccess } from './auth/access.ts';
 import { currentValues, pageHistory, type CurrentValues, type HistoryEntry } from './history.ts';
 import { recordSave } from './save.ts';
 import { formText } from '../core/values.ts';
@@ -17,7 +18,6 @@ import { latestRuns, logTail, type LogLine, type RunView } from './runs/queue.ts
 import { isFinal } from '../protocol/index.ts';
 import { HttpError, notFound } from './http.ts';
 
-export const REVISION_FIELD = '_revision';
 
 export interface Viewer {
   user: SessionUser | undefined;

@@ -3,7 +3,7 @@
  * the route answers JSON (the run routes). Anything else used to reach
  * `formData()` and end as a 500; it is refused up front with 415 instead.
  * The JSON API (`/api/`) is not checked here: its route table knows which
- * calls read a body (src/server/api/v1.ts).
+ * calls read a body (src/web/api-v1.ts).
  */
 import { HttpError, mediaType, sentBody } from '../server/http.ts';
 

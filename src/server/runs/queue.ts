@@ -42,11 +42,6 @@ export interface RunView {
   reportTruncated: boolean;
 }
 
-/** Seconds from start to finish, once both are known. */
-export function runSeconds(run: Pick<RunView, 'startedAt' | 'finishedAt'>): number | undefined {
-  return run.startedAt && run.finishedAt ? (Date.parse(run.finishedAt) - Date.parse(run.startedAt)) / 1000 : undefined;
-}
-
 export interface LogLine {
   seq: number;
   at: string;

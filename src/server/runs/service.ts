@@ -1,7 +1,8 @@
 /** What people do with runs: start one from a button, re-run, cancel, and who may see them. */
 import type { App } from '../app.ts';
 import { audit } from '../audit.ts';
-import { may, requireAccess } from '../auth/access.ts';
+import { may } from '../../core/access.ts';
+import { requireAccess } from '../auth/access.ts';
 import type { PageConfig } from '../../core/config/schema.ts';
 import type { Viewer } from '../editor.ts';
 import { currentValues } from '../history.ts';

@@ -5,11 +5,11 @@
 import type * as z from 'zod';
 import {
   claimRequest, eventsRequest, finishRequest, LIMITS, PROTOCOL_HEADER, PROTOCOL_VERSION, RUNNER_TIME_HEADER,
-} from '../../protocol/index.ts';
-import type { App } from '../app.ts';
-import { readBoundedText } from '../http.ts';
-import { authenticateRunner, touchRunner, type RunnerRecord } from '../runners.ts';
-import { claimNext, finishRun, recordEvents, runnerClock } from './queue.ts';
+} from '../protocol/index.ts';
+import type { App } from '../server/app.ts';
+import { readBoundedText } from '../server/http.ts';
+import { authenticateRunner, touchRunner, type RunnerRecord } from '../server/runners.ts';
+import { claimNext, finishRun, recordEvents, runnerClock } from '../server/runs/queue.ts';
 
 const MAX_BODY_BYTES = 24 * 1024 * 1024;
 /** Even when woken by nothing, a waiting claim looks at the queue this often (runs queued by other app instances). */

@@ -15,16 +15,17 @@
  *   POST /api/v1/runs/<id>/cancel            cancel it
  *   POST /api/v1/runs/<id>/rerun             run it again with the same values
  */
-import type { PageConfig, Values } from '../../core/config/schema.ts';
-import { checkValue } from '../../core/import.ts';
-import type { App } from '../app.ts';
-import { may, requireAccess } from '../auth/access.ts';
-import type { Viewer } from '../editor.ts';
-import { currentValues, pageHistory, type HistoryEntry } from '../history.ts';
-import { hasBody, HttpError, mediaType, notFound, readBoundedText, sentBody } from '../http.ts';
-import { cancel, rerun, runFilterFrom, runIdFrom, runJson, runLogDownload, startRun, visibleRun, visibleRuns } from '../runs/service.ts';
-import { runEventStream } from '../runs/stream.ts';
-import { recordSave } from '../save.ts';
+import type { PageConfig, Values } from '../core/config/schema.ts';
+import { checkValue } from '../core/import.ts';
+import type { App } from '../server/app.ts';
+import { may } from '../core/access.ts';
+import { requireAccess } from '../server/auth/access.ts';
+import type { Viewer } from '../server/editor.ts';
+import { currentValues, pageHistory, type HistoryEntry } from '../server/history.ts';
+import { hasBody, HttpError, mediaType, notFound, readBoundedText, sentBody } from '../server/http.ts';
+import { cancel, rerun, runFilterFrom, runIdFrom, runJson, runLogDownload, startRun, visibleRun, visibleRuns } from '../server/runs/service.ts';
+import { runEventStream } from '../server/runs/stream.ts';
+import { recordSave } from '../server/save.ts';
 
 const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' } });
 
