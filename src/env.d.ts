@@ -7,6 +7,6 @@ declare namespace App {
     session: import('./server/auth/sessions.ts').Session | undefined;
     ip: string;
     /** Set when a route raised an HttpError, for the error page. */
-    error?: import('./server/http.ts').HttpError;
+    error?: import('./web/http.ts').HttpError;
   }
 }

@@ -3,7 +3,8 @@ import { getApp } from './server/app.ts';
 import { sessionCookieName, sessionCookieOptions } from './server/auth/login.ts';
 import { validateSessionToken } from './server/auth/sessions.ts';
 import { authenticateApiToken } from './server/auth/api-tokens.ts';
-import { clientIp, HttpError, SECURITY_HEADERS } from './server/http.ts';
+import { clientIp, errorJson, HttpError, SECURITY_HEADERS } from './web/http.ts';
+import { Refused } from './server/refused.ts';
 import { asHttpError } from './web/errors.ts';
 import { unsupportedBody, wantsJson } from './web/content-type.ts';
 import { crossSiteRefusal } from './web/origin.ts';
@@ -41,9 +42,9 @@ export const onRequest = defineMiddleware(async (ctx, next) => {
       throw caught;
     }
     // A full disk or a lock held too long is the operator's to fix: say so in the log too.
-    if (!(caught instanceof HttpError)) console.error(`${new Date().toISOString()} ${ctx.request.method} ${ctx.url.pathname}: ${e.message}`, (caught as Error).cause ?? caught);
+    if (!(caught instanceof HttpError || caught instanceof Refused)) console.error(`${new Date().toISOString()} ${ctx.request.method} ${ctx.url.pathname}: ${e.message}`, (caught as Error).cause ?? caught);
     if (ctx.url.pathname.startsWith('/api/') || wantsJson(ctx.request)) {
-      return withHeaders(new Response(JSON.stringify({ error: e.message }), { status: e.status, headers: { ...e.headers, 'Content-Type': 'application/json' } }));
+      return withHeaders(errorJson(e));
     }
     ctx.locals.error = e;
     // A fresh GET: the original request's body may already have been read.

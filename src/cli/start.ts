@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { createApp, setApp, type App } from '../server/app.ts';
 import { ConfigError } from '../server/config-store.ts';
-import { SECURITY_HEADERS } from '../server/http.ts';
+import { SECURITY_HEADERS } from '../web/http.ts';
 import { applyTrustedProxy } from '../server/proxy.ts';
 import { startSweeper } from '../server/runs/sweeper.ts';
 import { startPublisher } from '../server/git/worker.ts';

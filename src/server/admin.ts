@@ -10,7 +10,7 @@ import type { Database, Transaction } from './db.ts';
 import { hashPassword, passwordProblem, verifyPassword } from './auth/passwords.ts';
 import { isRole, ROLES, type Role } from './auth/roles.ts';
 import type { Viewer } from './editor.ts';
-import { forbidden, HttpError } from './http.ts';
+import { forbidden, loginFirst } from './refused.ts';
 import { createRunnerToken, revokeRunner, RunnerError } from './runners.ts';
 import { createUser, findUser, resetPassword, setDisabled, setRole, UserError } from './users.ts';
 import { ApiTokenError, createApiToken, revokeApiToken } from './auth/api-tokens.ts';
@@ -19,7 +19,7 @@ import type { Outcome } from './outcomes.ts';
 export class AdminError extends Error {}
 
 export function requireAdmin(viewer: Viewer): { id: number; username: string } {
-  if (!viewer.user) throw new HttpError(401, 'Log in as an admin.');
+  if (!viewer.user) throw loginFirst('Log in as an admin.');
   if (viewer.user.role !== 'admin') throw forbidden('Only admins may manage users, sessions, runners and the audit log.');
   return viewer.user;
 }
@@ -113,7 +113,7 @@ export async function listSessions(app: App): Promise<SessionRow[]> {
 
 /** A person changes their own password: the current one is required, and their other sessions end. */
 export async function changeOwnPassword(app: App, viewer: Viewer, currentSession: string, form: FormData): Promise<Outcome> {
-  if (!viewer.user) throw new HttpError(401, 'Log in to change your password.');
+  if (!viewer.user) throw loginFirst('Log in to change your password.');
   const user = (await findUser(app.db, viewer.user.username))!;
   const current = String(form.get('current') ?? '');
   const next = String(form.get('password') ?? '');
@@ -129,7 +129,7 @@ export async function changeOwnPassword(app: App, viewer: Viewer, currentSession
 
 /** What a person does on their own account page: password and API tokens. */
 export async function accountAction(app: App, viewer: Viewer, currentSession: string, form: FormData): Promise<Outcome> {
-  if (!viewer.user) throw new HttpError(401, 'Log in first.');
+  if (!viewer.user) throw loginFirst('Log in first.');
   try {
     switch (String(form.get('action') ?? 'change-password')) {
       case 'create-token': {

@@ -16,7 +16,7 @@ import { recordSave } from './save.ts';
 import { formText } from '../core/values.ts';
 import { latestRuns, logTail, type LogLine, type RunView } from './runs/queue.ts';
 import { isFinal } from '../protocol/index.ts';
-import { HttpError, notFound } from './http.ts';
+import { loginFirst, notFound, Refused } from './refused.ts';
 
 
 export interface Viewer {
@@ -65,7 +65,7 @@ export function loginRedirect(page: PageConfig, viewer: Viewer, path: string): s
 /** The revision a form was loaded at; a damaged value is refused with a way forward. */
 export function formRevision(form: FormData): number {
   const revision = Number(form.get(REVISION_FIELD));
-  if (!Number.isSafeInteger(revision) || revision < 0) throw new HttpError(400, 'The form was damaged (bad revision). Reload the page and try again.');
+  if (!Number.isSafeInteger(revision) || revision < 0) throw new Refused('malformed', 'The form was damaged (bad revision). Reload the page and try again.');
   return revision;
 }
 
@@ -149,8 +149,8 @@ export async function savePage(app: App, slug: string | undefined, viewer: Viewe
   const view = await baseView(app, slug, viewer);
   const { page } = view;
   requireAccess(viewer.user, page, 'edit');
-  if (!viewer.user) throw new HttpError(401, 'Log in to save.');
-  if (page.parameters.length === 0) throw new HttpError(400, 'This page has no parameters to save.');
+  if (!viewer.user) throw loginFirst('Log in to save.');
+  if (page.parameters.length === 0) throw new Refused('malformed', 'This page has no parameters to save.');
 
   const parsed = parseForm(page, (name) => fieldText(form, name));
   if (!isValid(parsed)) return { status: 422, view: invalidView(view, form, parsed.errors, 'saved') };

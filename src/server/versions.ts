@@ -10,7 +10,7 @@ import { audit } from './audit.ts';
 import { baseView, fieldsFrom, formRevision, pagePath, type PageView, type SaveOutcome, type Viewer } from './editor.ts';
 import { versionOf } from './history.ts';
 import { recordSave } from './save.ts';
-import { HttpError, notFound } from './http.ts';
+import { loginFirst, notFound, Refused } from './refused.ts';
 import { requireAccess } from './auth/access.ts';
 
 export interface Comparison {
@@ -51,7 +51,7 @@ export async function restoreVersion(app: App, slug: string, viewer: Viewer, for
   const view = await baseView(app, slug, viewer);
   const { page } = view;
   requireAccess(viewer.user, page, 'edit');
-  if (!viewer.user) throw new HttpError(401, 'Log in to restore a version.');
+  if (!viewer.user) throw loginFirst('Log in to restore a version.');
   const id = Number(form.get('version'));
   const version = await versionOf(app.db, page, id);
   if (!version) throw notFound(`Page "${page.title}" has no version ${form.get('version')}.`);
@@ -75,7 +75,7 @@ export async function importIntoPage(app: App, slug: string, viewer: Viewer, for
   const view = await baseView(app, slug, viewer);
   const { page } = view;
   requireAccess(viewer.user, page, 'edit');
-  if (!viewer.user) throw new HttpError(401, 'Log in to import values.');
+  if (!viewer.user) throw loginFirst('Log in to import values.');
   const file = form.get('file');
   if (!(file instanceof File) || file.size === 0) {
     return { status: 422, view: { ...view, notice: { kind: 'import-failed', error: 'Choose a YAML file to import.' } } };
@@ -115,7 +115,7 @@ export async function publishAnyway(app: App, slug: string, viewer: Viewer, form
             WHERE change_id = ? AND page_slug = ? AND state = 'conflict' RETURNING change_id`,
       args: [now, id, view.page.slug],
     });
-    if (!rows[0]) throw new HttpError(409, 'That save is not waiting on a conflict (any more).');
+    if (!rows[0]) throw new Refused('conflict', 'That save is not waiting on a conflict (any more).');
     // The page's later saves met the same edit in the repository; once this one has replaced
     // it they build on this one's file, so they go back in line after it, in order.
     const later = await tx.execute({

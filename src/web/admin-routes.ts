@@ -7,6 +7,7 @@ import { listRunners } from '../server/runners.ts';
 import { listUsers } from '../server/users.ts';
 import { viewerOf } from './routes.ts';
 import { refusedByDatabase } from './errors.ts';
+import { loginAddress } from './http.ts';
 import { keepOutcome, OUTCOME_PARAM, takeOutcome, withOutcome, type Outcome } from '../server/outcomes.ts';
 
 export type Flash = Outcome | undefined;
@@ -99,7 +100,7 @@ export async function auditRoute(Astro: AstroGlobal) {
 
 export async function accountRoute(Astro: AstroGlobal) {
   const viewer = viewerOf(Astro.locals);
-  if (!viewer.user) return { redirect: '/login?next=%2Faccount' };
+  if (!viewer.user) return { redirect: loginAddress('/account') };
   const { app } = Astro.locals;
   const acted = await acting(Astro, (form) => accountAction(app, viewer, Astro.locals.session?.id ?? '', form));
   return 'redirect' in acted ? acted : { ...acted, user: viewer.user, tokens: await listApiTokens(app.db, viewer.user.id) };

@@ -22,12 +22,13 @@ import { may } from '../core/access.ts';
 import { requireAccess } from '../server/auth/access.ts';
 import type { Viewer } from '../server/editor.ts';
 import { currentValues, pageHistory, type HistoryEntry } from '../server/history.ts';
-import { hasBody, HttpError, mediaType, notFound, readBoundedText, sentBody } from '../server/http.ts';
+import { errorJson, hasBody, HttpError, json, mediaType, readBoundedText, sentBody } from './http.ts';
+import { asHttpError } from './errors.ts';
+import { notFound, Refused } from '../server/refused.ts';
 import { cancel, rerun, runFilterFrom, runIdFrom, runJson, runLogDownload, startRun, visibleRun, visibleRuns } from '../server/runs/service.ts';
 import { runEventStream } from '../server/runs/stream.ts';
 import { recordSave } from '../server/save.ts';
 
-const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' } });
 
 function entryJson(e: HistoryEntry) {
   return {
@@ -235,11 +236,8 @@ export async function handleApi(app: App, request: Request, path: string, viewer
     });
     return await handler(app, request, viewer, params);
   } catch (e) {
-    if (e instanceof HttpError) {
-      const res = json({ error: e.message }, e.status);
-      for (const [k, v] of Object.entries(e.headers)) res.headers.set(k, v);
-      return res;
-    }
+    // A refusal is answered here; a database fault goes on to the edge handler, which logs it too.
+    if (e instanceof HttpError || e instanceof Refused) return errorJson(asHttpError(e)!);
     throw e;
   }
 }

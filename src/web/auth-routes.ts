@@ -2,7 +2,7 @@
 import type { APIContext, AstroGlobal } from 'astro';
 import type { SiteConfig } from '../core/config/schema.ts';
 import { login, logout, sessionCookieName, sessionCookieOptions } from '../server/auth/login.ts';
-import { safeNext } from '../server/http.ts';
+import { safeNext } from './http.ts';
 import { refusedByDatabase } from './errors.ts';
 
 export type LoginRoute =

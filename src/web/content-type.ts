@@ -5,7 +5,7 @@
  * The JSON API (`/api/`) is not checked here: its route table knows which
  * calls read a body (src/web/api-v1.ts).
  */
-import { HttpError, mediaType, sentBody } from '../server/http.ts';
+import { HttpError, mediaType, sentBody } from './http.ts';
 
 const FORMS = ['application/x-www-form-urlencoded', 'multipart/form-data'];
 

@@ -1,7 +1,8 @@
 /** How an error that escaped a route is shown: through the normal layout, with its status. */
 import type { SiteConfig } from '../core/config/schema.ts';
 import { databaseFault, type DatabaseUnavailable } from '../server/db.ts';
-import { HttpError } from '../server/http.ts';
+import { HttpError } from './http.ts';
+import { Refused, type RefusalKind } from '../server/refused.ts';
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -48,9 +49,13 @@ export function refusedByDatabase(e: unknown): { status: number; headers: Record
   return { ...faultStatus(fault), message: fault.message };
 }
 
-/** The HttpError an error stands for at the edge (a database fault included), or undefined for a bug. */
+/** The status each kind of refusal by a service is answered with. */
+const REFUSAL_STATUS: Record<RefusalKind, number> = { login: 401, forbidden: 403, not_found: 404, malformed: 400, conflict: 409 };
+
+/** The HttpError an error stands for at the edge (a refusal or a database fault included), or undefined for a bug. */
 export function asHttpError(e: unknown): HttpError | undefined {
   if (e instanceof HttpError) return e;
+  if (e instanceof Refused) return new HttpError(REFUSAL_STATUS[e.kind], e.message);
   if (isBodyTooLarge(e)) return new HttpError(413, `The request is larger than ${BODY_LIMIT_BYTES / 1024 / 1024} MiB; nothing was done.`);
   const fault = databaseFault(e);
   if (!fault) return undefined;

@@ -11,7 +11,7 @@
  * credential for it to abuse; refusing such a call only hurt scripts that
  * send no body.
  */
-import { HttpError } from '../server/http.ts';
+import { HttpError } from './http.ts';
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 const FORM_LIKE = ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'];

@@ -1,4 +1,5 @@
 /** Glue between Astro's request objects and the services: read the request, call one service. */
+import { loginAddress } from './http.ts';
 import type { APIContext, AstroGlobal } from 'astro';
 import type { ConfigProblem } from '../core/config/load.ts';
 import type { PageConfig, SiteConfig } from '../core/config/schema.ts';
@@ -22,7 +23,7 @@ export async function pageRoute(Astro: AstroGlobal, slug: string | undefined): P
   const { page } = await findPage(app, slug);
   const toLogin = loginRedirect(page, viewer, Astro.url.pathname + Astro.url.search);
   if (Astro.request.method === 'POST') {
-    if (!viewer.user) return { redirect: `/login?next=${encodeURIComponent(`/page/${page.slug}`)}` };
+    if (!viewer.user) return { redirect: loginAddress(`/page/${page.slug}`) };
     const form = await Astro.request.formData();
     return savePage(app, page.slug, viewer, form).catch((e: unknown) => keptForm(app, page.slug, viewer, form, e));
   }
@@ -63,7 +64,7 @@ export async function restoreRoute(Astro: AstroGlobal): Promise<PageRoute> {
   const viewer = viewerOf(Astro.locals);
   const { page } = await findPage(app, Astro.params.slug);
   if (Astro.request.method !== 'POST') return { redirect: `/page/${page.slug}/history` };
-  if (!viewer.user) return { redirect: `/login?next=${encodeURIComponent(`/page/${page.slug}/history`)}` };
+  if (!viewer.user) return { redirect: loginAddress(`/page/${page.slug}/history`) };
   return restoreVersion(app, page.slug, viewer, await Astro.request.formData());
 }
 
@@ -93,7 +94,7 @@ export async function importRoute(Astro: AstroGlobal): Promise<PageRoute> {
   const viewer = viewerOf(Astro.locals);
   const { page } = await findPage(app, Astro.params.slug);
   if (Astro.request.method !== 'POST') return { redirect: `/page/${page.slug}` };
-  if (!viewer.user) return { redirect: `/login?next=${encodeURIComponent(`/page/${page.slug}`)}` };
+  if (!viewer.user) return { redirect: loginAddress(`/page/${page.slug}`) };
   return importIntoPage(app, page.slug, viewer, await Astro.request.formData());
 }
 
@@ -101,7 +102,7 @@ export async function importRoute(Astro: AstroGlobal): Promise<PageRoute> {
 export async function publishAnywayRoute(ctx: APIContext): Promise<Response> {
   const viewer = viewerOf(ctx.locals);
   const { page } = await findPage(ctx.locals.app, ctx.params.slug);
-  if (!viewer.user) return ctx.redirect(`/login?next=${encodeURIComponent(`/page/${page.slug}/history`)}`, 303);
+  if (!viewer.user) return ctx.redirect(loginAddress(`/page/${page.slug}/history`), 303);
   const { redirect } = await publishAnyway(ctx.locals.app, page.slug, viewer, await ctx.request.formData());
   return ctx.redirect(redirect, 303);
 }

@@ -1,6 +1,7 @@
 /** Glue for the run pages and endpoints: read the request, call one service, shape the answer. */
 import type { APIContext, AstroGlobal } from 'astro';
-import { HttpError } from '../server/http.ts';
+import { errorJson, json, loginAddress } from './http.ts';
+import { notFound } from '../server/refused.ts';
 import { logTail, runReport, type LogLine, type RunView } from '../server/runs/queue.ts';
 import { cancel, canRun, rerun, runFilterFrom, runIdFrom, runJson, runLogDownload, startRun, visibleRun, visibleRuns } from '../server/runs/service.ts';
 import { runEventStream } from '../server/runs/stream.ts';
@@ -9,21 +10,18 @@ import { asHttpError } from './errors.ts';
 import type { SiteConfig } from '../core/config/schema.ts';
 
 const wantsJson = (r: Request) => (r.headers.get('accept') ?? '').includes('application/json');
-const json = (body: unknown, status = 200) => new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
 
 /** JSON clients get `{ error }` with the status; people get the error page. */
 function asJson(e: unknown): Response {
   const http = asHttpError(e);
   if (!http) throw e;
-  const res = json({ error: http.message }, http.status);
-  for (const [k, v] of Object.entries(http.headers)) res.headers.set(k, v);
-  return res;
+  return errorJson(http);
 }
 
 export async function runButtonRoute(ctx: APIContext): Promise<Response> {
   const viewer = viewerOf(ctx.locals);
   try {
-    if (!viewer.user && !wantsJson(ctx.request)) return ctx.redirect(`/login?next=${encodeURIComponent(`/page/${ctx.params.slug}`)}`, 303);
+    if (!viewer.user && !wantsJson(ctx.request)) return ctx.redirect(loginAddress(`/page/${ctx.params.slug}`), 303);
     const run = await startRun(ctx.locals.app, ctx.params.slug!, ctx.params.button!, viewer);
     return wantsJson(ctx.request) ? json({ id: run.id, url: `/runs/${run.id}` }, 201) : ctx.redirect(`/runs/${run.id}`, 303);
   } catch (e) {
@@ -44,7 +42,7 @@ export async function runPageRoute(Astro: AstroGlobal): Promise<RunPageRoute> {
     run = await visibleRun(app, runIdFrom(Astro.params.id), viewer);
   } catch (e) {
     if (accept.includes('text/event-stream') || wantsJson(Astro.request)) return { response: asJson(e) };
-    if (e instanceof HttpError && e.status === 401) return { redirect: `/login?next=${encodeURIComponent(Astro.url.pathname)}` };
+    if (asHttpError(e)?.status === 401) return { redirect: loginAddress(Astro.url.pathname) };
     throw e;
   }
   if (accept.includes('text/event-stream')) {
@@ -98,7 +96,7 @@ export async function reportRoute(ctx: APIContext): Promise<Response> {
   const { app } = ctx.locals;
   const run = await visibleRun(app, runIdFrom(ctx.params.id), viewerOf(ctx.locals));
   const report = await runReport(app.db, run.id);
-  if (!report) throw new HttpError(404, `Run ${run.id} has no report.`);
+  if (!report) throw notFound(`Run ${run.id} has no report.`);
   const headers: Record<string, string> = {
     'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'self'",
     'X-Frame-Options': 'SAMEORIGIN',
@@ -110,7 +108,7 @@ export async function reportRoute(ctx: APIContext): Promise<Response> {
 
 export async function runsListRoute(Astro: AstroGlobal) {
   const viewer = viewerOf(Astro.locals);
-  if (!viewer.user) return { redirect: `/login?next=${encodeURIComponent(Astro.url.pathname + Astro.url.search)}` };
+  if (!viewer.user) return { redirect: loginAddress(Astro.url.pathname + Astro.url.search) };
   const filter = runFilterFrom(Astro.url.searchParams);
   return { filter, ...(await visibleRuns(Astro.locals.app, viewer, filter)) };
 }

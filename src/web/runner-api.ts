@@ -7,7 +7,7 @@ import {
   claimRequest, eventsRequest, finishRequest, LIMITS, PROTOCOL_HEADER, PROTOCOL_VERSION, RUNNER_TIME_HEADER,
 } from '../protocol/index.ts';
 import type { App } from '../server/app.ts';
-import { readBoundedText } from '../server/http.ts';
+import { json, readBoundedText } from './http.ts';
 import { authenticateRunner, touchRunner, type RunnerRecord } from '../server/runners.ts';
 import { claimNext, finishRun, recordEvents, runnerClock } from '../server/runs/queue.ts';
 
@@ -15,9 +15,7 @@ const MAX_BODY_BYTES = 24 * 1024 * 1024;
 /** Even when woken by nothing, a waiting claim looks at the queue this often (runs queued by other app instances). */
 const RECHECK_MS = 1000;
 
-const json = (status: number, body: unknown) =>
-  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' } });
-const fail = (status: number, error: string) => json(status, { error });
+const fail = (status: number, error: string) => json({ error }, status);
 
 async function readJson<T>(request: Request, schema: z.ZodType<T>): Promise<{ ok: true; value: T } | { ok: false; response: Response }> {
   const text = await readBoundedText(request, MAX_BODY_BYTES).catch(() => '');
@@ -57,12 +55,12 @@ export async function handleRunnerApi(app: App, request: Request, path: string):
     const body = await readJson(request, eventsRequest);
     if (!body.ok) return body.response;
     const out = await recordEvents(app.db, app.runs, runner, id, body.value, runLimits(app), clock);
-    return out.ok ? json(200, { ack: out.ack, cancel: out.cancel }) : fail(409, out.reason);
+    return out.ok ? json({ ack: out.ack, cancel: out.cancel }) : fail(409, out.reason);
   }
   const body = await readJson(request, finishRequest);
   if (!body.ok) return body.response;
   const out = await finishRun(app.db, app.runs, runner, id, body.value, clock);
-  return out.ok ? json(200, { ok: true }) : fail(409, out.reason);
+  return out.ok ? json({ ok: true }) : fail(409, out.reason);
 }
 
 async function claim(app: App, runner: RunnerRecord, request: Request): Promise<Response> {
@@ -72,7 +70,7 @@ async function claim(app: App, runner: RunnerRecord, request: Request): Promise<
   const deadline = Date.now() + Math.min(body.value.wait_ms, LIMITS.claimWaitMs);
   for (;;) {
     const run = await claimNext(app.db, app.runs, runner, runLimits(app));
-    if (run) return json(200, { run });
+    if (run) return json({ run });
     const left = deadline - Date.now();
     if (left <= 0 || request.signal.aborted) return new Response(null, { status: 204 });
     await app.runs.waitForQueued(Math.min(left, RECHECK_MS), request.signal);

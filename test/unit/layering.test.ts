@@ -33,7 +33,8 @@ export const RULES: Record<string, { values: string[]; types?: string[] }> = {
   server: { values: ['server', 'core', 'protocol'] },
   web: { values: ['web', 'server', 'core', 'protocol'] },
   pages: { values: ['pages', 'web', 'core', 'protocol', 'client'], types: ['server'] },
-  cli: { values: ['cli', 'server', 'core', 'protocol', 'runner'] },
+  // The commands start the HTTP server (its headers) and the local runner.
+  cli: { values: ['cli', 'web', 'server', 'core', 'protocol', 'runner'] },
   client: { values: ['client', 'core', 'protocol'], types: ['server'] },
   runner: { values: ['runner', 'protocol'] },
 };

@@ -1,10 +1,10 @@
 /** Access checks for the services: the rules of src/core/access.ts, enforced. */
 import type { PageConfig } from '../../core/config/schema.ts';
 import { refusal, type Action, type Person } from '../../core/access.ts';
-import { HttpError } from '../http.ts';
+import { Refused } from '../refused.ts';
 
-/** Throws 401 or 403 with the reason unless `user` may. */
+/** Refuses (log in first, or not allowed) with the reason unless `user` may. */
 export function requireAccess(user: Person | undefined, page: PageConfig, action: Action): void {
   const why = refusal(user, page, action);
-  if (why) throw new HttpError(user ? 403 : 401, why);
+  if (why) throw new Refused(user ? 'forbidden' : 'login', why);
 }

@@ -6,12 +6,12 @@ import { requireAccess } from '../auth/access.ts';
 import type { PageConfig } from '../../core/config/schema.ts';
 import type { Viewer } from '../editor.ts';
 import { currentValues } from '../history.ts';
-import { HttpError, notFound } from '../http.ts';
+import { loginFirst, notFound, Refused } from '../refused.ts';
 import { RUN_STATES, type RunState } from '../../protocol/index.ts';
 import { createRun, getRun, listRuns, requestCancel, runLog, type RunView } from './queue.ts';
 
 function requireRun(viewer: Viewer, page: PageConfig | undefined): { id: number; username: string } {
-  if (!page) throw new HttpError(409, 'This page is no longer in the config.');
+  if (!page) throw new Refused('conflict', 'This page is no longer in the config.');
   requireAccess(viewer.user, page, 'run');
   return viewer.user!;
 }
@@ -45,7 +45,7 @@ export async function rerun(app: App, id: number, viewer: Viewer): Promise<RunVi
   const old = await visibleRun(app, id, viewer);
   const { live, page, button } = await findButton(app, old.page, old.button);
   const user = requireRun(viewer, page);
-  if (!page || !button) throw new HttpError(409, `The button "${old.button}" of page "${old.page}" is no longer in the config, so this run cannot be repeated.`);
+  if (!page || !button) throw new Refused('conflict', `The button "${old.button}" of page "${old.page}" is no longer in the config, so this run cannot be repeated.`);
   return createRun(app.db, app.runs, { page, button, values: old.params, configRevision: live.revision, user, rerunOf: old.id }, (tx, run) =>
     audit(tx, { action: 'run_started', userId: user.id, username: user.username, ip: viewer.ip, detail: { run, rerun_of: old.id } }),
   );
@@ -57,7 +57,7 @@ export async function cancel(app: App, id: number, viewer: Viewer): Promise<RunV
   const out = await requestCancel(app.db, app.runs, id, user.username, (tx) =>
     audit(tx, { action: 'run_cancelled', userId: user.id, username: user.username, ip: viewer.ip, detail: { run: id } }),
   );
-  if (!out.ok) throw new HttpError(409, out.reason);
+  if (!out.ok) throw new Refused('conflict', out.reason);
   return out.run;
 }
 
@@ -74,7 +74,7 @@ export async function visibleRun(app: App, id: number, viewer: Viewer): Promise<
   if (!run) throw notFound(Number.isSafeInteger(id) ? `There is no run ${id}.` : 'There is no such run.');
   const page = (await app.config.current()).config.pages.find((p) => p.slug === run.page);
   if (page) requireAccess(viewer.user, page, 'view');
-  else if (!viewer.user) throw new HttpError(401, 'Log in to see this run.');
+  else if (!viewer.user) throw loginFirst('Log in to see this run.');
   return run;
 }
 

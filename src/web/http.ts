@@ -1,4 +1,8 @@
-/** One HTTP error type; the middleware turns it into the response. */
+/**
+ * The HTTP edge's helpers. One HTTP error type: services refuse with
+ * `Refused` (src/server/refused.ts), and src/web/errors.ts turns either into
+ * the response.
+ */
 export class HttpError extends Error {
   readonly status: number;
   readonly headers: Record<string, string>;
@@ -10,8 +14,21 @@ export class HttpError extends Error {
   }
 }
 
-export const notFound = (what = 'This page does not exist.') => new HttpError(404, what);
-export const forbidden = (what = 'You do not have permission to do this.') => new HttpError(403, what);
+
+/** The one JSON answer of the edge; never cached, since every JSON answer here is someone's live state. */
+export function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { ...headers, 'Content-Type': 'application/json', 'Cache-Control': 'no-store' } });
+}
+
+/** An HTTP error as JSON: `{"error": "…"}` with its status and headers (Allow, Retry-After). */
+export function errorJson(e: HttpError): Response {
+  return json({ error: e.message }, e.status, e.headers);
+}
+
+/** The login page, coming back to `next` (a path of this site) afterwards. */
+export function loginAddress(next: string): string {
+  return `/login?next=${encodeURIComponent(next)}`;
+}
 
 /** A `next` target that can only lead back into this site. */
 export function safeNext(next: string | null | undefined): string {
