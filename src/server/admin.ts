@@ -9,7 +9,7 @@ import { audit, type AuditAction } from './audit.ts';
 import type { Database, Transaction } from './db.ts';
 import { hashPassword, passwordProblem, verifyPassword } from './auth/passwords.ts';
 import { isRole, ROLES, type Role } from './auth/roles.ts';
-import type { Viewer } from './editor.ts';
+import type { Viewer } from './auth/access.ts';
 import { forbidden, loginFirst } from './refused.ts';
 import { createRunnerToken, revokeRunner, RunnerError } from './runners.ts';
 import { createUser, findUser, resetPassword, setDisabled, setRole, UserError } from './users.ts';

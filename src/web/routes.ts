@@ -1,14 +1,21 @@
-/** Glue between Astro's request objects and the services: read the request, call one service. */
-import { loginAddress } from './http.ts';
+/**
+ * The page routes: read the request, call one action or view, and turn its
+ * result into what the browser gets (a redirect, a status with the form as
+ * typed, a file). The services know nothing of HTTP; this is where it lives.
+ */
 import type { APIContext, AstroGlobal } from 'astro';
 import type { ConfigProblem } from '../core/config/load.ts';
+import { may } from '../core/access.ts';
 import type { PageConfig, SiteConfig } from '../core/config/schema.ts';
-import { canEdit, exportPage, findPage, loginRedirect, savePage, typedView, viewPage, type ExportOutcome, type PageView, type Viewer } from '../server/editor.ts';
+import { attachmentDisposition } from '../core/export.ts';
 import type { App } from '../server/app.ts';
-import { refusedByDatabase } from './errors.ts';
-import { compareVersions, importIntoPage, publishAnyway, restoreVersion, type Comparison } from '../server/versions.ts';
+import { requireAccess, type Viewer } from '../server/auth/access.ts';
 import { currentValues, pageHistory } from '../server/history.ts';
-import { requireAccess } from '../server/auth/access.ts';
+import { compareVersions, exportPage, importFile, restoreVersion, savePage, type Comparison, type OnPage, type SaveResult } from '../server/pages/actions.ts';
+import { asTyped, fieldsFrom, findPage, pageView, pageViewAfterSave, type PageView } from '../server/pages/view.ts';
+import { publishAnyway } from '../server/versions.ts';
+import { refusedByDatabase } from './errors.ts';
+import { loginAddress } from './http.ts';
 
 export type PageRoute = { redirect: string } | { status: number; view: PageView; headers?: Record<string, string> };
 
@@ -16,20 +23,40 @@ export function viewerOf(locals: App.Locals): Viewer {
   return { user: locals.user, ip: locals.ip };
 }
 
+const pagePath = (page: PageConfig) => `/page/${page.slug}`;
+
+/** Where a visitor who may not see a page is sent first, or undefined when they may look. */
+function loginFirst(page: PageConfig, viewer: Viewer, path: string): string | undefined {
+  return page.requires_login && !viewer.user ? loginAddress(path) : undefined;
+}
+
+/** A save's (or restore's) result as the browser gets it: the page with what changed, or the form again saying why not. */
+async function answerSave(app: App, viewer: Viewer, form: FormData | undefined, { page, result }: OnPage<SaveResult>): Promise<PageRoute> {
+  if (result.kind === 'saved') return { redirect: `${pagePath(page)}?saved=${result.entry.id}` };
+  const view = await pageView(app, page.slug, viewer);
+  if (result.kind === 'unchanged') return { status: 200, view: { ...view, notice: { kind: 'unchanged' } } };
+  const typed = (notice: PageView['notice'], errors?: Record<string, string>) => (form ? asTyped(view, form, notice, errors) : { ...view, notice });
+  if (result.kind === 'stale') return { status: 409, view: typed({ kind: 'conflict', since: result.since }) };
+  return { status: 422, view: typed({ kind: 'invalid', count: Object.keys(result.errors).length, nothing: 'saved' }, result.errors) };
+}
+
 /** GET shows the page, POST saves it; both for `/` (the first page) and `/page/<slug>`. */
 export async function pageRoute(Astro: AstroGlobal, slug: string | undefined): Promise<PageRoute> {
   const { app } = Astro.locals;
   const viewer = viewerOf(Astro.locals);
   const { page } = await findPage(app, slug);
-  const toLogin = loginRedirect(page, viewer, Astro.url.pathname + Astro.url.search);
   if (Astro.request.method === 'POST') {
-    if (!viewer.user) return { redirect: loginAddress(`/page/${page.slug}`) };
+    if (!viewer.user) return { redirect: loginAddress(pagePath(page)) };
     const form = await Astro.request.formData();
-    return savePage(app, page.slug, viewer, form).catch((e: unknown) => keptForm(app, page.slug, viewer, form, e));
+    return savePage(app, page.slug, viewer, form).then(
+      (done) => answerSave(app, viewer, form, done),
+      (e: unknown) => keptForm(app, page.slug, viewer, form, e),
+    );
   }
+  const toLogin = loginFirst(page, viewer, Astro.url.pathname + Astro.url.search);
   if (toLogin) return { redirect: toLogin };
   const saved = Number(Astro.url.searchParams.get('saved'));
-  return { status: 200, view: await viewPage(app, slug, viewer, Number.isSafeInteger(saved) && saved > 0 ? saved : undefined) };
+  return { status: 200, view: await pageViewAfterSave(app, slug, viewer, Number.isSafeInteger(saved) && saved > 0 ? saved : undefined) };
 }
 
 export type HistoryRoute =
@@ -47,7 +74,7 @@ export async function historyRoute(Astro: AstroGlobal, slug: string): Promise<Hi
   const { app } = Astro.locals;
   const viewer = viewerOf(Astro.locals);
   const { live, page } = await findPage(app, slug);
-  const toLogin = loginRedirect(page, viewer, Astro.url.pathname + Astro.url.search);
+  const toLogin = loginFirst(page, viewer, Astro.url.pathname + Astro.url.search);
   if (toLogin) return { redirect: toLogin };
   requireAccess(viewer.user, page, 'view');
   const q = Astro.url.searchParams;
@@ -55,7 +82,7 @@ export async function historyRoute(Astro: AstroGlobal, slug: string): Promise<Hi
   const history = await pageHistory(app.db, page, { limit: 50, before: Number.isSafeInteger(before) && before > 0 ? before : undefined });
   const comparison = q.has('from') && q.has('to') ? await compareVersions(app, page, Number(q.get('from')), Number(q.get('to'))) : undefined;
   const { revision } = await currentValues(app.db, page);
-  return { site: live.config, page, configProblems: viewer.user?.role === 'admin' ? live.rejected?.problems : undefined, canEdit: canEdit(viewer, page), revision, comparison, ...history };
+  return { site: live.config, page, configProblems: viewer.user?.role === 'admin' ? live.rejected?.problems : undefined, canEdit: may(viewer.user, page, 'edit'), revision, comparison, ...history };
 }
 
 /** POST /page/<slug>/restore: an earlier version saved again. */
@@ -63,20 +90,30 @@ export async function restoreRoute(Astro: AstroGlobal): Promise<PageRoute> {
   const { app } = Astro.locals;
   const viewer = viewerOf(Astro.locals);
   const { page } = await findPage(app, Astro.params.slug);
-  if (Astro.request.method !== 'POST') return { redirect: `/page/${page.slug}/history` };
-  if (!viewer.user) return { redirect: loginAddress(`/page/${page.slug}/history`) };
-  return restoreVersion(app, page.slug, viewer, await Astro.request.formData());
+  if (Astro.request.method !== 'POST') return { redirect: `${pagePath(page)}/history` };
+  if (!viewer.user) return { redirect: loginAddress(`${pagePath(page)}/history`) };
+  return answerSave(app, viewer, undefined, await restoreVersion(app, page.slug, viewer, await Astro.request.formData()));
 }
 
-export async function exportRoute(Astro: AstroGlobal, slug: string): Promise<ExportOutcome | { redirect: string } | { status: number; view: PageView; headers: Record<string, string> }> {
+export async function exportRoute(Astro: AstroGlobal, slug: string): Promise<{ file: Response } | PageRoute> {
   const { app } = Astro.locals;
   const viewer = viewerOf(Astro.locals);
   const { page } = await findPage(app, slug);
-  if (Astro.request.method !== 'POST') return { redirect: `/page/${page.slug}` };
-  const toLogin = loginRedirect(page, viewer, `/page/${page.slug}`);
+  if (Astro.request.method !== 'POST') return { redirect: pagePath(page) };
+  const toLogin = loginFirst(page, viewer, pagePath(page));
   if (toLogin) return { redirect: toLogin };
   const form = await Astro.request.formData();
-  return exportPage(app, page.slug, viewer, form).catch((e: unknown) => keptForm(app, page.slug, viewer, form, e));
+  try {
+    const { result } = await exportPage(app, page.slug, viewer, form);
+    if (result.kind === 'file') {
+      const headers = { 'Content-Type': 'text/yaml; charset=utf-8', 'Content-Disposition': attachmentDisposition(result.filename), 'Cache-Control': 'no-store' };
+      return { file: new Response(result.yaml, { headers }) };
+    }
+    const notice = { kind: 'invalid' as const, count: Object.keys(result.errors).length, nothing: 'exported' as const };
+    return { status: 422, view: asTyped(await pageView(app, page.slug, viewer), form, notice, result.errors) };
+  } catch (e) {
+    return keptForm(app, page.slug, viewer, form, e);
+  }
 }
 
 /**
@@ -85,24 +122,31 @@ export async function exportRoute(Astro: AstroGlobal, slug: string): Promise<Exp
  */
 async function keptForm(app: App, slug: string, viewer: Viewer, form: FormData, e: unknown): Promise<{ status: number; view: PageView; headers: Record<string, string> }> {
   const { status, headers, message } = refusedByDatabase(e);
-  const view = await typedView(app, slug, viewer, form);
-  return { status, headers, view: { ...view, notice: { kind: 'unavailable', message } } };
+  const view = asTyped(await pageView(app, slug, viewer), form, { kind: 'unavailable', message });
+  return { status, headers, view };
 }
 
+/** POST /page/<slug>/import: the form filled from a YAML file, for review; nothing is saved. */
 export async function importRoute(Astro: AstroGlobal): Promise<PageRoute> {
   const { app } = Astro.locals;
   const viewer = viewerOf(Astro.locals);
   const { page } = await findPage(app, Astro.params.slug);
-  if (Astro.request.method !== 'POST') return { redirect: `/page/${page.slug}` };
-  if (!viewer.user) return { redirect: loginAddress(`/page/${page.slug}`) };
-  return importIntoPage(app, page.slug, viewer, await Astro.request.formData());
+  if (Astro.request.method !== 'POST') return { redirect: pagePath(page) };
+  if (!viewer.user) return { redirect: loginAddress(pagePath(page)) };
+  const { result } = await importFile(app, page.slug, viewer, await Astro.request.formData());
+  const view = await pageView(app, page.slug, viewer);
+  if (result.kind === 'failed') return { status: 422, view: { ...view, notice: { kind: 'import-failed', filename: result.filename, error: result.error } } };
+  const imported = Object.keys(result.values);
+  // Parameters the file names with a null value are shown empty; the others keep what the form had.
+  const fields = { ...view.fields, ...fieldsFrom(page, { ...Object.fromEntries(page.parameters.map((p) => [p.name, null])), ...result.values }, imported) };
+  return { status: 200, view: { ...view, fields, notice: { kind: 'imported', filename: result.filename, count: imported.length, problems: result.problems, missing: result.missing } } };
 }
 
 /** POST /page/<slug>/publish-anyway: resolve a Git conflict in favour of a save. */
 export async function publishAnywayRoute(ctx: APIContext): Promise<Response> {
   const viewer = viewerOf(ctx.locals);
   const { page } = await findPage(ctx.locals.app, ctx.params.slug);
-  if (!viewer.user) return ctx.redirect(loginAddress(`/page/${page.slug}/history`), 303);
-  const { redirect } = await publishAnyway(ctx.locals.app, page.slug, viewer, await ctx.request.formData());
-  return ctx.redirect(redirect, 303);
+  if (!viewer.user) return ctx.redirect(loginAddress(`${pagePath(page)}/history`), 303);
+  await publishAnyway(ctx.locals.app, page.slug, viewer, await ctx.request.formData());
+  return ctx.redirect(`${pagePath(page)}/history`, 303);
 }

@@ -108,12 +108,12 @@ describe('the layering', () => {
   });
 
   it('catches a page that calls a service, a core that reaches into the app, and a runner beyond the protocol', () => {
-    const page = importsOf('src/pages/x.astro', "---\nimport { savePage } from '../server/editor.ts';\nimport type { Viewer } from '../server/editor.ts';\n---\n<p/>");
+    const page = importsOf('src/pages/x.astro', "---\nimport { savePage } from '../server/pages/actions.ts';\nimport type { PageView } from '../server/pages/view.ts';\n---\n<p/>");
     const core = importsOf('src/core/x.ts', "import { openDatabase } from '../server/db.ts';");
     const runner = importsOf('runner/x.ts', "import { x } from '../src/core/fields.ts';\nimport { y } from '../src/protocol/index.ts';");
     const client = importsOf('src/client/x.ts', "import type { RunJson } from '../server/runs/read.ts';\nimport { z } from '../web/routes.ts';");
     expect(breaches([...page, ...core, ...runner, ...client])).toEqual([
-      'src/pages/x.astro → src/server/editor.ts (pages may not import server except as a type)',
+      'src/pages/x.astro → src/server/pages/actions.ts (pages may not import server except as a type)',
       'src/core/x.ts → src/server/db.ts (core may not import server)',
       'runner/x.ts → src/core/fields.ts (runner may not import core)',
       'src/client/x.ts → src/web/routes.ts (client may not import web)',

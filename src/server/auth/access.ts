@@ -2,6 +2,13 @@
 import type { PageConfig } from '../../core/config/schema.ts';
 import { refusal, type Action, type Person } from '../../core/access.ts';
 import { Refused } from '../refused.ts';
+import type { SessionUser } from './sessions.ts';
+
+/** Who is asking: the logged-in person, if any, and from where (for the audit log and throttling). */
+export interface Viewer {
+  user: SessionUser | undefined;
+  ip: string;
+}
 
 /** Refuses (log in first, or not allowed) with the reason unless `user` may. */
 export function requireAccess(user: Person | undefined, page: PageConfig, action: Action): void {

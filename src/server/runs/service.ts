@@ -4,7 +4,7 @@ import { audit } from '../audit.ts';
 import { may } from '../../core/access.ts';
 import { requireAccess } from '../auth/access.ts';
 import type { PageConfig } from '../../core/config/schema.ts';
-import type { Viewer } from '../editor.ts';
+import type { Viewer } from '../auth/access.ts';
 import { currentValues } from '../history.ts';
 import { loginFirst, notFound, Refused } from '../refused.ts';
 import { RUN_STATES, type RunState } from '../../protocol/index.ts';

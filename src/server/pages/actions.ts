@@ -1,0 +1,153 @@
+/**
+ * What a page's forms do: save, restore, export, import, compare. Each checks
+ * access, records first and answers with a domain result; none builds the page
+ * view (the edge does that only to show a refused form again).
+ */
+import { decodeValue, defaultValues, encodeValue } from '../../core/values.ts';
+import { exportFilename, valuesToYaml } from '../../core/export.ts';
+import { isValid, parseForm, REVISION_FIELD } from '../../core/fields.ts';
+import { IMPORT_MAX_BYTES, ImportError, importValues } from '../../core/import.ts';
+import type { PageConfig, Values } from '../../core/config/schema.ts';
+import type { App } from '../app.ts';
+import { audit } from '../audit.ts';
+import { requireAccess, type Viewer } from '../auth/access.ts';
+import { versionOf, type HistoryEntry } from '../history.ts';
+import { loginFirst, notFound, Refused } from '../refused.ts';
+import { recordSave } from '../save.ts';
+import { findPage } from './view.ts';
+
+export type Saved = { kind: 'saved'; entry: HistoryEntry } | { kind: 'unchanged' } | { kind: 'stale'; since: HistoryEntry[] };
+export type SaveResult = Saved | { kind: 'invalid'; errors: Record<string, string> };
+export type ExportResult = { kind: 'file'; filename: string; yaml: string } | { kind: 'invalid'; errors: Record<string, string> };
+export type ImportResult =
+  | { kind: 'imported'; filename: string; values: Values; problems: string[]; missing: string[] }
+  | { kind: 'failed'; filename?: string; error: string };
+
+/** The result of an action with the page it was on (the first page when the address names none). */
+export type OnPage<T> = { page: PageConfig; result: T };
+
+/** Text of a form field; files and absent fields read as undefined. */
+function fieldText(form: FormData, name: string): string | undefined {
+  const v = form.get(name);
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** The revision a form was loaded at; a damaged value is refused with a way forward. */
+function formRevision(form: FormData): number {
+  const revision = Number(form.get(REVISION_FIELD));
+  if (!Number.isSafeInteger(revision) || revision < 0) throw new Refused('malformed', 'The form was damaged (bad revision). Reload the page and try again.');
+  return revision;
+}
+
+/** The page, for someone who may `edit` it and is logged in (`why` says what they tried). */
+async function pageToEdit(app: App, slug: string | undefined, viewer: Viewer, why: string) {
+  const { page } = await findPage(app, slug);
+  requireAccess(viewer.user, page, 'view');
+  requireAccess(viewer.user, page, 'edit');
+  if (!viewer.user) throw loginFirst(why);
+  return { page, user: viewer.user };
+}
+
+function saved(result: Awaited<ReturnType<typeof recordSave>>): Saved {
+  if (result.status === 'conflict') return { kind: 'stale', since: result.since };
+  if (result.status === 'unchanged') return { kind: 'unchanged' };
+  return { kind: 'saved', entry: result.entry };
+}
+
+/** Saves the form's values: validated, checked against the revision it was loaded at, audited, published. */
+export async function savePage(app: App, slug: string | undefined, viewer: Viewer, form: FormData): Promise<OnPage<SaveResult>> {
+  const { page, user } = await pageToEdit(app, slug, viewer, 'Log in to save.');
+  if (page.parameters.length === 0) throw new Refused('malformed', 'This page has no parameters to save.');
+  const parsed = parseForm(page, (name) => fieldText(form, name));
+  if (!isValid(parsed)) return { page, result: { kind: 'invalid', errors: parsed.errors } };
+  // The form always sends the revision it was loaded at; a client that sends none saves on top of the latest.
+  const baseRevision = form.get(REVISION_FIELD) === null ? undefined : formRevision(form);
+  return { page, result: saved(await recordSave(app, page, parsed.values, baseRevision, { user, ip: viewer.ip })) };
+}
+
+/**
+ * Saves an earlier version's values again as a new save: audited, checked
+ * for conflicts and published like any other. Values that no longer fit the
+ * page's parameters keep their current value.
+ */
+export async function restoreVersion(app: App, slug: string, viewer: Viewer, form: FormData): Promise<OnPage<Saved>> {
+  const { page, user } = await pageToEdit(app, slug, viewer, 'Log in to restore a version.');
+  const id = Number(form.get('version'));
+  const version = await versionOf(app.db, page, id);
+  if (!version) throw notFound(`Page "${page.title}" has no version ${form.get('version')}.`);
+  const values: Values = {};
+  for (const p of page.parameters) {
+    const v = version.values[p.name];
+    if (v !== undefined && decodeValue(p, encodeValue(v)) !== undefined) values[p.name] = v;
+  }
+  const result = await recordSave(app, page, values, formRevision(form), { user, ip: viewer.ip, detail: { restored_from: id } });
+  return { page, result: saved(result) };
+}
+
+/** The form's values as a YAML file under the name typed, or why not; audited, never saved. */
+export async function exportPage(app: App, slug: string, viewer: Viewer, form: FormData): Promise<OnPage<ExportResult>> {
+  const { page } = await findPage(app, slug);
+  requireAccess(viewer.user, page, 'view');
+  const parsed = parseForm(page, (name) => fieldText(form, name));
+  const chosen = exportFilename(fieldText(form, 'filename'), page.slug);
+  // A name we would have to change is refused, not changed: the file is called what the person typed.
+  if (!isValid(parsed) || 'error' in chosen) {
+    // No parameter is called "filename" (a reserved name), so this error hides none of theirs.
+    const errors = 'error' in chosen ? { ...parsed.errors, filename: chosen.error } : parsed.errors;
+    return { page, result: { kind: 'invalid', errors } };
+  }
+  const { filename } = chosen;
+  if (viewer.user) {
+    await audit(app.db, { action: 'export', userId: viewer.user.id, username: viewer.user.username, ip: viewer.ip, detail: { page: page.slug, filename } });
+  }
+  return { page, result: { kind: 'file', filename, yaml: valuesToYaml(page, parsed.values) } };
+}
+
+/**
+ * Reads an uploaded YAML file into values for the form, for review; nothing
+ * is saved until the person presses Save. Problems are listed by key.
+ */
+export async function importFile(app: App, slug: string, viewer: Viewer, form: FormData): Promise<OnPage<ImportResult>> {
+  const { page, user } = await pageToEdit(app, slug, viewer, 'Log in to import values.');
+  const file = form.get('file');
+  if (!(file instanceof File) || file.size === 0) return { page, result: { kind: 'failed', error: 'Choose a YAML file to import.' } };
+  const filename = file.name.slice(0, 200);
+  if (file.size > IMPORT_MAX_BYTES) return { page, result: { kind: 'failed', filename, error: `The file is larger than ${IMPORT_MAX_BYTES / 1024} KiB.` } };
+  try {
+    const { values, problems, missing } = importValues(page, await file.text());
+    await audit(app.db, { action: 'import', userId: user.id, username: user.username, ip: viewer.ip, detail: { page: page.slug, filename, imported: Object.keys(values), problems: problems.length } });
+    return { page, result: { kind: 'imported', filename, values, problems, missing } };
+  } catch (e) {
+    if (!(e instanceof ImportError)) throw e;
+    return { page, result: { kind: 'failed', filename, error: e.message } };
+  }
+}
+
+export interface Comparison {
+  from: { id: number; label: string };
+  to: { id: number; label: string };
+  rows: { name: string; label: string; from: Values[string] | undefined; to: Values[string] | undefined; changed: boolean }[];
+}
+
+/** Two versions side by side; version 0 means the defaults. */
+export async function compareVersions(app: App, page: PageConfig, fromId: number, toId: number): Promise<Comparison> {
+  const load = async (id: number) => {
+    if (id === 0) return { id: 0, label: 'defaults', values: defaultValues(page) };
+    const v = await versionOf(app.db, page, id);
+    if (!v) throw notFound(`Page "${page.title}" has no version ${id}.`);
+    return { id, label: `version ${id} (${v.author})`, values: v.values };
+  };
+  const [a, b] = await Promise.all([load(fromId), load(toId)]);
+  const names = [...page.parameters.map((p) => p.name), ...Object.keys({ ...a.values, ...b.values }).filter((n) => !page.parameters.some((p) => p.name === n))];
+  return {
+    from: { id: a.id, label: a.label },
+    to: { id: b.id, label: b.label },
+    rows: names.map((name) => ({
+      name,
+      label: page.parameters.find((p) => p.name === name)?.label ?? name,
+      from: a.values[name],
+      to: b.values[name],
+      changed: a.values[name] !== b.values[name],
+    })),
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * What a page shows: its form with the current values, the last save, each
+ * button's latest run, and what the visitor may do. The actions
+ * (./actions.ts) never need it; the edge builds it to show the page, or to
+ * show a refused form again as it was typed.
+ */
+import type { ConfigProblem } from '../../core/config/load.ts';
+import type { Button, PageConfig, SiteConfig, Values } from '../../core/config/schema.ts';
+import { may, refusal } from '../../core/access.ts';
+import { formText } from '../../core/values.ts';
+import { isFinal } from '../../protocol/index.ts';
+import type { App } from '../app.ts';
+import { requireAccess, type Viewer } from '../auth/access.ts';
+import { currentValues, pageHistory, type CurrentValues, type HistoryEntry } from '../history.ts';
+import { notFound } from '../refused.ts';
+import { latestRuns, logTail, type LogLine, type RunView } from '../runs/queue.ts';
+
+export type Notice =
+  | { kind: 'saved'; entry: HistoryEntry }
+  | { kind: 'unchanged' }
+  /** Fields refused by the rules; what was `nothing` done: not saved, not exported. */
+  | { kind: 'invalid'; count: number; nothing: 'saved' | 'exported' }
+  | { kind: 'conflict'; since: HistoryEntry[] }
+  | { kind: 'imported'; filename: string; count: number; problems: string[]; missing: string[] }
+  | { kind: 'import-failed'; filename?: string; error: string }
+  /** The database refused the write (busy, disk full): nothing was saved, the typed values are kept. */
+  | { kind: 'unavailable'; message: string };
+
+export interface PageView {
+  site: SiteConfig;
+  page: PageConfig;
+  /** Problems of a config file on disk that was refused; shown to admins only. */
+  configProblems?: ConfigProblem[];
+  /** Text shown in each field. */
+  fields: Record<string, string | boolean>;
+  errors: Record<string, string>;
+  revision: number;
+  lastSave?: CurrentValues['lastSave'];
+  canEdit: boolean;
+  /** Why this visitor cannot save, when they cannot. */
+  saveBlockedReason?: string;
+  notice?: Notice;
+  filename: string;
+  /** Each button with its latest run and the tail of that run's log. */
+  tasks: { button: Button; latest?: RunView; tail: LogLine[] }[];
+  canRun: boolean;
+  runBlockedReason?: string;
+}
+
+/** The page a slug names (the first page for none), with the live config it comes from. */
+export async function findPage(app: App, slug: string | undefined) {
+  const live = await app.config.current();
+  const page = slug === undefined ? live.config.pages[0]! : live.config.pages.find((p) => p.slug === slug);
+  if (!page) throw notFound(`There is no page "${slug}". Pick one from the sidebar.`);
+  return { live, page };
+}
+
+/** Form text for each parameter (only those in `only`, when given). */
+export function fieldsFrom(page: PageConfig, values: Values, only?: string[]): Record<string, string | boolean> {
+  const params = only ? page.parameters.filter((p) => only.includes(p.name)) : page.parameters;
+  return Object.fromEntries(params.map((p) => [p.name, p.type === 'boolean' ? values[p.name] === true : formText(values[p.name] ?? null)]));
+}
+
+async function tasksOf(app: App, page: PageConfig): Promise<PageView['tasks']> {
+  const latest = page.buttons.length > 0 ? await latestRuns(app.db, page.slug) : new Map<string, RunView>();
+  return Promise.all(
+    page.buttons.map(async (button) => {
+      const run = latest.get(button.name);
+      return { button, latest: run, tail: run ? await logTail(app.db, run.id, isFinal(run.state) ? 10 : 50) : [] };
+    }),
+  );
+}
+
+/** The page as this visitor sees it, with the current values. */
+export async function pageView(app: App, slug: string | undefined, viewer: Viewer): Promise<PageView> {
+  const { live, page } = await findPage(app, slug);
+  requireAccess(viewer.user, page, 'view');
+  const current = await currentValues(app.db, page);
+  return {
+    tasks: await tasksOf(app, page),
+    canRun: may(viewer.user, page, 'run'),
+    runBlockedReason: refusal(viewer.user, page, 'run'),
+    site: live.config,
+    page,
+    configProblems: viewer.user?.role === 'admin' ? live.rejected?.problems : undefined,
+    fields: fieldsFrom(page, current.values),
+    errors: {},
+    revision: current.revision,
+    lastSave: current.lastSave,
+    canEdit: may(viewer.user, page, 'edit'),
+    saveBlockedReason: refusal(viewer.user, page, 'edit'),
+    filename: page.slug,
+  };
+}
+
+/** The page after a save redirected to it: says what the save changed, while it is still the latest. */
+export async function pageViewAfterSave(app: App, slug: string | undefined, viewer: Viewer, savedId: number | undefined): Promise<PageView> {
+  const view = await pageView(app, slug, viewer);
+  if (savedId !== undefined && savedId === view.revision) {
+    const { entries } = await pageHistory(app.db, view.page, { after: savedId - 1, limit: 1 });
+    if (entries[0]?.id === savedId) view.notice = { kind: 'saved', entry: entries[0] };
+  }
+  return view;
+}
+
+function typedFields(page: PageConfig, form: FormData): Record<string, string | boolean> {
+  return Object.fromEntries(page.parameters.map((p) => [p.name, p.type === 'boolean' ? form.get(p.name) !== null && form.get(p.name) !== '' : String(form.get(p.name) ?? '')]));
+}
+
+/** `view` with the values and file name as typed in `form`: a refused form shown again, nothing lost. */
+export function asTyped(view: PageView, form: FormData, notice?: Notice, errors: Record<string, string> = {}): PageView {
+  return { ...view, fields: typedFields(view.page, form), filename: String(form.get('filename') ?? view.page.slug), errors, notice };
+}
