@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
 import type * as z from 'zod';
 import { siteSchema, type SiteConfig } from './schema.ts';
+import { allowedKeys } from './keys.ts';
 
 export const CONFIG_MAX_BYTES = 1024 * 1024;
 
@@ -167,7 +168,7 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): { path: Path; me
       return [{ path, message }];
     }
     case 'unrecognized_keys': {
-      const allowed = allowedKeys(path, data);
+      const allowed = allowedKeys(siteSchema, path, data);
       return issue.keys.map((key) => ({
         path: [...path, key],
         atKey: true,
@@ -194,26 +195,4 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): { path: Path; me
     default:
       return [{ path, message: issue.message }];
   }
-}
-
-/** Keys a strict object at `path` accepts, for "unknown key" hints. */
-function allowedKeys(path: Path, data: unknown): string[] | undefined {
-  const depth = path.filter((k) => typeof k === 'string');
-  const last = depth[depth.length - 1];
-  if (path.length === 0) return ['toplevel_title', 'pages', 'git'];
-  if (last === 'git' && path.length === 1) return ['directory', 'local', 'github'];
-  if (last === 'local') return ['path', 'branch', 'remote'];
-  if (last === 'github') return ['repository', 'branch', 'token_env', 'api_url'];
-  if (last === 'pages' && path.length === 2) return ['slug', 'title', 'description', 'requires_login', 'access', 'parameters', 'buttons'];
-  if (last === 'access') return ['view', 'edit', 'run'];
-  if (last === 'buttons') return ['name', 'label', 'script_path', 'status_file', 'report_path', 'timeout', 'confirm'];
-  if (last === 'parameters') {
-    const type = (valueAt(data, path) as { type?: unknown } | undefined)?.type;
-    const base = ['name', 'label', 'type', 'default', 'required', 'help_text'];
-    if (type === 'text') return [...base, 'max_length'];
-    if (type === 'integer') return [...base, 'min', 'max'];
-    if (type === 'select') return [...base, 'options'];
-    return base;
-  }
-  return undefined;
 }

@@ -101,39 +101,46 @@ const parameterName = identifier.refine((n) => !(RESERVED_FIELD_NAMES as readonl
   message: `is reserved for the page form (${RESERVED_FIELD_NAMES.join(', ')}); choose another name`,
 });
 
-const common = {
+// Split around `type` and `default` so that every parameter's keys read in one order (also in "allowed:" hints).
+const named = {
   name: parameterName,
   label: label.optional(),
-  help_text: helpText.optional(),
+};
+const described = {
   required: z.boolean().default(false),
+  help_text: helpText.optional(),
 };
 
 const textParameter = z.strictObject({
-  ...common,
+  ...named,
   type: z.literal('text'),
   default: z.string().max(TEXT_MAX_LENGTH).optional(),
+  ...described,
   max_length: z.int().min(1).max(TEXT_MAX_LENGTH).optional(),
 });
 
 const integerParameter = z.strictObject({
-  ...common,
+  ...named,
   type: z.literal('integer'),
   default: z.int().optional(),
+  ...described,
   min: z.int().optional(),
   max: z.int().optional(),
 });
 
 const booleanParameter = z.strictObject({
-  ...common,
+  ...named,
   type: z.literal('boolean'),
   default: z.boolean().default(false),
+  ...described,
 });
 
 const selectParameter = z.strictObject({
-  ...common,
+  ...named,
   type: z.literal('select'),
-  options: z.array(z.string().min(1).max(200)).min(1, { message: 'must list at least one option' }).max(500),
   default: z.string().optional(),
+  ...described,
+  options: z.array(z.string().min(1).max(200)).min(1, { message: 'must list at least one option' }).max(500),
 });
 
 const parameter = z
