@@ -50,7 +50,7 @@ function pageJson(p: PageConfig) {
 }
 
 async function pageFor(app: App, slug: string, viewer: Viewer): Promise<PageConfig> {
-  const page = (await app.config.current()).config.pages.find((p) => p.slug === slug);
+  const page = await app.config.page(slug);
   if (!page) throw notFound(`no page "${slug}"`);
   requireAccess(viewer.user, page, 'view');
   return page;
