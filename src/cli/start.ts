@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { createApp, setApp, type App } from '../server/app.ts';
 import { ConfigError } from '../server/config-store.ts';
 import { SECURITY_HEADERS } from '../web/http.ts';
-import { applyTrustedProxy } from '../server/proxy.ts';
+import { applyTrustedProxy } from '../web/proxy.ts';
 import { startSweeper } from '../server/runs/sweeper.ts';
 import { startPublisher } from '../server/git/worker.ts';
 import { startLocalRunner, type LocalRunner } from './local-runner.ts';
