@@ -25,6 +25,17 @@ export function viewerOf(locals: App.Locals): Viewer {
 
 const pagePath = (page: PageConfig) => `/page/${page.slug}`;
 
+/** The site as configured now, for the layout of pages that show no page of their own. */
+export async function siteConfig(locals: App.Locals): Promise<SiteConfig> {
+  return (await locals.app.config.current()).config;
+}
+
+/** Where `/` leads: the first page this visitor may see (the first page when none, which then asks for a login). */
+export async function homeAddress(locals: App.Locals): Promise<string> {
+  const { pages } = await siteConfig(locals);
+  return pagePath(pages.find((p) => may(locals.user, p, 'view')) ?? pages[0]!);
+}
+
 /** Where a visitor who may not see a page is sent first, or undefined when they may look. */
 function loginFirst(page: PageConfig, viewer: Viewer, path: string): string | undefined {
   return page.requires_login && !viewer.user ? loginAddress(path) : undefined;

@@ -107,6 +107,13 @@ describe('the layering', () => {
     expect(breaches(imports)).toEqual([]);
   });
 
+  it('keeps pages off the services they cannot import, too: no page reaches into locals.app but the API adapters', () => {
+    const reaching = ['src/pages', 'src/components', 'src/layouts']
+      .flatMap(sources)
+      .filter((f) => !f.startsWith('src/pages/api/') && /locals\.app\b/.test(readFileSync(join(ROOT, f), 'utf8')));
+    expect(reaching).toEqual([]);
+  });
+
   it('catches a page that calls a service, a core that reaches into the app, and a runner beyond the protocol', () => {
     const page = importsOf('src/pages/x.astro', "---\nimport { savePage } from '../server/pages/actions.ts';\nimport type { PageView } from '../server/pages/view.ts';\n---\n<p/>");
     const core = importsOf('src/core/x.ts', "import { openDatabase } from '../server/db.ts';");
