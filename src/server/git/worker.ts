@@ -10,7 +10,6 @@
  * Saves never wait for any of this.
  */
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { commitMessage } from '../../core/commit-message.ts';
@@ -20,6 +19,7 @@ import type { App } from '../app.ts';
 import { pageHistory } from '../history.ts';
 import { LocalGitPublisher } from './local.ts';
 import { GitHubPublisher } from './github.ts';
+import type { PublicationSignals } from './signals.ts';
 import type { Publisher, PublishResult } from './types.ts';
 
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
@@ -42,12 +42,6 @@ export function publisherFor(git: GitConfig | undefined, configPath: string, log
 
 export function fileFor(git: GitConfig, slug: string): string {
   return `${git.directory.replace(/\/+$/, '')}/${slug}.yaml`;
-}
-
-export class PublicationSignals extends EventEmitter {
-  saved(): void {
-    this.emit('saved');
-  }
 }
 
 interface Pending {
