@@ -11,7 +11,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { dirname, resolve } from 'node:path';
 import { commitMessage } from '../../core/commit-message.ts';
 import type { GitConfig, SiteConfig } from '../../core/config/schema.ts';
 import { valuesToYaml } from '../../core/export.ts';
@@ -20,6 +19,7 @@ import { pageHistory } from '../history.ts';
 import { LocalGitPublisher } from './local.ts';
 import { GitHubPublisher } from './github.ts';
 import type { PublicationSignals } from './signals.ts';
+import { localPath } from './target.ts';
 import type { Publisher, PublishResult } from './types.ts';
 
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
@@ -30,14 +30,27 @@ export function backoffMs(attempts: number): number {
 }
 
 /** The publisher for a config's git block, or undefined when publication is off. */
-export function publisherFor(git: GitConfig | undefined, configPath: string, log: (m: string) => void, timeoutMs?: number): Publisher | undefined {
+function publisherFor(git: GitConfig | undefined, configPath: string, log: (m: string) => void, timeoutMs?: number): Publisher | undefined {
   if (git?.github) {
     const g = git.github;
     return new GitHubPublisher({ repository: g.repository, branch: g.branch, tokenEnv: g.token_env, apiUrl: g.api_url, token: process.env[g.token_env] || undefined, timeoutMs });
   }
   if (!git?.local) return undefined;
-  const path = resolve(dirname(configPath), git.local.path);
-  return new LocalGitPublisher({ path, branch: git.local.branch, remote: git.local.remote, log, timeoutMs });
+  return new LocalGitPublisher({ path: localPath(git.local, configPath), branch: git.local.branch, remote: git.local.remote, log, timeoutMs });
+}
+
+/**
+ * The publisher for the live config, built once per configuration: again only
+ * when the git block, or the token it names in the environment, changes (a
+ * GitHub publisher holds a client; nothing in a publisher depends on more).
+ */
+function publisherCache(configPath: string, log: (m: string) => void, timeoutMs?: number): (git: GitConfig | undefined) => Publisher | undefined {
+  let built: { key: string; publisher: Publisher | undefined } | undefined;
+  return (git) => {
+    const key = JSON.stringify([git, git?.github ? process.env[git.github.token_env] : undefined]);
+    if (built?.key !== key) built = { key, publisher: publisherFor(git, configPath, log, timeoutMs) };
+    return built.publisher;
+  };
 }
 
 export function fileFor(git: GitConfig, slug: string): string {
@@ -251,11 +264,12 @@ export function startPublisher(app: App, signals: PublicationSignals, log: (m: s
       };
     });
 
+  const publisherOf = publisherCache(app.settings.configPath, log, app.settings.gitTimeoutMs);
   void (async () => {
     while (!stopped) {
       try {
         const live = await app.config.current();
-        const publisher = publisherFor(live.config.git, app.settings.configPath, log, app.settings.gitTimeoutMs);
+        const publisher = publisherOf(live.config.git);
         if (!publisher) {
           await sleep(IDLE_CHECK_MS);
           continue;
