@@ -7,6 +7,7 @@ import { IMPORT_MAX_BYTES, ImportError, importValues } from '../core/import.ts';
 import { decodeValue, defaultValues, encodeValue } from '../core/values.ts';
 import type { App } from './app.ts';
 import { audit } from './audit.ts';
+import { requeueConflict } from './git/outbox.ts';
 import { baseView, fieldsFrom, formRevision, pagePath, type PageView, type SaveOutcome, type Viewer } from './editor.ts';
 import { versionOf } from './history.ts';
 import { recordSave } from './save.ts';
@@ -110,20 +111,10 @@ export async function publishAnyway(app: App, slug: string, viewer: Viewer, form
   const id = Number(form.get('change'));
   const now = new Date().toISOString();
   await app.db.transaction(async (tx) => {
-    const { rows } = await tx.execute({
-      sql: `UPDATE publications SET state = 'pending', overwrite = 1, attempts = 0, next_attempt_at = 0, last_error = NULL, updated_at = ?
-            WHERE change_id = ? AND page_slug = ? AND state = 'conflict' RETURNING change_id`,
-      args: [now, id, view.page.slug],
-    });
-    if (!rows[0]) throw new Refused('conflict', 'That save is not waiting on a conflict (any more).');
-    // The page's later saves met the same edit in the repository; once this one has replaced
-    // it they build on this one's file, so they go back in line after it, in order.
-    const later = await tx.execute({
-      sql: `UPDATE publications SET state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL, updated_at = ?
-            WHERE page_slug = ? AND change_id > ? AND state = 'conflict' RETURNING change_id`,
-      args: [now, view.page.slug, id],
-    });
-    const requeued = later.rows.map((r) => Number(r.change_id));
+    // The page's later conflicting saves go back in line after this one (see requeueConflict).
+    const back = await requeueConflict(tx, view.page.slug, id, now);
+    if (!back) throw new Refused('conflict', 'That save is not waiting on a conflict (any more).');
+    const { requeued } = back;
     await audit(tx, { action: 'publish_anyway', userId: viewer.user!.id, username: viewer.user!.username, ip: viewer.ip, detail: { page: view.page.slug, change: id, requeued } });
     await tx.commit();
   });
