@@ -174,3 +174,11 @@ export async function saveValues(db: Database, req: SaveRequest): Promise<SaveRe
     return { status: 'saved', entry };
   });
 }
+
+/**
+ * A removed account's saves stay, with the name they were made under: only
+ * the link to the account goes. Inside the removal's own transaction.
+ */
+export async function forgetAccountIn(tx: Transaction, userId: number): Promise<void> {
+  await tx.execute({ sql: 'UPDATE changes SET user_id = NULL WHERE user_id = ?', args: [userId] });
+}

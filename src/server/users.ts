@@ -3,6 +3,7 @@ import type { Database, Transaction } from './db.ts';
 import { hashPassword, passwordProblem } from './auth/passwords.ts';
 import { revokeAllApiTokensIn } from './auth/api-tokens.ts';
 import { endUserSessionsIn } from './auth/sessions.ts';
+import { forgetAccountIn } from './history.ts';
 import { isRole, ROLES, type Role } from './auth/roles.ts';
 
 export interface UserRecord {
@@ -144,7 +145,7 @@ export async function removeUser(db: Database, username: string): Promise<void> 
   await changeUser(db, username, async (tx, user) => {
     await keepAnAdmin(tx, user, 'make someone else admin before removing it.');
     await endUserSessionsIn(tx, user.id);
-    await tx.execute({ sql: 'UPDATE changes SET user_id = NULL WHERE user_id = ?', args: [user.id] });
+    await forgetAccountIn(tx, user.id);
     await tx.execute({ sql: 'DELETE FROM users WHERE id = ?', args: [user.id] });
   });
 }

@@ -8,7 +8,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { authenticateApiToken, createApiToken } from '../../src/server/auth/api-tokens.ts';
 import { verifyPassword } from '../../src/server/auth/passwords.ts';
 import { createSession, generateSessionToken, sessionIdFromToken, validateSessionToken } from '../../src/server/auth/sessions.ts';
+import type { PageConfig } from '../../src/core/config/schema.ts';
 import type { Database } from '../../src/server/db.ts';
+import { pageHistory, saveValues } from '../../src/server/history.ts';
 import { createUser, findUser, listUsers, removeUser, resetPassword, setDisabled, setOwnPassword, setRole, UserError } from '../../src/server/users.ts';
 import { tempDatabase } from '../helpers/temp-db.ts';
 
@@ -98,11 +100,15 @@ describe('users', () => {
   });
 
   it('removes a user with their sessions; their saves keep the name', async () => {
-    await add('bob');
+    const bob = await add('bob');
     const token = await login('bob');
+    const page: PageConfig = { slug: 'p', title: 'P', requires_login: true, buttons: [], parameters: [{ name: 'n', type: 'integer', required: false, default: 0 }] };
+    await saveValues(db, { page, values: { n: 1 }, configRevision: 'r', user: bob });
     await removeUser(db, 'bob');
     expect(await findUser(db, 'bob')).toBeUndefined();
     expect(await loggedIn(token)).toBe(false);
+    expect((await pageHistory(db, page, {})).entries.map((e) => e.author)).toEqual(['bob']);
+    expect((await db.execute('SELECT user_id FROM changes')).rows[0]!.user_id).toBeNull();
     await expect(removeUser(db, 'bob')).rejects.toThrow('No user named');
   });
 
