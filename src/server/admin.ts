@@ -7,12 +7,13 @@ import { randomBytes } from 'node:crypto';
 import type { App } from './app.ts';
 import { audit, type AuditAction } from './audit.ts';
 import type { Database, Transaction } from './db.ts';
-import { hashPassword, passwordProblem, verifyPassword } from './auth/passwords.ts';
+import { passwordProblem, verifyPassword } from './auth/passwords.ts';
+import { invalidateSession } from './auth/sessions.ts';
 import { isRole, ROLES, type Role } from './auth/roles.ts';
 import type { Viewer } from './auth/access.ts';
 import { forbidden, loginFirst } from './refused.ts';
 import { createRunnerToken, revokeRunner, RunnerError } from './runners.ts';
-import { createUser, findUser, resetPassword, setDisabled, setRole, UserError } from './users.ts';
+import { createUser, findUser, resetPassword, setDisabled, setOwnPassword, setRole, UserError } from './users.ts';
 import { ApiTokenError, createApiToken, revokeApiToken } from './auth/api-tokens.ts';
 import type { Outcome } from './outcomes.ts';
 
@@ -65,7 +66,7 @@ export async function adminAction(app: App, viewer: Viewer, form: FormData): Pro
         const id = field('session');
         const { rows } = await app.db.execute({ sql: 'SELECT u.username FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?', args: [id] });
         if (!rows[0]) throw new AdminError('That session has already ended.');
-        await app.db.write({ sql: 'DELETE FROM sessions WHERE id = ?', args: [id] });
+        await invalidateSession(app.db, id);
         await log(app.db, viewer, 'session_ended', { user: String(rows[0].username), session: id.slice(0, 12) });
         return { ok: `Ended a session of "${rows[0].username}".` };
       }
@@ -121,9 +122,7 @@ export async function changeOwnPassword(app: App, viewer: Viewer, currentSession
   if (next !== String(form.get('repeat') ?? '')) return { error: 'The new password and its repetition differ.' };
   const problem = passwordProblem(next);
   if (problem) return { error: problem };
-  await app.db.write({ sql: 'UPDATE users SET password_hash = ? WHERE id = ?', args: [await hashPassword(next), user.id] });
-  await app.db.write({ sql: 'DELETE FROM sessions WHERE user_id = ? AND id != ?', args: [user.id, currentSession] });
-  await log(app.db, viewer, 'password_changed', {});
+  await setOwnPassword(app.db, user.username, next, currentSession, (tx) => log(tx, viewer, 'password_changed', {}));
   return { ok: 'Password changed. Your other sessions were ended.' };
 }
 

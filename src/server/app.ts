@@ -8,7 +8,7 @@ import { migrate, openDatabase, type Database } from './db.ts';
 import { LoginThrottle } from './auth/throttle.ts';
 import { readSettings, type Settings } from './settings.ts';
 import { RunSignals } from './runs/notify.ts';
-import { PublicationSignals } from './git/worker.ts';
+import { PublicationSignals } from './git/signals.ts';
 
 export interface App {
   settings: Settings;

@@ -8,17 +8,11 @@ import { diffValues, type ValueChange } from '../core/diff.ts';
 import type { PageConfig, Values } from '../core/config/schema.ts';
 import { decodeValue, defaultValues, encodeValue, resolveValues } from '../core/values.ts';
 import type { Database, Executor, Transaction } from './db.ts';
+import { enqueue, publicationsOf, type Publication } from './git/outbox.ts';
+
+export type { Publication };
 
 type Stored = Map<string, string | null>;
-
-export interface Publication {
-  state: 'pending' | 'committed' | 'conflict';
-  sha: string | null;
-  url: string | null;
-  error: string | null;
-  attempts: number;
-  nextAttemptAt: number;
-}
 
 export interface HistoryEntry {
   id: number;
@@ -29,27 +23,6 @@ export interface HistoryEntry {
   changes: ValueChange[];
   /** Where the save stands in Git; absent when publication was off for it. */
   publication?: Publication;
-}
-
-async function publications(ex: Executor, ids: number[]): Promise<Map<number, Publication>> {
-  if (ids.length === 0) return new Map();
-  const { rows } = await ex.execute({
-    sql: `SELECT change_id, state, commit_sha, commit_url, last_error, attempts, next_attempt_at FROM publications WHERE change_id IN (${ids.map(() => '?').join(',')})`,
-    args: ids,
-  });
-  return new Map(
-    rows.map((r) => [
-      Number(r.change_id),
-      {
-        state: String(r.state) as Publication['state'],
-        sha: r.commit_sha == null ? null : String(r.commit_sha),
-        url: r.commit_url == null ? null : String(r.commit_url),
-        error: r.last_error == null ? null : String(r.last_error),
-        attempts: Number(r.attempts),
-        nextAttemptAt: Number(r.next_attempt_at),
-      },
-    ]),
-  );
 }
 
 export interface CurrentValues {
@@ -112,7 +85,7 @@ export async function currentValues(ex: Executor, page: PageConfig): Promise<Cur
   const latest = await latestChange(ex, page.slug);
   if (!latest) return { values: defaultValues(page), revision: 0 };
   const stored = (await storedValues(ex, [latest.id])).get(latest.id)!;
-  const publication = (await publications(ex, [latest.id])).get(latest.id);
+  const publication = (await publicationsOf(ex, [latest.id])).get(latest.id);
   return { values: resolveValues(page, stored), revision: latest.id, lastSave: { id: latest.id, author: latest.author, savedAt: latest.savedAt, publication } };
 }
 
@@ -141,7 +114,7 @@ export async function pageHistory(
   const ids = shown.map((r) => Number(r.id));
   const stored = await storedValues(ex, baselineId === undefined ? ids : [...ids, baselineId]);
 
-  const published = await publications(ex, ids);
+  const published = await publicationsOf(ex, ids);
   const entries: HistoryEntry[] = [];
   let before = baselineId === undefined ? defaultValues(page) : savedValues(page, stored.get(baselineId)!);
   for (const r of [...shown].reverse()) {
@@ -193,14 +166,19 @@ export async function saveValues(db: Database, req: SaveRequest): Promise<SaveRe
       });
     }
     if (req.publishTo) {
-      await tx.execute({
-        sql: `INSERT INTO publications (change_id, page_slug, target, state, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?)`,
-        args: [id, req.page.slug, req.publishTo, savedAt, savedAt],
-      });
+      await enqueue(tx, { changeId: id, slug: req.page.slug, target: req.publishTo, at: savedAt });
     }
     const entry: HistoryEntry = { id, author: req.user.username, savedAt, configRevision: req.configRevision, values, changes };
     await req.alongside?.(tx, entry);
     await tx.commit();
     return { status: 'saved', entry };
   });
+}
+
+/**
+ * A removed account's saves stay, with the name they were made under: only
+ * the link to the account goes. Inside the removal's own transaction.
+ */
+export async function forgetAccountIn(tx: Transaction, userId: number): Promise<void> {
+  await tx.execute({ sql: 'UPDATE changes SET user_id = NULL WHERE user_id = ?', args: [userId] });
 }

@@ -6,7 +6,7 @@
 import type { PageConfig, Values } from '../core/config/schema.ts';
 import type { App } from './app.ts';
 import { audit } from './audit.ts';
-import { publisherFor } from './git/worker.ts';
+import { publicationTarget } from './git/target.ts';
 import type { Transaction } from './db.ts';
 import { saveValues, type HistoryEntry, type SaveResult } from './history.ts';
 
@@ -19,7 +19,7 @@ export interface SaveBy {
 
 export async function recordSave(app: App, page: PageConfig, values: Values, baseRevision: number | undefined, by: SaveBy): Promise<SaveResult> {
   const live = await app.config.current();
-  const publisher = publisherFor(live.config.git, app.settings.configPath, () => {});
+  const publishTo = publicationTarget(live.config.git, app.settings.configPath);
   const alongside = (tx: Transaction, entry: HistoryEntry) =>
     audit(tx, {
       action: 'save',
@@ -28,7 +28,7 @@ export async function recordSave(app: App, page: PageConfig, values: Values, bas
       ip: by.ip,
       detail: { page: page.slug, change: entry.id, ...by.detail, changed: entry.changes.map((c) => c.name) },
     });
-  const result = await saveValues(app.db, { page, values, baseRevision, configRevision: live.revision, user: by.user, publishTo: publisher?.target, alongside });
-  if (result.status === 'saved' && publisher) app.publications.saved();
+  const result = await saveValues(app.db, { page, values, baseRevision, configRevision: live.revision, user: by.user, publishTo, alongside });
+  if (result.status === 'saved' && publishTo) app.publications.saved();
   return result;
 }

@@ -2,6 +2,8 @@
 import type { Database, Transaction } from './db.ts';
 import { hashPassword, passwordProblem } from './auth/passwords.ts';
 import { revokeAllApiTokensIn } from './auth/api-tokens.ts';
+import { endUserSessionsIn } from './auth/sessions.ts';
+import { forgetAccountIn } from './history.ts';
 import { isRole, ROLES, type Role } from './auth/roles.ts';
 
 export interface UserRecord {
@@ -73,6 +75,13 @@ export async function createUser(db: Database, input: NewUser): Promise<UserReco
 }
 
 
+/** The hash of a new password, refused if the password is too weak. */
+async function newPasswordHash(password: string): Promise<string> {
+  const problem = passwordProblem(password);
+  if (problem) throw new UserError(problem);
+  return hashPassword(password);
+}
+
 /**
  * Resets a password on someone's behalf (an admin, or `npm run user -- passwd`):
  * every session of that user ends and so do their API tokens, since a reset
@@ -81,17 +90,30 @@ export async function createUser(db: Database, input: NewUser): Promise<UserReco
  * Returns the user as they were and how many tokens were revoked.
  */
 export async function resetPassword(db: Database, username: string, password: string, alsoRecord?: (tx: Transaction) => Promise<void>): Promise<{ user: UserRecord; tokens: number }> {
-  const problem = passwordProblem(password);
-  if (problem) throw new UserError(problem);
-  const hash = await hashPassword(password);
+  const hash = await newPasswordHash(password);
   let tokens = 0;
   const user = await changeUser(db, username, async (tx, u) => {
     await tx.execute({ sql: 'UPDATE users SET password_hash = ? WHERE id = ?', args: [hash, u.id] });
-    await tx.execute({ sql: 'DELETE FROM sessions WHERE user_id = ?', args: [u.id] });
+    await endUserSessionsIn(tx, u.id);
     tokens = await revokeAllApiTokensIn(tx, u.id);
     await alsoRecord?.(tx);
   });
   return { user, tokens };
+}
+
+/**
+ * A person sets their own password (having shown the current one): their
+ * other sessions end, the one they are using (`keepSession`) and their API
+ * tokens stay, since the old password was not lost. `alsoRecord` writes the
+ * audit entry in the same transaction.
+ */
+export async function setOwnPassword(db: Database, username: string, password: string, keepSession: string, alsoRecord?: (tx: Transaction) => Promise<void>): Promise<void> {
+  const hash = await newPasswordHash(password);
+  await changeUser(db, username, async (tx, u) => {
+    await tx.execute({ sql: 'UPDATE users SET password_hash = ? WHERE id = ?', args: [hash, u.id] });
+    await endUserSessionsIn(tx, u.id, keepSession);
+    await alsoRecord?.(tx);
+  });
 }
 
 /**
@@ -122,8 +144,8 @@ async function changeUser(db: Database, username: string, change: (tx: Transacti
 export async function removeUser(db: Database, username: string): Promise<void> {
   await changeUser(db, username, async (tx, user) => {
     await keepAnAdmin(tx, user, 'make someone else admin before removing it.');
-    await tx.execute({ sql: 'DELETE FROM sessions WHERE user_id = ?', args: [user.id] });
-    await tx.execute({ sql: 'UPDATE changes SET user_id = NULL WHERE user_id = ?', args: [user.id] });
+    await endUserSessionsIn(tx, user.id);
+    await forgetAccountIn(tx, user.id);
     await tx.execute({ sql: 'DELETE FROM users WHERE id = ?', args: [user.id] });
   });
 }
@@ -133,7 +155,7 @@ export async function setRole(db: Database, username: string, role: Role): Promi
   return changeUser(db, username, async (tx, user) => {
     if (role !== 'admin') await keepAnAdmin(tx, user, 'make someone else admin first.');
     await tx.execute({ sql: 'UPDATE users SET role = ? WHERE id = ?', args: [role, user.id] });
-    await tx.execute({ sql: 'DELETE FROM sessions WHERE user_id = ?', args: [user.id] });
+    await endUserSessionsIn(tx, user.id);
   });
 }
 
@@ -142,6 +164,6 @@ export async function setDisabled(db: Database, username: string, disabled: bool
   return changeUser(db, username, async (tx, user) => {
     if (disabled) await keepAnAdmin(tx, user, 'it cannot be disabled.');
     await tx.execute({ sql: 'UPDATE users SET disabled = ? WHERE id = ?', args: [disabled ? 1 : 0, user.id] });
-    if (disabled) await tx.execute({ sql: 'DELETE FROM sessions WHERE user_id = ?', args: [user.id] });
+    if (disabled) await endUserSessionsIn(tx, user.id);
   });
 }

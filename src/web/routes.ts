@@ -11,9 +11,8 @@ import { attachmentDisposition } from '../core/export.ts';
 import type { App } from '../server/app.ts';
 import { requireAccess, type Viewer } from '../server/auth/access.ts';
 import { currentValues, pageHistory } from '../server/history.ts';
-import { compareVersions, exportPage, importFile, restoreVersion, savePage, type Comparison, type OnPage, type SaveResult } from '../server/pages/actions.ts';
+import { compareVersions, exportPage, importFile, publishAnyway, restoreVersion, savePage, type Comparison, type OnPage, type SaveResult } from '../server/pages/actions.ts';
 import { asTyped, fieldsFrom, findPage, pageView, pageViewAfterSave, type PageView } from '../server/pages/view.ts';
-import { publishAnyway } from '../server/versions.ts';
 import { refusedByDatabase } from './errors.ts';
 import { loginAddress } from './http.ts';
 

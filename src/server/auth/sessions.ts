@@ -4,7 +4,7 @@
  */
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
-import type { Database } from '../db.ts';
+import type { Database, Transaction } from '../db.ts';
 import type { Role } from './roles.ts';
 
 /**
@@ -96,6 +96,13 @@ export async function invalidateSession(db: Database, sessionId: string): Promis
   await db.write({ sql: 'DELETE FROM sessions WHERE id = ?', args: [sessionId] });
 }
 
-export async function invalidateUserSessions(db: Database, userId: number): Promise<void> {
-  await db.write({ sql: 'DELETE FROM sessions WHERE user_id = ?', args: [userId] });
+/**
+ * Ends a user's sessions, but `keep` (the one a person is using to change
+ * their own password), inside the caller's write transaction: the change
+ * that calls for it (role, password, disabling, removal) and the logout
+ * hold together or not at all.
+ */
+export async function endUserSessionsIn(tx: Transaction, userId: number, keep?: string): Promise<void> {
+  if (keep === undefined) await tx.execute({ sql: 'DELETE FROM sessions WHERE user_id = ?', args: [userId] });
+  else await tx.execute({ sql: 'DELETE FROM sessions WHERE user_id = ? AND id != ?', args: [userId, keep] });
 }

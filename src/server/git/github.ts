@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import { Octokit } from '@octokit/rest';
 import { saveOf } from '../../core/commit-message.ts';
+import { githubTarget } from './target.ts';
 import { COMMITTER, commitOfSave, HISTORY_DEPTH, lastWrittenBy, type FileCommit, type PublishRequest, type PublishResult, type Publisher } from './types.ts';
 
 const ATTEMPTS = 3;
@@ -62,7 +63,7 @@ export class GitHubPublisher implements Publisher {
     this.tokenEnv = opts.tokenEnv;
     this.apiUrl = opts.apiUrl.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? GITHUB_TIMEOUT_MS;
-    this.target = `github:${opts.repository}#${opts.branch}@${this.apiUrl}`;
+    this.target = githubTarget(opts.repository, opts.branch, this.apiUrl);
     if (opts.token) this.octokit = new Octokit({ auth: opts.token, baseUrl: this.apiUrl, userAgent: 'switchyard', request: { fetch: fetchWithin(opts.timeoutMs ?? GITHUB_TIMEOUT_MS) } });
   }
 

@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { saveOf } from '../../core/commit-message.ts';
 import { runCommand } from './process.ts';
+import { localTarget } from './target.ts';
 import { COMMITTER, commitOfSave, HISTORY_DEPTH, lastWrittenBy, type FileCommit, type PublishRequest, type PublishResult, type Publisher } from './types.ts';
 
 const STALE_LOCK_MS = 10 * 60 * 1000;
@@ -45,7 +46,7 @@ export class LocalGitPublisher implements Publisher {
     this.branch = opts.branch;
     this.remote = opts.remote;
     this.log = opts.log ?? (() => {});
-    this.target = `local:${opts.path}#${opts.branch}${opts.remote ? `@${opts.remote}` : ''}`;
+    this.target = localTarget(opts.path, opts.branch, opts.remote);
   }
 
   private async git(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<GitResult> {

@@ -9,10 +9,6 @@
  * that dies at any point leaves nothing that a retry cannot finish.
  * Saves never wait for any of this.
  */
-import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import { hostname } from 'node:os';
-import { dirname, resolve } from 'node:path';
 import { commitMessage } from '../../core/commit-message.ts';
 import type { GitConfig, SiteConfig } from '../../core/config/schema.ts';
 import { valuesToYaml } from '../../core/export.ts';
@@ -20,6 +16,9 @@ import type { App } from '../app.ts';
 import { pageHistory } from '../history.ts';
 import { LocalGitPublisher } from './local.ts';
 import { GitHubPublisher } from './github.ts';
+import type { PublicationSignals } from './signals.ts';
+import { localPath } from './target.ts';
+import { claim, heldByOther, lastPublished, markCommitted, markConflict, markFailed, pageHeads, renewing, savesBetween, type Pending } from './outbox.ts';
 import type { Publisher, PublishResult } from './types.ts';
 
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
@@ -30,112 +29,41 @@ export function backoffMs(attempts: number): number {
 }
 
 /** The publisher for a config's git block, or undefined when publication is off. */
-export function publisherFor(git: GitConfig | undefined, configPath: string, log: (m: string) => void, timeoutMs?: number): Publisher | undefined {
+function publisherFor(git: GitConfig | undefined, configPath: string, log: (m: string) => void, timeoutMs?: number): Publisher | undefined {
   if (git?.github) {
     const g = git.github;
     return new GitHubPublisher({ repository: g.repository, branch: g.branch, tokenEnv: g.token_env, apiUrl: g.api_url, token: process.env[g.token_env] || undefined, timeoutMs });
   }
   if (!git?.local) return undefined;
-  const path = resolve(dirname(configPath), git.local.path);
-  return new LocalGitPublisher({ path, branch: git.local.branch, remote: git.local.remote, log, timeoutMs });
+  return new LocalGitPublisher({ path: localPath(git.local, configPath), branch: git.local.branch, remote: git.local.remote, log, timeoutMs });
+}
+
+/**
+ * The publisher for the live config, built once per configuration: again only
+ * when the git block, or the token it names in the environment, changes (a
+ * GitHub publisher holds a client; nothing in a publisher depends on more).
+ */
+function publisherCache(configPath: string, log: (m: string) => void, timeoutMs?: number): (git: GitConfig | undefined) => Publisher | undefined {
+  let built: { key: string; publisher: Publisher | undefined } | undefined;
+  return (git) => {
+    const key = JSON.stringify([git, git?.github ? process.env[git.github.token_env] : undefined]);
+    if (built?.key !== key) built = { key, publisher: publisherFor(git, configPath, log, timeoutMs) };
+    return built.publisher;
+  };
 }
 
 export function fileFor(git: GitConfig, slug: string): string {
   return `${git.directory.replace(/\/+$/, '')}/${slug}.yaml`;
 }
 
-export class PublicationSignals extends EventEmitter {
-  saved(): void {
-    this.emit('saved');
-  }
-}
-
-interface Pending {
-  changeId: number;
-  slug: string;
-  attempts: number;
-  nextAttemptAt: number;
-  /** Replace the repository's file even if someone changed it there. */
-  overwrite: boolean;
-  claim: string | null;
-  claimedUntil: number;
-}
-
-/** A claim lapses this long after it was taken or last renewed. */
-const CLAIM_MS = 30_000;
-/** This process's claims: host and pid tell a claim left by a dead process on this host. */
-const CLAIM = `${hostname()} ${process.pid} ${randomBytes(6).toString('hex')}`;
-
-/**
- * Whether a claim stops this process from publishing the save: a live claim
- * of another process. A claim lapses at claimed_until; a claim of a process
- * on this host that has exited (or of this pid in an earlier life, as after a
- * container restart) is dead at once.
- */
-function heldByOther(item: Pending, now: number): boolean {
-  if (!item.claim || item.claimedUntil <= now || item.claim === CLAIM) return false;
-  const [host, pid] = item.claim.split(' ');
-  if (host !== hostname()) return true;
-  if (Number(pid) === process.pid) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * The saves that may be published next: for each page, its oldest pending
- * save (saves of one page are committed in order; other pages do not wait
- * for it), oldest first.
- */
-async function pageHeads(app: App): Promise<Pending[]> {
-  const { rows } = await app.db.execute(`
-    SELECT change_id, page_slug, attempts, next_attempt_at, overwrite, claim, claimed_until FROM publications p
-    WHERE state = 'pending' AND NOT EXISTS (SELECT 1 FROM publications o WHERE o.page_slug = p.page_slug AND o.state = 'pending' AND o.change_id < p.change_id)
-    ORDER BY change_id`);
-  return rows.map((r) => ({
-    changeId: Number(r.change_id),
-    slug: String(r.page_slug),
-    attempts: Number(r.attempts),
-    nextAttemptAt: Number(r.next_attempt_at),
-    overwrite: Number(r.overwrite) !== 0,
-    claim: r.claim == null ? null : String(r.claim),
-    claimedUntil: Number(r.claimed_until),
-  }));
-}
-
-/** Claims a save for this process; false if another process got there first. */
-async function claim(app: App, item: Pending): Promise<boolean> {
-  const { rows } = await app.db.write({
-    // The attempt count and due time are part of the compare: a process that read this save just
-    // before another one failed it and released it must not publish it again at once, past the backoff.
-    sql: `UPDATE publications SET claim = ?, claimed_until = ? WHERE change_id = ? AND state = 'pending' AND claim IS ? AND claimed_until = ?
-            AND attempts = ? AND next_attempt_at <= ? RETURNING change_id`,
-    args: [CLAIM, Date.now() + CLAIM_MS, item.changeId, item.claim, item.claimedUntil, item.attempts, Date.now()],
-  });
-  return rows.length > 0;
-}
-
-/** Keeps the claim alive while publishing takes its time. */
-function renewing(app: App, item: Pending): () => void {
-  const timer = setInterval(() => {
-    void app.db
-      .write({ sql: 'UPDATE publications SET claimed_until = ? WHERE change_id = ? AND claim = ?', args: [Date.now() + CLAIM_MS, item.changeId, CLAIM] })
-      .catch(() => {});
-  }, CLAIM_MS / 3);
-  return () => clearInterval(timer);
-}
-
 /** The next save to publish now, claimed; or how long to wait for one. */
 async function nextPending(app: App): Promise<{ item: Pending } | { waitMs: number }> {
   for (;;) {
     const now = Date.now();
-    const heads = await pageHeads(app);
+    const heads = await pageHeads(app.db);
     const due = heads.find((h) => h.nextAttemptAt <= now && !heldByOther(h, now));
     if (due) {
-      if (await claim(app, due)) return { item: due };
+      if (await claim(app.db, due)) return { item: due };
       continue;
     }
     const soonest = Math.min(...heads.map((h) => (heldByOther(h, now) ? Math.max(h.claimedUntil, h.nextAttemptAt) : h.nextAttemptAt)));
@@ -159,11 +87,7 @@ export async function publishOne(app: App, site: SiteConfig, publisher: Publishe
   const username = String(u.username ?? entry.author);
   const author = { name: String(u.display_name || username), email: String(u.email || `${username}@users.switchyard.invalid`) };
   const path = fileFor(git, page.slug);
-  const last = await app.db.execute({ sql: 'SELECT blob_sha, change_id FROM published_files WHERE target = ? AND path = ?', args: [publisher.target, path] });
-  const earlier = await app.db.execute({
-    sql: 'SELECT change_id FROM publications WHERE page_slug = ? AND change_id > ? AND change_id < ? ORDER BY change_id',
-    args: [page.slug, Number(last.rows[0]?.change_id ?? 0), item.changeId],
-  });
+  const last = await lastPublished(app.db, publisher.target, path);
   const header = `${page.title} (${page.slug}): values published by Switchyard.\nChange them in Switchyard; edits made here are not taken back.`;
   return publisher.publish({
     path,
@@ -171,9 +95,9 @@ export async function publishOne(app: App, site: SiteConfig, publisher: Publishe
     message: commitMessage(page.slug, entry.changes, entry.id, username),
     author,
     date: entry.savedAt,
-    expectedBlob: item.overwrite || !last.rows[0] ? undefined : String(last.rows[0].blob_sha),
+    expectedBlob: item.overwrite ? undefined : last?.blob,
     saveId: item.changeId,
-    earlierSaves: earlier.rows.map((r) => Number(r.change_id)),
+    earlierSaves: await savesBetween(app.db, page.slug, last?.changeId ?? 0, item.changeId),
   });
 }
 
@@ -187,45 +111,15 @@ function retryDelayMs(item: Pending, result: Extract<PublishResult, { status: 'f
  * process stalled past it and another took the save over): the outcome is
  * then the other process's to record.
  */
-async function record(app: App, publisher: Publisher, site: SiteConfig, item: Pending, result: PublishResult): Promise<boolean> {
-  const now = new Date().toISOString();
-  const mine = `change_id = ? AND state = 'pending' AND claim = ?`;
-  const release = `claim = NULL, claimed_until = 0`;
-  if (result.status === 'committed') {
-    return app.db.transaction(async (tx) => {
-      const { rows } = await tx.execute({
-        sql: `UPDATE publications SET state = 'committed', commit_sha = ?, commit_url = ?, last_error = NULL, attempts = attempts + 1, target = ?, updated_at = ?, ${release} WHERE ${mine} RETURNING change_id`,
-        args: [result.sha, result.url ?? null, publisher.target, now, item.changeId, CLAIM],
-      });
-      if (rows.length === 0) return false;
-      await tx.execute({
-        sql: `INSERT INTO published_files (target, path, blob_sha, change_id) VALUES (?, ?, ?, ?)
-              ON CONFLICT (target, path) DO UPDATE SET blob_sha = excluded.blob_sha, change_id = excluded.change_id`,
-        args: [publisher.target, fileFor(site.git!, item.slug), result.blob, item.changeId],
-      });
-      await tx.commit();
-      return true;
-    });
-  }
-  if (result.status === 'conflict') {
-    const { rows } = await app.db.write({
-      sql: `UPDATE publications SET state = 'conflict', last_error = ?, attempts = attempts + 1, updated_at = ?, ${release} WHERE ${mine} RETURNING change_id`,
-      args: [result.reason, now, item.changeId, CLAIM],
-    });
-    return rows.length > 0;
-  }
-  const attempts = item.attempts + 1;
-  const next = Date.now() + retryDelayMs(item, result);
-  const { rows } = await app.db.write({
-    sql: `UPDATE publications SET last_error = ?, attempts = ?, next_attempt_at = ?, updated_at = ?, ${release} WHERE ${mine} RETURNING change_id`,
-    args: [result.reason, attempts, next, now, item.changeId, CLAIM],
-  });
-  return rows.length > 0;
+function record(app: App, publisher: Publisher, site: SiteConfig, item: Pending, result: PublishResult): Promise<boolean> {
+  if (result.status === 'committed') return markCommitted(app.db, item, { sha: result.sha, url: result.url, blob: result.blob, target: publisher.target, path: fileFor(site.git!, item.slug) });
+  if (result.status === 'conflict') return markConflict(app.db, item, result.reason);
+  return markFailed(app.db, item, result.reason, Date.now() + retryDelayMs(item, result));
 }
 
 /** Publishes one claimed save and records the outcome, keeping the claim alive meanwhile. */
 async function publishClaimed(app: App, site: SiteConfig, publisher: Publisher, item: Pending, log: (m: string) => void): Promise<void> {
-  const stopRenewing = renewing(app, item);
+  const stopRenewing = renewing(app.db, item);
   let result: PublishResult;
   try {
     result = await publishOne(app, site, publisher, item);
@@ -257,11 +151,12 @@ export function startPublisher(app: App, signals: PublicationSignals, log: (m: s
       };
     });
 
+  const publisherOf = publisherCache(app.settings.configPath, log, app.settings.gitTimeoutMs);
   void (async () => {
     while (!stopped) {
       try {
         const live = await app.config.current();
-        const publisher = publisherFor(live.config.git, app.settings.configPath, log, app.settings.gitTimeoutMs);
+        const publisher = publisherOf(live.config.git);
         if (!publisher) {
           await sleep(IDLE_CHECK_MS);
           continue;

@@ -1,5 +1,6 @@
 /**
- * What a page's forms do: save, restore, export, import, compare. Each checks
+ * What a page's forms do: save, restore, export, import, compare, publish a
+ * conflicting save anyway. Each checks
  * access, records first and answers with a domain result; none builds the page
  * view (the edge does that only to show a refused form again).
  */
@@ -14,6 +15,7 @@ import { requireAccess, type Viewer } from '../auth/access.ts';
 import { versionOf, type HistoryEntry } from '../history.ts';
 import { loginFirst, notFound, Refused } from '../refused.ts';
 import { recordSave } from '../save.ts';
+import { requeueConflict } from '../git/outbox.ts';
 import { findPage } from './view.ts';
 
 export type Saved = { kind: 'saved'; entry: HistoryEntry } | { kind: 'unchanged' } | { kind: 'stale'; since: HistoryEntry[] };
@@ -121,6 +123,26 @@ export async function importFile(app: App, slug: string, viewer: Viewer, form: F
     if (!(e instanceof ImportError)) throw e;
     return { page, result: { kind: 'failed', filename, error: e.message } };
   }
+}
+
+/**
+ * A save marked as conflicting is published after all: its file replaces the
+ * one in the repository, by an ordinary commit on top of whatever is there.
+ * For people who may edit the page; audited.
+ */
+export async function publishAnyway(app: App, slug: string, viewer: Viewer, form: FormData): Promise<void> {
+  const { page, user } = await pageToEdit(app, slug, viewer, 'Log in to publish a save.');
+  const id = Number(form.get('change'));
+  const now = new Date().toISOString();
+  await app.db.transaction(async (tx) => {
+    // The page's later conflicting saves go back in line after this one (see requeueConflict).
+    const back = await requeueConflict(tx, page.slug, id, now);
+    if (!back) throw new Refused('conflict', 'That save is not waiting on a conflict (any more).');
+    const { requeued } = back;
+    await audit(tx, { action: 'publish_anyway', userId: user.id, username: user.username, ip: viewer.ip, detail: { page: page.slug, change: id, requeued } });
+    await tx.commit();
+  });
+  app.publications.saved();
 }
 
 export interface Comparison {

@@ -1,0 +1,212 @@
+/**
+ * The publication outbox: the `publications` table (one row per save to be
+ * published, and where it stands) and `published_files` (the blob last
+ * written to each file of each target). Every statement on them is here;
+ * the save, the worker and "publish anyway" call these functions.
+ *
+ * A save is enqueued in its own transaction, so no save is lost or published
+ * without being recorded. The worker takes a save by claiming it in the
+ * database, so several app processes share the outbox without publishing a
+ * save twice at once; a claim lapses unless renewed, so a stalled or dead
+ * process leaves nothing the others cannot take over.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Database, Executor, Transaction } from '../db.ts';
+
+/** Where a save stands in Git, as the history shows it. */
+export interface Publication {
+  state: 'pending' | 'committed' | 'conflict';
+  sha: string | null;
+  url: string | null;
+  error: string | null;
+  attempts: number;
+  nextAttemptAt: number;
+}
+
+/** Puts a save in line for publication, inside the save's own transaction. */
+export async function enqueue(tx: Transaction, save: { changeId: number; slug: string; target: string; at: string }): Promise<void> {
+  await tx.execute({
+    sql: `INSERT INTO publications (change_id, page_slug, target, state, created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?)`,
+    args: [save.changeId, save.slug, save.target, save.at, save.at],
+  });
+}
+
+/** Where each of these saves stands; saves made while publication was off have no entry. */
+export async function publicationsOf(ex: Executor, ids: number[]): Promise<Map<number, Publication>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await ex.execute({
+    sql: `SELECT change_id, state, commit_sha, commit_url, last_error, attempts, next_attempt_at FROM publications WHERE change_id IN (${ids.map(() => '?').join(',')})`,
+    args: ids,
+  });
+  return new Map(
+    rows.map((r) => [
+      Number(r.change_id),
+      {
+        state: String(r.state) as Publication['state'],
+        sha: r.commit_sha == null ? null : String(r.commit_sha),
+        url: r.commit_url == null ? null : String(r.commit_url),
+        error: r.last_error == null ? null : String(r.last_error),
+        attempts: Number(r.attempts),
+        nextAttemptAt: Number(r.next_attempt_at),
+      },
+    ]),
+  );
+}
+
+/** A save waiting to be published, as the worker sees it. */
+export interface Pending {
+  changeId: number;
+  slug: string;
+  attempts: number;
+  nextAttemptAt: number;
+  /** Replace the repository's file even if someone changed it there. */
+  overwrite: boolean;
+  claim: string | null;
+  claimedUntil: number;
+}
+
+/** A claim lapses this long after it was taken or last renewed. */
+export const CLAIM_MS = 30_000;
+/** This process's claims: host and pid tell a claim left by a dead process on this host. */
+const CLAIM = `${hostname()} ${process.pid} ${randomBytes(6).toString('hex')}`;
+
+/**
+ * Whether a claim stops this process from publishing the save: a live claim
+ * of another process. A claim lapses at claimed_until; a claim of a process
+ * on this host that has exited (or of this pid in an earlier life, as after a
+ * container restart) is dead at once.
+ */
+export function heldByOther(item: Pending, now: number): boolean {
+  if (!item.claim || item.claimedUntil <= now || item.claim === CLAIM) return false;
+  const [host, pid] = item.claim.split(' ');
+  if (host !== hostname()) return true;
+  if (Number(pid) === process.pid) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The saves that may be published next: for each page, its oldest pending
+ * save (saves of one page are committed in order; other pages do not wait
+ * for it), oldest first.
+ */
+export async function pageHeads(db: Database): Promise<Pending[]> {
+  const { rows } = await db.execute(`
+    SELECT change_id, page_slug, attempts, next_attempt_at, overwrite, claim, claimed_until FROM publications p
+    WHERE state = 'pending' AND NOT EXISTS (SELECT 1 FROM publications o WHERE o.page_slug = p.page_slug AND o.state = 'pending' AND o.change_id < p.change_id)
+    ORDER BY change_id`);
+  return rows.map((r) => ({
+    changeId: Number(r.change_id),
+    slug: String(r.page_slug),
+    attempts: Number(r.attempts),
+    nextAttemptAt: Number(r.next_attempt_at),
+    overwrite: Number(r.overwrite) !== 0,
+    claim: r.claim == null ? null : String(r.claim),
+    claimedUntil: Number(r.claimed_until),
+  }));
+}
+
+/** Claims a save for this process; false if another process got there first. */
+export async function claim(db: Database, item: Pending): Promise<boolean> {
+  const { rows } = await db.write({
+    // The attempt count and due time are part of the compare: a process that read this save just
+    // before another one failed it and released it must not publish it again at once, past the backoff.
+    sql: `UPDATE publications SET claim = ?, claimed_until = ? WHERE change_id = ? AND state = 'pending' AND claim IS ? AND claimed_until = ?
+            AND attempts = ? AND next_attempt_at <= ? RETURNING change_id`,
+    args: [CLAIM, Date.now() + CLAIM_MS, item.changeId, item.claim, item.claimedUntil, item.attempts, Date.now()],
+  });
+  return rows.length > 0;
+}
+
+/** Keeps the claim alive while publishing takes its time; returns the function that stops it. */
+export function renewing(db: Database, item: Pending): () => void {
+  const timer = setInterval(() => {
+    void db.write({ sql: 'UPDATE publications SET claimed_until = ? WHERE change_id = ? AND claim = ?', args: [Date.now() + CLAIM_MS, item.changeId, CLAIM] }).catch(() => {});
+  }, CLAIM_MS / 3);
+  return () => clearInterval(timer);
+}
+
+/** What was last published to a file of a target: its blob, and the save that wrote it. */
+export async function lastPublished(db: Database, target: string, path: string): Promise<{ blob: string; changeId: number } | undefined> {
+  const { rows } = await db.execute({ sql: 'SELECT blob_sha, change_id FROM published_files WHERE target = ? AND path = ?', args: [target, path] });
+  return rows[0] ? { blob: String(rows[0].blob_sha), changeId: Number(rows[0].change_id) } : undefined;
+}
+
+/** The page's saves strictly between two saves, in order. */
+export async function savesBetween(db: Database, slug: string, after: number, before: number): Promise<number[]> {
+  const { rows } = await db.execute({
+    sql: 'SELECT change_id FROM publications WHERE page_slug = ? AND change_id > ? AND change_id < ? ORDER BY change_id',
+    args: [slug, after, before],
+  });
+  return rows.map((r) => Number(r.change_id));
+}
+
+// An outcome is recorded only while this process still holds the save's claim (it may have
+// stalled past it, and another process taken the save over: the outcome is then the other's
+// to record); recording releases the claim. Each answers whether it was recorded.
+const MINE = `change_id = ? AND state = 'pending' AND claim = ?`;
+const RELEASE = `claim = NULL, claimed_until = 0`;
+
+/** The save's commit landed: it is committed, and its blob is what the target's file now holds. */
+export async function markCommitted(db: Database, item: Pending, commit: { sha: string; url?: string; blob: string; target: string; path: string }): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.execute({
+      sql: `UPDATE publications SET state = 'committed', commit_sha = ?, commit_url = ?, last_error = NULL, attempts = attempts + 1, target = ?, updated_at = ?, ${RELEASE} WHERE ${MINE} RETURNING change_id`,
+      args: [commit.sha, commit.url ?? null, commit.target, new Date().toISOString(), item.changeId, CLAIM],
+    });
+    if (rows.length === 0) return false;
+    await tx.execute({
+      sql: `INSERT INTO published_files (target, path, blob_sha, change_id) VALUES (?, ?, ?, ?)
+            ON CONFLICT (target, path) DO UPDATE SET blob_sha = excluded.blob_sha, change_id = excluded.change_id`,
+      args: [commit.target, commit.path, commit.blob, item.changeId],
+    });
+    await tx.commit();
+    return true;
+  });
+}
+
+/** Someone else changed the file: the save waits for a person (see requeueConflict). */
+export async function markConflict(db: Database, item: Pending, reason: string): Promise<boolean> {
+  const { rows } = await db.write({
+    sql: `UPDATE publications SET state = 'conflict', last_error = ?, attempts = attempts + 1, updated_at = ?, ${RELEASE} WHERE ${MINE} RETURNING change_id`,
+    args: [reason, new Date().toISOString(), item.changeId, CLAIM],
+  });
+  return rows.length > 0;
+}
+
+/** Publishing failed for now: the save is tried again from `nextAttemptAt` (epoch ms). */
+export async function markFailed(db: Database, item: Pending, reason: string, nextAttemptAt: number): Promise<boolean> {
+  const { rows } = await db.write({
+    sql: `UPDATE publications SET last_error = ?, attempts = ?, next_attempt_at = ?, updated_at = ?, ${RELEASE} WHERE ${MINE} RETURNING change_id`,
+    args: [reason, item.attempts + 1, nextAttemptAt, new Date().toISOString(), item.changeId, CLAIM],
+  });
+  return rows.length > 0;
+}
+
+/**
+ * Publish anyway: a conflicting save goes back in line to replace the
+ * repository's file, inside the caller's transaction (with its audit entry).
+ * The page's later conflicting saves met the same edit in the repository;
+ * once this one has replaced it they build on this one's file, so they go
+ * back in line after it, in order. Returns those later saves, or undefined
+ * when the save is not waiting on a conflict.
+ */
+export async function requeueConflict(tx: Transaction, slug: string, changeId: number, at: string): Promise<{ requeued: number[] } | undefined> {
+  const { rows } = await tx.execute({
+    sql: `UPDATE publications SET state = 'pending', overwrite = 1, attempts = 0, next_attempt_at = 0, last_error = NULL, updated_at = ?
+          WHERE change_id = ? AND page_slug = ? AND state = 'conflict' RETURNING change_id`,
+    args: [at, changeId, slug],
+  });
+  if (!rows[0]) return undefined;
+  const later = await tx.execute({
+    sql: `UPDATE publications SET state = 'pending', attempts = 0, next_attempt_at = 0, last_error = NULL, updated_at = ?
+          WHERE page_slug = ? AND change_id > ? AND state = 'conflict' RETURNING change_id`,
+    args: [at, slug, changeId],
+  });
+  return { requeued: later.rows.map((r) => Number(r.change_id)) };
+}
