@@ -14,7 +14,7 @@ import { requireAccess } from './auth/access.ts';
 import { currentValues, pageHistory, type CurrentValues, type HistoryEntry } from './history.ts';
 import { recordSave } from './save.ts';
 import { formText } from '../core/values.ts';
-import { latestRuns, logTail, type LogLine, type RunView } from './runs/queue.ts';
+import { latestRuns, logTail, type LogLine, type RunView } from './runs/read.ts';
 import { isFinal } from '../protocol/index.ts';
 import { loginFirst, notFound, Refused } from './refused.ts';
 

@@ -145,5 +145,3 @@ export async function publishRun(ex: Executor, signals: RunSignals, id: number):
   if (run) signals.publish(id, { type: 'run', run });
   return run;
 }
-
-export { latestRuns, logTail, type LogLine, type RunView } from './read.ts';

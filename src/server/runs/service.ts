@@ -118,5 +118,3 @@ export function runLogDownload(app: App, run: RunView): Response {
     },
   });
 }
-
-export { runJson } from './json.ts';
