@@ -4,7 +4,7 @@
  * first, so a runner that lost its run (cancelled and ended, declared lost,
  * claimed again) changes nothing; events are stored once each by (run, seq).
  */
-import type { EventsRequest, FinishRequest } from '../../protocol/index.ts';
+import type { EventsRequest, FinishRequest, RunEvent } from '../../protocol/index.ts';
 import type { Database, Transaction } from '../db.ts';
 import type { RunnerRecord } from '../runners.ts';
 import { sameClock, type RunnerClock } from './clock.ts';
@@ -28,6 +28,15 @@ async function checkLease(tx: Transaction, runner: RunnerRecord, id: number, lea
 
 export type EventsOutcome = { ok: true; ack: number; cancel: boolean } | { ok: false; reason: string };
 
+/** A batch on its way in: what it has stored so far, carried from one event to the next. */
+interface Batch {
+  lastSeq: number;
+  logBytes: number;
+  logTruncated: boolean;
+  stored: LogLine[];
+  runChanged: boolean;
+}
+
 /** Stores a batch of events once each, renews the lease, and tells the runner whether to cancel. */
 export async function recordEvents(
   db: Database,
@@ -38,47 +47,50 @@ export async function recordEvents(
   limits: RunLimits = DEFAULT_RUN_LIMITS,
   clock: RunnerClock = sameClock,
 ): Promise<EventsOutcome> {
-  const stored: LogLine[] = [];
-  let runChanged = false;
+  const batch: Batch = { lastSeq: 0, logBytes: 0, logTruncated: false, stored: [], runChanged: false };
   const outcome = await db.transaction(async (tx): Promise<EventsOutcome> => {
     const lease = await checkLease(tx, runner, id, req.lease);
     if (!lease.ok) return lease;
-    let { lastSeq, logBytes, logTruncated } = lease;
-    let lines = 0;
+    Object.assign(batch, { lastSeq: lease.lastSeq, logBytes: lease.logBytes, logTruncated: lease.logTruncated });
     for (const e of [...req.events].sort((a, b) => a.seq - b.seq)) {
-      if (e.seq <= lastSeq) continue; // already stored: a resend after a lost answer
-      lastSeq = e.seq;
-      if (e.type === 'started') {
-        // Never before the claim: what is left of the network delay is not the script's time.
-        await tx.execute({ sql: 'UPDATE runs SET started_at = max(?, claimed_at) WHERE id = ?', args: [clock(e.at), id] });
-        runChanged = true;
-      } else if (e.type === 'progress') {
-        await tx.execute({ sql: 'UPDATE runs SET progress = ?, message = ? WHERE id = ?', args: [e.progress, e.message, id] });
-        runChanged = true;
-      } else if (!logTruncated) {
-        let line: LogLine = { seq: e.seq, at: clock(e.at), stream: e.stream, text: e.text };
-        const size = Buffer.byteLength(e.text) + 1;
-        if (logBytes + size > limits.logMaxBytes) {
-          logTruncated = true;
-          runChanged = true;
-          line = { ...line, stream: 'system', text: `[switchyard] log truncated: this run printed more than ${formatBytes(limits.logMaxBytes)}; later output is not kept` };
-        }
-        logBytes += Buffer.byteLength(line.text) + 1;
-        lines++;
-        await tx.execute({ sql: 'INSERT OR IGNORE INTO run_logs (run_id, seq, at, stream, text) VALUES (?, ?, ?, ?, ?)', args: [id, line.seq, line.at, line.stream, line.text] });
-        stored.push(line);
-      }
+      if (e.seq <= batch.lastSeq) continue; // already stored: a resend after a lost answer
+      batch.lastSeq = e.seq;
+      await storeEvent(tx, id, e, batch, limits, clock);
     }
     await tx.execute({
       sql: `UPDATE runs SET last_seq = ?, log_bytes = ?, log_lines = log_lines + ?, log_truncated = ?, lease_expires_at = ? WHERE id = ?`,
-      args: [lastSeq, logBytes, lines, logTruncated ? 1 : 0, Date.now() + limits.leaseMs, id],
+      args: [batch.lastSeq, batch.logBytes, batch.stored.length, batch.logTruncated ? 1 : 0, Date.now() + limits.leaseMs, id],
     });
     await tx.commit();
-    return { ok: true, ack: lastSeq, cancel: lease.cancel };
+    return { ok: true, ack: batch.lastSeq, cancel: lease.cancel };
   });
-  if (stored.length > 0) signals.publish(id, { type: 'log', lines: stored });
-  if (runChanged) await publishRun(db, signals, id);
+  if (batch.stored.length > 0) signals.publish(id, { type: 'log', lines: batch.stored });
+  if (batch.runChanged) await publishRun(db, signals, id);
   return outcome;
+}
+
+async function storeEvent(tx: Transaction, id: number, e: RunEvent, batch: Batch, limits: RunLimits, clock: RunnerClock): Promise<void> {
+  if (e.type === 'started') {
+    // Never before the claim: what is left of the network delay is not the script's time.
+    await tx.execute({ sql: 'UPDATE runs SET started_at = max(?, claimed_at) WHERE id = ?', args: [clock(e.at), id] });
+    batch.runChanged = true;
+  } else if (e.type === 'progress') {
+    await tx.execute({ sql: 'UPDATE runs SET progress = ?, message = ? WHERE id = ?', args: [e.progress, e.message, id] });
+    batch.runChanged = true;
+  } else if (!batch.logTruncated) {
+    const line = boundedLine({ seq: e.seq, at: clock(e.at), stream: e.stream, text: e.text }, batch, limits);
+    batch.logBytes += Buffer.byteLength(line.text) + 1;
+    await tx.execute({ sql: 'INSERT OR IGNORE INTO run_logs (run_id, seq, at, stream, text) VALUES (?, ?, ?, ?, ?)', args: [id, line.seq, line.at, line.stream, line.text] });
+    batch.stored.push(line);
+  }
+}
+
+/** The line, or the one marker that takes its place when it would take the log past its bound (nothing is kept after it). */
+function boundedLine(line: LogLine, batch: Batch, limits: RunLimits): LogLine {
+  if (batch.logBytes + Buffer.byteLength(line.text) + 1 <= limits.logMaxBytes) return line;
+  batch.logTruncated = true;
+  batch.runChanged = true;
+  return { ...line, stream: 'system', text: `[switchyard] log truncated: this run printed more than ${formatBytes(limits.logMaxBytes)}; later output is not kept` };
 }
 
 export async function finishRun(
@@ -105,6 +117,7 @@ export async function finishRun(
   if (outcome.ok) await publishRun(db, signals, id);
   return outcome;
 }
+
 function formatBytes(n: number): string {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(0)} MiB` : n >= 1024 ? `${(n / 1024).toFixed(0)} KiB` : `${n} bytes`;
 }

@@ -46,12 +46,14 @@ export async function createRun(db: Database, signals: RunSignals, req: NewRun, 
   return (await getRun(db, id))!;
 }
 
+/** The lease and the log bound: settings, so tests and operators can shorten them. */
 export interface RunLimits {
   leaseMs: number;
   logMaxBytes: number;
 }
 
 export const DEFAULT_RUN_LIMITS: RunLimits = { leaseMs: LIMITS.leaseMs, logMaxBytes: LIMITS.logBytesPerRun };
+
 /** Claims the oldest queued run for `runner`, or returns undefined when none is waiting. */
 export async function claimNext(db: Database, signals: RunSignals, runner: RunnerRecord, limits: RunLimits = DEFAULT_RUN_LIMITS): Promise<RunAssignment | undefined> {
   const lease = randomBytes(24).toString('base64url');
