@@ -2,6 +2,8 @@
 // only call them, so the page needs no 'unsafe-eval'.
 import Alpine from 'alpinejs';
 import { runDurationText, utcText, type RunTimes } from '../core/time.ts';
+import { isFinal } from '../protocol/states.ts';
+import type { RunJson } from '../server/runs/json.ts';
 
 Alpine.data('shell', () => ({
   navOpen: false,
@@ -57,21 +59,6 @@ Alpine.data('editor', () => ({
   },
 }));
 
-/** The run as its `run` events carry it (runJson in src/server/runs/service.ts), as far as this page uses it. */
-interface RunJson extends RunTimes {
-  id: number;
-  state: string;
-  runner: string | null;
-  exit_code: number | null;
-  cancel_requested_by: string | null;
-  progress: number | null;
-  message: string | null;
-  error: string | null;
-  report: { type: string } | null;
-}
-
-const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'timed_out', 'lost']);
-
 /** Keeps a run's state, progress, message and log current from its event stream (/runs/<id>). */
 Alpine.data('runLive', () => ({
   source: undefined as EventSource | undefined,
@@ -105,7 +92,7 @@ Alpine.data('runLive', () => ({
     if (run.progress !== null) {
       if (bar) bar.value = run.progress;
       if (percent) percent.textContent = `${Math.round(run.progress)} %`;
-    } else if (FINAL.has(run.state) && bar) bar.value = 100;
+    } else if (isFinal(run.state) && bar) bar.value = 100;
     if (run.error) {
       let error = this.part('error');
       if (!error) {
@@ -116,7 +103,7 @@ Alpine.data('runLive', () => ({
       }
       error.textContent = run.error;
     }
-    if (FINAL.has(run.state) && this.$el.dataset.compact !== 'true') {
+    if (isFinal(run.state) && this.$el.dataset.compact !== 'true') {
       document.querySelectorAll<HTMLElement>('[data-while-running]').forEach((e) => (e.hidden = true));
       document.querySelectorAll<HTMLElement>('[data-once-ended]').forEach((e) => (e.hidden = false));
     }

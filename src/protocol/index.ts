@@ -25,10 +25,9 @@ export const PROTOCOL_VERSION = '1';
 export const PROTOCOL_HEADER = 'switchyard-protocol';
 export const RUNNER_TIME_HEADER = 'switchyard-runner-time';
 
-export const RUN_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'lost'] as const;
-export type RunState = (typeof RUN_STATES)[number];
-export const FINAL_STATES: readonly RunState[] = ['succeeded', 'failed', 'cancelled', 'timed_out', 'lost'];
-export const isFinal = (s: RunState) => FINAL_STATES.includes(s);
+import { RUN_STATES } from './states.ts';
+
+export { FINAL_STATES, isFinal, RUN_STATES, type RunState } from './states.ts';
 
 export const LIMITS = {
   /** Longest log line kept; longer ones are cut with a marker. */

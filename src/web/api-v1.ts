@@ -24,7 +24,8 @@ import { currentValues, pageHistory, type HistoryEntry } from '../server/history
 import { errorJson, hasBody, HttpError, json, mediaType, readBoundedText, sentBody } from './http.ts';
 import { asHttpError } from './errors.ts';
 import { notFound, Refused } from '../server/refused.ts';
-import { cancel, rerun, runFilterFrom, runIdFrom, runJson, runLogDownload, startRun, visibleRun, visibleRuns } from '../server/runs/service.ts';
+import { runJson } from '../server/runs/json.ts';
+import { cancel, rerun, runFilterFrom, runIdFrom, runLogDownload, startRun, visibleRun, visibleRuns } from '../server/runs/service.ts';
 import { runEventStream } from '../server/runs/stream.ts';
 import { recordSave } from '../server/save.ts';
 

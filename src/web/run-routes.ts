@@ -2,8 +2,9 @@
 import type { APIContext, AstroGlobal } from 'astro';
 import { errorJson, json, loginAddress } from './http.ts';
 import { notFound } from '../server/refused.ts';
-import { logTail, runReport, type LogLine, type RunView } from '../server/runs/queue.ts';
-import { cancel, canRun, rerun, runFilterFrom, runIdFrom, runJson, runLogDownload, startRun, visibleRun, visibleRuns } from '../server/runs/service.ts';
+import { runJson } from '../server/runs/json.ts';
+import { logTail, runReport, type LogLine, type RunView } from '../server/runs/read.ts';
+import { cancel, canRun, rerun, runFilterFrom, runIdFrom, runLogDownload, startRun, visibleRun, visibleRuns } from '../server/runs/service.ts';
 import { runEventStream } from '../server/runs/stream.ts';
 import { viewerOf } from './routes.ts';
 import { asHttpError } from './errors.ts';

@@ -9,7 +9,9 @@ import {
 import type { App } from '../server/app.ts';
 import { json, readBoundedText } from './http.ts';
 import { authenticateRunner, touchRunner, type RunnerRecord } from '../server/runners.ts';
-import { claimNext, finishRun, recordEvents, runnerClock } from '../server/runs/queue.ts';
+import { runnerClock } from '../server/runs/clock.ts';
+import { finishRun, recordEvents } from '../server/runs/lease.ts';
+import { claimNext } from '../server/runs/queue.ts';
 
 const MAX_BODY_BYTES = 24 * 1024 * 1024;
 /** Even when woken by nothing, a waiting claim looks at the queue this often (runs queued by other app instances). */

@@ -127,3 +127,27 @@ describe('the layering', () => {
     ]);
   });
 });
+
+/** The import circles among the files under `within` (type-only imports included: they tie the modules' meaning together all the same). */
+export function circles(imports: Import[], within: string): string[][] {
+  const next = new Map<string, string[]>();
+  for (const i of imports) if (i.from.startsWith(within) && i.to.startsWith(within)) next.set(i.from, [...(next.get(i.from) ?? []), i.to]);
+  const found: string[][] = [];
+  const visit = (file: string, path: string[]) => {
+    for (const to of next.get(file) ?? []) {
+      if (to === path[0]) found.push([...path, to]);
+      else if (!path.includes(to) && to > path[0]!) visit(to, [...path, to]);
+    }
+  };
+  for (const file of [...next.keys()].sort()) visit(file, [file]);
+  return found;
+}
+
+describe('the run modules', () => {
+  it('import one another without a circle', () => {
+    expect(circles(allImports(), 'src/server/runs/')).toEqual([]);
+    expect(circles(importsOf('src/server/runs/a.ts', "import type { B } from './b.ts';").concat(importsOf('src/server/runs/b.ts', "import { a } from './a.ts';")), 'src/server/runs/')).toEqual([
+      ['src/server/runs/a.ts', 'src/server/runs/b.ts', 'src/server/runs/a.ts'],
+    ]);
+  });
+});

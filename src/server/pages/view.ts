@@ -13,7 +13,7 @@ import type { App } from '../app.ts';
 import { requireAccess, type Viewer } from '../auth/access.ts';
 import { currentValues, pageHistory, type CurrentValues, type HistoryEntry } from '../history.ts';
 import { notFound } from '../refused.ts';
-import { latestRuns, logTail, type LogLine, type RunView } from '../runs/queue.ts';
+import { latestRuns, logTail, type LogLine, type RunView } from '../runs/read.ts';
 
 export type Notice =
   | { kind: 'saved'; entry: HistoryEntry }

@@ -5,7 +5,7 @@
  * re-reading the database every few seconds.
  */
 import { EventEmitter } from 'node:events';
-import type { LogLine, RunView } from './queue.ts';
+import type { LogLine, RunView } from './read.ts';
 
 export type RunUpdate = { type: 'run'; run: RunView } | { type: 'log'; lines: LogLine[] };
 

@@ -8,7 +8,8 @@ import type { Viewer } from '../auth/access.ts';
 import { currentValues } from '../history.ts';
 import { loginFirst, notFound, Refused } from '../refused.ts';
 import { RUN_STATES, type RunState } from '../../protocol/index.ts';
-import { createRun, getRun, listRuns, requestCancel, runLog, type RunView } from './queue.ts';
+import { createRun, requestCancel } from './queue.ts';
+import { getRun, listRuns, runLog, type RunView } from './read.ts';
 
 function requireRun(viewer: Viewer, page: PageConfig | undefined): { id: number; username: string } {
   if (!page) throw new Refused('conflict', 'This page is no longer in the config.');
@@ -61,7 +62,6 @@ export async function cancel(app: App, id: number, viewer: Viewer): Promise<RunV
   return out.run;
 }
 
-/** A run, if this viewer may see it: runs follow their page's visibility. */
 /** A run id as written in an address: digits only, else there is no such run (and no "NaN" in a message). */
 export function runIdFrom(text: string | undefined): number {
   const id = /^\d{1,15}$/.test(text ?? '') ? Number(text) : NaN;
@@ -69,6 +69,7 @@ export function runIdFrom(text: string | undefined): number {
   return id;
 }
 
+/** A run, if this viewer may see it: runs follow their page's visibility. */
 export async function visibleRun(app: App, id: number, viewer: Viewer): Promise<RunView> {
   const run = Number.isSafeInteger(id) ? await getRun(app.db, id) : undefined;
   if (!run) throw notFound(Number.isSafeInteger(id) ? `There is no run ${id}.` : 'There is no such run.');
@@ -76,32 +77,6 @@ export async function visibleRun(app: App, id: number, viewer: Viewer): Promise<
   if (page) requireAccess(viewer.user, page, 'view');
   else if (!viewer.user) throw loginFirst('Log in to see this run.');
   return run;
-}
-
-/** The run as the JSON API shows it. */
-export function runJson(run: RunView) {
-  return {
-    id: run.id,
-    page: run.page,
-    button: run.button,
-    state: run.state,
-    exit_code: run.exitCode,
-    signal: run.signal,
-    progress: run.progress,
-    message: run.message,
-    error: run.error,
-    requested_by: run.requestedBy,
-    runner: run.runner,
-    rerun_of: run.rerunOf,
-    created_at: run.createdAt,
-    started_at: run.startedAt,
-    finished_at: run.finishedAt,
-    cancel_requested_by: run.cancelRequestedBy,
-    timeout_ms: run.timeoutMs,
-    params: run.params,
-    log: { lines: run.logLines, bytes: run.logBytes, truncated: run.logTruncated },
-    report: run.reportType ? { type: run.reportType, truncated: run.reportTruncated } : null,
-  };
 }
 
 /** The runs list's filters, as the /runs page and the API both read them from a query string. */

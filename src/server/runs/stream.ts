@@ -10,8 +10,8 @@
 import type { App } from '../app.ts';
 import { isFinal } from '../../protocol/index.ts';
 import type { RunUpdate } from './notify.ts';
-import { getRun, runLog, type LogLine, type RunView } from './queue.ts';
-import { runJson } from './service.ts';
+import { runJson } from './json.ts';
+import { getRun, runLog, type LogLine, type RunView } from './read.ts';
 
 const RECHECK_MS = 2000;
 const KEEPALIVE_MS = 15_000;

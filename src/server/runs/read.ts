@@ -1,0 +1,165 @@
+/**
+ * The run read model: a run as the pages and the API see it, its log and its
+ * report, and the lists of runs. Reads only; the queue (queue.ts, lease.ts)
+ * is the one writer of the runs and run_logs tables.
+ */
+import type { Values } from '../../core/config/schema.ts';
+import type { RunState } from '../../protocol/index.ts';
+import type { Executor } from '../db.ts';
+
+export interface RunView {
+  id: number;
+  page: string;
+  button: string;
+  state: RunState;
+  params: Values;
+  configRevision: string;
+  requestedBy: string;
+  rerunOf: number | null;
+  createdAt: string;
+  runner: string | null;
+  claimedAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  exitCode: number | null;
+  signal: string | null;
+  progress: number | null;
+  message: string | null;
+  error: string | null;
+  cancelRequestedAt: string | null;
+  cancelRequestedBy: string | null;
+  timeoutMs: number | null;
+  logLines: number;
+  logBytes: number;
+  logTruncated: boolean;
+  lastSeq: number;
+  reportType: 'html' | 'text' | null;
+  reportTruncated: boolean;
+}
+
+export interface LogLine {
+  seq: number;
+  at: string;
+  stream: 'stdout' | 'stderr' | 'system';
+  text: string;
+}
+
+const RUN_COLUMNS = `r.id, r.page_slug, r.button_name, r.state, r.params, r.config_revision, r.requested_by, r.rerun_of, r.created_at,
+  r.claimed_at, r.started_at, r.finished_at, r.exit_code, r.signal, r.progress, r.message, r.error, r.cancel_requested_at,
+  r.cancel_requested_by, r.timeout_ms, r.log_lines, r.log_bytes, r.log_truncated, r.last_seq, r.report_type, r.report_truncated,
+  (SELECT name FROM runners WHERE id = r.runner_id) AS runner_name`;
+
+const str = (v: unknown) => (v == null ? null : String(v));
+const num = (v: unknown) => (v == null ? null : Number(v));
+
+function toView(r: Record<string, unknown>): RunView {
+  return {
+    id: Number(r.id),
+    page: String(r.page_slug),
+    button: String(r.button_name),
+    state: String(r.state) as RunState,
+    params: JSON.parse(String(r.params)) as Values,
+    configRevision: String(r.config_revision),
+    requestedBy: String(r.requested_by),
+    rerunOf: num(r.rerun_of),
+    createdAt: String(r.created_at),
+    runner: str(r.runner_name),
+    claimedAt: str(r.claimed_at),
+    startedAt: str(r.started_at),
+    finishedAt: str(r.finished_at),
+    exitCode: num(r.exit_code),
+    signal: str(r.signal),
+    progress: num(r.progress),
+    message: str(r.message),
+    error: str(r.error),
+    cancelRequestedAt: str(r.cancel_requested_at),
+    cancelRequestedBy: str(r.cancel_requested_by),
+    timeoutMs: num(r.timeout_ms),
+    logLines: Number(r.log_lines),
+    logBytes: Number(r.log_bytes),
+    logTruncated: Number(r.log_truncated) !== 0,
+    lastSeq: Number(r.last_seq),
+    reportType: str(r.report_type) as RunView['reportType'],
+    reportTruncated: Number(r.report_truncated) !== 0,
+  };
+}
+
+export async function getRun(ex: Executor, id: number): Promise<RunView | undefined> {
+  const { rows } = await ex.execute({ sql: `SELECT ${RUN_COLUMNS} FROM runs r WHERE r.id = ?`, args: [id] });
+  return rows[0] ? toView(rows[0] as Record<string, unknown>) : undefined;
+}
+
+
+function toLine(r: Record<string, unknown>): LogLine {
+  return { seq: Number(r.seq), at: String(r.at), stream: String(r.stream) as LogLine['stream'], text: String(r.text) };
+}
+
+/** Up to `limit` log lines after `afterSeq`, in order: pages through a log of any length. */
+export async function runLog(ex: Executor, id: number, afterSeq = 0, limit = 5000): Promise<LogLine[]> {
+  const { rows } = await ex.execute({
+    sql: 'SELECT seq, at, stream, text FROM run_logs WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?',
+    args: [id, afterSeq, limit],
+  });
+  return rows.map((r) => toLine(r as Record<string, unknown>));
+}
+
+/** The last `limit` log lines of a run, in order. */
+export async function logTail(ex: Executor, id: number, limit: number): Promise<LogLine[]> {
+  const { rows } = await ex.execute({
+    sql: 'SELECT seq, at, stream, text FROM (SELECT * FROM run_logs WHERE run_id = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq',
+    args: [id, limit],
+  });
+  return rows.map((r) => toLine(r as Record<string, unknown>));
+}
+
+export async function runReport(ex: Executor, id: number): Promise<{ type: 'html' | 'text'; body: string; truncated: boolean } | undefined> {
+  const { rows } = await ex.execute({ sql: 'SELECT report_type, report, report_truncated FROM runs WHERE id = ?', args: [id] });
+  const r = rows[0];
+  if (!r || r.report_type == null) return undefined;
+  return { type: String(r.report_type) as 'html' | 'text', body: String(r.report ?? ''), truncated: Number(r.report_truncated) !== 0 };
+}
+
+export interface RunFilter {
+  page?: string;
+  button?: string;
+  state?: RunState;
+  user?: string;
+  before?: number;
+  limit?: number;
+  /** Only runs of these pages (those the person may see). */
+  pages?: string[];
+}
+
+export async function listRuns(ex: Executor, f: RunFilter = {}): Promise<{ runs: RunView[]; more: boolean }> {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  const add = (clause: string, v: string | number | undefined) => {
+    if (v === undefined || v === '') return;
+    where.push(clause);
+    args.push(v);
+  };
+  add('r.page_slug = ?', f.page);
+  add('r.button_name = ?', f.button);
+  add('r.state = ?', f.state);
+  add('r.requested_by = ?', f.user);
+  add('r.id < ?', f.before);
+  if (f.pages) {
+    where.push(f.pages.length ? `r.page_slug IN (${f.pages.map(() => '?').join(',')})` : '0');
+    args.push(...f.pages);
+  }
+  const limit = Math.min(Math.max(f.limit ?? 50, 1), 500);
+  const { rows } = await ex.execute({
+    sql: `SELECT ${RUN_COLUMNS} FROM runs r ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC LIMIT ?`,
+    args: [...args, limit + 1],
+  });
+  return { runs: rows.slice(0, limit).map((r) => toView(r as Record<string, unknown>)), more: rows.length > limit };
+}
+
+/** The latest run of each button of a page. */
+export async function latestRuns(ex: Executor, page: string): Promise<Map<string, RunView>> {
+  const { rows } = await ex.execute({
+    sql: `SELECT ${RUN_COLUMNS} FROM runs r WHERE r.id IN (SELECT max(id) FROM runs WHERE page_slug = ? GROUP BY button_name)`,
+    args: [page],
+  });
+  return new Map(rows.map((r) => [String(r.button_name), toView(r as Record<string, unknown>)]));
+}
