@@ -59,10 +59,12 @@ async function askedAndDismissed(button: Locator, title: string, unchanged: () =
   expect(await unchanged()).toEqual(before);
 }
 
+/** Confirms in the dialog and waits for the page the form's answer leads to (the same address, for some). */
 async function confirmed(button: Locator, confirmLabel: string) {
   await button.click();
+  const loaded = page.waitForEvent('load');
   await dialog().getByRole('button', { name: confirmLabel, exact: true }).click();
-  await page.waitForLoadState();
+  await loaded;
 }
 
 describe('asking before a destructive action', () => {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleApi } from '../../src/web/api-v1.ts';
 import type { Viewer } from '../../src/server/auth/access.ts';
-import { localApp, type LocalApp } from '../helpers/app.ts';
+import { localApp, type LocalApp } from '../helpers/in-process.ts';
 
 let local: LocalApp;
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportPage, importFile, restoreVersion, savePage } from '../../src/server/pages/actions.ts';
 import { pageView } from '../../src/server/pages/view.ts';
 import { Refused } from '../../src/server/refused.ts';
-import { localApp, type LocalApp } from '../helpers/app.ts';
+import { localApp, type LocalApp } from '../helpers/in-process.ts';
 
 let local: LocalApp;
 beforeAll(async () => {
