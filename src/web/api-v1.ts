@@ -25,8 +25,9 @@ import { errorJson, hasBody, HttpError, json, mediaType, readBoundedText, sentBo
 import { asHttpError } from './errors.ts';
 import { notFound, Refused } from '../server/refused.ts';
 import { runJson } from '../server/runs/json.ts';
-import { cancel, rerun, runFilterFrom, runIdFrom, runLogDownload, startRun, visibleRun, visibleRuns } from '../server/runs/service.ts';
-import { runEventStream } from '../server/runs/stream.ts';
+import { cancel, rerun, startRun, visibleRun, visibleRuns } from '../server/runs/service.ts';
+import { runEventStream } from './run-stream.ts';
+import { runFilterFrom, runIdFrom, runLogDownload } from './run-http.ts';
 import { recordSave } from '../server/save.ts';
 
 

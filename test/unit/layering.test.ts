@@ -114,6 +114,13 @@ describe('the layering', () => {
     expect(reaching).toEqual([]);
   });
 
+  it('keeps HTTP out of the services: no HTTP error, no Response built for a client (the GitHub client builds its own requests)', () => {
+    const speaking = sources('src/server')
+      .filter((f) => f !== 'src/server/git/github.ts')
+      .filter((f) => /\bHttpError\b|new Response\(|web\/http\.ts/.test(readFileSync(join(ROOT, f), 'utf8')));
+    expect(speaking).toEqual([]);
+  });
+
   it('catches a page that calls a service, a core that reaches into the app, and a runner beyond the protocol', () => {
     const page = importsOf('src/pages/x.astro', "---\nimport { savePage } from '../server/pages/actions.ts';\nimport type { PageView } from '../server/pages/view.ts';\n---\n<p/>");
     const core = importsOf('src/core/x.ts', "import { openDatabase } from '../server/db.ts';");

@@ -7,9 +7,8 @@ import type { PageConfig } from '../../core/config/schema.ts';
 import type { Viewer } from '../auth/access.ts';
 import { currentValues } from '../history.ts';
 import { loginFirst, notFound, Refused } from '../refused.ts';
-import { RUN_STATES, type RunState } from '../../protocol/index.ts';
 import { createRun, requestCancel } from './queue.ts';
-import { getRun, listRuns, runLog, type RunView } from './read.ts';
+import { getRun, listRuns, type RunFilter, type RunView } from './read.ts';
 
 function requireRun(viewer: Viewer, page: PageConfig | undefined): { id: number; username: string } {
   if (!page) throw new Refused('conflict', 'This page is no longer in the config.');
@@ -62,13 +61,6 @@ export async function cancel(app: App, id: number, viewer: Viewer): Promise<RunV
   return out.run;
 }
 
-/** A run id as written in an address: digits only, else there is no such run (and no "NaN" in a message). */
-export function runIdFrom(text: string | undefined): number {
-  const id = /^\d{1,15}$/.test(text ?? '') ? Number(text) : NaN;
-  if (!Number.isSafeInteger(id) || id <= 0) throw notFound(`There is no run ${JSON.stringify(String(text ?? '').slice(0, 40))}.`);
-  return id;
-}
-
 /** A run, if this viewer may see it: runs follow their page's visibility. */
 export async function visibleRun(app: App, id: number, viewer: Viewer): Promise<RunView> {
   const run = Number.isSafeInteger(id) ? await getRun(app.db, id) : undefined;
@@ -79,42 +71,9 @@ export async function visibleRun(app: App, id: number, viewer: Viewer): Promise<
   return run;
 }
 
-/** The runs list's filters, as the /runs page and the API both read them from a query string. */
-export function runFilterFrom(q: URLSearchParams) {
-  const state = q.get('state') ?? '';
-  return {
-    page: q.get('page') || undefined,
-    button: q.get('button') || undefined,
-    user: q.get('user') || undefined,
-    state: (RUN_STATES as readonly string[]).includes(state) ? (state as RunState) : undefined,
-    before: Number(q.get('before')) || undefined,
-  };
-}
-
 /** Runs the viewer may see, newest first, by the filters. */
-export async function visibleRuns(app: App, viewer: Viewer, filter: ReturnType<typeof runFilterFrom>, limit = 50) {
+export async function visibleRuns(app: App, viewer: Viewer, filter: Omit<RunFilter, 'pages' | 'limit'>, limit = 50) {
   const { config } = await app.config.current();
   const visible = config.pages.filter((p) => may(viewer.user, p, 'view')).map((p) => p.slug);
   return { site: config, ...(await listRuns(app.db, { ...filter, pages: visible, limit })) };
-}
-
-/** The whole log as a text download, streamed in chunks so a large log never sits in memory. */
-export function runLogDownload(app: App, run: RunView): Response {
-  let after = 0;
-  const encoder = new TextEncoder();
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const lines = await runLog(app.db, run.id, after, 5000);
-      if (lines.length === 0) return controller.close();
-      after = lines[lines.length - 1]!.seq;
-      controller.enqueue(encoder.encode(lines.map((l) => `${l.at} ${l.stream.padEnd(6)} ${l.text}\n`).join('')));
-    },
-  });
-  return new Response(body, {
-    headers: {
-      'Content-Type': 'text/plain; charset=utf-8',
-      'Content-Disposition': `attachment; filename="run-${run.id}-${run.page}-${run.button}.log"`,
-      'Cache-Control': 'no-store',
-    },
-  });
 }

@@ -7,11 +7,11 @@
  *   event: log   data: {"lines":[{seq, at, stream, text}]}   id: last seq
  *   event: end   the run is over; the stream closes
  */
-import type { App } from '../app.ts';
-import { isFinal } from '../../protocol/index.ts';
-import type { RunUpdate } from './notify.ts';
-import { runJson } from './json.ts';
-import { getRun, runLog, type LogLine, type RunView } from './read.ts';
+import type { App } from '../server/app.ts';
+import { isFinal } from '../protocol/index.ts';
+import type { RunUpdate } from '../server/runs/notify.ts';
+import { runJson } from '../server/runs/json.ts';
+import { getRun, runLog, type LogLine, type RunView } from '../server/runs/read.ts';
 
 const RECHECK_MS = 2000;
 const KEEPALIVE_MS = 15_000;

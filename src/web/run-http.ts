@@ -1,0 +1,48 @@
+/**
+ * Runs as addresses and downloads: the run id in a path, the list's filters
+ * in a query string, the whole log as a file.
+ */
+import { RUN_STATES, type RunState } from '../protocol/index.ts';
+import type { App } from '../server/app.ts';
+import { runLog, type RunFilter, type RunView } from '../server/runs/read.ts';
+import { notFound } from '../server/refused.ts';
+
+/** A run id as written in an address: digits only, else there is no such run (and no "NaN" in a message). */
+export function runIdFrom(text: string | undefined): number {
+  const id = /^\d{1,15}$/.test(text ?? '') ? Number(text) : NaN;
+  if (!Number.isSafeInteger(id) || id <= 0) throw notFound(`There is no run ${JSON.stringify(String(text ?? '').slice(0, 40))}.`);
+  return id;
+}
+
+/** The runs list's filters, as the /runs page and the API both read them from a query string. */
+export function runFilterFrom(q: URLSearchParams): Omit<RunFilter, 'pages' | 'limit'> {
+  const state = q.get('state') ?? '';
+  return {
+    page: q.get('page') || undefined,
+    button: q.get('button') || undefined,
+    user: q.get('user') || undefined,
+    state: (RUN_STATES as readonly string[]).includes(state) ? (state as RunState) : undefined,
+    before: Number(q.get('before')) || undefined,
+  };
+}
+
+/** The whole log as a text download, streamed in chunks so a large log never sits in memory. */
+export function runLogDownload(app: App, run: RunView): Response {
+  let after = 0;
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const lines = await runLog(app.db, run.id, after, 5000);
+      if (lines.length === 0) return controller.close();
+      after = lines[lines.length - 1]!.seq;
+      controller.enqueue(encoder.encode(lines.map((l) => `${l.at} ${l.stream.padEnd(6)} ${l.text}\n`).join('')));
+    },
+  });
+  return new Response(body, {
+    headers: {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Disposition': `attachment; filename="run-${run.id}-${run.page}-${run.button}.log"`,
+      'Cache-Control': 'no-store',
+    },
+  });
+}
