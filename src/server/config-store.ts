@@ -9,6 +9,7 @@ import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { CONFIG_MAX_BYTES, formatProblems, parseConfig, type ConfigProblem } from '../core/config/load.ts';
 import type { PageConfig, SiteConfig } from '../core/config/schema.ts';
+import { pageOf } from '../core/config/lookup.ts';
 
 const RECHECK_MS = 200;
 
@@ -93,7 +94,7 @@ export async function createConfigStore(path: string): Promise<ConfigStore> {
   return {
     current,
     async page(slug) {
-      return (await current()).config.pages.find((p) => p.slug === slug);
+      return pageOf((await current()).config, slug);
     },
   };
 }

@@ -10,6 +10,7 @@ import { runFilterFrom, runIdFrom, runLogDownload } from './run-http.ts';
 import { viewerOf } from './routes.ts';
 import { asHttpError } from './errors.ts';
 import type { SiteConfig } from '../core/config/schema.ts';
+import { buttonOf, pageOf } from '../core/config/lookup.ts';
 
 const wantsJson = (r: Request) => (r.headers.get('accept') ?? '').includes('application/json');
 
@@ -53,14 +54,14 @@ export async function runPageRoute(Astro: AstroGlobal): Promise<RunPageRoute> {
   }
   if (wantsJson(Astro.request)) return { response: json(runJson(run)) };
   const { config } = await app.config.current();
-  const page = config.pages.find((p) => p.slug === run.page);
+  const page = pageOf(config, run.page);
   return {
     run,
     tail: await logTail(app.db, run.id, 2000),
     canRun: canRun(viewer, page),
     site: config,
     pageTitle: page?.title ?? run.page,
-    buttonLabel: page?.buttons.find((b) => b.name === run.button)?.label ?? run.button,
+    buttonLabel: buttonOf(config, run.page, run.button)?.label ?? run.button,
   };
 }
 

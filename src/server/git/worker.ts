@@ -20,6 +20,7 @@ import type { PublicationSignals } from './signals.ts';
 import { localPath } from './target.ts';
 import { claim, heldByOther, lastPublished, markCommitted, markConflict, markFailed, pageHeads, renewing, savesBetween, type Pending } from './outbox.ts';
 import type { Publisher, PublishResult } from './types.ts';
+import { pageOf } from '../../core/config/lookup.ts';
 
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
 const IDLE_CHECK_MS = 30_000;
@@ -74,7 +75,7 @@ async function nextPending(app: App): Promise<{ item: Pending } | { waitMs: numb
 /** Publishes one save; returns what happened. */
 export async function publishOne(app: App, site: SiteConfig, publisher: Publisher, item: Pending): Promise<PublishResult> {
   const git = site.git!;
-  const page = site.pages.find((p) => p.slug === item.slug);
+  const page = pageOf(site, item.slug);
   if (!page) return { status: 'failed', reason: `page "${item.slug}" is no longer in config.yaml` };
   const { entries } = await pageHistory(app.db, page, { before: item.changeId + 1, limit: 1 });
   const entry = entries[0];

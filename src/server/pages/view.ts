@@ -14,6 +14,7 @@ import { requireAccess, type Viewer } from '../auth/access.ts';
 import { currentValues, pageHistory, type CurrentValues, type HistoryEntry } from '../history.ts';
 import { notFound } from '../refused.ts';
 import { latestRuns, logTail, type LogLine, type RunView } from '../runs/read.ts';
+import { pageOf } from '../../core/config/lookup.ts';
 
 export type Notice =
   | { kind: 'saved'; entry: HistoryEntry }
@@ -50,7 +51,7 @@ export interface PageView {
 /** The page a slug names (the first page for none), with the live config it comes from. */
 export async function findPage(app: App, slug: string | undefined) {
   const live = await app.config.current();
-  const page = slug === undefined ? live.config.pages[0]! : live.config.pages.find((p) => p.slug === slug);
+  const page = slug === undefined ? live.config.pages[0]! : pageOf(live.config, slug);
   if (!page) throw notFound(`There is no page "${slug}". Pick one from the sidebar.`);
   return { live, page };
 }

@@ -9,6 +9,7 @@ import { currentValues } from '../history.ts';
 import { loginFirst, notFound, Refused } from '../refused.ts';
 import { createRun, requestCancel } from './queue.ts';
 import { getRun, listRuns, type RunFilter, type RunView } from './read.ts';
+import { buttonOf, pageOf } from '../../core/config/lookup.ts';
 
 function requireRun(viewer: Viewer, page: PageConfig | undefined): { id: number; username: string } {
   if (!page) throw new Refused('conflict', 'This page is no longer in the config.');
@@ -22,8 +23,8 @@ export function canRun(viewer: Viewer, page: PageConfig | undefined): boolean {
 
 async function findButton(app: App, slug: string, name: string) {
   const live = await app.config.current();
-  const page = live.config.pages.find((p) => p.slug === slug);
-  const button = page?.buttons.find((b) => b.name === name);
+  const page = pageOf(live.config, slug);
+  const button = buttonOf(live.config, slug, name);
   return { live, page, button };
 }
 
@@ -65,7 +66,7 @@ export async function cancel(app: App, id: number, viewer: Viewer): Promise<RunV
 export async function visibleRun(app: App, id: number, viewer: Viewer): Promise<RunView> {
   const run = Number.isSafeInteger(id) ? await getRun(app.db, id) : undefined;
   if (!run) throw notFound(Number.isSafeInteger(id) ? `There is no run ${id}.` : 'There is no such run.');
-  const page = (await app.config.current()).config.pages.find((p) => p.slug === run.page);
+  const page = await app.config.page(run.page);
   if (page) requireAccess(viewer.user, page, 'view');
   else if (!viewer.user) throw loginFirst('Log in to see this run.');
   return run;
