@@ -117,3 +117,15 @@ export async function touchRunner(db: Database, runner: RunnerRecord, info?: { h
     args: [new Date(now).toISOString(), info?.hostname ?? null, info?.version ?? null, runner.id],
   });
 }
+
+/** A runner counts as online when it called in within this long (it calls at least every few seconds while idle). */
+export const ONLINE_MS = 60_000;
+
+/** Runners with a working token, and how many of them called in lately. */
+export async function runnerCounts(db: Database, now = Date.now()): Promise<{ active: number; online: number }> {
+  const { rows } = await db.execute({
+    sql: 'SELECT count(*) AS active, coalesce(sum(last_seen_at >= ?), 0) AS online FROM runners WHERE revoked_at IS NULL',
+    args: [new Date(now - ONLINE_MS).toISOString()],
+  });
+  return { active: Number(rows[0]!.active), online: Number(rows[0]!.online) };
+}

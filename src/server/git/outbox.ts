@@ -210,3 +210,14 @@ export async function requeueConflict(tx: Transaction, slug: string, changeId: n
   });
   return { requeued: later.rows.map((r) => Number(r.change_id)) };
 }
+
+/** How far publication lags: saves waiting (or held by a conflict) and the age of the oldest waiting one. */
+export async function backlog(ex: Executor, now = Date.now()): Promise<{ pending: number; conflicts: number; oldestPendingSeconds: number | null }> {
+  const { rows } = await ex.execute(`SELECT
+      (SELECT count(*) FROM publications WHERE state = 'pending') AS pending,
+      (SELECT count(*) FROM publications WHERE state = 'conflict') AS conflicts,
+      (SELECT min(created_at) FROM publications WHERE state = 'pending') AS oldest`);
+  const r = rows[0]!;
+  const oldest = r.oldest == null ? null : Math.max(0, Math.round((now - Date.parse(String(r.oldest))) / 1000));
+  return { pending: Number(r.pending), conflicts: Number(r.conflicts), oldestPendingSeconds: oldest };
+}

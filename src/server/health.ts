@@ -1,0 +1,45 @@
+/**
+ * Whether this process can do its work, for a supervisor or a load balancer
+ * to poll: the database answers and is migrated, a config is live, and how
+ * the runners and the Git outbox stand. A few small reads; nothing secret
+ * (counts and ages only: no paths, names or config problems).
+ */
+import type { App } from './app.ts';
+import { migrations } from './migrations.ts';
+import { backlog } from './git/outbox.ts';
+import { runnerCounts } from './runners.ts';
+
+export interface Readiness {
+  ready: boolean;
+  database: { ok: boolean; schema: number | null; expected: number; error?: string };
+  /** `live`: config.yaml as it is on disk; `last_good`: a changed file was refused and the last good one serves. */
+  config: { state: 'live' | 'last_good'; problems: number };
+  runners: { active: number; online: number } | null;
+  git: { pending: number; conflicts: number; oldest_pending_seconds: number | null } | null;
+}
+
+const EXPECTED_SCHEMA = Math.max(...migrations.map((m) => m.version));
+
+async function database(app: App): Promise<Readiness['database']> {
+  try {
+    const { rows } = await app.db.execute('SELECT max(version) AS v FROM schema_migrations');
+    const schema = rows[0]?.v == null ? null : Number(rows[0].v);
+    return { ok: schema === EXPECTED_SCHEMA, schema, expected: EXPECTED_SCHEMA, ...(schema === EXPECTED_SCHEMA ? {} : { error: 'the database is not migrated to this version' }) };
+  } catch (e) {
+    // Only the kind of fault: a driver message may carry a path.
+    return { ok: false, schema: null, expected: EXPECTED_SCHEMA, error: (e as { code?: string }).code ?? 'the database does not answer' };
+  }
+}
+
+export async function readiness(app: App): Promise<Readiness> {
+  const db = await database(app);
+  const live = await app.config.current();
+  const [runners, git] = db.ok ? await Promise.all([runnerCounts(app.db), backlog(app.db)]) : [null, null];
+  return {
+    ready: db.ok,
+    database: db,
+    config: { state: live.rejected ? 'last_good' : 'live', problems: live.rejected?.problems.length ?? 0 },
+    runners,
+    git: git && { pending: git.pending, conflicts: git.conflicts, oldest_pending_seconds: git.oldestPendingSeconds },
+  };
+}
