@@ -39,6 +39,28 @@ async function seedHistory(db: ReturnType<TestServer['db']>, rows: number): Prom
   return Number(n[0]!.n);
 }
 
+/** Runs `work` while `url` is fetched every `everyMs`, one request at a time, as a monitor would. */
+async function whilePolling<T>(url: string, everyMs: number, work: () => Promise<T>): Promise<{ result: T; polls: number; allOk: boolean }> {
+  let polling = true;
+  let polls = 0;
+  let allOk = true;
+  const poller = (async () => {
+    while (polling) {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      polls++;
+      allOk &&= res.status === 200;
+      await new Promise((r) => setTimeout(r, everyMs));
+    }
+  })();
+  try {
+    return { result: await work(), polls, allOk };
+  } finally {
+    polling = false;
+    await poller;
+  }
+}
+
 async function measure(url: string, r: Req, concurrency: 1 | 16): Promise<Result> {
   await load(url, r, concurrency, 200); // warm-up
   const rounds: Result[] = [];
@@ -61,6 +83,7 @@ try {
   const scenarios: [string, string, Req][] = [
     ['hello world (node:http)', hello.url, { method: 'GET', path: '/', expect: 200 }],
     ['page GET (logged in)', app.url, { method: 'GET', path: '/page/toplevel', headers: { cookie }, expect: 200 }],
+    ['/readyz (no login)', app.url, { method: 'GET', path: '/readyz', expect: 200 }],
     [
       'save (POST, 4 parameters)',
       app.url,
@@ -88,6 +111,11 @@ try {
   }
   const { rows: saved } = await app.db().execute('SELECT count(*) AS n FROM changes');
 
+  // A monitor polling /readyz (100 times a second, far more than any needs) must not slow the pages beside it.
+  const page1 = scenarios[1]![2];
+  const quiet = await measure(app.url, page1, 16);
+  const polled = await whilePolling(`${app.url}/readyz`, 10, () => measure(app.url, page1, 16));
+
   // The same reads once the history is large: current values must not slow down with it.
   const history: Req = { method: 'GET', path: '/page/toplevel/history', headers: { cookie }, expect: 200 };
   const page = scenarios[1]![2];
@@ -100,6 +128,11 @@ try {
   console.log('|---|---:|---:|---:|---:|---|');
   for (const row of rows) console.log(row);
   console.log(`\n${saved[0]!.n} saves written to the database during the run.`);
+  console.log(`\nPage GET at concurrency 16 while /readyz is polled every 10 ms (${polled.polls} polls, all 200: ${polled.allOk}):\n`);
+  console.log('| scenario | req/s | p50 ms | p99 ms | vs unpolled |');
+  console.log('|---|---:|---:|---:|---|');
+  console.log(`| page GET, nothing else | ${quiet.rps.toFixed(0)} | ${quiet.p50.toFixed(2)} | ${quiet.p99.toFixed(2)} | baseline |`);
+  console.log(`| page GET, /readyz polled | ${polled.result.rps.toFixed(0)} | ${polled.result.p50.toFixed(2)} | ${polled.result.p99.toFixed(2)} | ${(quiet.rps / polled.result.rps).toFixed(2)}× the time |`);
   console.log(`\nReads with ${seeded.toLocaleString('en')} config_history rows (concurrency 1):\n`);
   console.log('| scenario | history rows | req/s | p50 ms | p99 ms | vs small history |');
   console.log('|---|---:|---:|---:|---:|---|');
