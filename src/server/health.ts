@@ -20,11 +20,17 @@ export interface Readiness {
 
 const EXPECTED_SCHEMA = Math.max(...migrations.map((m) => m.version));
 
+/** What an operator does about a schema this version did not expect. */
+function schemaProblem(schema: number | null): string {
+  if (schema !== null && schema > EXPECTED_SCHEMA) return `the database was migrated by a newer Switchyard (schema ${schema}, this one knows ${EXPECTED_SCHEMA}): run that version, or restore a backup made for this one`;
+  return `the database is at schema ${schema ?? 'none'}, this Switchyard needs ${EXPECTED_SCHEMA}: restart it so that its migrations run`;
+}
+
 async function database(app: App): Promise<Readiness['database']> {
   try {
     const { rows } = await app.db.execute('SELECT max(version) AS v FROM schema_migrations');
     const schema = rows[0]?.v == null ? null : Number(rows[0].v);
-    return { ok: schema === EXPECTED_SCHEMA, schema, expected: EXPECTED_SCHEMA, ...(schema === EXPECTED_SCHEMA ? {} : { error: 'the database is not migrated to this version' }) };
+    return { ok: schema === EXPECTED_SCHEMA, schema, expected: EXPECTED_SCHEMA, ...(schema === EXPECTED_SCHEMA ? {} : { error: schemaProblem(schema) }) };
   } catch (e) {
     // Only the kind of fault: a driver message may carry a path.
     return { ok: false, schema: null, expected: EXPECTED_SCHEMA, error: (e as { code?: string }).code ?? 'the database does not answer' };

@@ -121,6 +121,11 @@ export async function touchRunner(db: Database, runner: RunnerRecord, info?: { h
 /** A runner counts as online when it called in within this long (it calls at least every few seconds while idle). */
 export const ONLINE_MS = 60_000;
 
+/** Whether a runner with a working token called in lately: the admin page and /readyz count the same way. */
+export function isOnline(runner: Pick<RunnerRecord, 'revokedAt' | 'lastSeenAt'>, now = Date.now()): boolean {
+  return !runner.revokedAt && !!runner.lastSeenAt && now - Date.parse(runner.lastSeenAt) < ONLINE_MS;
+}
+
 /** Runners with a working token, and how many of them called in lately. */
 export async function runnerCounts(db: Database, now = Date.now()): Promise<{ active: number; online: number }> {
   const { rows } = await db.execute({

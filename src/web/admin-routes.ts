@@ -3,7 +3,7 @@ import type { AstroGlobal } from 'astro';
 import { accountAction, adminAction, listSessions, requireAdmin } from '../server/admin.ts';
 import { listApiTokens } from '../server/auth/api-tokens.ts';
 import { AUDIT_ACTIONS, auditCsv, listAudit, type AuditFilter } from '../server/audit.ts';
-import { listRunners } from '../server/runners.ts';
+import { isOnline, listRunners } from '../server/runners.ts';
 import { listUsers } from '../server/users.ts';
 import { viewerOf } from './routes.ts';
 import { refusedByDatabase } from './errors.ts';
@@ -60,7 +60,8 @@ export async function sessionsRoute(Astro: AstroGlobal) {
 
 export async function runnersRoute(Astro: AstroGlobal) {
   const acted = await adminPost(Astro);
-  return 'redirect' in acted ? acted : { ...acted, runners: await listRunners(Astro.locals.app.db) };
+  const runners = 'redirect' in acted ? [] : (await listRunners(Astro.locals.app.db)).map((r) => ({ ...r, online: isOnline(r) }));
+  return 'redirect' in acted ? acted : { ...acted, runners };
 }
 
 function auditFilter(q: URLSearchParams): AuditFilter {
