@@ -60,8 +60,9 @@ export async function sessionsRoute(Astro: AstroGlobal) {
 
 export async function runnersRoute(Astro: AstroGlobal) {
   const acted = await adminPost(Astro);
-  const runners = 'redirect' in acted ? [] : (await listRunners(Astro.locals.app.db)).map((r) => ({ ...r, online: isOnline(r) }));
-  return 'redirect' in acted ? acted : { ...acted, runners };
+  if ('redirect' in acted) return acted;
+  const runners = (await listRunners(Astro.locals.app.db)).map((r) => ({ ...r, online: isOnline(r) }));
+  return { ...acted, runners };
 }
 
 function auditFilter(q: URLSearchParams): AuditFilter {
