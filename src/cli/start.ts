@@ -16,6 +16,7 @@ import { SECURITY_HEADERS } from '../web/http.ts';
 import { applyTrustedProxy } from '../web/proxy.ts';
 import { startSweeper } from '../server/runs/sweeper.ts';
 import { startPublisher } from '../server/git/worker.ts';
+import { startScheduler } from '../server/schedules/scheduler.ts';
 import { startLocalRunner, type LocalRunner } from './local-runner.ts';
 import { stopWhenParentEnds } from '../../runner/parent-watch.ts';
 import { readSettings } from '../server/settings.ts';
@@ -94,6 +95,7 @@ async function main() {
   });
   const stopSweeper = startSweeper(app);
   const stopPublisher = startPublisher(app, app.publications);
+  const stopScheduler = startScheduler(app);
   let localRunner: LocalRunner | undefined;
   server.listen(port, host, async () => {
     // Only now: a start that fails (port in use, say) must not use up the one-time password.
@@ -108,6 +110,7 @@ async function main() {
     stopping = true;
     // The local runner first: it stops its scripts and reports them while the app can still hear it.
     await localRunner?.stop();
+    stopScheduler();
     stopSweeper();
     stopPublisher();
     server.close(() => {

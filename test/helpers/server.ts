@@ -127,7 +127,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   };
 }
 
-async function waitUntilServing(child: ChildProcess, url: string, out: () => string): Promise<void> {
+export async function waitUntilServing(child: ChildProcess, url: string, out: () => string): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out()}`);
