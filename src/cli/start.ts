@@ -95,7 +95,8 @@ async function main() {
   });
   const stopSweeper = startSweeper(app);
   const stopPublisher = startPublisher(app, app.publications);
-  const stopScheduler = startScheduler(app);
+  const stopScheduler = app.settings.scheduler ? startScheduler(app) : () => {};
+  if (!app.settings.scheduler) console.log('Schedules are off in this process (SWITCHYARD_SCHEDULER=0): it starts no scheduled runs.');
   let localRunner: LocalRunner | undefined;
   server.listen(port, host, async () => {
     // Only now: a start that fails (port in use, say) must not use up the one-time password.

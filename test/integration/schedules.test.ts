@@ -28,7 +28,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let server: TestServer;
 let second: ChildProcess | undefined;
 beforeAll(async () => {
-  server = await startServer({ config });
+  server = await startServer({ config, env: { SWITCHYARD_SCHEDULER: '1' } });
 });
 afterAll(async () => {
   if (second) await stopProcess(second);
@@ -39,7 +39,7 @@ describe('a schedule on two app processes, one killed and restarted', () => {
   it('fires each moment once, and records the moments of the outage as missed', async () => {
     const port = await freePort();
     let out = '';
-    second = spawn(process.execPath, [join(ROOT, 'src/cli/start.ts')], { cwd: ROOT, env: testEnv(server.dir, { PORT: String(port) }), stdio: ['ignore', 'pipe', 'pipe'] });
+    second = spawn(process.execPath, [join(ROOT, 'src/cli/start.ts')], { cwd: ROOT, env: testEnv(server.dir, { PORT: String(port), SWITCHYARD_SCHEDULER: '1' }), stdio: ['ignore', 'pipe', 'pipe'] });
     second.stdout!.on('data', (d) => (out += d));
     second.stderr!.on('data', (d) => (out += d));
     await waitUntilServing(second, `http://127.0.0.1:${port}`, () => out);

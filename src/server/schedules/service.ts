@@ -26,7 +26,10 @@ export interface ScheduleView {
 function catchUpText(ms: number): string {
   if (ms === 0) return 'missed moments are recorded, not run';
   if (ms === Infinity) return 'the latest missed moment runs once when Switchyard is back';
-  return `the latest missed moment runs once if Switchyard is back within ${durationText(ms / 1000)}`;
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.round((ms % 3_600_000) / 60_000);
+  const within = [h && `${h} h`, m && `${m} min`].filter(Boolean).join(' ') || durationText(ms / 1000);
+  return `the latest missed moment runs once if Switchyard is back within ${within}`;
 }
 
 /** The schedules of a page's buttons, by button name. */
