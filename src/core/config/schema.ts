@@ -6,6 +6,7 @@
  */
 import * as z from 'zod';
 import { hasRole, ROLES } from '../roles.ts';
+import { buttonRetention, pageRetention, siteRetention } from './retention.ts';
 
 export const PARAMETER_TYPES = ['text', 'integer', 'boolean', 'select'] as const;
 export type ParameterType = (typeof PARAMETER_TYPES)[number];
@@ -175,14 +176,14 @@ const parameter = z
 
 /**
  * A duration in milliseconds from whole seconds (`90`) or a number with a
- * unit (`"90s"`, `"15m"`, `"2h"`), or undefined if it is neither.
+ * unit (`"90s"`, `"15m"`, `"2h"`, `"1d"`), or undefined if it is neither.
  */
 export function parseDuration(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? value * 1000 : undefined;
   if (typeof value !== 'string') return undefined;
-  const m = /^(\d{1,7})\s*(s|m|h)$/.exec(value.trim());
+  const m = /^(\d{1,7})\s*(s|m|h|d)$/.exec(value.trim());
   if (!m || Number(m[1]) === 0) return undefined;
-  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
 }
 
 const MAX_TIMEOUT_MS = 7 * 24 * 3_600_000;
@@ -206,6 +207,7 @@ const button = z.strictObject({
       return ms;
     }),
   confirm: z.string().trim().min(1).max(500).optional(),
+  retention: buttonRetention.optional(),
 });
 
 /** Adds an issue at `key` of every entry whose `key` repeats an earlier one. */
@@ -241,6 +243,7 @@ const page = z
     access: access.optional(),
     parameters: z.array(parameter).max(200).default([]),
     buttons: z.array(button).max(50).default([]),
+    retention: pageRetention.optional(),
   })
   .superRefine((p, ctx) => {
     if (!p.requires_login && p.access?.view) {
@@ -292,6 +295,7 @@ export const siteSchema = z
     toplevel_title: label,
     pages: z.array(page).min(1, { message: 'must list at least one page' }).max(200),
     git: gitSchema.optional(),
+    retention: siteRetention.optional(),
   })
   .superRefine((site, ctx) => {
     uniqueBy(site.pages, 'slug', 'page slug', ctx, ['pages']);
