@@ -15,6 +15,7 @@ import { ConfigError } from '../server/config-store.ts';
 import { SECURITY_HEADERS } from '../web/http.ts';
 import { applyTrustedProxy } from '../web/proxy.ts';
 import { startSweeper } from '../server/runs/sweeper.ts';
+import { startRetention } from '../server/retention-schedule.ts';
 import { startPublisher } from '../server/git/worker.ts';
 import { startLocalRunner, type LocalRunner } from './local-runner.ts';
 import { stopWhenParentEnds } from '../../runner/parent-watch.ts';
@@ -93,6 +94,7 @@ async function main() {
     process.exit(1);
   });
   const stopSweeper = startSweeper(app);
+  const stopRetention = startRetention(app);
   const stopPublisher = startPublisher(app, app.publications);
   let localRunner: LocalRunner | undefined;
   server.listen(port, host, async () => {
@@ -109,6 +111,7 @@ async function main() {
     // The local runner first: it stops its scripts and reports them while the app can still hear it.
     await localRunner?.stop();
     stopSweeper();
+    stopRetention();
     stopPublisher();
     server.close(() => {
       app.db.close();
