@@ -47,6 +47,8 @@ export interface SweepResult {
   /** Deleting transactions, and the longest time one held the write lock. */
   transactions: number;
   longestTransactionMs: number;
+  /** How long each deleting transaction took, in order. */
+  transactionMs: number[];
   tookMs: number;
 }
 
@@ -58,8 +60,7 @@ class Sweep {
   readonly app: App;
   readonly opts: Required<Pick<SweepOptions, 'batchRuns' | 'batchRows' | 'batchChanges' | 'pauseMs'>> & SweepOptions;
   readonly removed: Removed;
-  transactions = 0;
-  longestMs = 0;
+  readonly transactionMs: number[] = [];
   constructor(app: App, opts: Sweep['opts']) {
     this.app = app;
     this.opts = opts;
@@ -72,18 +73,19 @@ class Sweep {
 
   /** One short write transaction that deletes, adds to the counts, and then yields the lock. */
   async deleting(work: (tx: Transaction) => Promise<Partial<Removed>>): Promise<Partial<Removed>> {
-    const started = performance.now();
+    let ms = 0;
     const counted = await this.db.transaction(async (tx) => {
+      // From holding the lock (BEGIN IMMEDIATE has taken it) to releasing it: waits for it are not counted.
+      const held = performance.now();
       const counts = await work(tx);
       const next = add({ ...this.removed }, counts);
       await this.opts.alongside?.(tx, next);
       await tx.commit();
+      ms = performance.now() - held;
       return counts;
     });
     add(this.removed, counted);
-    const ms = performance.now() - started;
-    this.transactions++;
-    this.longestMs = Math.max(this.longestMs, ms);
+    this.transactionMs.push(ms);
     await sleep(Math.max(this.opts.pauseMs, ms));
     return counted;
   }
@@ -97,12 +99,13 @@ function add(into: Removed, counts: Partial<Removed>): Removed {
 export async function sweepRetention(app: App, now = Date.now(), opts: SweepOptions = {}): Promise<SweepResult> {
   const started = performance.now();
   const site = (await app.config.current()).config;
-  const sweep = new Sweep(app, { batchRuns: 200, batchRows: 5000, batchChanges: 50, pauseMs: 20, ...opts });
+  const sweep = new Sweep(app, { batchRuns: 200, batchRows: 2000, batchChanges: 50, pauseMs: 20, ...opts });
   await sweepRuns(sweep, site, now);
   await sweepAudit(sweep, site, now);
   await sweepHistory(sweep, site, now);
   const removed = sweep.removed;
-  const result = { removed, transactions: sweep.transactions, longestTransactionMs: sweep.longestMs, tookMs: performance.now() - started };
+  const ms = sweep.transactionMs;
+  const result = { removed, transactions: ms.length, longestTransactionMs: Math.max(0, ...ms), transactionMs: ms, tookMs: performance.now() - started };
   if (!opts.dryRun && Object.values(removed).some((n) => n > 0)) {
     await audit(app.db, { action: 'retention_sweep', detail: { ...removed, trigger: opts.trigger ?? 'manual' } });
   }
