@@ -156,8 +156,8 @@ async function sweepRuns(sweep: Sweep, site: SiteConfig, now: number): Promise<v
     }
     for (;;) {
       const ids = await runCandidates(sweep.db, slug, button, rule, now, sweep.opts.batchRuns);
-      if (ids.length === 0) break;
-      await deleteRuns(sweep, ids);
+      // None deleted means they were not finished after all: stop rather than choose them again forever.
+      if (ids.length === 0 || (await deleteRuns(sweep, ids)) === 0) break;
     }
   }
   if (!sweep.opts.dryRun && runsRuled(site)) {
@@ -189,7 +189,7 @@ async function countRuns(sweep: Sweep, ids: number[]): Promise<void> {
  * transaction (one run may hold hundreds of thousands), then the runs
  * themselves in one transaction, then their files.
  */
-async function deleteRuns(sweep: Sweep, ids: number[]): Promise<void> {
+async function deleteRuns(sweep: Sweep, ids: number[]): Promise<number> {
   const inIds = placeholders(ids.length);
   for (;;) {
     const { run_logs = 0 } = await sweep.deleting(async (tx) => {
@@ -214,6 +214,7 @@ async function deleteRuns(sweep: Sweep, ids: number[]): Promise<void> {
     return { runs: deleted.length, run_logs: logs.rowsAffected };
   });
   add(sweep.removed, await removeRunFiles(sweep.app.settings.dataDir, deleted));
+  return deleted.length;
 }
 
 // ---- audit log ----------------------------------------------------------
