@@ -78,3 +78,9 @@ export function auditCsv(entries: AuditRecord[]): string {
   const lines = ['id,at,user,action,ip,detail', ...entries.map((e) => [String(e.id), e.at, e.username, e.action, e.ip, JSON.stringify(e.detail)].map(cell).join(','))];
   return `${lines.join('\r\n')}\r\n`;
 }
+
+/** Deletes at most `limit` of the oldest entries recorded before `cutoff` (retention); how many went. */
+export async function forgetAuditBefore(tx: Transaction, cutoff: string, limit: number): Promise<number> {
+  const del = await tx.execute({ sql: 'DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? ORDER BY at LIMIT ?)', args: [cutoff, limit] });
+  return del.rowsAffected;
+}

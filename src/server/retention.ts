@@ -14,7 +14,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { auditMaxAgeMs, historyMaxAgeMs, runsRule, type RunsRule } from '../core/config/retention.ts';
 import type { SiteConfig } from '../core/config/schema.ts';
 import type { App } from './app.ts';
-import { audit } from './audit.ts';
+import { audit, forgetAuditBefore } from './audit.ts';
+import { forgetChangesIn } from './history.ts';
+import { forgetRunLogsIn, forgetRunsIn } from './runs/queue.ts';
 import type { Database, Executor, Transaction } from './db.ts';
 import { removeLeftoverRunFolders, removeRunFiles, type DeletedRun } from './retention-files.ts';
 
@@ -190,28 +192,15 @@ async function countRuns(sweep: Sweep, ids: number[]): Promise<void> {
  * themselves in one transaction, then their files.
  */
 async function deleteRuns(sweep: Sweep, ids: number[]): Promise<number> {
-  const inIds = placeholders(ids.length);
   for (;;) {
-    const { run_logs = 0 } = await sweep.deleting(async (tx) => {
-      const del = await tx.execute({
-        sql: `DELETE FROM run_logs WHERE (run_id, seq) IN (SELECT run_id, seq FROM run_logs WHERE run_id IN (${inIds}) LIMIT ?)`,
-        args: [...ids, sweep.opts.batchRows],
-      });
-      return { run_logs: del.rowsAffected };
-    });
+    const { run_logs = 0 } = await sweep.deleting(async (tx) => ({ run_logs: await forgetRunLogsIn(tx, ids, sweep.opts.batchRows) }));
     if (run_logs < sweep.opts.batchRows) break;
   }
   let deleted: DeletedRun[] = [];
   await sweep.deleting(async (tx) => {
-    // A later run that re-ran one of these keeps its own record, without the link to a run that is gone.
-    await tx.execute({ sql: `UPDATE runs SET rerun_of = NULL WHERE rerun_of IN (${inIds})`, args: ids });
-    const logs = await tx.execute({ sql: `DELETE FROM run_logs WHERE run_id IN (${inIds})`, args: ids });
-    const del = await tx.execute({
-      sql: `DELETE FROM runs WHERE id IN (${inIds}) AND ${FINISHED} RETURNING id, status_file, report_path`,
-      args: ids,
-    });
-    deleted = del.rows.map(deletedRun);
-    return { runs: deleted.length, run_logs: logs.rowsAffected };
+    const gone = await forgetRunsIn(tx, ids);
+    deleted = gone.runs;
+    return { runs: gone.runs.length, run_logs: gone.logLines };
   });
   add(sweep.removed, await removeRunFiles(sweep.app.settings.dataDir, deleted));
   return deleted.length;
@@ -229,13 +218,7 @@ async function sweepAudit(sweep: Sweep, site: SiteConfig, now: number): Promise<
     return;
   }
   for (;;) {
-    const { audit: n = 0 } = await sweep.deleting(async (tx) => {
-      const del = await tx.execute({
-        sql: 'DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? ORDER BY at LIMIT ?)',
-        args: [cutoff, sweep.opts.batchRows],
-      });
-      return { audit: del.rowsAffected };
-    });
+    const { audit: n = 0 } = await sweep.deleting(async (tx) => ({ audit: await forgetAuditBefore(tx, cutoff, sweep.opts.batchRows) }));
     if (n < sweep.opts.batchRows) break;
   }
 }
@@ -292,12 +275,7 @@ async function sweepHistory(sweep: Sweep, site: SiteConfig, now: number): Promis
 }
 
 async function deleteChanges(tx: Transaction, ids: number[]): Promise<Partial<Removed>> {
-  if (ids.length === 0) return {};
-  const inIds = placeholders(ids.length);
-  const history = await tx.execute({ sql: `DELETE FROM config_history WHERE change_id IN (${inIds})`, args: ids });
-  const published = await tx.execute({ sql: `DELETE FROM publications WHERE change_id IN (${inIds})`, args: ids });
-  const changes = await tx.execute({ sql: `DELETE FROM changes WHERE id IN (${inIds})`, args: ids });
-  return { changes: changes.rowsAffected, config_history: history.rowsAffected, publications: published.rowsAffected };
+  return ids.length === 0 ? {} : forgetChangesIn(tx, ids);
 }
 
 async function countChanges(sweep: Sweep, ids: number[]): Promise<void> {
