@@ -12,7 +12,7 @@ import { createApp, type App } from '../../src/server/app.ts';
 import { listAudit } from '../../src/server/audit.ts';
 import { saveValues } from '../../src/server/history.ts';
 import { sweepRetention } from '../../src/server/retention.ts';
-import { claimSlot, runDueRetention, STALE_MS } from '../../src/server/retention-schedule.ts';
+import { claimSlot, runDueRetention, STALE_MS, startRetention } from '../../src/server/retention-schedule.ts';
 import { readSettings } from '../../src/server/settings.ts';
 import { createUser } from '../../src/server/users.ts';
 import { localApp, type LocalApp } from '../helpers/in-process.ts';
@@ -304,6 +304,37 @@ describe('the daily sweep', () => {
     expect(r?.removed).toMatchObject({ runs: 3 + 4, run_logs: 30 });
     const row = (await app.db.execute('SELECT claimed_by, takeovers, finished_at FROM maintenance')).rows[0]!;
     expect([row.claimed_by, Number(row.takeovers), row.finished_at !== null]).toEqual(['alive', 1, true]);
+  });
+});
+
+describe('a claim taken over', () => {
+  it('stops the sweep that lost it at its next transaction', async () => {
+    const { app } = await start(config('retention:\n  runs: {max_age: 1d}'));
+    for (let i = 0; i < 20; i++) await addRun(app, { age: 5 * DAY });
+    await addRun(app, { age: 0 });
+    const sweep = runDueRetention(app, NOW, 'one', { batchRuns: 1, pauseMs: 20 });
+    while ((await ids(app)).length === 21) await sleep(5);
+    await app.db.write("UPDATE maintenance SET claimed_by = 'two'");
+    await expect(sweep).rejects.toThrow('the retention sweep of 2026-03-10 was taken over by another process');
+    expect((await ids(app)).length).toBeGreaterThan(2);
+  });
+});
+
+describe('startRetention', () => {
+  it('sweeps shortly after start when the day is due, and stops when told', async () => {
+    const { app } = await start(config('retention:\n  runs: {max_age: 1d}'));
+    app.settings.retentionHourUtc = 0;
+    await addRun(app, { age: 40 * DAY });
+    await addRun(app, { age: 0 });
+    const stop = startRetention(app, { firstMs: 10, everyMs: 60_000 });
+    try {
+      const finished = () => count(app, 'SELECT count(*) AS n FROM maintenance WHERE finished_at IS NOT NULL');
+      for (let i = 0; i < 200 && (await finished()) === 0; i++) await sleep(20);
+      expect(await finished()).toBe(1);
+      expect((await ids(app)).length).toBe(1);
+    } finally {
+      stop();
+    }
   });
 });
 
