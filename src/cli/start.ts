@@ -15,6 +15,7 @@ import { ConfigError } from '../server/config-store.ts';
 import { SECURITY_HEADERS } from '../web/http.ts';
 import { applyTrustedProxy } from '../web/proxy.ts';
 import { startSweeper } from '../server/runs/sweeper.ts';
+import { startRetention } from '../server/retention-schedule.ts';
 import { startPublisher } from '../server/git/worker.ts';
 import { startScheduler } from '../server/schedules/scheduler.ts';
 import { startLocalRunner, type LocalRunner } from './local-runner.ts';
@@ -94,6 +95,7 @@ async function main() {
     process.exit(1);
   });
   const stopSweeper = startSweeper(app);
+  const stopRetention = startRetention(app);
   const stopPublisher = startPublisher(app, app.publications);
   const stopScheduler = app.settings.scheduler ? startScheduler(app) : () => {};
   if (!app.settings.scheduler) console.log('Schedules are off in this process (SWITCHYARD_SCHEDULER=0): it starts no scheduled runs.');
@@ -113,6 +115,7 @@ async function main() {
     await localRunner?.stop();
     stopScheduler();
     stopSweeper();
+    stopRetention();
     stopPublisher();
     server.close(() => {
       app.db.close();

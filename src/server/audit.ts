@@ -5,7 +5,7 @@ export const AUDIT_ACTIONS = [
   'login', 'login_failed', 'logout', 'save', 'export', 'import', 'run_started', 'run_cancelled',
   'user_created', 'user_disabled', 'user_enabled', 'user_role_changed', 'user_password_reset', 'password_changed', 'session_ended',
   'runner_created', 'runner_rotated', 'runner_revoked', 'api_token_created', 'api_token_revoked', 'publish_anyway',
-  'schedule_paused', 'schedule_resumed',
+  'schedule_paused', 'schedule_resumed', 'retention_sweep',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -78,4 +78,10 @@ export function auditCsv(entries: AuditRecord[]): string {
   };
   const lines = ['id,at,user,action,ip,detail', ...entries.map((e) => [String(e.id), e.at, e.username, e.action, e.ip, JSON.stringify(e.detail)].map(cell).join(','))];
   return `${lines.join('\r\n')}\r\n`;
+}
+
+/** Deletes at most `limit` of the oldest entries recorded before `cutoff` (retention); how many went. */
+export async function forgetAuditBefore(tx: Transaction, cutoff: string, limit: number): Promise<number> {
+  const del = await tx.execute({ sql: 'DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? ORDER BY at LIMIT ?)', args: [cutoff, limit] });
+  return del.rowsAffected;
 }

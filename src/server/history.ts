@@ -8,7 +8,7 @@ import { diffValues, type ValueChange } from '../core/diff.ts';
 import type { PageConfig, Values } from '../core/config/schema.ts';
 import { decodeValue, defaultValues, encodeValue, resolveValues } from '../core/values.ts';
 import type { Database, Executor, Transaction } from './db.ts';
-import { enqueue, publicationsOf, type Publication } from './git/outbox.ts';
+import { enqueue, forgetPublicationsIn, publicationsOf, type Publication } from './git/outbox.ts';
 
 export type { Publication };
 
@@ -181,4 +181,17 @@ export async function saveValues(db: Database, req: SaveRequest): Promise<SaveRe
  */
 export async function forgetAccountIn(tx: Transaction, userId: number): Promise<void> {
   await tx.execute({ sql: 'UPDATE changes SET user_id = NULL WHERE user_id = ?', args: [userId] });
+}
+
+/**
+ * Deletes saves (retention) with their values and publications, in the
+ * caller's transaction. The caller keeps every save that current values or a
+ * waiting publication still read.
+ */
+export async function forgetChangesIn(tx: Transaction, ids: number[]): Promise<{ changes: number; config_history: number; publications: number }> {
+  const inIds = ids.map(() => '?').join(',');
+  const values = await tx.execute({ sql: `DELETE FROM config_history WHERE change_id IN (${inIds})`, args: ids });
+  const publications = await forgetPublicationsIn(tx, ids);
+  const changes = await tx.execute({ sql: `DELETE FROM changes WHERE id IN (${inIds})`, args: ids });
+  return { changes: changes.rowsAffected, config_history: values.rowsAffected, publications };
 }

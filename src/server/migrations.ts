@@ -274,4 +274,27 @@ ALTER TABLE runs ADD COLUMN scheduled_for INTEGER;
 CREATE UNIQUE INDEX runs_scheduled ON runs(page_slug, button_name, scheduled_for) WHERE scheduled_for IS NOT NULL;
 `,
   },
+  {
+    version: 10,
+    name: 'maintenance claims',
+    sql: `
+-- One row per run of a periodic job (job, slot): the app process that inserts
+-- it does the work, so several processes on one database sweep once. The
+-- claimant beats heartbeat_at (ms) while it works; a claim left unfinished
+-- with a stale heartbeat belongs to a process that is gone and is taken over.
+-- detail holds what the work has done so far (JSON), kept in the same
+-- transactions as the work itself.
+CREATE TABLE maintenance (
+  job          TEXT NOT NULL,
+  slot         TEXT NOT NULL,
+  claimed_by   TEXT NOT NULL,
+  started_at   TEXT NOT NULL,
+  heartbeat_at INTEGER NOT NULL,
+  finished_at  TEXT,
+  takeovers    INTEGER NOT NULL DEFAULT 0,
+  detail       TEXT NOT NULL DEFAULT '{}',
+  PRIMARY KEY (job, slot)
+);
+`,
+  },
 ];

@@ -24,6 +24,8 @@ export interface Settings {
   gitTimeoutMs: number;
   /** Whether this process starts scheduled runs (another process on the same database may). */
   scheduler: boolean;
+  /** From this hour of each UTC day on, the day's retention sweep is due. */
+  retentionHourUtc: number;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -45,5 +47,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     },
     gitTimeoutMs: positive(env.SWITCHYARD_GIT_TIMEOUT_MS, 60_000, 500),
     scheduler: env.SWITCHYARD_SCHEDULER !== '0',
+    retentionHourUtc: Math.min(positive(env.SWITCHYARD_RETENTION_HOUR, 2, 0), 23),
   };
 }

@@ -139,7 +139,7 @@ describe('migrations', () => {
   it('apply once, even when two processes start together', async () => {
     const url = fileUrl(join(dir, 'fresh.db'));
     const applied = await Promise.all([migrateInChild(url), migrateInChild(url)]);
-    expect(applied.flat().sort()).toEqual(migrations.map((m) => m.version));
+    expect(applied.flat().sort((a, b) => a - b)).toEqual(migrations.map((m) => m.version));
     expect(await migrateInChild(url)).toEqual([]);
   });
 });

@@ -35,7 +35,7 @@ const badConfigs: { name: string; yaml: string; expected: string }[] = [
   {
     name: "unknown top-level key",
     yaml: "toplevel_title: T\ntheme: dark\npages:\n  - slug: home\n    title: Home\n",
-    expected: "config.yaml:2:1 theme: unknown key \"theme\" (allowed: toplevel_title, pages, git)",
+    expected: "config.yaml:2:1 theme: unknown key \"theme\" (allowed: toplevel_title, pages, git, retention)",
   },
   {
     name: "duplicate page slugs",
@@ -176,6 +176,55 @@ const badConfigs: { name: string; yaml: string; expected: string }[] = [
     name: "a list at the top",
     yaml: "- slug: home\n",
     expected: "config.yaml:1:1 expected a mapping, got a list",
+  },  {
+    name: "retention age in minutes",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\nretention:\n  runs: {max_age: 90m}\n",
+    expected: "config.yaml:6:19 retention.runs.max_age: must be in hours, days or weeks, such as \"12h\", \"30d\" or \"2w\", got \"90m\" (minutes and seconds are not accepted: \"m\" is too easily read as months)",
+  },
+  {
+    name: "retention age without a unit",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\nretention:\n  runs: {max_age: 30}\n",
+    expected: "config.yaml:6:19 retention.runs.max_age: must be an age with its unit (h, d or w), such as \"12h\", \"30d\" or \"2w\", got 30",
+  },
+  {
+    name: "retention age over 100 years",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\nretention:\n  history: {max_age: 36501d}\n",
+    expected: "config.yaml:6:22 retention.history.max_age: must be an age in hours, days or weeks, such as \"12h\", \"30d\" or \"2w\", at most 36500d, or none, got \"36501d\"",
+  },
+  {
+    name: "retention count of zero",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\nretention:\n  runs: {max_count: 0}\n",
+    expected: "config.yaml:6:21 retention.runs.max_count: must be a whole number of runs from 1 to 1000000, or none, got 0",
+  },
+  {
+    name: "retention count written as a string",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - {name: go, label: Go, script_path: scripts/go.sh, status_file: app_data/status/a.json, report_path: app_data/reports/a.html, retention: {runs: {max_count: \"50\"}}}\n",
+    expected: "config.yaml:6:164 pages[0].buttons[0].retention.runs.max_count: must be a whole number of runs from 1 to 1000000, or none, got \"50\"",
+  },
+  {
+    name: "retention audit without an age",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\nretention:\n  audit: {}\n",
+    expected: "config.yaml:6:10 retention.audit.max_age: required, expected an age such as \"12h\", \"30d\" or \"2w\", or none",
+  },
+  {
+    name: "unknown retention kind",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\nretention:\n  logs: {max_age: 1d}\n",
+    expected: "config.yaml:6:3 retention.logs: unknown key \"logs\" (allowed: runs, audit, history)",
+  },
+  {
+    name: "audit retention on a page",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    retention:\n      audit: {max_age: 30d}\n",
+    expected: "config.yaml:6:7 pages[0].retention.audit: unknown key \"audit\" (allowed: runs, history)",
+  },
+  {
+    name: "history retention on a button",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - {name: go, label: Go, script_path: scripts/go.sh, status_file: app_data/status/a.json, report_path: app_data/reports/a.html, retention: {history: {max_age: 1d}}}\n",
+    expected: "config.yaml:6:146 pages[0].buttons[0].retention.history: unknown key \"history\" (allowed: runs)",
+  },
+  {
+    name: "timeout of more than 7 days in days",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - {name: go, label: Go, script_path: scripts/go.sh, status_file: app_data/status/a.json, report_path: app_data/reports/a.html, timeout: 8d}\n",
+    expected: "config.yaml:6:143 pages[0].buttons[0].timeout: must be a duration of at most 7 days, such as 90, \"90s\", \"15m\" or \"2h\"",
   },
 ];
 

@@ -6,6 +6,7 @@
  */
 import * as z from 'zod';
 import { hasRole, ROLES } from '../roles.ts';
+import { buttonRetention, pageRetention, siteRetention } from './retention.ts';
 import { parseDuration } from './duration.ts';
 import { scheduleSchema } from './schedule.ts';
 
@@ -199,6 +200,7 @@ const button = z.strictObject({
     }),
   confirm: z.string().trim().min(1).max(500).optional(),
   schedule: scheduleSchema.optional(),
+  retention: buttonRetention.optional(),
 });
 
 /** Adds an issue at `key` of every entry whose `key` repeats an earlier one. */
@@ -234,6 +236,7 @@ const page = z
     access: access.optional(),
     parameters: z.array(parameter).max(200).default([]),
     buttons: z.array(button).max(50).default([]),
+    retention: pageRetention.optional(),
   })
   .superRefine((p, ctx) => {
     if (!p.requires_login && p.access?.view) {
@@ -285,6 +288,7 @@ export const siteSchema = z
     toplevel_title: label,
     pages: z.array(page).min(1, { message: 'must list at least one page' }).max(200),
     git: gitSchema.optional(),
+    retention: siteRetention.optional(),
   })
   .superRefine((site, ctx) => {
     uniqueBy(site.pages, 'slug', 'page slug', ctx, ['pages']);

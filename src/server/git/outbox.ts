@@ -221,3 +221,9 @@ export async function backlog(ex: Executor, now = Date.now()): Promise<{ pending
   const oldest = r.oldest == null ? null : Math.max(0, Math.round((now - Date.parse(String(r.oldest))) / 1000));
   return { pending: Number(r.pending), conflicts: Number(r.conflicts), oldestPendingSeconds: oldest };
 }
+
+/** Deletes the publications of saves that retention removes, in the caller's transaction; how many went. */
+export async function forgetPublicationsIn(tx: Transaction, changeIds: number[]): Promise<number> {
+  const del = await tx.execute({ sql: `DELETE FROM publications WHERE change_id IN (${changeIds.map(() => '?').join(',')})`, args: changeIds });
+  return del.rowsAffected;
+}

@@ -158,3 +158,29 @@ export async function publishRun(ex: Executor, signals: RunSignals, id: number):
   if (run) signals.publish(id, { type: 'run', run });
   return run;
 }
+
+const inList = (n: number) => Array(n).fill('?').join(',');
+
+/** Deletes at most `limit` log lines of these runs (retention), never of a queued or running one, in the caller's transaction; how many went. */
+export async function forgetRunLogsIn(tx: Transaction, runIds: number[], limit: number): Promise<number> {
+  const del = await tx.execute({
+    sql: `DELETE FROM run_logs WHERE (run_id, seq) IN (SELECT run_id, seq FROM run_logs WHERE run_id IN (${inList(runIds.length)})
+            AND run_id IN (SELECT id FROM runs WHERE state NOT IN ('queued', 'running')) LIMIT ?)`,
+    args: [...runIds, limit],
+  });
+  return del.rowsAffected;
+}
+
+/**
+ * Deletes these runs (retention) with whatever log lines they still have,
+ * unless queued or running, in the caller's transaction. A later run that
+ * re-ran one of them keeps its own record, without the link to a run that is
+ * gone. Returns the runs deleted, with the outputs they were written to.
+ */
+export async function forgetRunsIn(tx: Transaction, ids: number[]): Promise<{ runs: { id: number; statusFile: string; reportPath: string }[]; logLines: number }> {
+  const inIds = inList(ids.length);
+  await tx.execute({ sql: `UPDATE runs SET rerun_of = NULL WHERE rerun_of IN (${inIds})`, args: ids });
+  const logs = await tx.execute({ sql: `DELETE FROM run_logs WHERE run_id IN (${inIds}) AND run_id IN (SELECT id FROM runs WHERE state NOT IN ('queued', 'running'))`, args: ids });
+  const del = await tx.execute({ sql: `DELETE FROM runs WHERE id IN (${inIds}) AND state NOT IN ('queued', 'running') RETURNING id, status_file, report_path`, args: ids });
+  return { runs: del.rows.map((r) => ({ id: Number(r.id), statusFile: String(r.status_file), reportPath: String(r.report_path) })), logLines: logs.rowsAffected };
+}
