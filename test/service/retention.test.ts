@@ -231,6 +231,16 @@ describe('the audit log', () => {
     await sweepRetention(app, NOW);
     expect((await listAudit(app.db, { action: 'retention_sweep' })).entries).toHaveLength(1);
   });
+
+  it("takes schedules' missed and skipped records by the same age", async () => {
+    const { app } = await start(config('retention:\n  audit: {max_age: 30d}'));
+    const event = "INSERT INTO schedule_events (page_slug, button_name, outcome, first_at, last_at, count, reason, recorded_at) VALUES ('p', 'b', 'missed', ?, ?, 1, 'down', ?)";
+    for (const age of [40 * DAY, 31 * DAY, 29 * DAY]) await app.db.write({ sql: event, args: [NOW - age - DAY, NOW - age, ago(age)] });
+    expect((await sweepRetention(app, NOW, { dryRun: true })).removed).toMatchObject({ schedule_events: 2 });
+    expect((await sweepRetention(app, NOW)).removed).toMatchObject({ schedule_events: 2 });
+    const { rows } = await app.db.execute('SELECT last_at FROM schedule_events');
+    expect(rows.map((r) => Number(r.last_at))).toEqual([NOW - 29 * DAY]);
+  });
 });
 
 describe('batches', () => {

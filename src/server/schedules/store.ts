@@ -143,3 +143,14 @@ export async function recentEvents(ex: Executor, page: string, button: string, l
     recordedAt: String(r.recorded_at),
   }));
 }
+
+/** Missed and skipped records whose last moment is before `cutoff` (ms): what retention's audit age removes. */
+export async function countScheduleEventsBefore(ex: Executor, cutoff: number): Promise<number> {
+  const { rows } = await ex.execute({ sql: 'SELECT count(*) AS n FROM schedule_events WHERE last_at < ?', args: [cutoff] });
+  return Number(rows[0]!.n);
+}
+
+export async function forgetScheduleEventsBefore(tx: Transaction, cutoff: number, limit: number): Promise<number> {
+  const del = await tx.execute({ sql: 'DELETE FROM schedule_events WHERE id IN (SELECT id FROM schedule_events WHERE last_at < ? ORDER BY id LIMIT ?)', args: [cutoff, limit] });
+  return del.rowsAffected;
+}
