@@ -232,4 +232,21 @@ CREATE TABLE outcomes (
 CREATE INDEX outcomes_expiry ON outcomes(expires_at);
 `,
   },
+  {
+    version: 9,
+    name: 'app instances',
+    sql: `
+-- Each app process serving this database, so that a restore can refuse to
+-- replace the file under a live process. id names the process (host, pid,
+-- random); seen_at (ms) is renewed every few seconds, so a row that stops
+-- being renewed belongs to a process that was killed and is ignored.
+CREATE TABLE app_instances (
+  id         TEXT PRIMARY KEY,
+  host       TEXT NOT NULL,
+  pid        INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  seen_at    INTEGER NOT NULL
+);
+`,
+  },
 ];
