@@ -36,16 +36,21 @@ export async function liveInstances(db: Executor, now = Date.now()): Promise<Ins
 /**
  * Registers this process and renews its row every HEARTBEAT_MS with one
  * UPDATE. Rows of processes gone for long are removed at the start. A failed
- * heartbeat (the database busy for a moment) is only retried at the next
- * beat: missing one or two does not make the process look dead.
+ * registration or heartbeat (the database busy or full for a moment) is only
+ * retried at the next beat: missing one or two does not make the process look dead.
  */
 export async function startInstance(db: Database, opts: { now?: () => number; intervalMs?: number } = {}): Promise<RunningInstance> {
   const now = opts.now ?? Date.now;
   const id = `${hostname()} ${process.pid} ${randomBytes(4).toString('hex')}`;
   const insert = () => db.write({ sql: 'INSERT OR REPLACE INTO app_instances (id, host, pid, started_at, seen_at) VALUES (?, ?, ?, ?, ?)', args: [id, hostname(), process.pid, started, now()] });
   const started = now();
-  await db.write({ sql: 'DELETE FROM app_instances WHERE seen_at < ?', args: [started - 10 * STALE_AFTER_MS] });
-  await insert();
+  try {
+    await db.write({ sql: 'DELETE FROM app_instances WHERE seen_at < ?', args: [started - 10 * STALE_AFTER_MS] });
+    await insert();
+  } catch (e) {
+    // A database that cannot be written now (locked, disk full) must not stop the app from serving: the next beat registers it.
+    console.warn(`Could not register this process in the database yet (${(e as Error).message}); trying again in ${HEARTBEAT_MS / 1000} s.`);
+  }
   let beating: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
     beating = db

@@ -1,6 +1,11 @@
 /** App processes registering on a real libSQL file: the rows a restore reads to tell whether the database is served. */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fileUrl, migrate, openDatabase } from '../../src/server/db.ts';
 import { liveInstances, STALE_AFTER_MS, startInstance } from '../../src/server/instances.ts';
+import { holdWriteLock } from '../helpers/db-lock.ts';
 import { tempDatabase } from '../helpers/temp-db.ts';
 
 let t: Awaited<ReturnType<typeof tempDatabase>>;
@@ -42,5 +47,27 @@ describe('app instances', () => {
     const me = await startInstance(t.db);
     expect((await t.db.execute('SELECT id FROM app_instances')).rows.map((r) => r.id)).toEqual([me.id]);
     await me.stop();
+  });
+
+  it('does not stop the app when the database cannot be written at its start, and registers once it can', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-instances-'));
+    const file = join(dir, 'locked.db');
+    const db = await openDatabase(fileUrl(file), undefined, 50);
+    await migrate(db);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const lock = await holdWriteLock(file);
+    try {
+      const me = await startInstance(db, { intervalMs: 20 });
+      expect(warn.mock.calls[0]![0]).toMatch(/^Could not register this process in the database yet \(The database is busy/);
+      expect(await liveInstances(db)).toEqual([]);
+      await lock.release();
+      await expect.poll(async () => (await liveInstances(db)).map((i) => i.id)).toEqual([me.id]);
+      await me.stop();
+    } finally {
+      await lock.release();
+      warn.mockRestore();
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
