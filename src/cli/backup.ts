@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { backupDatabase } from '../server/backup.ts';
 import { readSettings } from '../server/settings.ts';
-import { runRefusable } from './refusable.ts';
+import { runRefusable, UsageError } from './refusable.ts';
 
 const USAGE = 'Usage: npm run backup -- [file]   (default <data dir>/backups/switchyard-<UTC stamp>.db; .gz compresses)';
 
@@ -17,7 +17,7 @@ await runRefusable(USAGE, async () => {
     console.log(USAGE);
     return 0;
   }
-  if (positionals.length > 1) throw new TypeError(`one file at most.\n${USAGE}`);
+  if (positionals.length > 1) throw new UsageError('one file at most');
   const started = Date.now();
   const r = await backupDatabase(readSettings(), { target: positionals[0] });
   const rows = Object.values(r.manifest.tables).reduce((a, b) => a + b, 0);

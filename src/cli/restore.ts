@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { restoreDatabase } from '../server/backup.ts';
 import { readSettings } from '../server/settings.ts';
-import { runRefusable } from './refusable.ts';
+import { runRefusable, UsageError } from './refusable.ts';
 
 const USAGE = 'Usage: npm run restore -- <file>   (a backup written by npm run backup, with its .manifest.json beside it)';
 
@@ -19,7 +19,7 @@ await runRefusable(USAGE, async () => {
     console.log(USAGE);
     return 0;
   }
-  if (positionals.length !== 1) throw new TypeError(`name the backup to restore.\n${USAGE}`);
+  if (positionals.length !== 1) throw new UsageError('name the backup to restore');
   const r = await restoreDatabase(readSettings(), positionals[0]!);
   const m = r.manifest;
   console.log(`Restored ${positionals[0]} (made ${m.created} by Switchyard ${m.switchyard_version}, schema ${m.schema_version}) into ${r.database}.`);

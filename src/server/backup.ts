@@ -177,7 +177,7 @@ function readManifest(file: string): Manifest {
   } catch (e) {
     throw new Refused('malformed', `${path} is not valid JSON (${(e as Error).message})`);
   }
-  if (m?.format !== BACKUP_FORMAT || typeof m.sha256 !== 'string' || !Number.isSafeInteger(m.schema_version)) {
+  if (m?.format !== BACKUP_FORMAT || typeof m.sha256 !== 'string' || typeof m.bytes !== 'number' || typeof m.gzip !== 'boolean' || !Number.isSafeInteger(m.schema_version)) {
     throw new Refused('malformed', `${path} is not a Switchyard backup manifest (format ${JSON.stringify(m?.format)}, expected "${BACKUP_FORMAT}")`);
   }
   return m;

@@ -114,11 +114,13 @@ describe('restore', () => {
     expect(asideFiles()).toEqual([]);
   });
 
-  it('refuses a snapshot without its manifest', async () => {
+  it('refuses a snapshot without its manifest, or with one that is not a manifest', async () => {
     const target = join(local.dir, 'snap.db');
     await backupDatabase(settings(), { target });
     writeFileSync(manifestPath(target), '');
     await expect(verifyBackup(target)).rejects.toThrow(`${manifestPath(target)} is not valid JSON`);
+    writeFileSync(manifestPath(target), '{"format": "other"}');
+    await expect(verifyBackup(target)).rejects.toThrow(`${manifestPath(target)} is not a Switchyard backup manifest (format "other", expected "switchyard-backup/1")`);
     rmSync(manifestPath(target));
     await expect(restoreDatabase(settings(), target)).rejects.toThrow(`${manifestPath(target)} is missing: without its manifest the snapshot's checksum cannot be checked`);
     expect(asideFiles()).toEqual([]);
