@@ -1,7 +1,7 @@
 // Alpine's CSP build: components are registered here by name, and templates
 // only call them, so the page needs no 'unsafe-eval'.
 import Alpine from 'alpinejs';
-import { runDurationText, utcText, type RunTimes } from '../core/time.ts';
+import { localText, runDurationText, utcText, type RunTimes } from '../core/time.ts';
 import { isFinal } from '../protocol/states.ts';
 import type { RunJson } from '../server/runs/json.ts';
 
@@ -258,6 +258,9 @@ function askFirst(dialog: HTMLDialogElement): void {
     delete asked.form.dataset.confirmed;
   });
 }
+
+// Times meant for the reader's own clock (a schedule's next moments): the server wrote them in UTC.
+for (const t of document.querySelectorAll<HTMLTimeElement>('time[data-local]')) t.textContent = localText(t.dateTime);
 
 const confirmDialog = document.getElementById('confirm-dialog');
 if (confirmDialog instanceof HTMLDialogElement) askFirst(confirmDialog);

@@ -9,6 +9,19 @@ export function utcText(at: string): string {
   return Number.isNaN(d.getTime()) ? at : d.toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
 }
 
+/** What a local time shows: date, hours and minutes, and the zone (Intl refuses dateStyle with timeZoneName). */
+export const LOCAL_PARTS = { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' } as const;
+
+/**
+ * A moment in the reader's own zone and language, with the zone named
+ * (`26 Nov 2026, 03:00 CET`); the browser calls it, the server's text is UTC.
+ */
+export function localText(at: string, locale?: string, timeZone?: string): string {
+  const d = new Date(at);
+  if (Number.isNaN(d.getTime())) return at;
+  return new Intl.DateTimeFormat(locale, { ...LOCAL_PARTS, timeZone }).format(d);
+}
+
 /**
  * `2.5 s`, `42 s`, `12 min 5 s`, `3 h 4 min`. A tenth of a second only under
  * ten seconds, and only when there is one: a ticking counter passes whole seconds.

@@ -233,6 +233,48 @@ CREATE INDEX outcomes_expiry ON outcomes(expires_at);
 `,
   },
   {
+    version: 8,
+    name: 'schedules',
+    sql: `
+-- One row per scheduled button. Every moment of its schedule up to the
+-- watermark (ms) has been decided: run, skipped or missed. Moving the
+-- watermark under the write lock is how one app process, and only one,
+-- decides a moment. spec is the timing it was decided under: a changed
+-- schedule starts afresh instead of counting the old one's moments as missed.
+CREATE TABLE schedules (
+  page_slug   TEXT NOT NULL,
+  button_name TEXT NOT NULL,
+  spec        TEXT NOT NULL,
+  watermark   INTEGER NOT NULL,
+  paused_at   TEXT,
+  paused_by   TEXT,
+  PRIMARY KEY (page_slug, button_name)
+) WITHOUT ROWID;
+
+-- Moments that passed without a run, with why. Consecutive ones of the same
+-- kind are counted on one row, so a busy every-second schedule does not write
+-- a row a second.
+CREATE TABLE schedule_events (
+  id          INTEGER PRIMARY KEY,
+  page_slug   TEXT NOT NULL,
+  button_name TEXT NOT NULL,
+  outcome     TEXT NOT NULL CHECK (outcome IN ('missed', 'skipped')),
+  first_at    INTEGER NOT NULL,
+  last_at     INTEGER NOT NULL,
+  count       INTEGER NOT NULL DEFAULT 1,
+  at_least    INTEGER NOT NULL DEFAULT 0,
+  reason      TEXT NOT NULL,
+  recorded_at TEXT NOT NULL
+);
+CREATE INDEX schedule_events_button ON schedule_events(page_slug, button_name, id);
+
+-- The moment a scheduled run was started for; NULL for runs people started.
+-- Unique per button: a second run for one moment cannot be stored.
+ALTER TABLE runs ADD COLUMN scheduled_for INTEGER;
+CREATE UNIQUE INDEX runs_scheduled ON runs(page_slug, button_name, scheduled_for) WHERE scheduled_for IS NOT NULL;
+`,
+  },
+  {
     version: 9,
     name: 'app instances',
     sql: `

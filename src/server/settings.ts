@@ -22,6 +22,8 @@ export interface Settings {
   sessions: { idleMs: number; maxMs: number };
   /** Deadline of one git command or GitHub request made to publish a save. */
   gitTimeoutMs: number;
+  /** Whether this process starts scheduled runs (another process on the same database may). */
+  scheduler: boolean;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -42,5 +44,6 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       maxMs: positive(env.SWITCHYARD_SESSION_MAX_SECONDS, 30 * 24 * 3600, 10) * 1000,
     },
     gitTimeoutMs: positive(env.SWITCHYARD_GIT_TIMEOUT_MS, 60_000, 500),
+    scheduler: env.SWITCHYARD_SCHEDULER !== '0',
   };
 }

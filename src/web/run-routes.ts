@@ -1,11 +1,12 @@
 /** Glue for the run pages and endpoints: read the request, call one service, shape the answer. */
 import type { APIContext, AstroGlobal } from 'astro';
-import { errorJson, json, loginAddress } from './http.ts';
+import { errorJson, HttpError, json, loginAddress } from './http.ts';
 import { notFound } from '../server/refused.ts';
 import { runJson } from '../server/runs/json.ts';
 import { logTail, runReport, type LogLine, type RunView } from '../server/runs/read.ts';
 import { cancel, canRun, rerun, startRun, visibleRun, visibleRuns } from '../server/runs/service.ts';
 import { runEventStream } from './run-stream.ts';
+import { setSchedulePaused } from '../server/schedules/service.ts';
 import { runFilterFrom, runIdFrom, runLogDownload } from './run-http.ts';
 import { viewerOf } from './routes.ts';
 import { asHttpError } from './errors.ts';
@@ -31,6 +32,17 @@ export async function runButtonRoute(ctx: APIContext): Promise<Response> {
     if (wantsJson(ctx.request)) return asJson(e);
     throw e;
   }
+}
+
+/** POST /page/<slug>/schedule/<button>: an admin pauses or resumes the button's schedule, then sees the page again. */
+export async function scheduleRoute(ctx: APIContext): Promise<Response> {
+  const viewer = viewerOf(ctx.locals);
+  const back = `/page/${ctx.params.slug}#task-${ctx.params.button}`;
+  if (!viewer.user) return ctx.redirect(loginAddress(`/page/${ctx.params.slug}`), 303);
+  const action = String((await ctx.request.formData()).get('action') ?? '');
+  if (action !== 'pause' && action !== 'resume') throw new HttpError(400, 'Say whether to pause or resume the schedule (action=pause or action=resume).');
+  await setSchedulePaused(ctx.locals.app, ctx.params.slug!, ctx.params.button!, action === 'pause', viewer);
+  return ctx.redirect(back, 303);
 }
 
 export type RunPageRoute = { response: Response } | { redirect: string } | { run: RunView; tail: LogLine[]; canRun: boolean; site: SiteConfig; pageTitle: string; buttonLabel: string };

@@ -133,7 +133,11 @@ describe('every screen passes axe and fits a phone', { timeout: 180_000 }, () =>
       await page.getByRole('button', { name: 'Save configuration' }).click();
       await page.getByTestId('error-summary').waitFor();
     });
-    await check('page with buttons', visit('/page/database-backup'));
+    await check('page with buttons and a schedule', visit('/page/database-backup'));
+    await page.goto(`${server.url}/page/database-backup`);
+    await page.getByTestId('schedule-pause-run_backup').click();
+    await check('page with a paused schedule', visit('/page/database-backup'));
+    await page.getByTestId('schedule-resume-run_backup').click();
   });
 
   it('history and a comparison', async () => {

@@ -67,6 +67,8 @@ export function testEnv(dir: string, extra: Record<string, string> = {}): NodeJS
     SWITCHYARD_SKIP_BUILD: '1',
     // Tests that need a runner start their own, so they control it.
     SWITCHYARD_LOCAL_RUNNER: '0',
+    // Likewise schedules: the example's nightly backup must not fire in a test that happens to run at 03:00.
+    SWITCHYARD_SCHEDULER: '0',
     SWITCHYARD_CONFIG: join(dir, 'config.yaml'),
     SWITCHYARD_DATA_DIR: join(dir, 'data'),
     HOST: '127.0.0.1',
@@ -129,7 +131,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   };
 }
 
-async function waitUntilServing(child: ChildProcess, url: string, out: () => string): Promise<void> {
+export async function waitUntilServing(child: ChildProcess, url: string, out: () => string): Promise<void> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${out()}`);

@@ -25,7 +25,9 @@ function unwrap(s: Schema): Schema {
 /** The option of a discriminated union that `value` picks, or undefined when it names none. */
 function optionFor(union: Schema, value: unknown): Schema | undefined {
   const { options = [], discriminator } = union._zod.def;
-  if (!discriminator || !value || typeof value !== 'object') return undefined;
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  // A union of a scalar and a mapping (a schedule): the mapping is the option a mapping takes.
+  if (!discriminator) return options.map(unwrap).find((o) => o._zod.def.shape);
   const tag = (value as Record<string, unknown>)[discriminator];
   return options.map(unwrap).find((o) => unwrap(o._zod.def.shape?.[discriminator] ?? o)._zod.def.values?.includes(tag));
 }

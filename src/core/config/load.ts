@@ -176,6 +176,7 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): { path: Path; me
       }));
     }
     case 'invalid_union': {
+      if ('errors' in issue && issue.errors.length) return describeUnion(issue.errors, path, data, got);
       const options = 'options' in issue && Array.isArray(issue.options) ? (issue.options as string[]) : [];
       if (got === undefined) return [{ path, message: `required, expected one of ${options.join(', ')}` }];
       return [{ path, message: `expected one of ${options.join(', ')}, got ${describeValue(got)}` }];
@@ -195,4 +196,18 @@ function describeIssue(issue: z.core.$ZodIssue, data: unknown): { path: Path; me
     default:
       return [{ path, message: issue.message }];
   }
+}
+
+/**
+ * A value that fits no shape of a union (a schedule is a cron string or a
+ * mapping): the problems of the one shape whose type the value has, or, when
+ * its type fits none, the shapes it could have taken.
+ */
+function describeUnion(options: z.core.$ZodIssue[][], path: Path, data: unknown, got: unknown): { path: Path; message: string; atKey?: boolean }[] {
+  const wrongType = (issues: z.core.$ZodIssue[]) => issues.find((i) => i.code === 'invalid_type' && i.path.length === 0) as { expected: string } | undefined;
+  const fitting = options.filter((issues) => !wrongType(issues));
+  if (fitting.length === 1) return fitting[0]!.flatMap((i) => describeIssue({ ...i, path: [...path, ...i.path] } as z.core.$ZodIssue, data));
+  const expected = [...new Set(options.map((issues) => wrongType(issues)?.expected).filter((e): e is string => !!e))];
+  const shapes = expected.map((e) => TYPE_NAMES[e] ?? e).join(' or ');
+  return [{ path, message: got === undefined ? `required, expected ${shapes}` : `expected ${shapes}, got ${describeValue(got)}` }];
 }

@@ -6,6 +6,8 @@
  */
 import * as z from 'zod';
 import { hasRole, ROLES } from '../roles.ts';
+import { parseDuration } from './duration.ts';
+import { scheduleSchema } from './schedule.ts';
 
 export const PARAMETER_TYPES = ['text', 'integer', 'boolean', 'select'] as const;
 export type ParameterType = (typeof PARAMETER_TYPES)[number];
@@ -173,17 +175,7 @@ const parameter = z
     }
   });
 
-/**
- * A duration in milliseconds from whole seconds (`90`) or a number with a
- * unit (`"90s"`, `"15m"`, `"2h"`), or undefined if it is neither.
- */
-export function parseDuration(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isSafeInteger(value) && value > 0 ? value * 1000 : undefined;
-  if (typeof value !== 'string') return undefined;
-  const m = /^(\d{1,7})\s*(s|m|h)$/.exec(value.trim());
-  if (!m || Number(m[1]) === 0) return undefined;
-  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
-}
+export { parseDuration };
 
 const MAX_TIMEOUT_MS = 7 * 24 * 3_600_000;
 
@@ -206,6 +198,7 @@ const button = z.strictObject({
       return ms;
     }),
   confirm: z.string().trim().min(1).max(500).optional(),
+  schedule: scheduleSchema.optional(),
 });
 
 /** Adds an issue at `key` of every entry whose `key` repeats an earlier one. */

@@ -4,6 +4,7 @@
  * (./actions.ts) never need it; the edge builds it to show the page, or to
  * show a refused form again as it was typed.
  */
+import { scheduleViews, type ScheduleView } from '../schedules/service.ts';
 import type { ConfigProblem } from '../../core/config/load.ts';
 import type { Button, PageConfig, SiteConfig, Values } from '../../core/config/schema.ts';
 import { may, refusal } from '../../core/access.ts';
@@ -43,7 +44,7 @@ export interface PageView {
   notice?: Notice;
   filename: string;
   /** Each button with its latest run and the tail of that run's log. */
-  tasks: { button: Button; latest?: RunView; tail: LogLine[] }[];
+  tasks: { button: Button; latest?: RunView; tail: LogLine[]; schedule?: ScheduleView }[];
   canRun: boolean;
   runBlockedReason?: string;
 }
@@ -62,12 +63,13 @@ export function fieldsFrom(page: PageConfig, values: Values, only?: string[]): R
   return Object.fromEntries(params.map((p) => [p.name, p.type === 'boolean' ? values[p.name] === true : formText(values[p.name] ?? null)]));
 }
 
-async function tasksOf(app: App, page: PageConfig): Promise<PageView['tasks']> {
+async function tasksOf(app: App, page: PageConfig, viewer: Viewer): Promise<PageView['tasks']> {
   const latest = page.buttons.length > 0 ? await latestRuns(app.db, page.slug) : new Map<string, RunView>();
+  const schedules = await scheduleViews(app, page, viewer);
   return Promise.all(
     page.buttons.map(async (button) => {
       const run = latest.get(button.name);
-      return { button, latest: run, tail: run ? await logTail(app.db, run.id, isFinal(run.state) ? 10 : 50) : [] };
+      return { button, latest: run, tail: run ? await logTail(app.db, run.id, isFinal(run.state) ? 10 : 50) : [], schedule: schedules.get(button.name) };
     }),
   );
 }
@@ -78,7 +80,7 @@ export async function pageView(app: App, slug: string | undefined, viewer: Viewe
   requireAccess(viewer.user, page, 'view');
   const current = await currentValues(app.db, page);
   return {
-    tasks: await tasksOf(app, page),
+    tasks: await tasksOf(app, page, viewer),
     canRun: may(viewer.user, page, 'run'),
     runBlockedReason: refusal(viewer.user, page, 'run'),
     site: live.config,

@@ -17,6 +17,7 @@ export function runJson(run: RunView) {
     message: run.message,
     error: run.error,
     requested_by: run.requestedBy,
+    scheduled_for: run.scheduledFor,
     runner: run.runner,
     rerun_of: run.rerunOf,
     created_at: run.createdAt,

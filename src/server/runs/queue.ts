@@ -18,32 +18,43 @@ export interface NewRun {
   button: Button;
   values: Values;
   configRevision: string;
-  user: { id: number; username: string };
+  /** Who asked; a scheduled run has no person behind it. */
+  user?: { id: number; username: string };
   rerunOf?: number;
+  /** The moment of the schedule this run is for (ms). */
+  scheduledFor?: number;
 }
+
+/** Who a run's list and page name as its starter when no person started it. */
+export const SCHEDULE_STARTER = 'schedule';
 
 /** What else a run's creation or cancellation records in its own transaction (its audit entry), so both hold or neither does. */
 export type AlsoRecord = (tx: Transaction, runId: number) => Promise<void>;
 
 export async function createRun(db: Database, signals: RunSignals, req: NewRun, alsoRecord?: AlsoRecord): Promise<RunView> {
   const id = await db.transaction(async (tx) => {
-    const { rows } = await tx.execute({
-      sql: `INSERT INTO runs (page_slug, button_name, state, params, config_revision, script_path, status_file, report_path,
-              timeout_ms, requested_by, user_id, rerun_of, created_at)
-            VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-      args: [
-        req.page.slug, req.button.name, JSON.stringify(req.values), req.configRevision, req.button.script_path,
-        req.button.status_file, req.button.report_path, req.button.timeout ?? null, req.user.username, req.user.id,
-        req.rerunOf ?? null, new Date().toISOString(),
-      ],
-    });
-    const runId = Number(rows[0]!.id);
+    const runId = await insertRun(tx, req);
     await alsoRecord?.(tx, runId);
     await tx.commit();
     return runId;
   });
   signals.queued();
   return (await getRun(db, id))!;
+}
+
+/** Queues a run inside the caller's write transaction; the caller commits, then calls `signals.queued()`. */
+export async function insertRun(tx: Transaction, req: NewRun): Promise<number> {
+  const { rows } = await tx.execute({
+    sql: `INSERT INTO runs (page_slug, button_name, state, params, config_revision, script_path, status_file, report_path,
+            timeout_ms, requested_by, user_id, rerun_of, created_at, scheduled_for)
+          VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    args: [
+      req.page.slug, req.button.name, JSON.stringify(req.values), req.configRevision, req.button.script_path,
+      req.button.status_file, req.button.report_path, req.button.timeout ?? null, req.user?.username ?? SCHEDULE_STARTER, req.user?.id ?? null,
+      req.rerunOf ?? null, new Date().toISOString(), req.scheduledFor ?? null,
+    ],
+  });
+  return Number(rows[0]!.id);
 }
 
 /** The lease and the log bound: settings, so tests and operators can shorten them. */

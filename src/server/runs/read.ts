@@ -15,6 +15,8 @@ export interface RunView {
   params: Values;
   configRevision: string;
   requestedBy: string;
+  /** The schedule's moment (ISO) for a run a schedule started; null for one a person started. */
+  scheduledFor: string | null;
   rerunOf: number | null;
   createdAt: string;
   runner: string | null;
@@ -44,7 +46,7 @@ export interface LogLine {
   text: string;
 }
 
-const RUN_COLUMNS = `r.id, r.page_slug, r.button_name, r.state, r.params, r.config_revision, r.requested_by, r.rerun_of, r.created_at,
+const RUN_COLUMNS = `r.id, r.page_slug, r.button_name, r.state, r.params, r.config_revision, r.requested_by, r.scheduled_for, r.rerun_of, r.created_at,
   r.claimed_at, r.started_at, r.finished_at, r.exit_code, r.signal, r.progress, r.message, r.error, r.cancel_requested_at,
   r.cancel_requested_by, r.timeout_ms, r.log_lines, r.log_bytes, r.log_truncated, r.last_seq, r.report_type, r.report_truncated,
   (SELECT name FROM runners WHERE id = r.runner_id) AS runner_name`;
@@ -61,6 +63,7 @@ function toView(r: Record<string, unknown>): RunView {
     params: JSON.parse(String(r.params)) as Values,
     configRevision: String(r.config_revision),
     requestedBy: String(r.requested_by),
+    scheduledFor: r.scheduled_for == null ? null : new Date(Number(r.scheduled_for)).toISOString(),
     rerunOf: num(r.rerun_of),
     createdAt: String(r.created_at),
     runner: str(r.runner_name),

@@ -1,0 +1,4 @@
+import type { APIRoute } from 'astro';
+import { scheduleRoute } from '../../../../web/run-routes.ts';
+
+export const POST: APIRoute = (ctx) => scheduleRoute(ctx);
