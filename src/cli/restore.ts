@@ -25,6 +25,7 @@ await runRefusable(USAGE, async () => {
   console.log(`Restored ${positionals[0]} (made ${m.created} by Switchyard ${m.switchyard_version}, schema ${m.schema_version}) into ${r.database}.`);
   console.log(r.aside ? `The database it replaced was moved to ${r.aside}` : 'There was no database before.');
   console.log(r.migrated.length ? `Migrations applied: ${r.migrated.join(', ')}.` : 'No migrations were needed.');
+  for (const w of r.warnings) console.log(`Warning: ${w}.`);
   console.log('Start the app again to serve the restored data.');
   return 0;
 });

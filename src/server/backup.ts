@@ -201,14 +201,23 @@ export async function verifyBackup(file: string): Promise<Manifest> {
   return m;
 }
 
-/** Refuses while an app process renews its row in the database at `dbFile`. */
-async function refuseWhileServed(dbFile: string, now: number): Promise<void> {
-  if (!existsSync(dbFile)) return;
+/**
+ * Refuses while an app process renews its row in the database at `dbFile`.
+ * A database that cannot be read (damaged: often the reason to restore) is
+ * no reason to refuse; the answer is then a warning to pass on.
+ */
+async function refuseWhileServed(dbFile: string, now: number): Promise<string | undefined> {
+  if (!existsSync(dbFile)) return undefined;
   const db = local(dbFile);
   try {
-    if ((await db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'app_instances'")).rows.length === 0) return;
-    const live = await liveInstances(db, now);
-    if (live.length === 0) return;
+    let live;
+    try {
+      if ((await db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'app_instances'")).rows.length === 0) return undefined;
+      live = await liveInstances(db, now);
+    } catch (e) {
+      return `the current database could not be read (${(e as Error).message}), so whether an app serves it was not checked: make sure the app is stopped before starting it again`;
+    }
+    if (live.length === 0) return undefined;
     const who = live.map((i) => `pid ${i.pid} on ${i.host} (seen ${Math.max(0, Math.round((now - i.seenAt) / 1000))} s ago)`).join(', ');
     throw new Refused('conflict', `Switchyard is serving this database: ${who}. Stop the app first (systemctl stop switchyard, or Ctrl-C on npm start), then restore; a process killed without stopping counts as gone 15 s after it was last seen`);
   } finally {
@@ -264,13 +273,15 @@ export interface RestoreResult {
   manifest: Manifest;
   /** Migrations applied after the snapshot was put in place. */
   migrated: number[];
+  /** What the operator should know although the restore went through. */
+  warnings: string[];
 }
 
 export async function restoreDatabase(settings: Pick<Settings, 'dbUrl' | 'dbAuthToken' | 'dbBusyMs'>, file: string, opts: { now?: Date } = {}): Promise<RestoreResult> {
   const dbFile = databaseFile(settings);
   const now = opts.now ?? new Date();
   const manifest = await verifyBackup(file);
-  await refuseWhileServed(dbFile, now.getTime());
+  const unchecked = await refuseWhileServed(dbFile, now.getTime());
   mkdirSync(dirname(dbFile), { recursive: true });
   const staging = await stage(resolve(file), manifest, dbFile);
   let aside: string | undefined;
@@ -291,7 +302,7 @@ export async function restoreDatabase(settings: Pick<Settings, 'dbUrl' | 'dbAuth
   }
   const db = await openDatabase(settings.dbUrl, settings.dbAuthToken, settings.dbBusyMs);
   try {
-    return { database: dbFile, aside, manifest, migrated: await migrate(db) };
+    return { database: dbFile, aside, manifest, migrated: await migrate(db), warnings: unchecked ? [unchecked] : [] };
   } finally {
     db.close();
   }

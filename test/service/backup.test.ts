@@ -153,6 +153,18 @@ describe('restore', () => {
     expect((await restoreDatabase(settings(), target)).aside).toBeDefined();
   });
 
+  it('replaces a current database that cannot be read, keeping it aside and saying it could not check for a serving app', async () => {
+    const target = join(local.dir, 'snap.db');
+    await backupDatabase(settings(), { target });
+    local.app.db.close();
+    for (const side of ['-wal', '-shm']) rmSync(dbFile + side, { force: true });
+    writeFileSync(dbFile, 'this is not a database, it was overwritten by something');
+    const r = await restoreDatabase(settings(), target);
+    expect(r.warnings).toEqual([expect.stringMatching(/^the current database could not be read \(.*\), so whether an app serves it was not checked: make sure the app is stopped/)]);
+    expect(readFileSync(r.aside!, 'utf8')).toBe('this is not a database, it was overwritten by something');
+    expect((await dumpDatabase(dbFile)).users).toEqual((await dumpDatabase(target)).users);
+  });
+
   it('refuses a database that is not a local file', async () => {
     const target = join(local.dir, 'snap.db');
     await backupDatabase(settings(), { target });
