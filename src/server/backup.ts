@@ -15,7 +15,7 @@
  * current database aside, puts the snapshot in its place and migrates it.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, createReadStream, createWriteStream, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, createReadStream, createWriteStream, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
@@ -108,8 +108,18 @@ async function prepareSnapshot(file: string): Promise<{ versions: number[]; tabl
   }
 }
 
-/** Links `from` to `to` and drops `from`: like rename, but never replaces an existing `to`. */
+/**
+ * Links `from` to `to` and drops `from`: like rename, but never replaces an
+ * existing `to`. The bytes reach the disk first, so a backup that has its
+ * name is whole even after a power cut.
+ */
 function placeNew(from: string, to: string): void {
+  const fd = openSync(from, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   try {
     linkSync(from, to);
   } catch (e) {
