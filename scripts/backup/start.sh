@@ -1,37 +1,39 @@
 #!/usr/bin/env bash
-# Database backup: takes a consistent snapshot of Switchyard's libSQL file
-# (VACUUM INTO, safe while the app runs), compresses it, keeps the newest 10,
-# and writes a plain-text log as the report.
+# Database backup: `npm run backup` writes a consistent snapshot of Switchyard's
+# database (VACUUM INTO, safe while the app serves), gzip-compressed, with its
+# manifest and checksum beside it; the newest 10 are kept. The command's
+# output and what was removed make the report.
 set -euo pipefail
-. "$(dirname "$0")/../lib/switchyard.sh"
+here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/../lib/switchyard.sh"
 
-data="${SWITCHYARD_DATA_DIR:?}"
-db="${data}/switchyard.db"
-dir="${data}/backups"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-target="${dir}/switchyard-${stamp}.db"
-report="$SWITCHYARD_REPORT_PATH"
+# This script lives in a Switchyard checkout: its command and its Node come
+# from there, so a machine whose own node is older still runs it.
+repo="$(cd "$here/../.." && pwd)"
+PATH="$repo/node_modules/.bin:$PATH"
+
+# The runner passes the app's data folder; the database is found from it (or
+# from SWITCHYARD_DB_URL) exactly as the app finds it.
+dir="${SWITCHYARD_DATA_DIR:?}/backups"
+target="${dir}/switchyard-$(date -u +%Y%m%dT%H%M%SZ).db.gz"
+report="${SWITCHYARD_REPORT_PATH:-/dev/null}"
+keep=10
 
 say() { echo "$*"; echo "$(date -u +%H:%M:%S) $*" >> "$report"; }
 : > "$report"
 
-if [ ! -f "$db" ]; then
-  say "No database at ${db} on this host: nothing to back up."
+sy_progress 10 "Taking a snapshot"
+if ! out=$(node "$repo/src/cli/backup.ts" "$target" 2>&1); then
+  say "$out"
+  sy_progress 10 "Backup failed"
   exit 1
 fi
-mkdir -p "$dir"
+say "$out"
 
-sy_progress 10 "Taking a snapshot"
-say "Snapshot of ${db}"
-node "$(dirname "$0")/snapshot.mjs" "$db" "$target"
-
-sy_progress 60 "Compressing"
-gzip -9 "$target"
-say "Wrote ${target}.gz ($(du -h "${target}.gz" | cut -f1))"
-
-sy_progress 90 "Removing old backups"
-ls -1t "$dir"/switchyard-*.db.gz 2>/dev/null | tail -n +11 | while read -r old; do
-  rm -f -- "$old"
+sy_progress 80 "Removing old backups"
+# Names sort by time; a backup is its file and its manifest.
+ls -1 "$dir"/switchyard-*.db.gz 2>/dev/null | sort -r | tail -n +$((keep + 1)) | while read -r old; do
+  rm -f -- "$old" "$old.manifest.json"
   say "Removed ${old}"
 done
 

@@ -23,6 +23,7 @@ import { stopWhenParentEnds } from '../../runner/parent-watch.ts';
 import { readSettings } from '../server/settings.ts';
 import { databaseLayoutProblem } from '../server/data-layout.ts';
 import { countUsers, createUser } from '../server/users.ts';
+import { startInstance } from '../server/instances.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const entry = join(root, 'dist/server/entry.mjs');
@@ -72,6 +73,8 @@ async function main() {
     process.exit(1);
   }
   setApp(Promise.resolve(app));
+  // Marks this process as serving the database, so a restore refuses to replace it underneath.
+  const instance = await startInstance(app.db);
   const host = process.env.HOST || 'localhost';
   const port = Number(process.env.PORT || 4321);
   process.env.ASTRO_NODE_AUTOSTART = 'disabled';
@@ -92,7 +95,7 @@ async function main() {
   server.on('error', (e: NodeJS.ErrnoException) => {
     const reason = e.code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use; set PORT to another port` : e.message;
     console.error(`Switchyard cannot start: ${reason}.`);
-    process.exit(1);
+    void instance.stop().finally(() => process.exit(1));
   });
   const stopSweeper = startSweeper(app);
   const stopRetention = startRetention(app);
@@ -117,6 +120,7 @@ async function main() {
     stopSweeper();
     stopRetention();
     stopPublisher();
+    await instance.stop();
     server.close(() => {
       app.db.close();
       process.exit(0);

@@ -275,6 +275,23 @@ CREATE UNIQUE INDEX runs_scheduled ON runs(page_slug, button_name, scheduled_for
 `,
   },
   {
+    version: 9,
+    name: 'app instances',
+    sql: `
+-- Each app process serving this database, so that a restore can refuse to
+-- replace the file under a live process. id names the process (host, pid,
+-- random); seen_at (ms) is renewed every few seconds, so a row that stops
+-- being renewed belongs to a process that was killed and is ignored.
+CREATE TABLE app_instances (
+  id         TEXT PRIMARY KEY,
+  host       TEXT NOT NULL,
+  pid        INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  seen_at    INTEGER NOT NULL
+);
+`,
+  },
+  {
     version: 10,
     name: 'maintenance claims',
     sql: `

@@ -31,9 +31,10 @@ export interface TestServer {
   output: () => string;
   /**
    * Stops the process and starts it again on the same port, folder and database;
-   * with `signal: 'SIGKILL'` it dies without a word, and `downMs` keeps it down that long.
+   * with `signal: 'SIGKILL'` it dies without a word, and `downMs` keeps it down that long;
+   * `whileDown` runs while it is stopped (a restore, say).
    */
-  restart: (opts?: { signal?: 'SIGTERM' | 'SIGKILL'; downMs?: number }) => Promise<void>;
+  restart: (opts?: { signal?: 'SIGTERM' | 'SIGKILL'; downMs?: number; whileDown?: () => Promise<void> }) => Promise<void>;
   /** The server process's pid (for SIGSTOP and the like). */
   pid: () => number;
   /** A client on the server's database file, for checking what was written. */
@@ -110,13 +111,14 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     configPath,
     dataDir: join(dir, 'data'),
     output: () => out,
-    async restart({ signal = 'SIGTERM', downMs = 0 } = {}) {
+    async restart({ signal = 'SIGTERM', downMs = 0, whileDown } = {}) {
       if (signal === 'SIGKILL') {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGKILL');
         await exited;
       } else await stopProcess(child);
       await new Promise((r) => setTimeout(r, downMs));
+      await whileDown?.();
       child = await launch();
     },
     pid: () => child.pid!,
