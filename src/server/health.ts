@@ -8,6 +8,7 @@ import type { App } from './app.ts';
 import { migrations } from './migrations.ts';
 import { backlog } from './git/outbox.ts';
 import { runnerCounts } from './runners.ts';
+import { liveInstances } from './instances.ts';
 
 export interface Readiness {
   ready: boolean;
@@ -16,21 +17,28 @@ export interface Readiness {
   config: { state: 'live' | 'last_good'; problems: number };
   runners: { active: number; online: number } | null;
   git: { pending: number; conflicts: number; oldest_pending_seconds: number | null } | null;
+  /** App processes serving this database (each renews its row every few seconds). */
+  app_processes: number | null;
 }
 
 const EXPECTED_SCHEMA = Math.max(...migrations.map((m) => m.version));
 
 /** What an operator does about a schema this version did not expect. */
-function schemaProblem(schema: number | null): string {
+function schemaProblem(schema: number | null, missing: number[]): string {
+  if (schema === EXPECTED_SCHEMA) return `migration ${missing.join(', ')} of this Switchyard is not applied: restart it so that its migrations run`;
   if (schema !== null && schema > EXPECTED_SCHEMA) return `the database was migrated by a newer Switchyard (schema ${schema}, this one knows ${EXPECTED_SCHEMA}): run that version, or restore a backup made for this one`;
   return `the database is at schema ${schema ?? 'none'}, this Switchyard needs ${EXPECTED_SCHEMA}: restart it so that its migrations run`;
 }
 
 async function database(app: App): Promise<Readiness['database']> {
   try {
-    const { rows } = await app.db.execute('SELECT max(version) AS v FROM schema_migrations');
-    const schema = rows[0]?.v == null ? null : Number(rows[0].v);
-    return { ok: schema === EXPECTED_SCHEMA, schema, expected: EXPECTED_SCHEMA, ...(schema === EXPECTED_SCHEMA ? {} : { error: schemaProblem(schema) }) };
+    const { rows } = await app.db.execute('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((r) => Number(r.version)));
+    const schema = applied.size ? Math.max(...applied) : null;
+    // Every migration this version knows, not only the highest: numbers are not applied strictly in turn.
+    const missing = migrations.map((m) => m.version).filter((v) => !applied.has(v));
+    const ok = missing.length === 0 && schema === EXPECTED_SCHEMA;
+    return { ok, schema, expected: EXPECTED_SCHEMA, ...(ok ? {} : { error: schemaProblem(schema, missing) }) };
   } catch (e) {
     // Only the kind of fault: a driver message may carry a path.
     return { ok: false, schema: null, expected: EXPECTED_SCHEMA, error: (e as { code?: string }).code ?? 'the database does not answer' };
@@ -40,12 +48,13 @@ async function database(app: App): Promise<Readiness['database']> {
 export async function readiness(app: App): Promise<Readiness> {
   const db = await database(app);
   const live = await app.config.current();
-  const [runners, git] = db.ok ? await Promise.all([runnerCounts(app.db), backlog(app.db)]) : [null, null];
+  const [runners, git, processes] = db.ok ? await Promise.all([runnerCounts(app.db), backlog(app.db), liveInstances(app.db)]) : [null, null, null];
   return {
     ready: db.ok,
     database: db,
     config: { state: live.rejected ? 'last_good' : 'live', problems: live.rejected?.problems.length ?? 0 },
     runners,
     git: git && { pending: git.pending, conflicts: git.conflicts, oldest_pending_seconds: git.oldestPendingSeconds },
+    app_processes: processes && processes.length,
   };
 }

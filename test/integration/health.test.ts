@@ -22,7 +22,7 @@ describe('health endpoints', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     const text = await res.text();
-    expect(JSON.parse(text)).toMatchObject({ status: 'ready', ready: true, database: { ok: true }, config: { state: 'live', problems: 0 }, runners: { active: 0, online: 0 } });
+    expect(JSON.parse(text)).toMatchObject({ status: 'ready', ready: true, database: { ok: true }, config: { state: 'live', problems: 0 }, runners: { active: 0, online: 0 }, app_processes: 1 });
     expect(text).not.toContain(server.dir);
   });
 

@@ -25,6 +25,7 @@ describe('readiness', () => {
       config: { state: 'live', problems: 0 },
       runners: { active: 0, online: 0 },
       git: { pending: 0, conflicts: 0, oldest_pending_seconds: null },
+      app_processes: 0,
     });
     await createRunnerToken(local.app.db, 'idle');
     const token = await createRunnerToken(local.app.db, 'busy');
@@ -36,6 +37,11 @@ describe('readiness', () => {
     await local.app.db.write({ sql: 'DELETE FROM schema_migrations WHERE version = ?', args: [LATEST] });
     const r = await readiness(local.app);
     expect(r).toMatchObject({ ready: false, database: { ok: false, schema: PREVIOUS, error: `the database is at schema ${PREVIOUS}, this Switchyard needs ${LATEST}: restart it so that its migrations run` }, runners: null, git: null });
+  });
+
+  it('is not ready when a migration below the latest is missing', async () => {
+    await local.app.db.write({ sql: 'DELETE FROM schema_migrations WHERE version = ?', args: [PREVIOUS] });
+    expect((await readiness(local.app)).database).toEqual({ ok: false, schema: LATEST, expected: LATEST, error: `migration ${PREVIOUS} of this Switchyard is not applied: restart it so that its migrations run` });
   });
 
   it('stays ready on the last good config when the file turns bad, and counts its problems without naming them', async () => {
