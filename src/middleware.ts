@@ -8,9 +8,15 @@ import { Refused } from './server/refused.ts';
 import { asHttpError } from './web/errors.ts';
 import { unsupportedBody, wantsJson } from './web/content-type.ts';
 import { crossSiteRefusal } from './web/origin.ts';
+import { currentTrace } from './web/request-trace.ts';
+import { log } from './server/log.ts';
 
 export const onRequest = defineMiddleware(async (ctx, next) => {
   let response: Response;
+  // The pattern, not the path: one label per page or endpoint, however many slugs and ids.
+  const trace = currentTrace();
+  // Set once: an error shown by rewriting to /error still counts for the route that failed.
+  if (trace && !trace.route) trace.route = ctx.routePattern;
   try {
     const app = await getApp();
     ctx.locals.app = app;
@@ -34,15 +40,16 @@ export const onRequest = defineMiddleware(async (ctx, next) => {
         ctx.cookies.set(name, '', sessionCookieOptions(secure));
       }
     }
+    if (trace) trace.user = ctx.locals.user?.username;
     response = await next();
   } catch (caught) {
     const e = asHttpError(caught);
     if (!e || ctx.locals.error) {
-      console.error(`${new Date().toISOString()} ${ctx.request.method} ${ctx.url.pathname} failed:`, caught);
+      log().error({ req_id: trace?.id, method: ctx.request.method, route: ctx.routePattern, err: caught }, `${ctx.request.method} ${ctx.url.pathname} failed`);
       throw caught;
     }
     // A full disk or a lock held too long is the operator's to fix: say so in the log too.
-    if (!(caught instanceof HttpError || caught instanceof Refused)) console.error(`${new Date().toISOString()} ${ctx.request.method} ${ctx.url.pathname}: ${e.message}`, (caught as Error).cause ?? caught);
+    if (!(caught instanceof HttpError || caught instanceof Refused)) log().error({ req_id: trace?.id, method: ctx.request.method, route: ctx.routePattern, err: (caught as Error).cause ?? caught }, `${ctx.request.method} ${ctx.url.pathname}: ${e.message}`);
     if (ctx.url.pathname.startsWith('/api/') || wantsJson(ctx.request)) {
       return withHeaders(errorJson(e));
     }

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import type { App } from '../server/app.ts';
 import { createRunnerToken } from '../server/runners.ts';
+import { log } from '../server/log.ts';
 
 export interface LocalRunner {
   stop(): Promise<void>;
@@ -41,7 +42,7 @@ export async function startLocalRunner(app: App, opts: { host: string; port: num
       if (stopping) return;
       restarts = Date.now() - started > 60_000 ? 0 : restarts + 1;
       const delay = Math.min(30_000, 500 * 2 ** restarts);
-      console.error(`The local runner stopped (${signal ?? `exit code ${code}`}); starting it again in ${delay / 1000} s.`);
+      log().error(`The local runner stopped (${signal ?? `exit code ${code}`}); starting it again in ${delay / 1000} s.`);
       setTimeout(() => !stopping && launch(), delay).unref();
     });
   };

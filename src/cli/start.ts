@@ -24,6 +24,9 @@ import { readSettings } from '../server/settings.ts';
 import { databaseLayoutProblem } from '../server/data-layout.ts';
 import { countUsers, createUser } from '../server/users.ts';
 import { startInstance } from '../server/instances.ts';
+import { createLogger, log, setLogger } from '../server/log.ts';
+import { traced } from '../web/request-trace.ts';
+import { metricsTokenProblem } from '../web/metrics-routes.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const entry = join(root, 'dist/server/entry.mjs');
@@ -61,6 +64,17 @@ async function main() {
     console.error(`Switchyard cannot start: ${layout}.`);
     process.exit(1);
   }
+  try {
+    setLogger(createLogger());
+  } catch (e) {
+    console.error(`Switchyard cannot start: ${(e as Error).message}.`);
+    process.exit(1);
+  }
+  const tokenProblem = metricsTokenProblem(process.env.SWITCHYARD_METRICS_TOKEN);
+  if (tokenProblem) {
+    console.error(`Switchyard cannot start: ${tokenProblem}.`);
+    process.exit(1);
+  }
   let app;
   try {
     app = await createApp(settings);
@@ -88,7 +102,7 @@ async function main() {
   const listener: RequestListener = (req, res) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     if (trustProxy) applyTrustedProxy(req, !!tls);
-    handler(req, res);
+    traced(req, res, () => handler(req, res));
   };
   const server = tls ? createHttpsServer(tls, listener) : createServer(listener);
   const scheme = tls ? 'https' : 'http';
@@ -99,7 +113,7 @@ async function main() {
   });
   const stopSweeper = startSweeper(app);
   const stopRetention = startRetention(app);
-  const stopPublisher = startPublisher(app, app.publications);
+  const stopPublisher = startPublisher(app, app.publications, (m) => log().info(m));
   const stopScheduler = app.settings.scheduler ? startScheduler(app) : () => {};
   if (!app.settings.scheduler) console.log('Schedules are off in this process (SWITCHYARD_SCHEDULER=0): it starts no scheduled runs.');
   let localRunner: LocalRunner | undefined;

@@ -10,6 +10,7 @@ import { basename } from 'node:path';
 import { CONFIG_MAX_BYTES, formatProblems, parseConfig, type ConfigProblem } from '../core/config/load.ts';
 import type { PageConfig, SiteConfig } from '../core/config/schema.ts';
 import { pageOf } from '../core/config/lookup.ts';
+import { log } from './log.ts';
 
 const RECHECK_MS = 200;
 
@@ -73,11 +74,11 @@ export async function createConfigStore(path: string): Promise<ConfigStore> {
     stamp = now;
     try {
       const next = await loadConfigFile(path);
-      if (next.revision !== live.revision || live.rejected) console.log(`${path} changed: now serving config revision ${next.revision}.`);
+      if (next.revision !== live.revision || live.rejected) log().info(`${path} changed: now serving config revision ${next.revision}.`);
       live = next;
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      console.error(`${path} changed but is not valid; still serving revision ${live.revision}:\n${e.message}`);
+      log().error({ problems: e.problems.length }, `${path} changed but is not valid; still serving revision ${live.revision}:\n${e.message}`);
       live = { ...live, rejected: { problems: e.problems, at: new Date() } };
     }
   }

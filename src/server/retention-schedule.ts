@@ -13,6 +13,7 @@ import { hostname } from 'node:os';
 import type { App } from './app.ts';
 import type { Database } from './db.ts';
 import { noneRemoved, retentionConfigured, sweepRetention, type Removed, type SweepOptions, type SweepResult } from './retention.ts';
+import { log } from './log.ts';
 
 export const RETENTION_JOB = 'retention';
 const HEARTBEAT_MS = 60_000;
@@ -94,9 +95,9 @@ export function startRetention(app: App, { firstMs = 60_000, everyMs = 10 * 60_0
     busy = true;
     try {
       const result = await runDueRetention(app);
-      if (result && Object.values(result.removed).some((n) => n > 0)) console.log(`Retention sweep: removed ${describeRemoved(result.removed)}.`);
+      if (result && Object.values(result.removed).some((n) => n > 0)) log().info(`Retention sweep: removed ${describeRemoved(result.removed)}.`);
     } catch (e) {
-      console.error(`The retention sweep failed (it is resumed within ${STALE_MS / 60_000} minutes): ${(e as Error).message}`);
+      log().error(`The retention sweep failed (it is resumed within ${STALE_MS / 60_000} minutes): ${(e as Error).message}`);
     } finally {
       busy = false;
     }

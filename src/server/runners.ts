@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeHexLowerCase } from '@oslojs/encoding';
 import type { Database, Transaction } from './db.ts';
-import { endRunsOfRunnerIn, publishRuns } from './runs/queue.ts';
+import { endRunsOfRunnerIn, publishEndedRuns } from './runs/queue.ts';
 import type { RunSignals } from './runs/notify.ts';
 
 export interface RunnerRecord {
@@ -80,7 +80,7 @@ export async function createRunnerToken(db: Database, name: string, opts: { repl
     await tx.commit();
     return ids;
   });
-  await publishRuns(db, opts.signals, ended);
+  await publishEndedRuns(db, opts.signals, ended);
   return token;
 }
 
@@ -93,7 +93,7 @@ export async function revokeRunner(db: Database, name: string, change: TokenChan
     await tx.commit();
     return ids;
   });
-  await publishRuns(db, change.signals, ended);
+  await publishEndedRuns(db, change.signals, ended);
 }
 
 export async function listRunners(db: Database): Promise<RunnerRecord[]> {

@@ -9,6 +9,7 @@ import { audit } from './audit.ts';
 import { publicationTarget } from './git/target.ts';
 import type { Transaction } from './db.ts';
 import { saveValues, type HistoryEntry, type SaveResult } from './history.ts';
+import { countSave } from './metrics.ts';
 
 export interface SaveBy {
   user: { id: number; username: string };
@@ -29,6 +30,7 @@ export async function recordSave(app: App, page: PageConfig, values: Values, bas
       detail: { page: page.slug, change: entry.id, ...by.detail, changed: entry.changes.map((c) => c.name) },
     });
   const result = await saveValues(app.db, { page, values, baseRevision, configRevision: live.revision, user: by.user, publishTo, alongside });
+  if (result.status === 'saved') countSave(page.slug);
   if (result.status === 'saved' && publishTo) app.publications.saved();
   return result;
 }

@@ -42,11 +42,14 @@ export function safeNext(next: string | null | undefined): string {
  * could pick an address and dodge per-address login throttling.
  */
 export function clientIp(request: Request, socketAddress: string | undefined): string {
-  if (process.env.SWITCHYARD_TRUST_PROXY === '1') {
-    const forwarded = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
-    if (forwarded) return forwarded.slice(0, 64);
-  }
-  return socketAddress ?? '';
+  return forwardedClient(request.headers.get('x-forwarded-for') ?? undefined) ?? socketAddress ?? '';
+}
+
+/** The client X-Forwarded-For names, when SWITCHYARD_TRUST_PROXY=1 says to believe it (see clientIp). */
+export function forwardedClient(header: string | string[] | undefined): string | undefined {
+  if (process.env.SWITCHYARD_TRUST_PROXY !== '1') return undefined;
+  const value = Array.isArray(header) ? header.join(',') : header;
+  return value?.split(',')[0]?.trim().slice(0, 64) || undefined;
 }
 
 export const SECURITY_HEADERS: Record<string, string> = {

@@ -133,7 +133,8 @@ describe('config changes while running', () => {
       expect(adminPage).toContain('The config file on disk was refused; the last valid version is still live.');
       expect(adminPage).toMatch(/config\.yaml:\d+:\d+ pages\[3\]\.parameters\[0\]\.type: expected one of text, integer, boolean, select, got &quot;float&quot;/);
       expect(adminPage).toContain('name="keep_days"'); // still the last good config
-      expect(s.output()).toMatch(/config\.yaml changed but is not valid; still serving revision [0-9a-f]{12}:\nconfig\.yaml:\d+:\d+ pages\[3\]/);
+      // One JSON log line: the problems follow the message, their line break escaped.
+      expect(s.output()).toMatch(/config\.yaml changed but is not valid; still serving revision [0-9a-f]{12}:\\nconfig\.yaml:\d+:\d+ pages\[3\]/);
       const editorPage = await (await editor.get('/page/reports')).text();
       expect(editorPage).not.toContain('config-problems-title');
       expect(editorPage).toContain('name="keep_days"');

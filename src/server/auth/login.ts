@@ -5,6 +5,7 @@ import { findUser } from '../users.ts';
 import { verifyPassword } from './passwords.ts';
 import { createSession, generateSessionToken, invalidateSession } from './sessions.ts';
 import { throttleKeys } from './throttle.ts';
+import { countLogin } from '../metrics.ts';
 
 export type LoginResult =
   | { ok: true; token: string; expiresAt: Date; username: string }
@@ -19,14 +20,20 @@ export interface LoginAttempt {
 
 const INVALID = 'Wrong username or password.';
 
+function failed(result: LoginResult): LoginResult {
+  countLogin('failed');
+  return result;
+}
+
 export async function login(app: App, attempt: LoginAttempt): Promise<LoginResult> {
   const username = attempt.username.trim();
-  if (!username || !attempt.password) return { ok: false, status: 400, error: 'Enter your username and password.' };
-  if (username.length > 64 || attempt.password.length > 1024) return { ok: false, status: 401, error: INVALID };
+  if (!username || !attempt.password) return failed({ ok: false, status: 400, error: 'Enter your username and password.' });
+  if (username.length > 64 || attempt.password.length > 1024) return failed({ ok: false, status: 401, error: INVALID });
   const keys = throttleKeys(username, attempt.ip);
   const wait = app.throttle.retryAfterMs(keys);
   if (wait > 0) {
     const seconds = Math.ceil(wait / 1000);
+    countLogin('throttled');
     return { ok: false, status: 429, retryAfterSeconds: seconds, error: `Too many failed attempts. Try again in ${seconds} second${seconds === 1 ? '' : 's'}.` };
   }
   const user = await findUser(app.db, username);
@@ -34,12 +41,13 @@ export async function login(app: App, attempt: LoginAttempt): Promise<LoginResul
   if (!user || !valid || user.disabled) {
     app.throttle.fail(keys);
     await audit(app.db, { action: 'login_failed', username, ip: attempt.ip, detail: { reason: !user ? 'unknown user' : user.disabled && valid ? 'disabled' : 'wrong password' } });
-    return { ok: false, status: 401, error: user?.disabled && valid ? 'This account is disabled. Ask an administrator.' : INVALID };
+    return failed({ ok: false, status: 401, error: user?.disabled && valid ? 'This account is disabled. Ask an administrator.' : INVALID });
   }
   app.throttle.succeed(keys);
   const token = generateSessionToken();
   const session = await createSession(app.db, token, user.id, { ip: attempt.ip, userAgent: attempt.userAgent }, app.settings.sessions);
   await audit(app.db, { action: 'login', userId: user.id, username: user.username, ip: attempt.ip });
+  countLogin('ok');
   return { ok: true, token, expiresAt: session.expiresAt, username: user.username };
 }
 

@@ -17,6 +17,7 @@ import { loginFirst, notFound, Refused } from '../refused.ts';
 import { recordSave } from '../save.ts';
 import { requeueConflict } from '../git/outbox.ts';
 import { findPage } from './view.ts';
+import { countExport } from '../metrics.ts';
 
 export type Saved = { kind: 'saved'; entry: HistoryEntry } | { kind: 'unchanged' } | { kind: 'stale'; since: HistoryEntry[] };
 export type SaveResult = Saved | { kind: 'invalid'; errors: Record<string, string> };
@@ -102,6 +103,7 @@ export async function exportPage(app: App, slug: string, viewer: Viewer, form: F
   if (viewer.user) {
     await audit(app.db, { action: 'export', userId: viewer.user.id, username: viewer.user.username, ip: viewer.ip, detail: { page: page.slug, filename } });
   }
+  countExport(page.slug);
   return { page, result: { kind: 'file', filename, yaml: valuesToYaml(page, parsed.values) } };
 }
 

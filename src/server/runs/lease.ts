@@ -11,6 +11,7 @@ import { sameClock, type RunnerClock } from './clock.ts';
 import type { RunSignals } from './notify.ts';
 import { DEFAULT_RUN_LIMITS, publishRun, type RunLimits } from './queue.ts';
 import type { LogLine } from './read.ts';
+import { observeRunEnd } from '../metrics.ts';
 
 export type LeaseCheck = { ok: true; cancel: boolean; lastSeq: number; logBytes: number; logTruncated: boolean } | { ok: false; reason: string };
 
@@ -114,7 +115,10 @@ export async function finishRun(
     await tx.commit();
     return { ok: true as const };
   });
-  if (outcome.ok) await publishRun(db, signals, id);
+  if (outcome.ok) {
+    const run = await publishRun(db, signals, id);
+    if (run) observeRunEnd(run);
+  }
   return outcome;
 }
 

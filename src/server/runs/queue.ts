@@ -12,6 +12,8 @@ import type { Database, Executor, Transaction } from '../db.ts';
 import type { RunnerRecord } from '../runners.ts';
 import type { RunSignals } from './notify.ts';
 import { getRun, type RunView } from './read.ts';
+import { observeRunEnd } from '../metrics.ts';
+import { isFinal } from '../../protocol/states.ts';
 
 export interface NewRun {
   page: PageConfig;
@@ -115,6 +117,8 @@ export async function requestCancel(db: Database, signals: RunSignals, id: numbe
   });
   if (!outcome.ok) return outcome;
   const run = await publishRun(db, signals, id);
+  // A queued run ends here; a running one ends when its runner reports the cancel.
+  if (run?.state === 'cancelled') observeRunEnd(run);
   return { ok: true, run: run! };
 }
 
@@ -128,7 +132,7 @@ export async function sweepLost(db: Database, signals: RunSignals, now = Date.no
     args: [new Date(now).toISOString(), now],
   });
   const ids = rows.map((r) => Number(r.id));
-  for (const id of ids) await publishRun(db, signals, id);
+  await publishEndedRuns(db, signals, ids);
   return ids;
 }
 
@@ -136,7 +140,7 @@ export async function sweepLost(db: Database, signals: RunSignals, now = Date.no
  * Ends the running runs of a runner that can no longer report them (its token
  * was revoked or replaced): at once, with the reason, rather than after the
  * lease as if it had merely gone silent. The runner, refused on its next call,
- * stops the scripts. Inside a write transaction the caller commits (then `publishRuns` the ids).
+ * stops the scripts. Inside a write transaction the caller commits (then `publishEndedRuns` the ids).
  */
 export async function endRunsOfRunnerIn(tx: Transaction, runnerId: number, reason: string): Promise<number[]> {
   const { rows } = await tx.execute({
@@ -150,6 +154,18 @@ export async function endRunsOfRunnerIn(tx: Transaction, runnerId: number, reaso
 /** Tells live views about runs that changed. */
 export async function publishRuns(db: Executor, signals: RunSignals | undefined, ids: number[]): Promise<void> {
   if (signals) for (const id of ids) await publishRun(db, signals, id);
+}
+
+/**
+ * Tells live views about runs that were just ended (or asked to end), and
+ * counts in this process's metrics those that have ended: a running run asked
+ * to stop ends later, when its runner reports it.
+ */
+export async function publishEndedRuns(db: Executor, signals: RunSignals | undefined, ids: number[]): Promise<void> {
+  for (const id of ids) {
+    const run = signals ? await publishRun(db, signals, id) : await getRun(db, id);
+    if (run && isFinal(run.state)) observeRunEnd(run);
+  }
 }
 
 /** Tells the live views of a run what it looks like now. */

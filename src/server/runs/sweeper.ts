@@ -23,6 +23,7 @@
  */
 import type { App } from '../app.ts';
 import { sweepLost } from './queue.ts';
+import { log } from '../log.ts';
 
 export function startSweeper(app: App, everyMs = 1000): () => void {
   const leaseMs = app.settings.runLeaseMs;
@@ -43,15 +44,15 @@ export function startSweeper(app: App, everyMs = 1000): () => void {
     lastWall = wall;
     if (late > lateMs) {
       awakeSince = now;
-      console.warn(`The app did not run for ${(late / 1000).toFixed(1)} s (stopped or starved): runs get a lease of grace before any is declared lost.`);
+      log().warn(`The app did not run for ${(late / 1000).toFixed(1)} s (stopped or starved): runs get a lease of grace before any is declared lost.`);
     }
     if (busy || now - awakeSince < leaseMs) return;
     busy = true;
     try {
       const lost = await sweepLost(app.db, app.runs, Date.now(), leaseMs);
-      if (lost.length) console.warn(`Runs ${lost.join(', ')} lost: their runner stopped answering.`);
+      if (lost.length) log().warn(`Runs ${lost.join(', ')} lost: their runner stopped answering.`);
     } catch (e) {
-      console.error('Checking for lost runs failed:', e);
+      log().error({ err: e }, 'Checking for lost runs failed');
     } finally {
       busy = false;
     }

@@ -13,7 +13,8 @@ import type { Button, PageConfig } from '../../core/config/schema.ts';
 import { plan, type Schedule } from '../../core/schedule.ts';
 import type { Transaction } from '../db.ts';
 import { currentValues } from '../history.ts';
-import { insertRun, publishRuns } from '../runs/queue.ts';
+import { insertRun, publishEndedRuns, publishRuns } from '../runs/queue.ts';
+import { countScheduleDecision } from '../metrics.ts';
 import { advance, recordEvent, type ScheduleRow } from './store.ts';
 
 export interface ScheduledButton {
@@ -45,8 +46,9 @@ export async function decide(app: App, entry: ScheduledButton, row: ScheduleRow,
     await tx.commit();
     return out;
   });
+  if (decided) countScheduleDecision(page.slug, button.name, decided);
   if (decided?.run) app.runs.queued();
-  if (decided?.cancelled?.length) await publishRuns(app.db, app.runs, decided.cancelled);
+  if (decided?.cancelled?.length) await publishEndedRuns(app.db, app.runs, decided.cancelled);
   if (decided?.run) await publishRuns(app.db, app.runs, [decided.run]);
   return decided;
 }

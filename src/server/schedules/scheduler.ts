@@ -10,13 +10,14 @@ import type { SiteConfig } from '../../core/config/schema.ts';
 import { nextMoment, scheduleSpec } from '../../core/schedule.ts';
 import { decide, type ScheduledButton } from './fire.ts';
 import { forget, keyOf, readSchedules, startFresh } from './store.ts';
+import { log } from '../log.ts';
 
 export function scheduledButtons(config: SiteConfig): ScheduledButton[] {
   return config.pages.flatMap((page) => page.buttons.flatMap((button) => (button.schedule ? [{ page, button, schedule: button.schedule }] : [])));
 }
 
 function reportError(e: unknown): void {
-  console.error('The scheduler could not decide a due moment (it tries again):', e);
+  log().error({ err: e }, 'The scheduler could not decide a due moment (it tries again)');
 }
 
 export interface SchedulerOptions {
