@@ -84,6 +84,7 @@ try {
     ['hello world (node:http)', hello.url, { method: 'GET', path: '/', expect: 200 }],
     ['page GET (logged in)', app.url, { method: 'GET', path: '/page/toplevel', headers: { cookie }, expect: 200 }],
     ['/readyz (no login)', app.url, { method: 'GET', path: '/readyz', expect: 200 }],
+    ['/metrics (loopback, no login)', app.url, { method: 'GET', path: '/metrics', expect: 200 }],
     [
       'save (POST, 4 parameters)',
       app.url,
@@ -111,10 +112,11 @@ try {
   }
   const { rows: saved } = await app.db().execute('SELECT count(*) AS n FROM changes');
 
-  // A monitor polling /readyz (100 times a second, far more than any needs) must not slow the pages beside it.
+  // A monitor polling /readyz or /metrics (100 times a second, far more than any needs) must not slow the pages beside it.
   const page1 = scenarios[1]![2];
   const quiet = await measure(app.url, page1, 16);
   const polled = await whilePolling(`${app.url}/readyz`, 10, () => measure(app.url, page1, 16));
+  const scraped = await whilePolling(`${app.url}/metrics`, 10, () => measure(app.url, page1, 16));
 
   // The same reads once the history is large: current values must not slow down with it.
   const history: Req = { method: 'GET', path: '/page/toplevel/history', headers: { cookie }, expect: 200 };
@@ -128,11 +130,13 @@ try {
   console.log('|---|---:|---:|---:|---:|---|');
   for (const row of rows) console.log(row);
   console.log(`\n${saved[0]!.n} saves written to the database during the run.`);
-  console.log(`\nPage GET at concurrency 16 while /readyz is polled every 10 ms (${polled.polls} polls, all 200: ${polled.allOk}):\n`);
+  console.log(`\nPage GET at concurrency 16 while /readyz is polled every 10 ms (${polled.polls} polls, all 200: ${polled.allOk}), then /metrics (${scraped.polls} scrapes, all 200: ${scraped.allOk}):\n`);
   console.log('| scenario | req/s | p50 ms | p99 ms | vs unpolled |');
   console.log('|---|---:|---:|---:|---|');
   console.log(`| page GET, nothing else | ${quiet.rps.toFixed(0)} | ${quiet.p50.toFixed(2)} | ${quiet.p99.toFixed(2)} | baseline |`);
-  console.log(`| page GET, /readyz polled | ${polled.result.rps.toFixed(0)} | ${polled.result.p50.toFixed(2)} | ${polled.result.p99.toFixed(2)} | ${(quiet.rps / polled.result.rps).toFixed(2)}× the time |`);
+  for (const [name, r] of [['/readyz polled', polled.result], ['/metrics scraped', scraped.result]] as const) {
+    console.log(`| page GET, ${name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${(quiet.rps / r.rps).toFixed(2)}× the time |`);
+  }
   console.log(`\nReads with ${seeded.toLocaleString('en')} config_history rows (concurrency 1):\n`);
   console.log('| scenario | history rows | req/s | p50 ms | p99 ms | vs small history |');
   console.log('|---|---:|---:|---:|---:|---|');
