@@ -45,11 +45,19 @@ export function clientIp(request: Request, socketAddress: string | undefined): s
   return forwardedClient(request.headers.get('x-forwarded-for') ?? undefined) ?? socketAddress ?? '';
 }
 
+/**
+ * The address the trusted proxy saw: the last in X-Forwarded-For. Entries
+ * before it are whatever the client sent (a proxy that appends keeps them),
+ * so a client could name any address there, 127.0.0.1 included.
+ */
+export function lastForwarded(value: string | null | undefined): string | undefined {
+  return value?.split(',').at(-1)?.trim().slice(0, 64) || undefined;
+}
+
 /** The client X-Forwarded-For names, when SWITCHYARD_TRUST_PROXY=1 says to believe it (see clientIp). */
 export function forwardedClient(header: string | string[] | undefined): string | undefined {
   if (process.env.SWITCHYARD_TRUST_PROXY !== '1') return undefined;
-  const value = Array.isArray(header) ? header.join(',') : header;
-  return value?.split(',')[0]?.trim().slice(0, 64) || undefined;
+  return lastForwarded(Array.isArray(header) ? header.join(',') : header);
 }
 
 export const SECURITY_HEADERS: Record<string, string> = {

@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { metricsContentType, scrape } from '../server/metrics.ts';
-import { errorJson, HttpError } from './http.ts';
+import { errorJson, HttpError, lastForwarded } from './http.ts';
 
 export interface MetricsRequest {
   /** The TCP peer. */
@@ -32,7 +32,7 @@ export function isLoopback(address: string): boolean {
  * host must not turn the world into loopback.
  */
 function askingAddress(r: MetricsRequest): string | undefined {
-  if (r.trustProxy) return r.forwardedFor?.split(',').at(-1)?.trim() || r.socketAddress;
+  if (r.trustProxy) return lastForwarded(r.forwardedFor) ?? r.socketAddress;
   return r.proxied ? undefined : r.socketAddress;
 }
 
