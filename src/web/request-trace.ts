@@ -43,6 +43,8 @@ export function traced(req: IncomingMessage, res: ServerResponse, handle: () => 
   const started = performance.now();
   const trace: Trace = { id: requestId(req.headers['x-request-id']) };
   res.setHeader('X-Request-Id', trace.id);
+  // Read now: once a connection is cut (a body over the bound, say) the request has no socket left.
+  const ip = forwardedClient(req.headers['x-forwarded-for']) ?? req.socket?.remoteAddress ?? '';
   let done = false;
   const finish = () => {
     if (done) return;
@@ -51,11 +53,15 @@ export function traced(req: IncomingMessage, res: ServerResponse, handle: () => 
     const route = trace.route ?? STATIC_ROUTE;
     // A response cut short (the client left) never finished: 499, as proxies count it.
     const status = res.writableFinished ? res.statusCode : 499;
-    observeRequest(req.method ?? 'GET', route, status, ms / 1000);
-    const ip = forwardedClient(req.headers['x-forwarded-for']) ?? req.socket.remoteAddress ?? '';
-    // The path without its query: a redirect's `done=` carries the key to a one-time secret.
-    const path = (req.url ?? '/').split('?')[0];
-    log().info({ req_id: trace.id, method: req.method, route, path, status, duration_ms: Math.round(ms * 100) / 100, user: trace.user, ip }, 'request');
+    // Logging a request must never take the process down with it.
+    try {
+      observeRequest(req.method ?? 'GET', route, status, ms / 1000);
+      // The path without its query: a redirect's `done=` carries the key to a one-time secret.
+      const path = (req.url ?? '/').split('?')[0];
+      log().info({ req_id: trace.id, method: req.method, route, path, status, duration_ms: Math.round(ms * 100) / 100, user: trace.user, ip }, 'request');
+    } catch (e) {
+      console.error('Could not log a request:', e);
+    }
   };
   res.once('finish', finish);
   res.once('close', finish);
