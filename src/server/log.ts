@@ -8,6 +8,7 @@
  * carry the path without its query (a redirect's `done=` holds the key of a
  * one-time secret; see outcomes.ts).
  */
+import { perProcess, setPerProcess } from './per-process.ts';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 
@@ -44,19 +45,12 @@ export function createLogger(env: NodeJS.ProcessEnv = process.env, destination?:
   return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }
 
-// One logger per process: the start command and the built server bundle each
-// load their own copy of this module, so it lives on globalThis (as the app does).
-const KEY = Symbol.for('switchyard.log');
-type Holder = { [KEY]?: Logger };
-
 /** The process's logger, made from the environment the first time it is asked for. */
 export function log(): Logger {
-  const holder = globalThis as Holder;
-  holder[KEY] ??= createLogger();
-  return holder[KEY];
+  return perProcess('log', createLogger);
 }
 
 /** Puts `logger` in place (the start command, after checking the level; tests, to capture lines). */
 export function setLogger(logger: Logger): void {
-  (globalThis as Holder)[KEY] = logger;
+  setPerProcess('log', logger);
 }

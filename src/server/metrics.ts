@@ -7,6 +7,7 @@
  * by state, the queue, runners online, the Git outbox, the database's size) is
  * read from it at scrape time, so every process reports the same truth.
  */
+import { perProcess } from './per-process.ts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { App } from './app.ts';
 import { backlog } from './git/outbox.ts';
@@ -58,16 +59,9 @@ function build() {
 
 type Metrics = ReturnType<typeof build>;
 
-// One set per process: the start command and the built server bundle each
-// load their own copy of this module, so it lives on globalThis (as the app does).
-const KEY = Symbol.for('switchyard.metrics');
-type Holder = { [KEY]?: Metrics };
-
 /** The process's metrics. Other modules add their own with `counter` below rather than building a registry of their own. */
 export function metrics(): Metrics {
-  const holder = globalThis as Holder;
-  holder[KEY] ??= build();
-  return holder[KEY];
+  return perProcess('metrics', build);
 }
 
 /**

@@ -10,6 +10,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { log } from '../server/log.ts';
+import { perProcess } from '../server/per-process.ts';
 import { observeRequest, STATIC_ROUTE } from '../server/metrics.ts';
 import { forwardedClient } from './http.ts';
 
@@ -20,10 +21,7 @@ export interface Trace {
   user?: string;
 }
 
-// Shared by the start command and the built bundle, which each load their own copy of this module.
-const KEY = Symbol.for('switchyard.trace');
-const holder = globalThis as { [KEY]?: AsyncLocalStorage<Trace> };
-const traces = (holder[KEY] ??= new AsyncLocalStorage<Trace>());
+const traces = perProcess('trace', () => new AsyncLocalStorage<Trace>());
 
 /** The trace of the request being served, if it came through the listener. */
 export function currentTrace(): Trace | undefined {

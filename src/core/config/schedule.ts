@@ -5,7 +5,7 @@
  */
 import * as z from 'zod';
 import { cronProblem, OVERLAP, timezoneProblem, type Schedule } from '../schedule.ts';
-import { parseDuration } from './duration.ts';
+import { durationUpTo } from './duration.ts';
 
 const cronText = z.string().superRefine((value, ctx) => {
   const problem = cronProblem(value);
@@ -17,12 +17,7 @@ const MAX_CATCH_UP_MS = 7 * 24 * 3_600_000;
 const catchUp = z.unknown().optional().transform((value, ctx): number => {
   if (value === undefined || value === false) return 0;
   if (value === true) return Infinity;
-  const ms = parseDuration(value);
-  if (ms === undefined || ms > MAX_CATCH_UP_MS) {
-    ctx.addIssue({ code: 'custom', message: 'must be true, false or a duration of at most 7 days such as "6h"' });
-    return z.NEVER;
-  }
-  return ms;
+  return durationUpTo(value, MAX_CATCH_UP_MS, 'must be true, false or a duration of at most 7 days such as "6h"', ctx);
 });
 
 const scheduleMap = z.strictObject({

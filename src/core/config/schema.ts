@@ -7,7 +7,7 @@
 import * as z from 'zod';
 import { hasRole, ROLES } from '../roles.ts';
 import { buttonRetention, pageRetention, siteRetention } from './retention.ts';
-import { parseDuration } from './duration.ts';
+import { durationUpTo, parseDuration } from './duration.ts';
 import { scheduleSchema } from './schedule.ts';
 
 export const PARAMETER_TYPES = ['text', 'integer', 'boolean', 'select'] as const;
@@ -191,12 +191,7 @@ const button = z.strictObject({
     .optional()
     .transform((value, ctx) => {
       if (value === undefined) return undefined;
-      const ms = parseDuration(value);
-      if (ms === undefined || ms > MAX_TIMEOUT_MS) {
-        ctx.addIssue({ code: 'custom', message: 'must be a duration of at most 7 days, such as 90, "90s", "15m" or "2h"' });
-        return z.NEVER;
-      }
-      return ms;
+      return durationUpTo(value, MAX_TIMEOUT_MS, 'must be a duration of at most 7 days, such as 90, "90s", "15m" or "2h"', ctx);
     }),
   confirm: z.string().trim().min(1).max(500).optional(),
   schedule: scheduleSchema.optional(),
