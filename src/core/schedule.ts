@@ -32,7 +32,8 @@ type Matcher = { getNextMatch(after: Date): Date };
  * node-cron's matcher for a cron string. node-cron's public task API only
  * looks forward from now; the scheduler must also look forward from a past
  * moment (what was missed while the app was down), which the task's matcher
- * does. A unit test pins this, so an upgrade that moves it fails loudly.
+ * does. A unit test pins this, and package.json pins node-cron to 4.6.x, so an
+ * upgrade that moves it fails loudly.
  */
 function matcher(expr: string, timezone: string | undefined): Matcher {
   const task = cron.createTask(expr, () => {}, timezone ? { timezone } : {}) as unknown as { timeMatcher?: Matcher };
