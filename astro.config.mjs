@@ -6,7 +6,7 @@ import tailwindcss from '@tailwindcss/vite';
 export default defineConfig({
   output: 'server',
   // 32 MiB, as src/web/errors.ts says: the adapter's default would let one request hold 1 GiB.
-  adapter: node({ mode: 'standalone', bodySizeLimit: 32 * 1024 * 1024 }),
+  adapter: node({ mode: 'middleware', bodySizeLimit: 32 * 1024 * 1024 }),
   // The same cross-site check runs in src/web/origin.ts, which answers JSON clients in JSON.
   security: { checkOrigin: false },
   build: { inlineStylesheets: 'never' },

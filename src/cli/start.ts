@@ -26,6 +26,7 @@ import { countUsers, createUser } from '../server/users.ts';
 import { startInstance } from '../server/instances.ts';
 import { createLogger, log, setLogger } from '../server/log.ts';
 import { traced } from '../web/request-trace.ts';
+import { loadStaticFiles, serveStatic } from './static-files.ts';
 import { metricsTokenProblem } from '../web/metrics-routes.ts';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -92,9 +93,10 @@ async function main() {
   const host = process.env.HOST || 'localhost';
   const port = Number(process.env.PORT || 4321);
   process.env.ASTRO_NODE_AUTOSTART = 'disabled';
+  // The adapter runs as middleware: Astro's handler renders the app's routes, and the
+  // static files are served here from memory (static-files.ts), with the security headers too.
   const { handler } = (await import(pathToFileURL(entry).href)) as { handler: RequestListener };
-  // Our own server around Astro's handler, so that static files get the
-  // security headers too (they never reach the Astro middleware).
+  const files = loadStaticFiles(join(root, 'dist/client'));
   const tls = process.env.SWITCHYARD_TLS_CERT && process.env.SWITCHYARD_TLS_KEY
     ? { cert: readFileSync(process.env.SWITCHYARD_TLS_CERT), key: readFileSync(process.env.SWITCHYARD_TLS_KEY) }
     : undefined;
@@ -102,7 +104,15 @@ async function main() {
   const listener: RequestListener = (req, res) => {
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     if (trustProxy) applyTrustedProxy(req, !!tls);
-    traced(req, res, () => handler(req, res));
+    traced(req, res, () => {
+      try {
+        decodeURI(req.url ?? '/');
+      } catch {
+        res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Bad request: the address is not valid percent-encoding.');
+        return;
+      }
+      if (!serveStatic(files, req, res)) handler(req, res);
+    });
   };
   const server = tls ? createHttpsServer(tls, listener) : createServer(listener);
   const scheme = tls ? 'https' : 'http';

@@ -457,6 +457,26 @@ describe('headers', () => {
     }
   });
 
+  it('serves static files from memory with validators, and caches built assets for good', async () => {
+    const html = await (await client().get('/login')).text();
+    const script = html.match(/<script type="module" src="([^"]+)"/)![1]!;
+    const asset = await client().get(script);
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(asset.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    const icon = await client().get('/favicon.svg?v=2');
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('cache-control')).toBe('public, max-age=0');
+    const etag = icon.headers.get('etag')!;
+    expect((await client().get('/favicon.svg', { 'if-none-match': etag })).status).toBe(304);
+    const head = await fetch(`${server.url}/favicon.svg`, { method: 'HEAD' });
+    expect([head.status, head.headers.get('content-length'), await head.text()]).toEqual([200, icon.headers.get('content-length'), '']);
+    // Only files of the build: nothing above it, and no other method.
+    expect((await client().get('/../package.json')).status).toBe(404);
+    expect((await client().get('/%2e%2e/package.json')).status).toBe(404);
+    expect((await client().get('/%E0%A4%A')).status).toBe(400);
+    expect((await fetch(`${server.url}/favicon.svg`, { method: 'POST', headers: { origin: server.url } })).status).not.toBe(200);
+  });
+
   it('marks authenticated pages no-store', async () => {
     const c = await loggedIn('vera');
     expect((await c.get('/page/toplevel')).headers.get('cache-control')).toBe('no-store');
