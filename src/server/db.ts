@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, type Client, type LibsqlError, type InStatement, type ResultSet, type Transaction } from '@libsql/client';
 import { migrations as allMigrations, type Migration } from './migrations.ts';
+import { localPath, StatementReader } from './db-reader.ts';
 
 export type { Transaction };
 
@@ -98,15 +99,21 @@ export class Database {
   private readonly busyMs: number;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(client: Client, writer: Client = client, busyMs = DEFAULT_BUSY_MS) {
+  /** Reads on a local file, with prepared statements kept (db-reader.ts); otherwise reads go through `client`. */
+  private readonly reader: StatementReader | undefined;
+
+  constructor(client: Client, writer: Client = client, busyMs = DEFAULT_BUSY_MS, reader?: StatementReader) {
     this.client = client;
     this.writer = writer;
     this.busyMs = busyMs;
+    this.reader = reader;
   }
 
   /** A read. */
   execute(stmt: InStatement): Promise<ResultSet> {
-    return this.untilFree(Date.now() + this.busyMs, () => this.client.execute(stmt)).catch((e) => {
+    const reader = this.reader;
+    const read = reader ? async () => reader.execute(stmt) : () => this.client.execute(stmt);
+    return this.untilFree(Date.now() + this.busyMs, read).catch((e) => {
       throw databaseFault(e, true) ?? e;
     });
   }
@@ -137,6 +144,7 @@ export class Database {
   }
 
   close(): void {
+    this.reader?.close();
     this.client.close();
     if (this.writer !== this.client) this.writer.close();
   }
@@ -197,7 +205,8 @@ export async function openDatabase(url: string, authToken?: string, busyMs = DEF
   const client = createClient({ url, authToken, timeout: SQLITE_WAIT_MS });
   // An in-memory database exists only on the connection that made it: there, one client does both.
   const writer = url.includes(':memory:') ? client : createClient({ url, authToken, timeout: SQLITE_WAIT_MS, concurrency: 1 });
-  const db = new Database(client, writer, busyMs);
+  const path = localPath(url);
+  const db = new Database(client, writer, busyMs, path ? new StatementReader(path, SQLITE_WAIT_MS) : undefined);
   if (url.startsWith('file:')) await db.execute('PRAGMA journal_mode = WAL');
   return db;
 }
