@@ -5,8 +5,9 @@
  * the server's time after rendering. This connection keeps one prepared
  * statement per SQL text (the app has a few dozen) on the same embedded
  * driver the client uses underneath, and answers in the client's shape:
- * rows as objects by column name, blobs as ArrayBuffers, failures as the
- * client's errors so that the fault handling in db.ts reads them the same.
+ * rows as objects by column name (the driver already gives blobs as
+ * ArrayBuffers), failures as the client's errors so that the fault handling
+ * in db.ts reads them the same.
  */
 import { createRequire } from 'node:module';
 import type { InStatement, InValue, ResultSet } from '@libsql/client';
@@ -41,14 +42,6 @@ function bindable(v: InValue | undefined): unknown {
   return v;
 }
 
-function asClientRow(row: Record<string, unknown>): Record<string, unknown> {
-  for (const k in row) {
-    const v = row[k];
-    if (Buffer.isBuffer(v)) row[k] = v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength);
-  }
-  return row;
-}
-
 /** The driver's error as the client would have raised it (name LibsqlError, the SQLite code). */
 function asClientError(e: unknown): Error {
   const err = e as { code?: string; message?: string };
@@ -79,7 +72,7 @@ export class StatementReader {
         const r = prepared.run(args);
         return { rows: [], columns: [], columnTypes: [], rowsAffected: r.changes, lastInsertRowid: BigInt(r.lastInsertRowid), toJSON: () => ({}) } as unknown as ResultSet;
       }
-      const rows = prepared.all(args).map(asClientRow);
+      const rows = prepared.all(args);
       return { rows, columns: [], columnTypes: [], rowsAffected: 0, lastInsertRowid: undefined, toJSON: () => ({}) } as unknown as ResultSet;
     } catch (e) {
       throw asClientError(e);
