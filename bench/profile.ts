@@ -23,8 +23,9 @@ await c.login('bench', 'bench-password');
 const req = { method: 'GET' as const, path: PATH, headers: { cookie: c.cookieHeader() }, expect: 200 };
 await load(server.url, req, 16, 500);
 const result = await load(server.url, req, 16, 5000);
+const rssMb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pid()}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 await server.stop();
-console.log(`${PATH} at c=16: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms`);
+console.log(`${PATH} at c=16: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms; server RSS after the load ${rssMb.toFixed(0)} MB`);
 
 type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number; children?: number[] };
 const file = readdirSync(DIR).filter((f) => f.endsWith('.cpuprofile')).sort().at(-1)!;
