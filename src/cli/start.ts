@@ -146,8 +146,11 @@ async function main() {
     stopPublisher();
     await instance.stop();
     server.close(() => {
-      app.db.close();
-      process.exit(0);
+      // Entries still waiting for their batch are written before the database closes.
+      void app.auditLater.flush().finally(() => {
+        app.db.close();
+        process.exit(0);
+      });
     });
     server.closeAllConnections();
     setTimeout(() => process.exit(0), 5000).unref();

@@ -9,6 +9,7 @@ import { LoginThrottle } from './auth/throttle.ts';
 import { readSettings, type Settings } from './settings.ts';
 import { RunSignals } from './runs/notify.ts';
 import { PublicationSignals } from './git/signals.ts';
+import { AuditBatch } from './audit-batch.ts';
 
 export interface App {
   settings: Settings;
@@ -17,13 +18,15 @@ export interface App {
   throttle: LoginThrottle;
   runs: RunSignals;
   publications: PublicationSignals;
+  /** Audit entries written a few at a time (exports); flushed before the database closes. */
+  auditLater: AuditBatch;
 }
 
 export async function createApp(settings: Settings = readSettings()): Promise<App> {
   const config = await createConfigStore(settings.configPath);
   const db = await openDatabase(settings.dbUrl, settings.dbAuthToken, settings.dbBusyMs);
   await migrate(db);
-  return { settings, db, config, throttle: new LoginThrottle(), runs: new RunSignals(), publications: new PublicationSignals() };
+  return { settings, db, config, throttle: new LoginThrottle(), runs: new RunSignals(), publications: new PublicationSignals(), auditLater: new AuditBatch(db) };
 }
 
 // One instance per process, shared by every request. Kept on globalThis so the

@@ -17,12 +17,17 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
-/** Records an entry: on its own, or inside an open write transaction so that it holds exactly when the rest does. */
-export async function audit(db: Database | Transaction, entry: AuditEntry): Promise<void> {
-  const stmt = {
+/** The INSERT that records an entry, stamped now. */
+export function auditStatement(entry: AuditEntry) {
+  return {
     sql: 'INSERT INTO audit_log (at, user_id, username, action, ip, detail) VALUES (?, ?, ?, ?, ?, ?)',
     args: [new Date().toISOString(), entry.userId ?? null, (entry.username ?? '').slice(0, 64), entry.action, (entry.ip ?? '').slice(0, 64), JSON.stringify(entry.detail ?? {})],
   };
+}
+
+/** Records an entry: on its own, or inside an open write transaction so that it holds exactly when the rest does. */
+export async function audit(db: Database | Transaction, entry: AuditEntry): Promise<void> {
+  const stmt = auditStatement(entry);
   // Told apart by shape: the start command and the built bundle each load their own copy of db.ts.
   await ('commit' in db ? db.execute(stmt) : db.write(stmt));
 }

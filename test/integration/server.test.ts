@@ -387,6 +387,14 @@ describe('export', () => {
     expect(await count('config_history')).toBe(before);
   });
 
+  it('keeps every export in the audit log across a clean stop right after them', async () => {
+    const c = await loggedIn('vera');
+    const exports = await auditCount('export');
+    for (let i = 0; i < 5; i++) expect((await c.post('/page/toplevel/export', { ...VALID, filename: `stop-${i}` })).status).toBe(200);
+    await server.restart();
+    expect(await auditCount('export')).toBe(exports + 5);
+  });
+
   it('exports an unchecked box as false', async () => {
     const c = await loggedIn('vera');
     const { debug_mode: _unchecked, ...rest } = VALID;

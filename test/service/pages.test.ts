@@ -75,6 +75,22 @@ describe('the other actions', () => {
     expect(await count('changes')).toBe(before);
   });
 
+  it('records exports in the audit log a batch at a time: one commit for many, all of them written', async () => {
+    const viewer = await local.as('viewer');
+    const exports = async () => (await local.app.db.execute("SELECT count(*) AS n FROM audit_log WHERE action = 'export'")).rows[0]!.n;
+    await local.app.auditLater.flush();
+    const before = await exports();
+    await Promise.all(Array.from({ length: 30 }, (_, i) => exportPage(local.app, 'toplevel', viewer, form({ ...VALID, filename: `e${i}` }))));
+    // Not one commit per export: the entries wait for their batch …
+    expect(await exports()).toBe(before);
+    // … and all of them are there once it is written (as before the database closes on a clean stop).
+    await local.app.auditLater.flush();
+    expect(await exports()).toBe(Number(before) + 30);
+    const { rows } = await local.app.db.execute("SELECT username, detail FROM audit_log WHERE action = 'export' ORDER BY id DESC LIMIT 1");
+    expect(rows[0]).toMatchObject({ username: 'viewer-1' });
+    expect(JSON.parse(String(rows[0]!.detail))).toMatchObject({ page: 'toplevel', filename: expect.stringMatching(/^e\d+\.yaml$/) });
+  });
+
   it('reads an imported file for review, or says why not', async () => {
     const editor = await local.as('editor');
     const yaml = new File(['version: "3.0"\ncolour: red\n'], 'values.yaml');
