@@ -19,9 +19,10 @@ import type { Outcome } from './outcomes.ts';
 
 export class AdminError extends Error {}
 
-export function requireAdmin(viewer: Viewer): { id: number; username: string } {
-  if (!viewer.user) throw loginFirst('Log in as an admin.');
-  if (viewer.user.role !== 'admin') throw forbidden('Only admins may manage users, sessions, runners and the audit log.');
+/** The acting admin; anyone else is refused, told what only admins may do (`task`, default: this area's). */
+export function requireAdmin(viewer: Viewer, task?: string): { id: number; username: string } {
+  if (!viewer.user) throw loginFirst(task ? `Log in as an admin to ${task}.` : 'Log in as an admin.');
+  if (viewer.user.role !== 'admin') throw forbidden(`Only admins may ${task ?? 'manage users, sessions, runners and the audit log'}.`);
   return viewer.user;
 }
 

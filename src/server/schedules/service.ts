@@ -5,7 +5,8 @@ import { describeCron, nextMoments, scheduleSpec, serverTimezone } from '../../c
 import { durationText } from '../../core/time.ts';
 import { audit } from '../audit.ts';
 import { requireAccess, type Viewer } from '../auth/access.ts';
-import { forbidden, loginFirst, notFound, Refused } from '../refused.ts';
+import { notFound, Refused } from '../refused.ts';
+import { requireAdmin } from '../admin.ts';
 import { buttonOf, pageOf } from '../../core/config/lookup.ts';
 import { readSchedules, keyOf, recentEvents, setPaused, type ScheduleEvent } from './store.ts';
 
@@ -57,12 +58,6 @@ export async function scheduleViews(app: App, page: PageConfig, viewer: Viewer, 
   return out;
 }
 
-function requireScheduleAdmin(viewer: Viewer) {
-  if (!viewer.user) throw loginFirst('Log in as an admin to pause or resume a schedule.');
-  if (viewer.user.role !== 'admin') throw forbidden('Only admins may pause or resume a schedule.');
-  return viewer.user;
-}
-
 async function scheduledButton(app: App, slug: string, name: string): Promise<{ page: PageConfig; button: Button & { schedule: NonNullable<Button['schedule']> } }> {
   const { config } = await app.config.current();
   const page = pageOf(config, slug);
@@ -74,7 +69,7 @@ async function scheduledButton(app: App, slug: string, name: string): Promise<{ 
 
 /** Pauses (or resumes) a button's schedule: an admin's decision, in the audit log. False when it already was. */
 export async function setSchedulePaused(app: App, slug: string, name: string, pause: boolean, viewer: Viewer): Promise<boolean> {
-  const user = requireScheduleAdmin(viewer);
+  const user = requireAdmin(viewer, 'pause or resume a schedule');
   const { page, button } = await scheduledButton(app, slug, name);
   requireAccess(viewer.user, page, 'view');
   return app.db.transaction(async (tx) => {
