@@ -7,6 +7,7 @@
  */
 import { auditStatement, type AuditEntry } from './audit.ts';
 import type { Database } from './db.ts';
+import { log } from './log.ts';
 
 /** How long an entry may wait, and how many wait before they are written at once. */
 const WINDOW_MS = 25;
@@ -52,7 +53,7 @@ export class AuditBatch {
       const held = [...batch, ...this.waiting];
       const dropped = Math.max(0, held.length - MAX_HELD);
       this.waiting = held.slice(dropped);
-      console.error(`Could not write ${batch.length} audit entries (kept for the next try${dropped ? `; ${dropped} oldest dropped` : ''}):`, (e as Error).message);
+      log().error({ err: e }, `Could not write ${batch.length} audit entries of exports; they are kept and tried again every second${dropped ? ` (${dropped} oldest dropped: more than ${MAX_HELD} were waiting)` : ''}`);
       this.timer ??= setTimeout(() => void this.flush(), 1000).unref();
     }
   }

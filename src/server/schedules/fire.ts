@@ -13,7 +13,7 @@ import type { Button, PageConfig } from '../../core/config/schema.ts';
 import { plan, type Schedule } from '../../core/schedule.ts';
 import type { Transaction } from '../db.ts';
 import { currentValues } from '../history.ts';
-import { insertRun, publishEndedRuns, publishRuns } from '../runs/queue.ts';
+import { insertRun, publishEndedRuns, publishRuns, SCHEDULE_STARTER } from '../runs/queue.ts';
 import { countScheduleDecision } from '../metrics.ts';
 import { advance, recordEvent, type ScheduleRow } from './store.ts';
 
@@ -75,7 +75,7 @@ async function fire(tx: Transaction, { page, button }: ScheduledButton, moment: 
 /** Cancels queued runs at once and asks the runner to stop running ones, as a person's cancel does. */
 async function cancelIn(tx: Transaction, active: { id: number; state: string }[], momentIso: string): Promise<number[]> {
   const now = new Date().toISOString();
-  const by = 'schedule';
+  const by = SCHEDULE_STARTER;
   for (const r of active) {
     await tx.execute(
       r.state === 'queued'

@@ -1,7 +1,7 @@
 /** What people see of schedules on a page, and the admin's pause and resume. */
 import type { App } from '../app.ts';
 import type { Button, PageConfig } from '../../core/config/schema.ts';
-import { describeCron, nextMoments, scheduleSpec, serverTimezone } from '../../core/schedule.ts';
+import { describeCron, nextMoments, scheduleSpec, serverTimezone, type Schedule } from '../../core/schedule.ts';
 import { durationText } from '../../core/time.ts';
 import { audit } from '../audit.ts';
 import { requireAccess, type Viewer } from '../auth/access.ts';
@@ -15,14 +15,20 @@ export interface ScheduleView {
   words: string[];
   crons: string[];
   timezone: string;
-  overlap: string;
-  catchUp: string;
+  /** What happens to a moment that comes while a run is going, and to moments missed: one sentence. */
+  rules: string;
   /** The next moments (ISO), none while paused. */
   next: string[];
   paused: { at: string; by: string } | null;
   events: ScheduleEvent[];
   canPause: boolean;
 }
+
+const OVERLAP_TEXT: Record<Schedule['overlap'], string> = {
+  skip: 'A moment that comes while a run is still going is skipped',
+  queue: 'A moment that comes while a run is still going queues another run after it',
+  'cancel-previous': 'A moment that comes while a run is still going cancels that run and starts a new one',
+};
 
 function catchUpText(ms: number): string {
   if (ms === 0) return 'missed moments are recorded, not run';
@@ -47,8 +53,7 @@ export async function scheduleViews(app: App, page: PageConfig, viewer: Viewer, 
       words: s.crons.map(describeCron),
       crons: s.crons,
       timezone: s.timezone ?? serverTimezone(),
-      overlap: s.overlap,
-      catchUp: catchUpText(s.catchUpMs),
+      rules: `${OVERLAP_TEXT[s.overlap]}; ${catchUpText(s.catchUpMs)}.`,
       next: paused ? [] : nextMoments(s, now, 3).map((t) => new Date(t).toISOString()),
       paused,
       events: await recentEvents(app.db, page.slug, b.name),
