@@ -4,19 +4,16 @@
  * manifest beside it. Without a file: <data dir>/backups/switchyard-<UTC stamp>.db;
  * a name ending in .gz is compressed. Exit code 0, or 1 with the reason.
  */
-import { parseArgs } from 'node:util';
 import { backupDatabase } from '../server/backup.ts';
 import { readSettings } from '../server/settings.ts';
-import { runRefusable, UsageError } from './refusable.ts';
+import { parseCommand, runRefusable, UsageError } from './command.ts';
 
 const USAGE = 'Usage: npm run backup -- [file]   (default <data dir>/backups/switchyard-<UTC stamp>.db; .gz compresses)';
 
 await runRefusable(USAGE, async () => {
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const args = parseCommand(USAGE, {});
+  if (!args) return 0;
+  const { positionals } = args;
   if (positionals.length > 1) throw new UsageError('one file at most');
   const started = Date.now();
   const r = await backupDatabase(readSettings(), { target: positionals[0] });

@@ -1,5 +1,7 @@
 /** What the admin commands share: the database they work on, and how they end. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { migrate, openDatabase, type Database } from '../server/db.ts';
+import { Refused } from '../server/refused.ts';
 import { readSettings } from '../server/settings.ts';
 
 /** Opens the database the server would use (same environment), migrated, and closes it after. */
@@ -27,5 +29,36 @@ export async function runCommand(main: () => Promise<number>, isUsageError: (e: 
     if (!usage) throw e;
     console.error(`Error: ${(e as Error).message}`);
     process.exitCode = 2;
+  }
+}
+
+/** A mistake in the command line: the reason, then the usage. */
+export class UsageError extends Error {}
+
+/** The command line by `options`, or undefined once `--help` has printed the usage. */
+export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(usage: string, options: O) {
+  const parsed = parseArgs({ allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
+  if ((parsed.values as { help?: boolean }).help) {
+    console.log(usage);
+    return undefined;
+  }
+  return parsed;
+}
+
+/**
+ * How the backup and restore commands end: exit code 0, or 1 with a one-line
+ * reason, for a refusal and a failure alike, so a script or a button run can
+ * tell them apart from success by the code alone.
+ */
+export async function runRefusable(usage: string, main: () => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await main();
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    console.error(`Error: ${err.message.split('\n')[0]}`);
+    if (e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS')) console.error(usage);
+    // A refusal, a database fault or a system error (ENOSPC, EACCES) is said in its line; anything else is a bug and keeps its stack.
+    else if (!(e instanceof Refused) && err.name !== 'DatabaseUnavailable' && !err.code) console.error(err.stack);
+    process.exitCode = 1;
   }
 }

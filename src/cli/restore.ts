@@ -6,19 +6,16 @@
  * database is kept aside as <db>.before-restore-<UTC stamp>; the restored one
  * is migrated, so the app starts on it. Exit code 0, or 1 with the reason.
  */
-import { parseArgs } from 'node:util';
 import { restoreDatabase } from '../server/backup.ts';
 import { readSettings } from '../server/settings.ts';
-import { runRefusable, UsageError } from './refusable.ts';
+import { parseCommand, runRefusable, UsageError } from './command.ts';
 
 const USAGE = 'Usage: npm run restore -- <file>   (a backup written by npm run backup, with its .manifest.json beside it)';
 
 await runRefusable(USAGE, async () => {
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const args = parseCommand(USAGE, {});
+  if (!args) return 0;
+  const { positionals } = args;
   if (positionals.length !== 1) throw new UsageError('name the backup to restore');
   const r = await restoreDatabase(readSettings(), positionals[0]!);
   const m = r.manifest;

@@ -5,26 +5,22 @@
  * SWITCHYARD_DATA_DIR, SWITCHYARD_DB_URL) and may run while the server does:
  * it deletes in the same short transactions as the daily sweep.
  */
-import { parseArgs } from 'node:util';
 import { createApp } from '../server/app.ts';
 import { ConfigError } from '../server/config-store.ts';
 import { retentionConfigured, sweepRetention } from '../server/retention.ts';
 import { describeRemoved } from '../server/retention-schedule.ts';
 import { readSettings } from '../server/settings.ts';
-import { runCommand } from './command.ts';
+import { parseCommand, runCommand, UsageError } from './command.ts';
 
 const USAGE = `Usage:
   npm run retention -- --dry-run   count what the retention rules of config.yaml would remove
   npm run retention                remove it now (recorded in the audit log)`;
 
-class UsageError extends Error {}
-
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const args = parseCommand(USAGE, { 'dry-run': { type: 'boolean' } });
+  if (!args) return 0;
+  if (args.positionals.length) throw new UsageError(`unexpected "${args.positionals[0]}"`);
+  const { values } = args;
   const settings = readSettings();
   let app;
   try {
