@@ -19,7 +19,7 @@ const USAGE = `Usage:
 async function main(): Promise<number> {
   const args = parseCommand(USAGE, { 'dry-run': { type: 'boolean' } });
   if (!args) return 0;
-  if (args.positionals.length) throw new UsageError(`unexpected "${args.positionals[0]}"`);
+  if (args.positionals.length) throw new UsageError(`unexpected "${args.positionals[0]}": the command takes only --dry-run (see npm run retention -- --help)`);
   const { values } = args;
   const settings = readSettings();
   let app;
