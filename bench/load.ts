@@ -2,12 +2,15 @@
 import { Agent, request } from 'node:http';
 
 export interface Req {
-  method: 'GET' | 'POST';
-  path: string;
+  method: 'GET' | 'POST' | 'PUT';
+  /** One address for all, or one per worker (so each connection can work on a page of its own). */
+  path: string | ((worker: number) => string);
   headers?: Record<string, string>;
   /** Body per request, so saves can change a value each time. */
-  body?: (i: number) => string;
+  body?: (i: number, worker: number) => string;
   expect: number;
+  /** Sees each answer's body (collected only when this is given), e.g. to carry a revision to the worker's next save. */
+  read?: (worker: number, status: number, body: string) => void;
 }
 
 export interface Result {
@@ -16,23 +19,34 @@ export interface Result {
   rps: number;
   p50: number;
   p99: number;
+  /** Answers other than `expect`, by status (a refused connection counts as status 0). */
+  unexpected: Record<number, number>;
 }
 
-function once(agent: Agent, base: URL, r: Req, i: number): Promise<number> {
-  return new Promise((ok, fail) => {
-    const body = r.body?.(i);
+interface Answer {
+  ms: number;
+  status: number;
+}
+
+function once(agent: Agent, base: URL, r: Req, i: number, worker: number): Promise<Answer> {
+  return new Promise((ok) => {
+    const body = r.body?.(i, worker);
+    const path = typeof r.path === 'function' ? r.path(worker) : r.path;
     const start = performance.now();
     const req = request(
-      { agent, host: base.hostname, port: base.port, method: r.method, path: r.path, headers: { ...r.headers, ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) } },
+      { agent, host: base.hostname, port: base.port, method: r.method, path, headers: { ...r.headers, ...(body ? { 'content-length': Buffer.byteLength(body) } : {}) } },
       (res) => {
-        res.resume();
+        const chunks: Buffer[] = [];
+        if (r.read) res.on('data', (c: Buffer) => chunks.push(c));
+        else res.resume();
         res.on('end', () => {
-          if (res.statusCode !== r.expect) fail(new Error(`${r.method} ${r.path}: expected ${r.expect}, got ${res.statusCode}`));
-          else ok(performance.now() - start);
+          const ms = performance.now() - start;
+          r.read?.(worker, res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'));
+          ok({ ms, status: res.statusCode ?? 0 });
         });
       },
     );
-    req.on('error', fail);
+    req.on('error', () => ok({ ms: performance.now() - start, status: 0 }));
     req.end(body);
   });
 }
@@ -51,15 +65,26 @@ export async function load(url: string, r: Req, concurrency: number, total: numb
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const base = new URL(url);
   const latencies: number[] = [];
+  const unexpected: Record<number, number> = {};
   let next = 0;
   const started = performance.now();
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) latencies.push(await once(agent, base, r, next++));
+    Array.from({ length: concurrency }, async (_, worker) => {
+      while (next < total) {
+        const a = await once(agent, base, r, next++, worker);
+        latencies.push(a.ms);
+        if (a.status !== r.expect) unexpected[a.status] = (unexpected[a.status] ?? 0) + 1;
+      }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
   agent.destroy();
   latencies.sort((a, b) => a - b);
-  return { requests: total, seconds, rps: total / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return { requests: total, seconds, rps: total / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), unexpected };
+}
+
+/** "none", or what came instead of the expected answer: "3× 503, 1× refused". */
+export function unexpectedText(u: Record<number, number>): string {
+  const parts = Object.entries(u).map(([s, n]) => `${n}× ${s === '0' ? 'refused' : s}`);
+  return parts.length ? parts.join(', ') : 'none';
 }

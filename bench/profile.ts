@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '../test/helpers/client.ts';
 import { startServer } from '../test/helpers/server.ts';
-import { load } from './load.ts';
+import { load, unexpectedText } from './load.ts';
 
 const DIR = process.env.PROFILE_DIR ?? join(process.cwd(), 'bench-profile');
 const PATH = process.env.PROFILE_PATH ?? '/page/toplevel';
@@ -25,7 +25,7 @@ await load(server.url, req, 16, 500);
 const result = await load(server.url, req, 16, 5000);
 const rssMb = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.pid()}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 await server.stop();
-console.log(`${PATH} at c=16: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms; server RSS after the load ${rssMb.toFixed(0)} MB`);
+console.log(`${PATH} at c=16: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms; server RSS after the load ${rssMb.toFixed(0)} MB; unexpected answers: ${unexpectedText(result.unexpected)}`);
 
 type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount: number; children?: number[] };
 const file = readdirSync(DIR).filter((f) => f.endsWith('.cpuprofile')).sort().at(-1)!;
