@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient, type Client, type LibsqlError, type InStatement, type ResultSet, type Transaction } from '@libsql/client';
 import { migrations as allMigrations, type Migration } from './migrations.ts';
 import { localPath, StatementReader } from './db-reader.ts';
+import { MAX_GROUP, runGroup, type Member } from './group-commit.ts';
 
 export type { Transaction };
 
@@ -98,6 +99,8 @@ export class Database {
   private readonly writer: Client;
   private readonly busyMs: number;
   private queue: Promise<unknown> = Promise.resolve();
+  /** The group of `grouped` transactions waiting for its turn, which newcomers join. */
+  private forming: Member[] | undefined;
 
   /** Reads on a local file, with prepared statements kept (db-reader.ts); otherwise reads go through `client`. */
   private readonly reader: StatementReader | undefined;
@@ -137,6 +140,46 @@ export class Database {
       const tx = await this.untilFree(deadline, () => this.writer.transaction('write'), () => this.freshWriter());
       try {
         return await work(tx);
+      } finally {
+        tx.close();
+      }
+    });
+  }
+
+  /**
+   * A write transaction that shares its COMMIT with the other grouped
+   * transactions waiting for their turn at the same moment (group-commit.ts).
+   * Same contract as `transaction`, and one more: `work` may run more than
+   * once, so it does nothing but database work through `tx`.
+   */
+  grouped<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const member: Member = { work, resolve: resolve as (v: unknown) => void, reject };
+      if (this.forming && this.forming.length < MAX_GROUP) this.forming.push(member);
+      else this.startGroup([member]);
+    });
+  }
+
+  /** Queues a group; members that ask before its turn comes join it. */
+  private startGroup(members: Member[]): void {
+    this.forming = members;
+    void this.writing(async (deadline) => {
+      if (this.forming === members) this.forming = undefined;
+      let tx: Transaction;
+      try {
+        tx = await this.untilFree(deadline, () => this.writer.transaction('write'), () => this.freshWriter());
+      } catch (e) {
+        for (const m of members) m.reject(databaseFault(e) ?? e);
+        return;
+      }
+      try {
+        const outcome = await runGroup(tx, members, driverError, (e) => databaseFault(e) ?? e);
+        if (outcome.brokenConnection) this.freshWriter();
+        if (outcome.again.length) this.startGroup(outcome.again);
+      } catch (e) {
+        // Not expected (runGroup answers every member); if it happens, no caller is left waiting. Settled ones ignore this.
+        this.freshWriter();
+        for (const m of members) m.reject(databaseFault(e) ?? e);
       } finally {
         tx.close();
       }

@@ -140,8 +140,9 @@ export async function versionOf(ex: Executor, page: PageConfig, id: number): Pro
   return entries[0]?.id === id ? entries[0] : undefined;
 }
 
+/** Saves of many pages at once share one commit (Database.grouped): so this does nothing but database work through `tx`. */
 export async function saveValues(db: Database, req: SaveRequest): Promise<SaveResult> {
-  return db.transaction(async (tx) => {
+  return db.grouped(async (tx) => {
     const current = await currentValues(tx, req.page);
     if (req.baseRevision !== undefined && current.revision !== req.baseRevision) {
       const { entries } = await pageHistory(tx, req.page, { after: req.baseRevision, limit: 20 });
