@@ -4,24 +4,17 @@
  * hears of exactly what was stored.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileUrl, openDatabase, type Database } from '../../src/server/db.ts';
+import type { Database } from '../../src/server/db.ts';
+import { tempDatabase } from '../helpers/temp-db.ts';
 
-let dir: string | undefined;
-let db: Database | undefined;
-afterEach(() => {
-  db?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  db = dir = undefined;
-});
+let close: (() => void) | undefined;
+afterEach(() => close?.());
 
 async function open(): Promise<Database> {
-  dir = mkdtempSync(join(tmpdir(), 'switchyard-group-'));
-  db = await openDatabase(fileUrl(join(dir, 'x.db')));
-  await db.write('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)');
-  return db;
+  const temp = await tempDatabase();
+  close = temp.close;
+  await temp.db.write('CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)');
+  return temp.db;
 }
 
 /** Holds the write queue until `release` is called, so the grouped transactions asked meanwhile form one group. */
