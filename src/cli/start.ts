@@ -28,9 +28,12 @@ import { createLogger, log, setLogger } from '../server/log.ts';
 import { traced } from '../web/request-trace.ts';
 import { loadStaticFiles, serveStatic } from './static-files.ts';
 import { metricsTokenProblem } from '../web/metrics-routes.ts';
+import { processCount, SERVING_ONLY, startServingProcesses, type ServingProcesses } from './serving-processes.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const entry = join(root, 'dist/server/entry.mjs');
+/** Started by another `npm start` to serve beside it (serving-processes.ts): it serves, and leaves the once-only work to that one. */
+const servingOnly = process.argv.includes(SERVING_ONLY);
 
 function newestMtime(path: string): number {
   const s = statSync(path);
@@ -58,7 +61,12 @@ async function createFirstAdmin(db: App['db']): Promise<void> {
 }
 
 async function main() {
-  if (process.env.SWITCHYARD_SKIP_BUILD !== '1') ensureBuilt();
+  if (process.env.SWITCHYARD_SKIP_BUILD !== '1' && !servingOnly) ensureBuilt();
+  const processes = processCount(process.env.SWITCHYARD_PROCESSES);
+  if (typeof processes !== 'number') {
+    console.error(`Switchyard cannot start: ${processes.problem}.`);
+    process.exit(1);
+  }
   const settings = readSettings();
   const layout = databaseLayoutProblem(settings);
   if (layout) {
@@ -127,19 +135,29 @@ async function main() {
   const stopScheduler = app.settings.scheduler ? startScheduler(app) : () => {};
   if (!app.settings.scheduler) console.log('Schedules are off in this process (SWITCHYARD_SCHEDULER=0): it starts no scheduled runs.');
   let localRunner: LocalRunner | undefined;
-  server.listen(port, host, async () => {
+  let others: ServingProcesses | undefined;
+  server.listen({ port, host, reusePort: processes > 1 || servingOnly }, async () => {
+    if (servingOnly) {
+      log().info('serving beside the first process');
+      return;
+    }
     // Only now: a start that fails (port in use, say) must not use up the one-time password.
     await createFirstAdmin(app.db).catch((e) => console.error(`Could not create the first admin (${(e as Error).message}); create one with: npm run user -- add admin --role admin`));
     const shown = host.includes(':') ? `[${host}]` : host;
-    console.log(`Switchyard is serving ${settings.configPath} on ${scheme}://${shown}:${port} (data in ${settings.dataDir}).`);
+    const many = processes > 1 ? ` with ${processes} processes` : '';
+    console.log(`Switchyard is serving ${settings.configPath} on ${scheme}://${shown}:${port}${many} (data in ${settings.dataDir}).`);
+    if (processes > 1) others = startServingProcesses(processes, process.argv[1]!, (m) => log().warn(m));
     if (process.env.SWITCHYARD_LOCAL_RUNNER !== '0') localRunner = await startLocalRunner(app, { host, port, root: process.cwd(), scheme, caFile: process.env.SWITCHYARD_TLS_CERT });
   });
   let stopping = false;
   const stop = async () => {
     if (stopping) return; // a signal and the parent's end may both ask
     stopping = true;
-    // The local runner first: it stops its scripts and reports them while the app can still hear it.
+    // The other serving processes are told at once (so their end is not taken for a crash); this one serves on
+    // while the local runner stops its scripts and reports them.
+    const othersGone = others?.stop();
     await localRunner?.stop();
+    await othersGone;
     stopScheduler();
     stopSweeper();
     stopRetention();

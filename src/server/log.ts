@@ -35,7 +35,9 @@ export function logLevel(env: NodeJS.ProcessEnv = process.env): string {
 
 /** A logger writing to `destination` (stdout by default): pretty on a terminal, JSON lines otherwise. */
 export function createLogger(env: NodeJS.ProcessEnv = process.env, destination?: NodeJS.WritableStream): Logger {
-  const options = { level: logLevel(env), base: undefined, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  // With several processes serving one port (SWITCHYARD_PROCESSES), each line says which one wrote it.
+  const base = Number(env.SWITCHYARD_PROCESSES) > 1 ? { pid: process.pid } : undefined;
+  const options = { level: logLevel(env), base, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
   const out = destination ?? process.stdout;
   // Pretty-printing in this thread (sync), not as a transport: a worker thread would lose the last lines of a crash.
   if ((out as { isTTY?: boolean }).isTTY === true) return pino(options, pretty({ destination: out, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
