@@ -211,10 +211,38 @@ export async function httpBench(): Promise<GoalRow[]> {
       goal: 'each saved or a clean 409, none lost',
       met: race.other === 0 && race.recorded === race.saved && race.saved > 0,
     });
+    goals.push(...(await twoProcesses(hello16)));
     return goals;
   } finally {
     await app.stop();
     await hello.stop();
+  }
+}
+
+/** The same page GET and saves with SWITCHYARD_PROCESSES=2: a second process serving the port on the other core. */
+async function twoProcesses(hello16: Result): Promise<GoalRow[]> {
+  const app = await startServer({ config: benchConfig(), env: { SWITCHYARD_PROCESSES: '2' }, users: [{ name: 'bench', role: 'editor', password: 'bench-password' }] });
+  try {
+    for (let t = 0; !app.output().includes('serving beside the first process'); t++) {
+      if (t > 600) throw new Error(`the second process did not start:\n${app.output()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const c = new Client(app.url);
+    await c.login('bench', 'bench-password');
+    const form = { cookie: c.cookieHeader(), origin: app.url, 'content-type': 'application/x-www-form-urlencoded' };
+    const values = (i: number) => new URLSearchParams({ version: `2.${i}.${Math.random()}`, instance_name: 'bench', debug_mode: 'on', logging_level: 'info' }).toString();
+    const page = await measure(app.url, { method: 'GET', path: '/page/toplevel', headers: { cookie: c.cookieHeader() }, expect: 200 }, 16);
+    const save = await measure(app.url, { method: 'POST', path: (w) => `/page/bench-${w}`, headers: form, body: values, expect: 303 }, 16);
+    const busy = (app.output().match(/SQLITE_BUSY/g) ?? []).length;
+    const bare16 = await bareCommits(16, 4000);
+    console.log(`\nWith SWITCHYARD_PROCESSES=2, c=16: page GET ${page.rps.toFixed(0)} req/s (p50 ${page.p50.toFixed(2)}, p99 ${page.p99.toFixed(2)} ms); form save, one page each, ${save.rps.toFixed(0)} req/s (p50 ${save.p50.toFixed(2)}, p99 ${save.p99.toFixed(2)} ms); unexpected answers: ${unexpectedText({ ...page.unexpected, ...save.unexpected })}; SQLITE_BUSY in the log: ${busy}.`);
+    const failures = (r: Result) => Object.values(r.unexpected).reduce((a, b) => a + b, 0);
+    return [
+      rateGoal('page GET (logged in), c=16, 2 processes', { ...page, failures: failures(page) }, 'node:http hello, c=16', hello16, 1 / 20, 10),
+      rateGoal('save through the form, one page each, c=16, 2 processes', { ...save, failures: failures(save) + busy }, '1-row libSQL commits, WAL, 16 connections', bare16, 1 / 10, 15),
+    ];
+  } finally {
+    await app.stop();
   }
 }
 
