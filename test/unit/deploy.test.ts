@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { APP_NODE_FLAGS, RUNNER_NODE_FLAGS } from '../../src/cli/node-flags.ts';
+import { APP_MALLOC_ENV, APP_NODE_FLAGS, RUNNER_NODE_FLAGS } from '../../src/cli/node-flags.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const INSTALL_DIR = '/opt/switchyard';
@@ -108,15 +108,20 @@ describe('deploy/ units', () => {
     expect(one(unit, 'ReadWritePaths')).toBe(environment(unit).SWITCHYARD_DATA_DIR);
     expect(one(unit, 'Restart')).toBe('on-failure');
   });
+
+  it('switchyard.service sets the malloc environment npm start sets', () => {
+    expect(environment(read('deploy/switchyard.service'))).toMatchObject(APP_MALLOC_ENV);
+  });
 });
 
 describe('package.json', () => {
   const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+  const env = (vars: Record<string, string>) => Object.entries(vars).map(([k, v]) => `${k}=${v} `).join('');
   it.each([
-    ['start', APP_NODE_FLAGS, 'src/cli/start.ts'],
-    ['runner', RUNNER_NODE_FLAGS, 'runner/main.ts'],
-  ] as const)('npm run %s starts Node with the options the units ship', (script, flags, entry) => {
-    expect(scripts[script]).toBe(`exec node ${flags.join(' ')} ${entry}`);
+    ['start', APP_MALLOC_ENV, APP_NODE_FLAGS, 'src/cli/start.ts'],
+    ['runner', {}, RUNNER_NODE_FLAGS, 'runner/main.ts'],
+  ] as const)('npm run %s starts Node with the options and environment the units ship', (script, vars, flags, entry) => {
+    expect(scripts[script]).toBe(`${env(vars)}exec node ${flags.join(' ')} ${entry}`);
   });
 });
 
