@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import type { App } from '../server/app.ts';
 import { createRunnerToken } from '../server/runners.ts';
 import { log } from '../server/log.ts';
+import { RUNNER_NODE_FLAGS } from './node-flags.ts';
 
 export interface LocalRunner {
   stop(): Promise<void>;
@@ -25,7 +26,7 @@ export async function startLocalRunner(app: App, opts: { host: string; port: num
 
   const launch = () => {
     const started = Date.now();
-    child = spawn(process.execPath, [join(ROOT, 'runner/main.ts')], {
+    child = spawn(process.execPath, [...RUNNER_NODE_FLAGS, join(ROOT, 'runner/main.ts')], {
       cwd: opts.root,
       env: {
         ...process.env,

@@ -1,6 +1,7 @@
 /** Starts real runner processes against a test server, with tokens made by the real command. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { RUNNER_NODE_FLAGS } from '../../src/cli/node-flags.ts';
 import { ROOT, stopProcess, testEnv, type TestServer } from './server.ts';
 
 export interface TestRunner {
@@ -37,7 +38,7 @@ export interface RunnerOptions {
 
 export async function startRunner(server: TestServer, name: string, env: Record<string, string> = {}, opts: RunnerOptions = {}): Promise<TestRunner> {
   const token = opts.token ?? (await runnerToken(server, name));
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(ROOT, 'runner/main.ts')], {
+  const child = spawn(process.execPath, [...RUNNER_NODE_FLAGS, ...(opts.nodeArgs ?? []), join(ROOT, 'runner/main.ts')], {
     cwd: server.dir,
     env: {
       ...testEnv(server.dir),

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createClient, type Client } from '@libsql/client';
+import { APP_MALLOC_ENV, APP_NODE_FLAGS } from '../../src/cli/node-flags.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const EXAMPLE_CONFIG = readFileSync(join(ROOT, 'config.yaml'), 'utf8');
@@ -93,9 +94,10 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   let out = '';
   const url = `${opts.https ? 'https' : 'http'}://127.0.0.1:${port}`;
   const launch = async () => {
-    const c = spawn(process.execPath, [join(ROOT, 'src/cli/start.ts')], {
+    // With the V8 options and malloc setting it ships with, so tests and benches see the memory it has.
+    const c = spawn(process.execPath, [...APP_NODE_FLAGS, join(ROOT, 'src/cli/start.ts')], {
       cwd: opts.cwdInDir ? dir : ROOT,
-      env: testEnv(dir, { PORT: String(port), ...opts.env }),
+      env: testEnv(dir, { ...APP_MALLOC_ENV, PORT: String(port), ...opts.env }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     c.stdout!.on('data', (d) => (out += d));

@@ -8,10 +8,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { APP_MALLOC_ENV, APP_NODE_FLAGS, RUNNER_NODE_FLAGS } from '../../src/cli/node-flags.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const INSTALL_DIR = '/opt/switchyard';
 const UNITS = ['switchyard.service', 'switchyard-runner.service'] as const;
+/** Each unit's Node options: the same the npm scripts and the test helpers use. */
+const FLAGS = { 'switchyard.service': APP_NODE_FLAGS, 'switchyard-runner.service': RUNNER_NODE_FLAGS };
 
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 
@@ -78,11 +81,12 @@ describe('deploy/ units', () => {
     expect(result.status).toBe(0);
   });
 
-  it.each(UNITS)('%s starts the project\'s own Node on a file of the checkout', (name) => {
+  it.each(UNITS)('%s starts the project\'s own Node, with the shipped options, on a file of the checkout', (name) => {
     const unit = read(`deploy/${name}`);
-    const [program, entry, ...rest] = one(unit, 'ExecStart').split(' ');
+    const [program, ...args] = one(unit, 'ExecStart').split(' ');
+    const entry = args.pop();
     expect(program).toBe(`${INSTALL_DIR}/node_modules/.bin/node`);
-    expect(rest).toEqual([]);
+    expect(args).toEqual(FLAGS[name]);
     expect(one(unit, 'WorkingDirectory')).toBe(INSTALL_DIR);
     expect(statSync(join(ROOT, entry!)).isFile()).toBe(true);
   });
@@ -103,6 +107,21 @@ describe('deploy/ units', () => {
     expect(one(unit, 'ProtectSystem')).toBe('strict');
     expect(one(unit, 'ReadWritePaths')).toBe(environment(unit).SWITCHYARD_DATA_DIR);
     expect(one(unit, 'Restart')).toBe('on-failure');
+  });
+
+  it('switchyard.service sets the malloc environment npm start sets', () => {
+    expect(environment(read('deploy/switchyard.service'))).toMatchObject(APP_MALLOC_ENV);
+  });
+});
+
+describe('package.json', () => {
+  const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+  const env = (vars: Record<string, string>) => Object.entries(vars).map(([k, v]) => `${k}=${v} `).join('');
+  it.each([
+    ['start', APP_MALLOC_ENV, APP_NODE_FLAGS, 'src/cli/start.ts'],
+    ['runner', {}, RUNNER_NODE_FLAGS, 'runner/main.ts'],
+  ] as const)('npm run %s starts Node with the options and environment the units ship', (script, vars, flags, entry) => {
+    expect(scripts[script]).toBe(`${env(vars)}exec node ${flags.join(' ')} ${entry}`);
   });
 });
 
