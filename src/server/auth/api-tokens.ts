@@ -1,13 +1,11 @@
 /** Personal API tokens: a user's rights, for scripts. Only a hash is kept; the token is shown once. */
-import { randomBytes } from 'node:crypto';
-import { sha256 } from '@oslojs/crypto/sha2';
-import { encodeHexLowerCase } from '@oslojs/encoding';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Database, Transaction } from '../db.ts';
 import type { SessionUser } from './sessions.ts';
 import type { Role } from './roles.ts';
 
 const PREFIX = 'syu_';
-const hash = (token: string) => encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
+const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export interface ApiTokenRecord {
   id: number;
