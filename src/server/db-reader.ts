@@ -48,9 +48,14 @@ function asClientError(e: unknown): Error {
   return Object.assign(new Error(err.message ?? String(e), { cause: e }), { name: 'LibsqlError', code: err.code ?? 'UNKNOWN', extendedCode: err.code });
 }
 
+/** A kept statement, with whether it reads (asking the driver costs a native call each time). */
+type Kept = { statement: LibsqlStatement; reads: boolean };
+
 export class StatementReader {
   private readonly db: LibsqlDatabase;
-  private readonly statements = new Map<string, LibsqlStatement>();
+  private readonly statements = new Map<string, Kept>();
+  /** Writes made on this connection: its own data_version does not count them. */
+  private writes = 0;
 
   constructor(path: string, timeoutMs: number) {
     this.db = new Libsql(path, { timeout: timeoutMs });
@@ -61,14 +66,17 @@ export class StatementReader {
     const raw = typeof stmt === 'string' ? [] : (stmt.args ?? []);
     if (!Array.isArray(raw)) throw new Error('named arguments are not used by this app');
     try {
-      let prepared = this.statements.get(sql);
-      if (!prepared) {
+      let kept = this.statements.get(sql);
+      if (!kept) {
         if (this.statements.size >= MAX_STATEMENTS) this.statements.clear();
-        prepared = this.db.prepare(sql);
-        this.statements.set(sql, prepared);
+        const statement = this.db.prepare(sql);
+        kept = { statement, reads: statement.reader };
+        this.statements.set(sql, kept);
       }
+      const prepared = kept.statement;
       const args = raw.map(bindable);
-      if (!prepared.reader) {
+      if (!kept.reads) {
+        this.writes++;
         const r = prepared.run(args);
         return { rows: [], columns: [], columnTypes: [], rowsAffected: r.changes, lastInsertRowid: BigInt(r.lastInsertRowid), toJSON: () => ({}) } as unknown as ResultSet;
       }
@@ -77,6 +85,16 @@ export class StatementReader {
     } catch (e) {
       throw asClientError(e);
     }
+  }
+
+  /**
+   * Changes whenever the database may have changed since the last call: SQLite's
+   * data_version moves when any other connection commits (this process's writer
+   * or another process), and the count of writes made here covers this one.
+   */
+  version(): [number, number] {
+    const { rows } = this.execute('PRAGMA data_version');
+    return [Number(rows[0]!.data_version), this.writes];
   }
 
   close(): void {

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { encodeBase32LowerCaseNoPadding } from '@oslojs/encoding';
 import type { Database, Transaction } from '../db.ts';
+import type { Reads } from '../read-cache.ts';
 import type { Role } from './roles.ts';
 
 /**
@@ -64,10 +65,15 @@ export async function createSession(
   return session;
 }
 
-export async function validateSessionToken(db: Database, token: string, limits: SessionLimits = DEFAULT_SESSION_LIMITS): Promise<SessionValidation> {
+/**
+ * The session and its user, or null (then ended, if it had expired or its user is disabled).
+ * `reads` may answer from results kept while the database is unchanged (read-cache.ts):
+ * a logout, a password or role change, a disabled user all commit, which ends what was kept.
+ */
+export async function validateSessionToken(db: Database, token: string, limits: SessionLimits = DEFAULT_SESSION_LIMITS, reads: Reads = db): Promise<SessionValidation> {
   if (!/^[a-z2-7]{32}$/.test(token)) return null;
   const id = sessionIdFromToken(token);
-  const { rows } = await db.execute({
+  const { rows } = await reads.execute({
     sql: `SELECT s.user_id, s.created_at, s.expires_at, s.last_used_at, u.username, u.display_name, u.email, u.role, u.disabled
           FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`,
     args: [id],
