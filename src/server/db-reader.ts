@@ -18,6 +18,7 @@ const Libsql = createRequire(import.meta.url)('libsql') as new (path: string, op
 interface LibsqlStatement {
   readonly reader: boolean;
   all(args: unknown[]): Record<string, unknown>[];
+  get(args: unknown[]): Record<string, unknown> | undefined;
   run(args: unknown[]): { changes: number; lastInsertRowid: number | bigint };
 }
 interface LibsqlDatabase {
@@ -56,6 +57,7 @@ export class StatementReader {
   private readonly statements = new Map<string, Kept>();
   /** Writes made on this connection: its own data_version does not count them. */
   private writes = 0;
+  private dataVersion: LibsqlStatement | undefined;
 
   constructor(path: string, timeoutMs: number) {
     this.db = new Libsql(path, { timeout: timeoutMs });
@@ -93,8 +95,13 @@ export class StatementReader {
    * or another process), and the count of writes made here covers this one.
    */
   version(): [number, number] {
-    const { rows } = this.execute('PRAGMA data_version');
-    return [Number(rows[0]!.data_version), this.writes];
+    try {
+      // get, not all: the driver's all() costs about 20 µs more, for the one row as for many.
+      this.dataVersion ??= this.db.prepare('PRAGMA data_version');
+      return [Number(this.dataVersion.get([])!.data_version), this.writes];
+    } catch (e) {
+      throw asClientError(e);
+    }
   }
 
   close(): void {
