@@ -44,6 +44,10 @@ function frozen(result: ResultSet): ResultSet {
 
 export class ReadCache {
   private version: Version | undefined;
+  /** Snapshots made so far: each takes the next number, its ticket. */
+  private issued = 0;
+  /** The latest check, and the tickets it covers: those of the snapshots made before it began. */
+  private checked: { covers: number; version: Promise<Version> } | undefined;
   private readonly results = new Map<string, Promise<ResultSet>>();
 
   private readonly versionNow: () => Promise<Version>;
@@ -65,13 +69,15 @@ export class ReadCache {
   snapshot(): Reads {
     let version: Promise<Version> | undefined;
     let writes = this.writesNow();
+    let ticket = ++this.issued;
     return {
       execute: async (stmt) => {
         if (writes !== this.writesNow()) {
           writes = this.writesNow();
+          ticket = ++this.issued;
           version = undefined;
         }
-        version ??= this.versionNow();
+        version ??= this.versionFor(ticket);
         const at = await version;
         if (newer(at, this.version)) {
           this.version = at;
@@ -82,6 +88,20 @@ export class ReadCache {
         return this.kept(stmt);
       },
     };
+  }
+
+  /**
+   * The version for the snapshot holding `ticket`: a check that began after
+   * the snapshot was made saw every commit made before it, so requests served
+   * together share one check; otherwise a check of its own.
+   */
+  private versionFor(ticket: number): Promise<Version> {
+    if (this.checked && this.checked.covers >= ticket) return this.checked.version;
+    const check = { covers: this.issued, version: this.versionNow() };
+    // A failed check is not shared.
+    check.version.catch(() => this.checked === check && (this.checked = undefined));
+    if (!this.checked || check.covers > this.checked.covers) this.checked = check;
+    return check.version;
   }
 
   private kept(stmt: InStatement): Promise<ResultSet> {

@@ -63,6 +63,16 @@ describe('reads kept while the database is unchanged', () => {
     expect(await valueIn(db.snapshot())).toBe('in a transaction');
   });
 
+  it('share one check among the requests made before it began, and never with one made after a commit', async () => {
+    const { db, other } = await open();
+    const [early, late] = [db.snapshot(), db.snapshot()];
+    expect(await valueIn(early)).toBe('first');
+    await other.execute("UPDATE t SET v = 'elsewhere' WHERE id = 1");
+    // Made before the commit, served with the check that began after it was made: it may show the state before.
+    expect(await valueIn(late)).toBe('first');
+    expect(await valueIn(db.snapshot())).toBe('elsewhere');
+  });
+
   it('show a request what it wrote itself', async () => {
     const { db } = await open();
     const reads = db.snapshot();
