@@ -6,6 +6,8 @@ declare namespace App {
     user: import('./server/auth/sessions.ts').SessionUser | undefined;
     session: import('./server/auth/sessions.ts').Session | undefined;
     ip: string;
+    /** This request's reads (app.db.snapshot()): results kept while the database is unchanged. */
+    reads: import('./server/read-cache.ts').Reads;
     /** Set when a route raised an HttpError, for the error page. */
     error?: import('./web/http.ts').HttpError;
   }

@@ -21,6 +21,7 @@ export const onRequest = defineMiddleware(async (ctx, next) => {
     const app = await getApp();
     ctx.locals.app = app;
     ctx.locals.ip = clientIp(ctx.request, ctx.clientAddress);
+    ctx.locals.reads = app.db.snapshot();
     const refused = crossSiteRefusal(ctx.request, ctx.url) ?? unsupportedBody(ctx.request, ctx.url.pathname);
     if (refused) throw refused;
     const secure = ctx.url.protocol === 'https:';
@@ -29,10 +30,10 @@ export const onRequest = defineMiddleware(async (ctx, next) => {
     const bearer = ctx.url.pathname.startsWith('/api/v1/') ? ctx.request.headers.get('authorization')?.match(/^Bearer (\S+)$/)?.[1] : undefined;
     if (bearer) {
       // The JSON API: a personal token acts with its owner's rights; no cookie is looked at.
-      ctx.locals.user = await authenticateApiToken(app.db, bearer);
+      ctx.locals.user = await authenticateApiToken(app.db, bearer, ctx.locals.reads);
       if (!ctx.locals.user) throw new HttpError(401, 'unknown or revoked API token');
     } else if (token) {
-      const valid = await validateSessionToken(app.db, token, app.settings.sessions);
+      const valid = await validateSessionToken(app.db, token, app.settings.sessions, ctx.locals.reads);
       if (valid) {
         ctx.locals.user = valid.user;
         ctx.locals.session = valid.session;

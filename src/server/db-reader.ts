@@ -18,6 +18,7 @@ const Libsql = createRequire(import.meta.url)('libsql') as new (path: string, op
 interface LibsqlStatement {
   readonly reader: boolean;
   all(args: unknown[]): Record<string, unknown>[];
+  get(args: unknown[]): Record<string, unknown> | undefined;
   run(args: unknown[]): { changes: number; lastInsertRowid: number | bigint };
 }
 interface LibsqlDatabase {
@@ -48,9 +49,15 @@ function asClientError(e: unknown): Error {
   return Object.assign(new Error(err.message ?? String(e), { cause: e }), { name: 'LibsqlError', code: err.code ?? 'UNKNOWN', extendedCode: err.code });
 }
 
+/** A kept statement, with whether it reads (asking the driver costs a native call each time). */
+type Kept = { statement: LibsqlStatement; reads: boolean };
+
 export class StatementReader {
   private readonly db: LibsqlDatabase;
-  private readonly statements = new Map<string, LibsqlStatement>();
+  private readonly statements = new Map<string, Kept>();
+  /** Writes made on this connection: its own data_version does not count them. */
+  private writes = 0;
+  private dataVersion: LibsqlStatement | undefined;
 
   constructor(path: string, timeoutMs: number) {
     this.db = new Libsql(path, { timeout: timeoutMs });
@@ -61,19 +68,37 @@ export class StatementReader {
     const raw = typeof stmt === 'string' ? [] : (stmt.args ?? []);
     if (!Array.isArray(raw)) throw new Error('named arguments are not used by this app');
     try {
-      let prepared = this.statements.get(sql);
-      if (!prepared) {
+      let kept = this.statements.get(sql);
+      if (!kept) {
         if (this.statements.size >= MAX_STATEMENTS) this.statements.clear();
-        prepared = this.db.prepare(sql);
-        this.statements.set(sql, prepared);
+        const statement = this.db.prepare(sql);
+        kept = { statement, reads: statement.reader };
+        this.statements.set(sql, kept);
       }
+      const prepared = kept.statement;
       const args = raw.map(bindable);
-      if (!prepared.reader) {
+      if (!kept.reads) {
+        this.writes++;
         const r = prepared.run(args);
         return { rows: [], columns: [], columnTypes: [], rowsAffected: r.changes, lastInsertRowid: BigInt(r.lastInsertRowid), toJSON: () => ({}) } as unknown as ResultSet;
       }
       const rows = prepared.all(args);
       return { rows, columns: [], columnTypes: [], rowsAffected: 0, lastInsertRowid: undefined, toJSON: () => ({}) } as unknown as ResultSet;
+    } catch (e) {
+      throw asClientError(e);
+    }
+  }
+
+  /**
+   * Changes whenever the database may have changed since the last call: SQLite's
+   * data_version moves when any other connection commits (this process's writer
+   * or another process), and the count of writes made here covers this one.
+   */
+  version(): [number, number] {
+    try {
+      // get, not all: the driver's all() costs about 20 µs more, for the one row as for many.
+      this.dataVersion ??= this.db.prepare('PRAGMA data_version');
+      return [Number(this.dataVersion.get([])!.data_version), this.writes];
     } catch (e) {
       throw asClientError(e);
     }

@@ -6,6 +6,7 @@ import { createClient, type Client, type LibsqlError, type InStatement, type Res
 import { migrations as allMigrations, type Migration } from './migrations.ts';
 import { localPath, StatementReader } from './db-reader.ts';
 import { MAX_GROUP, runGroup, type Member } from './group-commit.ts';
+import { ReadCache, type Reads } from './read-cache.ts';
 
 export type { Transaction };
 
@@ -101,24 +102,36 @@ export class Database {
   private queue: Promise<unknown> = Promise.resolve();
   /** The group of `grouped` transactions waiting for its turn, which newcomers join. */
   private forming: Member[] | undefined;
+  /** Writes of this process that have ended, for the reads of a request that wrote (read-cache.ts). */
+  private writesEnded = 0;
 
   /** Reads on a local file, with prepared statements kept (db-reader.ts); otherwise reads go through `client`. */
   private readonly reader: StatementReader | undefined;
+
+  /** Results kept while the database is unchanged; only on a local file, where SQLite can say when it changed. */
+  private readonly cache: ReadCache | undefined;
 
   constructor(client: Client, writer: Client = client, busyMs = DEFAULT_BUSY_MS, reader?: StatementReader) {
     this.client = client;
     this.writer = writer;
     this.busyMs = busyMs;
     this.reader = reader;
+    this.cache = reader && new ReadCache(() => this.reading(async () => reader.version()), (stmt) => this.execute(stmt), () => this.writesEnded);
   }
 
   /** A read. */
   execute(stmt: InStatement): Promise<ResultSet> {
     const reader = this.reader;
-    const read = reader ? async () => reader.execute(stmt) : () => this.client.execute(stmt);
-    return this.untilFree(Date.now() + this.busyMs, read).catch((e) => {
-      throw databaseFault(e, true) ?? e;
-    });
+    return this.reading(reader ? async () => reader.execute(stmt) : () => this.client.execute(stmt));
+  }
+
+  /**
+   * The reads of one request, answered from results kept while the database
+   * has not changed since the request's first read (read-cache.ts); plain
+   * reads on a database that is not a local file.
+   */
+  snapshot(): Reads {
+    return this.cache?.snapshot() ?? this;
   }
 
   /** One writing statement. */
@@ -173,7 +186,8 @@ export class Database {
         return;
       }
       try {
-        const outcome = await runGroup(tx, members, driverError, (e) => databaseFault(e) ?? e);
+        // Counted before any member hears of its commit, so the member's next read looks again (read-cache.ts).
+        const outcome = await runGroup(tx, members, driverError, (e) => databaseFault(e) ?? e, () => this.writesEnded++);
         if (outcome.brokenConnection) this.freshWriter();
         if (outcome.again.length) this.startGroup(outcome.again);
       } catch (e) {
@@ -192,6 +206,12 @@ export class Database {
     if (this.writer !== this.client) this.writer.close();
   }
 
+  private reading<T>(read: () => Promise<T>): Promise<T> {
+    return this.untilFree(Date.now() + this.busyMs, read).catch((e) => {
+      throw databaseFault(e, true) ?? e;
+    });
+  }
+
   /** Runs a write in its turn; a failure leaves a fresh write connection behind and reads as a fault when it is one. */
   private writing<T>(fn: (deadline: number) => Promise<T>): Promise<T> {
     // Counted from now, not from its turn: writes queued behind one that waits do not each wait again.
@@ -202,6 +222,8 @@ export class Database {
       } catch (e) {
         if (driverError(e)) this.freshWriter();
         return rethrowFault(e);
+      } finally {
+        this.writesEnded++;
       }
     });
   }

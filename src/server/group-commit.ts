@@ -63,9 +63,16 @@ function savepointView(tx: Transaction, name: string): { tx: Transaction; ended:
 /**
  * Runs the members in `tx` (already begun) and commits. `isDriverError` tells
  * the errors that may have doomed the transaction; `fault` turns a driver
- * error into what callers are told.
+ * error into what callers are told; `ended` is called once the COMMIT has
+ * ended, before the members that wrote hear of it.
  */
-export async function runGroup(tx: Transaction, members: Member[], isDriverError: (e: unknown) => boolean, fault: (e: unknown) => unknown): Promise<GroupOutcome> {
+export async function runGroup(
+  tx: Transaction,
+  members: Member[],
+  isDriverError: (e: unknown) => boolean,
+  fault: (e: unknown) => unknown,
+  ended: () => void = () => {},
+): Promise<GroupOutcome> {
   const committed: { member: Member; value: unknown }[] = [];
   for (const [i, member] of members.entries()) {
     const name = `member_${i}`;
@@ -103,9 +110,11 @@ export async function runGroup(tx: Transaction, members: Member[], isDriverError
     await tx.commit();
   } catch (e) {
     await tx.rollback().catch(() => {});
+    ended();
     for (const c of committed) c.member.reject(fault(e));
     return { again: [], brokenConnection: isDriverError(e) };
   }
+  ended();
   for (const c of committed) c.member.resolve(c.value);
   return { again: [], brokenConnection: false };
 }

@@ -131,7 +131,7 @@ const ROUTES: { pattern: RegExp; methods: Record<string, Handler>; readsJson?: t
     methods: {
       GET: async (app, _r, viewer, [slug]) => {
         const page = await pageFor(app, slug!, viewer);
-        const current = await currentValues(app.db, page);
+        const current = await currentValues(viewer.reads ?? app.db, page);
         return json({ ...pageJson(page), revision: current.revision, values: current.values, last_save: current.lastSave ? { id: current.lastSave.id, author: current.lastSave.author, saved_at: current.lastSave.savedAt } : null });
       },
     },

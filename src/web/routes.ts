@@ -19,7 +19,7 @@ import { loginAddress } from './http.ts';
 export type PageRoute = { redirect: string } | { status: number; view: PageView; headers?: Record<string, string> };
 
 export function viewerOf(locals: App.Locals): Viewer {
-  return { user: locals.user, ip: locals.ip };
+  return { user: locals.user, ip: locals.ip, reads: locals.reads };
 }
 
 const pagePath = (page: PageConfig) => `/page/${page.slug}`;

@@ -46,6 +46,10 @@ describe('users', () => {
     expect((await listUsers(db)).map((u) => u.username)).toEqual(['alice']);
   });
 
+  it('stores a session as the SHA-256 of its token in hex, as every earlier version did (sessions survive an upgrade)', () => {
+    expect(sessionIdFromToken('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+
   it('changes a role and ends that user’s sessions', async () => {
     await add('admin', 'admin');
     await add('bob');

@@ -3,11 +3,14 @@ import type { PageConfig } from '../../core/config/schema.ts';
 import { refusal, type Action, type Person } from '../../core/access.ts';
 import { Refused } from '../refused.ts';
 import type { SessionUser } from './sessions.ts';
+import type { Reads } from '../read-cache.ts';
 
 /** Who is asking: the logged-in person, if any, and from where (for the audit log and throttling). */
 export interface Viewer {
   user: SessionUser | undefined;
   ip: string;
+  /** The request's reads, which may come from results kept while the database is unchanged (read-cache.ts); `app.db` when absent. */
+  reads?: Reads;
 }
 
 /** Refuses (log in first, or not allowed) with the reason unless `user` may. */

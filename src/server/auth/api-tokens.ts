@@ -1,13 +1,12 @@
 /** Personal API tokens: a user's rights, for scripts. Only a hash is kept; the token is shown once. */
-import { randomBytes } from 'node:crypto';
-import { sha256 } from '@oslojs/crypto/sha2';
-import { encodeHexLowerCase } from '@oslojs/encoding';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Database, Transaction } from '../db.ts';
+import type { Reads } from '../read-cache.ts';
 import type { SessionUser } from './sessions.ts';
 import type { Role } from './roles.ts';
 
 const PREFIX = 'syu_';
-const hash = (token: string) => encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
+const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export interface ApiTokenRecord {
   id: number;
@@ -51,10 +50,13 @@ export async function revokeApiToken(db: Database, userId: number, id: number): 
   return String(rows[0].name);
 }
 
-/** The user a bearer token acts for; undefined for unknown, revoked tokens and disabled users. */
-export async function authenticateApiToken(db: Database, token: string): Promise<SessionUser | undefined> {
+/**
+ * The user a bearer token acts for; undefined for unknown, revoked tokens and disabled users.
+ * `reads` may answer from results kept while the database is unchanged (read-cache.ts).
+ */
+export async function authenticateApiToken(db: Database, token: string, reads: Reads = db): Promise<SessionUser | undefined> {
   if (!token.startsWith(PREFIX) || token.length > 100) return undefined;
-  const { rows } = await db.execute({
+  const { rows } = await reads.execute({
     sql: `SELECT t.id, t.last_used_at, u.id AS user_id, u.username, u.display_name, u.email, u.role
           FROM api_tokens t JOIN users u ON u.id = t.user_id
           WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled = 0`,

@@ -64,12 +64,13 @@ export function fieldsFrom(page: PageConfig, values: Values, only?: string[]): R
 }
 
 async function tasksOf(app: App, page: PageConfig, viewer: Viewer): Promise<PageView['tasks']> {
-  const latest = page.buttons.length > 0 ? await latestRuns(app.db, page.slug) : new Map<string, RunView>();
+  const reads = viewer.reads ?? app.db;
+  const latest = page.buttons.length > 0 ? await latestRuns(reads, page.slug) : new Map<string, RunView>();
   const schedules = await scheduleViews(app, page, viewer);
   return Promise.all(
     page.buttons.map(async (button) => {
       const run = latest.get(button.name);
-      return { button, latest: run, tail: run ? await logTail(app.db, run.id, isFinal(run.state) ? 10 : 50) : [], schedule: schedules.get(button.name) };
+      return { button, latest: run, tail: run ? await logTail(reads, run.id, isFinal(run.state) ? 10 : 50) : [], schedule: schedules.get(button.name) };
     }),
   );
 }
@@ -78,7 +79,7 @@ async function tasksOf(app: App, page: PageConfig, viewer: Viewer): Promise<Page
 export async function pageView(app: App, slug: string | undefined, viewer: Viewer): Promise<PageView> {
   const { live, page } = await findPage(app, slug);
   requireAccess(viewer.user, page, 'view');
-  const current = await currentValues(app.db, page);
+  const current = await currentValues(viewer.reads ?? app.db, page);
   return {
     tasks: await tasksOf(app, page, viewer),
     canRun: may(viewer.user, page, 'run'),

@@ -44,7 +44,8 @@ export async function scheduleViews(app: App, page: PageConfig, viewer: Viewer, 
   const out = new Map<string, ScheduleView>();
   const scheduled = page.buttons.filter((b) => b.schedule);
   if (!scheduled.length) return out;
-  const rows = await readSchedules(app.db);
+  const reads = viewer.reads ?? app.db;
+  const rows = await readSchedules(reads);
   for (const b of scheduled) {
     const s = b.schedule!;
     const row = rows.get(keyOf(page.slug, b.name));
@@ -56,7 +57,7 @@ export async function scheduleViews(app: App, page: PageConfig, viewer: Viewer, 
       rules: `${OVERLAP_TEXT[s.overlap]}; ${catchUpText(s.catchUpMs)}.`,
       next: paused ? [] : nextMoments(s, now, 3).map((t) => new Date(t).toISOString()),
       paused,
-      events: await recentEvents(app.db, page.slug, b.name),
+      events: await recentEvents(reads, page.slug, b.name),
       canPause: viewer.user?.role === 'admin',
     });
   }
