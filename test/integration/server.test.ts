@@ -30,9 +30,15 @@ async function count(table: string): Promise<number> {
   const { rows } = await server.db().execute(`SELECT count(*) AS n FROM ${table}`);
   return Number(rows[0]!.n);
 }
+/** Audit entries of an action, once no batch is still on its way (exports are written in batches a few ms apart). */
 async function auditCount(action: string): Promise<number> {
-  const { rows } = await server.db().execute({ sql: 'SELECT count(*) AS n FROM audit_log WHERE action = ?', args: [action] });
-  return Number(rows[0]!.n);
+  const read = async () => Number((await server.db().execute({ sql: 'SELECT count(*) AS n FROM audit_log WHERE action = ?', args: [action] })).rows[0]!.n);
+  for (let n = await read(); ; ) {
+    await new Promise((r) => setTimeout(r, 150));
+    const again = await read();
+    if (again === n) return n;
+    n = again;
+  }
 }
 const escapeHtml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const VALID = { version: '2.0', instance_name: 'prod-eu', debug_mode: 'on', logging_level: 'warning' };
