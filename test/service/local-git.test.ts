@@ -106,6 +106,28 @@ describe('the local publisher', () => {
     expect(git(repo, 'rev-parse', 'main')).toBe(hand);
   });
 
+  it('builds on a commit made by someone else since its own last one, and still sees their edit of the file', async () => {
+    const repo = join(tempDir(), 'repo');
+    const logged: string[] = [];
+    const p = new LocalGitPublisher({ path: repo, branch: 'main', log: (m) => logged.push(m) });
+    const req = request(1, 'a: 1\n');
+    const first = await committed(p, req);
+    writeFileSync(join(repo, 'README.md'), 'hello\n');
+    git(repo, 'add', 'README.md');
+    git(repo, 'commit', '--quiet', '-m', 'readme');
+    const theirs = git(repo, 'rev-parse', 'main');
+    const second = await committed(p, request(2, 'a: 2\n', { expectedBlob: first.blob }));
+    expect(git(repo, 'rev-parse', `${second.sha}^`)).toBe(theirs);
+    expect(git(repo, 'show', 'main:README.md')).toBe('hello');
+    expect(logged.join('\n')).toMatch(/main moved while publishing/);
+
+    writeFileSync(join(repo, req.path), 'a: hand\n');
+    git(repo, 'commit', '--quiet', '-am', 'hand edit');
+    const hand = git(repo, 'rev-parse', 'main');
+    expect((await p.publish(request(3, 'a: 3\n', { expectedBlob: second.blob }))).status).toBe('conflict');
+    expect(git(repo, 'rev-parse', 'main')).toBe(hand);
+  });
+
   it('keeps the working copy in step only where the branch is checked out, in a linked worktree too', async () => {
     const repo = join(tempDir(), 'repo');
     const p = new LocalGitPublisher({ path: repo, branch: 'main' });

@@ -40,6 +40,8 @@ export class LocalGitPublisher implements Publisher {
   private remote: string | undefined;
   private log: (m: string) => void;
   private timeoutMs: number;
+  /** This publisher's last commit on the branch, and the file and blob it wrote (see lastWritten). */
+  private last: { commit: string; path: string; blob: string } | undefined;
 
   constructor(opts: { path: string; branch: string; remote?: string; log?: (m: string) => void; timeoutMs?: number }) {
     this.dir = opts.path;
@@ -95,7 +97,7 @@ export class LocalGitPublisher implements Publisher {
       const busy = await this.clearStaleLock();
       if (busy) return { status: 'failed', reason: busy };
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-        const outcome = await this.attempt(req);
+        const outcome = await this.attempt(req, attempt === 1);
         if (outcome !== 'moved') return outcome;
         this.log(`${this.branch} moved while publishing ${req.path}; building again on top (attempt ${attempt + 1})`);
       }
@@ -105,7 +107,7 @@ export class LocalGitPublisher implements Publisher {
     }
   }
 
-  private async attempt(req: PublishRequest): Promise<PublishResult | 'moved'> {
+  private async attempt(req: PublishRequest, trustLast: boolean): Promise<PublishResult | 'moved'> {
     const localRef = `refs/heads/${this.branch}`;
     let baseRef = localRef;
     if (this.remote) {
@@ -117,7 +119,7 @@ export class LocalGitPublisher implements Publisher {
       if (fetched.code === 0) baseRef = `refs/remotes/${this.remote}/${this.branch}`;
     }
 
-    const { base, current } = await this.lookUp(baseRef, req.path);
+    const { base, current } = (trustLast && this.lastWritten(req)) || (await this.lookUp(baseRef, req.path));
     const blob = base ? blobId(req.content, base) : undefined;
     const history = current && mayHoldSave(current, blob!, req.expectedBlob) ? await this.fileHistory(base!, req.path) : [];
     const own = commitOfSave(history, req.saveId);
@@ -140,10 +142,25 @@ export class LocalGitPublisher implements Publisher {
       await this.must(['update-ref', '-m', 'switchyard: publish', localRef, made.commit]);
     } else {
       const moved = await this.git(['update-ref', '-m', 'switchyard: publish', localRef, made.commit, base ?? '0'.repeat(40)]);
+      this.last = moved.code === 0 ? { commit: made.commit, path: req.path, blob: made.blob } : undefined;
       if (moved.code !== 0) return 'moved';
     }
     await this.syncWorkingCopy(req.path, req.content, made.blob);
     return { status: 'committed', sha: made.commit, blob: made.blob };
+  }
+
+  /**
+   * The branch head and the file's blob without asking git, when the save
+   * builds on this publisher's last commit: same file, the app still expects
+   * the blob written then, and the save changes it (so there is no history
+   * to read, see mayHoldSave). If the branch moved since, the compare-and-set
+   * branch move fails and the next attempt asks git.
+   */
+  private lastWritten(req: PublishRequest): { base: string; current: string } | undefined {
+    const last = this.last;
+    if (this.remote || !last || last.path !== req.path || last.blob !== req.expectedBlob) return undefined;
+    if (blobId(req.content, last.commit) === last.blob) return undefined;
+    return { base: last.commit, current: last.blob };
   }
 
   /**
