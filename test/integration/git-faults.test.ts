@@ -313,7 +313,7 @@ describe('two app processes on one database', () => {
     const hold = join(server.dir, 'hold');
     writeFileSync(hold, '');
     const hook = join(repo, '.git', 'hooks', 'reference-transaction');
-    writeFileSync(hook, `#!/bin/sh\n[ "$1" = committed ] || exit 0\n[ -e "${hook}.fired" ] && exit 0\ntouch "${hook}.fired"\nwhile [ -e "${hold}" ]; do sleep 0.1; done\n`);
+    writeFileSync(hook, `#!/bin/sh\n[ "$1" = committed ] || exit 0\ngrep -q ' refs/heads/main$' || exit 0\n[ -e "${hook}.fired" ] && exit 0\ntouch "${hook}.fired"\nwhile [ -e "${hold}" ]; do sleep 0.1; done\n`);
     chmodSync(hook, 0o755);
     const held = await save(c, 'data-processing', { inputs_directory: '/held' });
     await waitFor('the commit to land', () => git(repo, 'log', '-1', '--format=%B', 'main').includes(`Switchyard-Save: ${held}`));

@@ -1,7 +1,8 @@
 /**
  * Publication to a local Git working copy, optionally pushed to a remote.
- * Commits are built with plumbing on a temporary index (so a half-edited
- * working copy or a stale lock never gets in the way), the branch moves only
+ * Commits are written by one fast-import, never through the working copy's
+ * index (so a half-edited working copy or a stale lock never gets in the
+ * way; see fast-import.ts), the branch moves only
  * from the head the commit was built on (update-ref with the expected old
  * value), and pushes are never forced: if the remote moved, the commit is
  * rebuilt on top of it, as long as the page's file is unchanged there.
@@ -10,12 +11,12 @@
  * Every git command has a deadline that ends it and all its helpers.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { saveOf } from '../../core/commit-message.ts';
-import { runCommand } from './process.ts';
+import { blobId, fastImportInput } from './fast-import.ts';
+import { runCommand, type RunOptions } from './process.ts';
 import { localTarget } from './target.ts';
 import { COMMITTER, commitOfSave, HISTORY_DEPTH, lastWrittenBy, type FileCommit, type PublishRequest, type PublishResult, type Publisher } from './types.ts';
 
@@ -39,6 +40,8 @@ export class LocalGitPublisher implements Publisher {
   private remote: string | undefined;
   private log: (m: string) => void;
   private timeoutMs: number;
+  /** This publisher's last commit on the branch, and the file and blob it wrote (see lastWritten). */
+  private last: { commit: string; path: string; blob: string } | undefined;
 
   constructor(opts: { path: string; branch: string; remote?: string; log?: (m: string) => void; timeoutMs?: number }) {
     this.dir = opts.path;
@@ -49,9 +52,10 @@ export class LocalGitPublisher implements Publisher {
     this.target = localTarget(opts.path, opts.branch, opts.remote);
   }
 
-  private async git(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<GitResult> {
+  private async git(args: string[], opts: { input?: string; converse?: RunOptions['converse']; env?: Record<string, string> } = {}): Promise<GitResult> {
     return runCommand('git', ['-C', this.dir, ...args], {
       input: opts.input,
+      converse: opts.converse,
       timeoutMs: this.timeoutMs,
       // Never wait for a password prompt; a remote that wants one fails at once.
       env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', SSH_ASKPASS: 'true', LC_ALL: 'C', GIT_SSH_COMMAND: 'ssh -o BatchMode=yes', ...opts.env },
@@ -87,18 +91,13 @@ export class LocalGitPublisher implements Publisher {
     return undefined;
   }
 
-  private async revParse(rev: string): Promise<string | undefined> {
-    const r = await this.git(['rev-parse', '--verify', '--quiet', rev]);
-    return r.code === 0 ? r.stdout.trim() : undefined;
-  }
-
   async publish(req: PublishRequest): Promise<PublishResult> {
     try {
       await this.ensureRepo();
       const busy = await this.clearStaleLock();
       if (busy) return { status: 'failed', reason: busy };
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-        const outcome = await this.attempt(req);
+        const outcome = await this.attempt(req, attempt === 1);
         if (outcome !== 'moved') return outcome;
         this.log(`${this.branch} moved while publishing ${req.path}; building again on top (attempt ${attempt + 1})`);
       }
@@ -108,66 +107,102 @@ export class LocalGitPublisher implements Publisher {
     }
   }
 
-  private async attempt(req: PublishRequest): Promise<PublishResult | 'moved'> {
+  private async attempt(req: PublishRequest, trustLast: boolean): Promise<PublishResult | 'moved'> {
     const localRef = `refs/heads/${this.branch}`;
-    let base: string | undefined;
+    let baseRef = localRef;
     if (this.remote) {
       const fetched = await this.git(['fetch', '--quiet', '--no-tags', this.remote, `+${localRef}:refs/remotes/${this.remote}/${this.branch}`]);
       if (fetched.timedOut) return this.silent(`fetch from ${this.remote}`);
       if (fetched.code !== 0 && !/couldn't find remote ref/i.test(fetched.stderr)) {
         return { status: 'failed', reason: `cannot fetch from ${this.remote}: ${firstLine(fetched.stderr)}` };
       }
-      base = fetched.code === 0 ? await this.revParse(`refs/remotes/${this.remote}/${this.branch}`) : await this.revParse(localRef);
-    } else {
-      base = await this.revParse(localRef);
+      if (fetched.code === 0) baseRef = `refs/remotes/${this.remote}/${this.branch}`;
     }
 
-    const current = base ? await this.revParse(`${base}:${req.path}`) : undefined;
-    const history = current ? await this.fileHistory(base!, req.path) : [];
+    const { base, current } = (trustLast && this.lastWritten(req)) || (await this.lookUp(baseRef, req.path));
+    const blob = base ? blobId(req.content, base) : undefined;
+    const history = current && mayHoldSave(current, blob!, req.expectedBlob) ? await this.fileHistory(base!, req.path) : [];
     const own = commitOfSave(history, req.saveId);
     if (own) return this.alreadyCommitted(own.sha, base!, current!, req);
     if (current && req.expectedBlob && current !== req.expectedBlob && !lastWrittenBy(history, req.earlierSaves)) {
       return { status: 'conflict', reason: `${req.path} was changed in the repository (at ${base!.slice(0, 12)}) since Switchyard last wrote it; not overwriting it` };
     }
+    // The file already holds this content: nothing to commit (the tree would be the base's).
+    if (base && blob && blob === current) return { status: 'committed', sha: base, blob };
 
-    const blob = await this.must(['hash-object', '-w', '--stdin'], { input: req.content });
-    const index = join(tmpdir(), `switchyard-index-${randomBytes(6).toString('hex')}`);
-    let commit: string;
-    try {
-      const env = { GIT_INDEX_FILE: index };
-      if (base) await this.must(['read-tree', base], { env });
-      await this.must(['update-index', '--add', '--cacheinfo', `100644,${blob},${req.path}`], { env });
-      const tree = await this.must(['write-tree'], { env });
-      if (base && tree === (await this.revParse(`${base}^{tree}`))) return { status: 'committed', sha: base, blob };
-      commit = await this.must(['commit-tree', tree, ...(base ? ['-p', base] : []), '-F', '-'], {
-        input: req.message,
-        env: {
-          GIT_AUTHOR_NAME: req.author.name,
-          GIT_AUTHOR_EMAIL: req.author.email,
-          GIT_AUTHOR_DATE: req.date,
-          GIT_COMMITTER_NAME: COMMITTER.name,
-          GIT_COMMITTER_EMAIL: COMMITTER.email,
-        },
-      });
-    } finally {
-      await rm(index, { force: true });
-    }
-
+    const made = await this.writeCommit(base, req);
     if (this.remote) {
-      const pushed = await this.git(['push', '--quiet', '--porcelain', this.remote, `${commit}:${localRef}`]);
+      const pushed = await this.git(['push', '--quiet', '--porcelain', this.remote, `${made.commit}:${localRef}`]);
       if (pushed.timedOut) return this.silent(`push to ${this.remote}`);
       if (pushed.code !== 0) {
         if (/\[rejected\]|non-fast-forward|fetch first/i.test(pushed.stdout + pushed.stderr)) return 'moved';
         return { status: 'failed', reason: `cannot push to ${this.remote}: ${firstLine(pushed.stderr || pushed.stdout)}` };
       }
       // The remote is the record; the local branch follows it.
-      await this.must(['update-ref', '-m', 'switchyard: publish', localRef, commit]);
+      await this.must(['update-ref', '-m', 'switchyard: publish', localRef, made.commit]);
     } else {
-      const moved = await this.git(['update-ref', '-m', 'switchyard: publish', localRef, commit, base ?? '0'.repeat(40)]);
+      const moved = await this.git(['update-ref', '-m', 'switchyard: publish', localRef, made.commit, base ?? '0'.repeat(40)]);
+      this.last = moved.code === 0 ? { commit: made.commit, path: req.path, blob: made.blob } : undefined;
       if (moved.code !== 0) return 'moved';
     }
-    await this.syncWorkingCopy(req.path, req.content, blob);
-    return { status: 'committed', sha: commit, blob };
+    await this.syncWorkingCopy(req.path, req.content, made.blob);
+    return { status: 'committed', sha: made.commit, blob: made.blob };
+  }
+
+  /**
+   * The branch head and the file's blob without asking git, when the save
+   * builds on this publisher's last commit: same file, the app still expects
+   * the blob written then, and the save changes it (so there is no history
+   * to read, see mayHoldSave). If the branch moved since, the compare-and-set
+   * branch move fails and the next attempt asks git.
+   */
+  private lastWritten(req: PublishRequest): { base: string; current: string } | undefined {
+    const last = this.last;
+    if (this.remote || !last || last.path !== req.path || last.blob !== req.expectedBlob) return undefined;
+    if (blobId(req.content, last.commit) === last.blob) return undefined;
+    return { base: last.commit, current: last.blob };
+  }
+
+  /**
+   * The commit `ref` points at and the blob of `path` in it, from one
+   * cat-file: the path is asked of the commit id once it is known (not of
+   * the ref again, which may have moved in between).
+   */
+  private async lookUp(ref: string, path: string): Promise<{ base?: string; current?: string }> {
+    const answer = (line: string | undefined) => (line && !line.endsWith(' missing') ? line.split(' ')[0] : undefined);
+    let base: string | undefined;
+    let asked = false;
+    const r = await this.git(['cat-file', '--batch-check=%(objectname)'], {
+      input: `${ref}\n`,
+      converse: (out) => {
+        const lines = out.split('\n');
+        if (lines.length < 2) return ''; // the first answer is not complete yet
+        base = answer(lines[0]);
+        if (!base) return null;
+        if (asked) return lines.length > 2 ? null : '';
+        asked = true;
+        return `${base}:${path}\n`;
+      },
+    });
+    if (r.timedOut) throw new Error(`git cat-file did not finish within ${seconds(this.timeoutMs)}`);
+    if (r.code !== 0) throw new Error(`git cat-file failed: ${firstLine(r.stderr)}`);
+    return base ? { base, current: answer(r.stdout.split('\n')[1]) } : {};
+  }
+
+  /** Writes the save's blob and its commit on `base` (one fast-import); moves no branch. */
+  private async writeCommit(base: string | undefined, req: PublishRequest): Promise<{ blob: string; commit: string }> {
+    const input = fastImportInput({
+      base,
+      path: req.path,
+      content: req.content,
+      message: req.message,
+      author: { ...req.author, date: req.date },
+      committer: COMMITTER,
+      scratchRef: `refs/switchyard/publish-${randomBytes(6).toString('hex')}`,
+    });
+    const [blob, commit] = (await this.must(['fast-import', '--quiet', '--done'], { input })).split('\n');
+    if (!blob || !commit) throw new Error('git fast-import did not say what it wrote');
+    return { blob, commit };
   }
 
   /** The latest commits on `base` that changed `path`, newest first. */
@@ -194,8 +229,7 @@ export class LocalGitPublisher implements Publisher {
 
   /** Keeps the checked-out file and the index in step with the branch, when that branch is checked out. */
   private async syncWorkingCopy(path: string, content: string, blob: string): Promise<void> {
-    const head = await this.git(['symbolic-ref', '--quiet', 'HEAD']);
-    if (head.stdout.trim() !== `refs/heads/${this.branch}`) return;
+    if ((await this.checkedOut()) !== `refs/heads/${this.branch}`) return;
     try {
       await mkdir(dirname(join(this.dir, path)), { recursive: true });
       await writeFile(join(this.dir, path), content);
@@ -205,6 +239,29 @@ export class LocalGitPublisher implements Publisher {
       this.log(`committed, but could not update the working copy: ${(e as Error).message}`);
     }
   }
+
+  /** HEAD's branch, read from .git/HEAD when .git is a folder (a linked worktree's .git is a file: git is asked then). */
+  private async checkedOut(): Promise<string> {
+    const head = await readFile(join(this.dir, '.git', 'HEAD'), 'utf8').catch(() => undefined);
+    const ref = head?.match(/^ref: (refs\/\S+)\n?$/)?.[1];
+    if (ref) return ref;
+    if (head !== undefined) return ''; // a detached HEAD
+    return (await this.git(['symbolic-ref', '--quiet', 'HEAD'])).stdout.trim();
+  }
+}
+
+/**
+ * Whether the file's commit history must be read: it may hold this save's
+ * commit already, or tell Switchyard's own write from someone else's. It
+ * need not when the file is still the blob Switchyard last recorded writing
+ * and this save's blob differs: had this save's commit landed (a crash before
+ * it was recorded), the file would hold this save's blob, since the page's
+ * later saves wait for this one; and there is no conflict to tell apart.
+ * (Only a hand edit putting the old bytes back after such a lost commit
+ * escapes this; publishing then commits the save again on top of it.)
+ */
+export function mayHoldSave(current: string, blob: string, expectedBlob: string | undefined): boolean {
+  return !(current === expectedBlob && blob !== current);
 }
 
 function seconds(ms: number): string {

@@ -18,6 +18,13 @@ export interface RunResult {
 
 export interface RunOptions {
   input?: string;
+  /**
+   * For a command that answers line by line (cat-file --batch-check): called
+   * with all the output so far each time more arrives; what it returns is
+   * written to the command's input, and null closes the input. Without it,
+   * `input` is written and closed at once.
+   */
+  converse?: (stdout: string) => string | null;
   env?: NodeJS.ProcessEnv;
   timeoutMs: number;
 }
@@ -55,7 +62,13 @@ export function runCommand(cmd: string, args: string[], opts: RunOptions): Promi
       resolve({ code, stdout: Buffer.concat(out).toString('utf8').replace(/\n$/, ''), stderr: stderr.replace(/\n$/, ''), timedOut });
     };
 
-    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stdout.on('data', (d: Buffer) => {
+      out.push(d);
+      if (!opts.converse || child.stdin.writableEnded) return;
+      const more = opts.converse(Buffer.concat(out).toString('utf8'));
+      if (more === null) child.stdin.end();
+      else if (more) child.stdin.write(more);
+    });
     child.stderr.on('data', (d: Buffer) => err.push(d));
     // git may exit before reading all its input; that is its answer, not ours to crash on.
     child.stdin.on('error', () => {});
@@ -85,6 +98,7 @@ export function runCommand(cmd: string, args: string[], opts: RunOptions): Promi
         );
       }, opts.timeoutMs),
     );
-    child.stdin.end(opts.input ?? '');
+    if (opts.converse) child.stdin.write(opts.input ?? '');
+    else child.stdin.end(opts.input ?? '');
   });
 }
