@@ -4,8 +4,6 @@
  * prints them all as one table.
  */
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 export interface GoalRow {
   path: string;
@@ -56,7 +54,8 @@ export function printGoals(rows: GoalRow[]): void {
   }
 }
 
-/** True when this module is the script node was started with (so a bench can run alone or from `npm run bench`). */
-export function isMain(moduleUrl: string): boolean {
-  return process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(moduleUrl);
+
+/** A ceiling: the figure (in MB, say) below the limit. */
+export function ceilingGoal(path: string, value: number, unit: string, limit: number): GoalRow {
+  return { path, baseline: '—', ratio: `${value.toFixed(0)} ${unit}`, goal: `< ${limit} ${unit}`, met: value < limit };
 }

@@ -12,7 +12,7 @@ import { createClient } from '@libsql/client';
 import { parseDocument } from 'yaml';
 import { apiToken, Client } from '../test/helpers/client.ts';
 import { EXAMPLE_CONFIG, freePort, ROOT, startServer, stopProcess, type TestServer } from '../test/helpers/server.ts';
-import { isMain, printGoals, rateGoal, type GoalRow } from './goals.ts';
+import { printGoals, rateGoal, type GoalRow } from './goals.ts';
 import { load, median, unexpectedText, type Req, type Result } from './load.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -260,4 +260,4 @@ async function monitorsBeside(app: TestServer, page: Req): Promise<void> {
   }
 }
 
-if (isMain(import.meta.url)) printGoals(await httpBench());
+if (import.meta.main) printGoals(await httpBench());
