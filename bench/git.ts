@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { Client, revisionOf } from '../test/helpers/client.ts';
 import { EXAMPLE_CONFIG, startServer } from '../test/helpers/server.ts';
-import { latencyGoal, printGoals, type GoalRow } from './goals.ts';
+import { latencyGoal, finish, type GoalRow } from './goals.ts';
 import { percentile } from './load.ts';
 
 const SAVES = Number(process.env.BENCH_SAVES ?? 100);
@@ -142,4 +142,4 @@ export async function gitBench(): Promise<GoalRow[]> {
   return [latencyGoal('save → local Git commit (form save until its commit is recorded)', s.local, 'git add + git commit of one file', s.plain, 2)];
 }
 
-if (import.meta.main) printGoals(await gitBench());
+if (import.meta.main) finish(await gitBench());

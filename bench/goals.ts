@@ -3,6 +3,7 @@
  * measured in the same run. Every bench returns its rows; `npm run bench`
  * prints them all as one table.
  */
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
 export interface GoalRow {
@@ -58,4 +59,14 @@ export function printGoals(rows: GoalRow[]): void {
 /** A ceiling: the figure (in MB, say) below the limit. */
 export function ceilingGoal(path: string, value: number, unit: string, limit: number): GoalRow {
   return { path, baseline: '—', ratio: `${value.toFixed(0)} ${unit}`, goal: `< ${limit} ${unit}`, met: value < limit };
+}
+
+/**
+ * The end of a bench run alone: its goals table. Under `npm run bench`
+ * (BENCH_GOALS_FILE set) the rows go to that file instead, for the one table.
+ */
+export function finish(rows: GoalRow[]): void {
+  const file = process.env.BENCH_GOALS_FILE;
+  if (file) writeFileSync(file, JSON.stringify(rows));
+  else printGoals(rows);
 }

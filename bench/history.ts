@@ -8,7 +8,7 @@
 import type { Client as Db } from '@libsql/client';
 import { Client } from '../test/helpers/client.ts';
 import { startServer, type TestServer } from '../test/helpers/server.ts';
-import { latencyGoal, printGoals, type GoalRow } from './goals.ts';
+import { latencyGoal, finish, type GoalRow } from './goals.ts';
 import { load, median, type Req, type Result } from './load.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -78,4 +78,4 @@ export async function historyBench(): Promise<GoalRow[]> {
   }
 }
 
-if (import.meta.main) printGoals(await historyBench());
+if (import.meta.main) finish(await historyBench());

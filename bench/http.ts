@@ -12,7 +12,7 @@ import { createClient } from '@libsql/client';
 import { parseDocument } from 'yaml';
 import { apiToken, Client } from '../test/helpers/client.ts';
 import { EXAMPLE_CONFIG, freePort, ROOT, startServer, stopProcess, type TestServer } from '../test/helpers/server.ts';
-import { printGoals, rateGoal, type GoalRow } from './goals.ts';
+import { finish, rateGoal, type GoalRow } from './goals.ts';
 import { load, median, unexpectedText, type Req, type Result } from './load.ts';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -171,9 +171,9 @@ export async function httpBench(): Promise<GoalRow[]> {
       ['/readyz (no login)', app.url, { method: 'GET', path: '/readyz', expect: 200 }],
       ['/metrics (loopback, no login)', app.url, { method: 'GET', path: '/metrics', expect: 200 }],
       // No _revision: each save lands on top of the latest, so every request is a real write.
-      ['save through the form, one page each', app.url, { method: 'POST', path: (w) => `/page/bench-${w}`, headers: form, body: values, expect: 303 }],
-      ['save through the JSON API (PUT), one page each', app.url, await apiSaves(app, token)],
       ['save through the form, all on one page', app.url, { method: 'POST', path: '/page/toplevel', headers: form, body: values, expect: 303 }],
+      ['save through the JSON API (PUT), one page each', app.url, await apiSaves(app, token)],
+      ['save through the form, one page each', app.url, { method: 'POST', path: (w) => `/page/bench-${w}`, headers: form, body: values, expect: 303 }],
     ];
     const results = new Map<string, Result>();
     console.log(`\nSwitchyard HTTP bench: medians of ${ROUNDS} rounds (${REQUESTS[1]} requests at c=1, ${REQUESTS[16]} at c=16), node ${process.version}\n`);
@@ -260,4 +260,4 @@ async function monitorsBeside(app: TestServer, page: Req): Promise<void> {
   }
 }
 
-if (import.meta.main) printGoals(await httpBench());
+if (import.meta.main) finish(await httpBench());

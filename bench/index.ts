@@ -1,16 +1,25 @@
-// `npm run bench`: every benchmark, one after the other, then the one table of goals.
-import { httpBench } from './http.ts';
-import { historyBench } from './history.ts';
-import { runsBench } from './runs.ts';
-import { gitBench } from './git.ts';
-import { memoryFigures } from './memory.ts';
-import { ceilingGoal, printGoals } from './goals.ts';
+/**
+ * `npm run bench`: every benchmark, each in a process of its own (so none
+ * runs in a load generator grown by the one before), then the one table of
+ * goals.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { printGoals, type GoalRow } from './goals.ts';
 
-const rows = [...(await httpBench()), ...(await historyBench()), ...(await runsBench()), ...(await gitBench())];
-const memory = await memoryFigures();
-console.log(`\nMemory (RSS): app ${memory.appIdleMb.toFixed(0)} MB idle, ${memory.appAfterLoadMb.toFixed(0)} MB after the GETs; runner ${memory.runnerIdleMb.toFixed(0)} MB idle, ${memory.runnerBusyMb.toFixed(0)} MB at most while a run streams its log.`);
-rows.push(
-  ceilingGoal('app RSS after 20,000 page GETs at c=16', memory.appAfterLoadMb, 'MB', 150),
-  ceilingGoal('runner RSS while a run streams 20,000 log lines', memory.runnerBusyMb, 'MB', 60),
-);
+const BENCHES = ['http', 'history', 'runs', 'git', 'memory'];
+const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-goals-'));
+const rows: GoalRow[] = [];
+try {
+  for (const name of BENCHES) {
+    const file = join(dir, `${name}.json`);
+    const run = spawnSync(process.execPath, [join(import.meta.dirname, `${name}.ts`)], { stdio: 'inherit', env: { ...process.env, BENCH_GOALS_FILE: file } });
+    if (run.status !== 0) throw new Error(`bench/${name}.ts failed (${run.signal ?? `exit code ${run.status}`})`);
+    rows.push(...(JSON.parse(readFileSync(file, 'utf8')) as GoalRow[]));
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
 printGoals(rows);

@@ -9,6 +9,7 @@ import { Client, getJson, postJson } from '../test/helpers/client.ts';
 import { startRunner } from '../test/helpers/runner.ts';
 import { EXAMPLE_CONFIG, startServer } from '../test/helpers/server.ts';
 import { load } from './load.ts';
+import { ceilingGoal, finish } from './goals.ts';
 
 const REQUESTS = Number(process.env.BENCH_MEMORY_REQUESTS ?? 20_000);
 const LINES = Number(process.env.BENCH_MEMORY_LINES ?? 20_000);
@@ -89,4 +90,8 @@ if (import.meta.main) {
   console.log(`| app | after the GETs | ${f.appAfterLoadMb.toFixed(0)} |`);
   console.log(`| runner | idle | ${f.runnerIdleMb.toFixed(0)} |`);
   console.log(`| runner | while a run streams its log (peak) | ${f.runnerBusyMb.toFixed(0)} |`);
+  finish([
+    ceilingGoal(`app RSS after ${REQUESTS.toLocaleString('en')} page GETs at c=16`, f.appAfterLoadMb, 'MB', 150),
+    ceilingGoal(`runner RSS while a run streams ${LINES.toLocaleString('en')} log lines`, f.runnerBusyMb, 'MB', 60),
+  ]);
 }

@@ -11,7 +11,7 @@ import { execa } from 'execa';
 import { Client, getJson, postJson } from '../test/helpers/client.ts';
 import { startRunner } from '../test/helpers/runner.ts';
 import { startServer } from '../test/helpers/server.ts';
-import { printGoals, type GoalRow } from './goals.ts';
+import { finish, type GoalRow } from './goals.ts';
 import { percentile } from './load.ts';
 
 /** Where these paths stood before the performance work; the goal is to stay as fast or get faster. */
@@ -170,4 +170,4 @@ export async function runsBench(): Promise<GoalRow[]> {
   }
 }
 
-if (import.meta.main) printGoals(await runsBench());
+if (import.meta.main) finish(await runsBench());

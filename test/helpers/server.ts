@@ -51,6 +51,8 @@ export interface TestUser {
 
 export interface StartOptions {
   config?: string;
+  /** Node's options instead of those the app ships with (src/cli/node-flags.ts), to compare them. */
+  nodeFlags?: readonly string[];
   env?: Record<string, string>;
   /** Created with the user command before the server starts. */
   users?: TestUser[];
@@ -95,7 +97,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const url = `${opts.https ? 'https' : 'http'}://127.0.0.1:${port}`;
   const launch = async () => {
     // With the V8 options and malloc setting it ships with, so tests and benches see the memory it has.
-    const c = spawn(process.execPath, [...APP_NODE_FLAGS, join(ROOT, 'src/cli/start.ts')], {
+    const c = spawn(process.execPath, [...(opts.nodeFlags ?? APP_NODE_FLAGS), join(ROOT, 'src/cli/start.ts')], {
       cwd: opts.cwdInDir ? dir : ROOT,
       env: testEnv(dir, { ...APP_MALLOC_ENV, PORT: String(port), ...opts.env }),
       stdio: ['ignore', 'pipe', 'pipe'],

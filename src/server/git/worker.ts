@@ -141,10 +141,17 @@ async function publishClaimed(app: App, site: SiteConfig, publisher: Publisher, 
 export function startPublisher(app: App, signals: PublicationSignals, log: (m: string) => void = console.log): () => void {
   let stopped = false;
   let wake: (() => void) | undefined;
-  const onSaved = () => wake?.();
+  // A save signalled while the worker reads the outbox (after it looked, before it sleeps) must not
+  // wait for the idle check: the signal is kept, and a sleep that begins after it ends at once.
+  let signalled = false;
+  const onSaved = () => {
+    signalled = true;
+    wake?.();
+  };
   signals.on('saved', onSaved);
   const sleep = (ms: number) =>
     new Promise<void>((r) => {
+      if (signalled) return r();
       const t = setTimeout(r, ms);
       wake = () => {
         clearTimeout(t);
@@ -155,6 +162,7 @@ export function startPublisher(app: App, signals: PublicationSignals, log: (m: s
   const publisherOf = publisherCache(app.settings.configPath, log, app.settings.gitTimeoutMs);
   void (async () => {
     while (!stopped) {
+      signalled = false; // what was signalled before now is in the outbox this round reads
       try {
         const live = await app.config.current();
         const publisher = publisherOf(live.config.git);
