@@ -14,7 +14,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const PER_ROUND = 4000;
 const CANDIDATES: [string, readonly string[]][] = [
   [`as shipped: ${APP_NODE_FLAGS.join(' ')}`, APP_NODE_FLAGS],
-  ['--max-semi-space-size=8 --max-old-space-size=256', ['--max-semi-space-size=8', '--max-old-space-size=256']],
+  ...[4, 8, 16].map((mb): [string, string[]] => [`--max-semi-space-size=${mb} --max-old-space-size=256`, [`--max-semi-space-size=${mb}`, '--max-old-space-size=256']]),
   ["Node's defaults", []],
 ];
 
