@@ -43,7 +43,7 @@ export function rateGoal(path: string, r: { rps: number; p50: number; p99: numbe
 /** A latency goal: the median at most `factor` times the baseline's median. */
 export function latencyGoal(path: string, r: { rps?: number; p50: number; p99: number }, baseline: string, base: { rps?: number; p50: number }, factor: number, goal = `p50 < ${factor}× the baseline's`): GoalRow {
   const times = r.p50 / base.p50;
-  return { path, rps: r.rps, p50: r.p50, p99: r.p99, baseline, baseRps: base.rps, baseP50: base.p50, ratio: `${times.toFixed(2)}× the p50`, goal, met: times < factor };
+  return { path, rps: r.rps, p50: r.p50, p99: r.p99, baseline, baseRps: base.rps, baseP50: base.p50, ratio: `${times.toFixed(3)}× the p50`, goal, met: times < factor };
 }
 
 export function printGoals(rows: GoalRow[]): void {

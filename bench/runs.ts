@@ -14,9 +14,15 @@ import { startServer } from '../test/helpers/server.ts';
 import { finish, type GoalRow } from './goals.ts';
 import { percentile } from './load.ts';
 
-/** Where these paths stood before the performance work; the goal is to stay as fast or get faster. */
-const CLICK_P50_MS = 12;
-const LINE_P95_MS = 11;
+/**
+ * Where these paths stood before the performance work, as ratios to the
+ * baselines measured in the same run (click → start 12.03 ms against 3.54 ms
+ * for the script spawned directly; log line p95 10.84 ms against 0.21 ms for
+ * a pipe reader): the goal is to stay as fast or get faster. Ratios, because
+ * how fast this machine starts a process changes from day to day.
+ */
+const CLICK_RATIO_BEFORE = 3.4;
+const LINE_P95_RATIO_BEFORE = 52;
 const CLICKS = Number(process.env.BENCH_CLICKS ?? 150);
 const LINES = Number(process.env.BENCH_LINES ?? 10_000);
 
@@ -150,8 +156,8 @@ export async function runsBench(): Promise<GoalRow[]> {
         baseline: 'the script spawned directly',
         baseP50: direct.start.p50,
         ratio: `${(click.p50 / direct.start.p50).toFixed(1)}× the p50`,
-        goal: `p50 ≤ ${CLICK_P50_MS} ms (as fast as before)`,
-        met: click.p50 <= CLICK_P50_MS,
+        goal: `p50 ≤ ${CLICK_RATIO_BEFORE}× the baseline's (as before)`,
+        met: click.p50 <= CLICK_RATIO_BEFORE * direct.start.p50,
       },
       {
         path: `log line → browser's event stream (p95 ${line.p95.toFixed(2)} ms)`,
@@ -159,9 +165,9 @@ export async function runsBench(): Promise<GoalRow[]> {
         p99: line.p99,
         baseline: 'a pipe reader on the script directly',
         baseP50: direct.line.p50,
-        ratio: `${(line.p50 / direct.line.p50).toFixed(1)}× the p50`,
-        goal: `p95 ≤ ${LINE_P95_MS} ms (as fast as before), every line delivered`,
-        met: line.p95 <= LINE_P95_MS && streamed.length === LINES,
+        ratio: `${(line.p95 / direct.line.p95).toFixed(1)}× the p95`,
+        goal: `p95 ≤ ${LINE_P95_RATIO_BEFORE}× the baseline's (as before), every line delivered`,
+        met: line.p95 <= LINE_P95_RATIO_BEFORE * direct.line.p95 && streamed.length === LINES,
       },
     ];
   } finally {
