@@ -15,6 +15,7 @@ import { Client, postJson } from '../helpers/client.ts';
 import { startRunner, type TestRunner } from '../helpers/runner.ts';
 import { FINAL, waitForRun } from '../helpers/runs.ts';
 import { ROOT, startServer, testEnv, type TestServer } from '../helpers/server.ts';
+import { alive } from '../helpers/processes.ts';
 
 const CONFIG = `toplevel_title: Runner faults
 pages:
@@ -56,15 +57,6 @@ async function operator(server: TestServer): Promise<Client> {
   const c = new Client(server.url);
   await c.login('olga', 'olga-password');
   return c;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Kills what a test left, by pid: a script group, an escapee. */

@@ -6,21 +6,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../helpers/client.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
+import { alive } from '../helpers/processes.ts';
 
 let server: TestServer | undefined;
 afterEach(async () => {
   await server?.stop();
   server = undefined;
 });
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** The pids of the app processes registered on the database that are still alive. */
 async function livePids(s: TestServer): Promise<number[]> {
