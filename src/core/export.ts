@@ -21,12 +21,22 @@ export function valuesToYaml(page: PageConfig, values: Values, header?: string):
   return doc.toString({ lineWidth: 0 });
 }
 
+/** Answers kept per text: a page's values repeat from one export to the next, and two YAML parses are most of an export's cost. */
+const readsAsStringMemo = new Map<string, boolean>();
+const MEMO_MAX = 2000;
+
 function readsAsString(text: string): boolean {
+  const known = readsAsStringMemo.get(text);
+  if (known !== undefined) return known;
+  let answer: boolean;
   try {
-    return parse(text, { version: '1.1', logLevel: 'silent' }) === text && parse(text, { version: '1.2', logLevel: 'silent' }) === text;
+    answer = parse(text, { version: '1.1', logLevel: 'silent' }) === text && parse(text, { version: '1.2', logLevel: 'silent' }) === text;
   } catch {
-    return false;
+    answer = false;
   }
+  if (readsAsStringMemo.size >= MEMO_MAX) readsAsStringMemo.clear();
+  if (text.length <= 256) readsAsStringMemo.set(text, answer);
+  return answer;
 }
 
 /** Longest file name a person may ask for, not counting `.yaml`. */

@@ -24,6 +24,11 @@ describe('valuesToYaml', () => {
     expect(parse(yaml)).toEqual({ version: '1.0', count: 3, debug: true, level: 'no', empty: null });
   });
 
+  it('quotes the same text the same way every time, whatever came between', () => {
+    const lines = ['no', 'nope', 'no', '12:30', 'nope', '12:30'].map((level) => valuesToYaml(page, { level }).split('\n').find((l) => l.startsWith('level:')));
+    expect(lines).toEqual(['level: "no"', 'level: nope', 'level: "no"', 'level: "12:30"', 'level: nope', 'level: "12:30"']);
+  });
+
   it('keeps hostile strings as data', () => {
     const version = 'x: y\n- z # not a comment\n!!python/object {}';
     expect(parse(valuesToYaml(page, { version }))).toMatchObject({ version });
