@@ -43,6 +43,15 @@ async function committed(p: LocalGitPublisher, req: PublishRequest): Promise<{ s
   return r;
 }
 
+/** Someone edits the file in the repository by hand: the next save is refused as a conflict, and the branch keeps their commit. */
+async function expectHandEditKept(p: LocalGitPublisher, repo: string, path: string, next: PublishRequest): Promise<void> {
+  writeFileSync(join(repo, path), 'a: hand\n');
+  git(repo, 'commit', '--quiet', '-am', 'hand edit');
+  const hand = git(repo, 'rev-parse', 'main');
+  expect((await p.publish(next)).status).toBe('conflict');
+  expect(git(repo, 'rev-parse', 'main')).toBe(hand);
+}
+
 describe('the local publisher', () => {
   it('writes blob and commit in one go: file, author, committer, date, message, and no scratch ref left', async () => {
     const repo = join(tempDir(), 'repo');
@@ -99,11 +108,7 @@ describe('the local publisher', () => {
     const p = new LocalGitPublisher({ path: repo, branch: 'main' });
     const req = request(1, 'a: 1\n');
     const first = await committed(p, req);
-    writeFileSync(join(repo, req.path), 'a: hand\n');
-    git(repo, 'commit', '--quiet', '-am', 'hand edit');
-    const hand = git(repo, 'rev-parse', 'main');
-    expect((await p.publish(request(2, 'a: 2\n', { expectedBlob: first.blob }))).status).toBe('conflict');
-    expect(git(repo, 'rev-parse', 'main')).toBe(hand);
+    await expectHandEditKept(p, repo, req.path, request(2, 'a: 2\n', { expectedBlob: first.blob }));
   });
 
   it('builds on a commit made by someone else since its own last one, and still sees their edit of the file', async () => {
@@ -121,11 +126,7 @@ describe('the local publisher', () => {
     expect(git(repo, 'show', 'main:README.md')).toBe('hello');
     expect(logged.join('\n')).toMatch(/main moved while publishing/);
 
-    writeFileSync(join(repo, req.path), 'a: hand\n');
-    git(repo, 'commit', '--quiet', '-am', 'hand edit');
-    const hand = git(repo, 'rev-parse', 'main');
-    expect((await p.publish(request(3, 'a: 3\n', { expectedBlob: second.blob }))).status).toBe('conflict');
-    expect(git(repo, 'rev-parse', 'main')).toBe(hand);
+    await expectHandEditKept(p, repo, req.path, request(3, 'a: 3\n', { expectedBlob: second.blob }));
   });
 
   it('keeps the working copy in step only where the branch is checked out, in a linked worktree too', async () => {
