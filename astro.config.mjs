@@ -6,8 +6,8 @@ import tailwindcss from '@tailwindcss/vite';
 export default defineConfig({
   output: 'server',
   // 32 MiB, as src/web/errors.ts says: the adapter's default would let one request hold 1 GiB.
-  // Streaming off: a page is rendered to one string and sent in one write with a Content-Length. Streamed,
-  // each rendered chunk was a write of its own (a writev per chunk was 8 % of a page GET's busy time).
+  // Streaming off: a page is rendered to one string and sent in one write with a Content-Length. Measured
+  // neutral against streaming (npm run bench:profile); kept for the Content-Length.
   adapter: node({ mode: 'middleware', bodySizeLimit: 32 * 1024 * 1024, experimentalDisableStreaming: true }),
   // The same cross-site check runs in src/web/origin.ts, which answers JSON clients in JSON.
   security: { checkOrigin: false },

@@ -95,7 +95,7 @@ const SQLITE_WAIT_MS = 5;
  * Reads need no queue: in WAL mode they never wait for a writer.
  */
 export class Database {
-  /** Reads; writes go through `write`, `batch` and `transaction`. */
+  /** Reads; writes go through `write`, `batch`, `transaction` and `grouped`. */
   readonly client: Client;
   private readonly writer: Client;
   private readonly busyMs: number;
