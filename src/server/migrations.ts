@@ -314,4 +314,61 @@ CREATE TABLE maintenance (
 );
 `,
   },
+  {
+    version: 11,
+    name: 'notification outbox',
+    sql: `
+-- Something happened that people may be told about: a run ended, values were
+-- saved, a save could not be published, a schedule missed its moment. Written
+-- in the same transaction as what happened. data is the event's own part of
+-- the body (JSON); body is the whole versioned body, fixed when the event is
+-- fanned out to its targets (fanned_out = 1), so every target gets the same bytes.
+CREATE TABLE notification_events (
+  id          INTEGER PRIMARY KEY,
+  uid         TEXT NOT NULL UNIQUE,
+  type        TEXT NOT NULL,
+  page_slug   TEXT,
+  button_name TEXT,
+  at          TEXT NOT NULL,
+  data        TEXT NOT NULL,
+  body        TEXT,
+  fanned_out  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX notification_events_pending ON notification_events(fanned_out, id);
+
+-- One row per event and target. A target's deliveries go out in id order: the
+-- oldest undelivered one holds back the later ones until it is delivered or
+-- given up ('failed'). claim / claimed_until work as the publication outbox's.
+CREATE TABLE deliveries (
+  id               INTEGER PRIMARY KEY,
+  uid              TEXT NOT NULL UNIQUE,
+  event_id         INTEGER NOT NULL REFERENCES notification_events(id),
+  target           TEXT NOT NULL,
+  channel          TEXT NOT NULL CHECK (channel IN ('webhook', 'email')),
+  state            TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+  attempts         INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at  INTEGER NOT NULL DEFAULT 0,
+  last_error       TEXT,
+  last_status      INTEGER,
+  response_excerpt TEXT,
+  claim            TEXT,
+  claimed_until    INTEGER NOT NULL DEFAULT 0,
+  created_at       TEXT NOT NULL,
+  updated_at       TEXT NOT NULL,
+  delivered_at     TEXT
+);
+CREATE INDEX deliveries_target ON deliveries(target, state, id);
+CREATE INDEX deliveries_state ON deliveries(state, id);
+`,
+  },
+  {
+    version: 12,
+    name: 'runs reported from outside',
+    sql: `
+-- A run that a pipeline outside Switchyard reports through the API (created
+-- running, no runner). Its lease_expires_at is renewed by each report, so a
+-- pipeline that dies without finishing its run leaves it lost, not running.
+ALTER TABLE runs ADD COLUMN external INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];

@@ -12,6 +12,7 @@ import type { RunSignals } from './notify.ts';
 import { DEFAULT_RUN_LIMITS, publishRun, type RunLimits } from './queue.ts';
 import type { LogLine } from './read.ts';
 import { observeRunEnd } from '../metrics.ts';
+import { recordRunEndsIn } from '../notify/events.ts';
 
 export type LeaseCheck = { ok: true; cancel: boolean; lastSeq: number; logBytes: number; logTruncated: boolean } | { ok: false; reason: string };
 
@@ -112,6 +113,7 @@ export async function finishRun(
               report_type = ?, report = ?, report_truncated = ? WHERE id = ?`,
       args: [req.state, req.exit_code, req.signal, req.error, clock(req.finished_at), req.state, report?.type ?? null, report?.body ?? null, report?.truncated ? 1 : 0, id],
     });
+    await recordRunEndsIn(tx, [id]);
     await tx.commit();
     return { ok: true as const };
   });

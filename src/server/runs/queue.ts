@@ -14,6 +14,7 @@ import type { RunSignals } from './notify.ts';
 import { getRun, type RunView } from './read.ts';
 import { observeRunEnd } from '../metrics.ts';
 import { isFinal } from '../../protocol/states.ts';
+import { recordRunEndsIn } from '../notify/events.ts';
 
 export interface NewRun {
   page: PageConfig;
@@ -106,6 +107,7 @@ export async function requestCancel(db: Database, signals: RunSignals, id: numbe
         sql: `UPDATE runs SET state = 'cancelled', finished_at = ?, cancel_requested_at = ?, cancel_requested_by = ?, message = ? WHERE id = ?`,
         args: [now, now, username, `Cancelled by ${username} before a runner picked it up`, id],
       });
+      await recordRunEndsIn(tx, [id]);
     } else if (state === 'running') {
       await tx.execute({ sql: 'UPDATE runs SET cancel_requested_at = coalesce(cancel_requested_at, ?), cancel_requested_by = coalesce(cancel_requested_by, ?) WHERE id = ?', args: [now, username, id] });
     } else {
@@ -124,14 +126,19 @@ export async function requestCancel(db: Database, signals: RunSignals, id: numbe
 
 /** Marks running runs whose lease has lapsed as lost. Returns their ids. */
 export async function sweepLost(db: Database, signals: RunSignals, now = Date.now(), leaseMs: number = LIMITS.leaseMs): Promise<number[]> {
-  const { rows } = await db.write({
-    sql: `UPDATE runs SET state = 'lost', finished_at = ?, lease = NULL,
-            error = 'runner ' || coalesce((SELECT name FROM runners WHERE id = runs.runner_id), '?') || ' stopped answering; last heard from at ' ||
-                    strftime('%Y-%m-%dT%H:%M:%fZ', (lease_expires_at - ${Math.trunc(leaseMs)}) / 1000.0, 'unixepoch')
-          WHERE state = 'running' AND lease_expires_at < ? RETURNING id`,
-    args: [new Date(now).toISOString(), now],
+  const ids = await db.transaction(async (tx) => {
+    const { rows } = await tx.execute({
+      sql: `UPDATE runs SET state = 'lost', finished_at = ?, lease = NULL,
+              error = 'runner ' || coalesce((SELECT name FROM runners WHERE id = runs.runner_id), '?') || ' stopped answering; last heard from at ' ||
+                      strftime('%Y-%m-%dT%H:%M:%fZ', (lease_expires_at - ${Math.trunc(leaseMs)}) / 1000.0, 'unixepoch')
+            WHERE state = 'running' AND lease_expires_at < ? RETURNING id`,
+      args: [new Date(now).toISOString(), now],
+    });
+    const lost = rows.map((r) => Number(r.id));
+    await recordRunEndsIn(tx, lost);
+    await tx.commit();
+    return lost;
   });
-  const ids = rows.map((r) => Number(r.id));
   await publishEndedRuns(db, signals, ids);
   return ids;
 }
@@ -148,7 +155,9 @@ export async function endRunsOfRunnerIn(tx: Transaction, runnerId: number, reaso
           WHERE runner_id = ? AND state = 'running' RETURNING id`,
     args: [new Date().toISOString(), reason, runnerId],
   });
-  return rows.map((r) => Number(r.id));
+  const ids = rows.map((r) => Number(r.id));
+  await recordRunEndsIn(tx, ids);
+  return ids;
 }
 
 /** Tells live views about runs that changed. */

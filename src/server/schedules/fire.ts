@@ -16,6 +16,7 @@ import { currentValues } from '../history.ts';
 import { insertRun, publishEndedRuns, publishRuns, SCHEDULE_STARTER } from '../runs/queue.ts';
 import { countScheduleDecision } from '../metrics.ts';
 import { advance, recordEvent, type ScheduleRow } from './store.ts';
+import { recordRunEndsIn } from '../notify/events.ts';
 
 export interface ScheduledButton {
   page: PageConfig;
@@ -83,5 +84,6 @@ async function cancelIn(tx: Transaction, active: { id: number; state: string }[]
         : { sql: 'UPDATE runs SET cancel_requested_at = coalesce(cancel_requested_at, ?), cancel_requested_by = coalesce(cancel_requested_by, ?) WHERE id = ?', args: [now, by, r.id] },
     );
   }
+  await recordRunEndsIn(tx, active.filter((r) => r.state === 'queued').map((r) => r.id));
   return active.map((r) => r.id);
 }
