@@ -17,6 +17,7 @@ import { applyTrustedProxy } from '../web/proxy.ts';
 import { startSweeper } from '../server/runs/sweeper.ts';
 import { startRetention } from '../server/retention-schedule.ts';
 import { startPublisher } from '../server/git/worker.ts';
+import { startDeliveries } from '../server/notify/worker.ts';
 import { startScheduler } from '../server/schedules/scheduler.ts';
 import { startLocalRunner, type LocalRunner } from './local-runner.ts';
 import { stopWhenParentEnds } from '../../runner/parent-watch.ts';
@@ -132,6 +133,7 @@ async function main() {
   const stopSweeper = startSweeper(app);
   const stopRetention = startRetention(app);
   const stopPublisher = startPublisher(app, app.publications, (m) => log().info(m));
+  const stopDeliveries = startDeliveries(app, (m) => log().info(m));
   const stopScheduler = app.settings.scheduler ? startScheduler(app) : () => {};
   if (!app.settings.scheduler) console.log('Schedules are off in this process (SWITCHYARD_SCHEDULER=0): it starts no scheduled runs.');
   let localRunner: LocalRunner | undefined;
@@ -162,6 +164,7 @@ async function main() {
     stopSweeper();
     stopRetention();
     stopPublisher();
+    stopDeliveries();
     await instance.stop();
     server.close(() => {
       // Entries still waiting for their batch are written before the database closes.

@@ -3,8 +3,6 @@
  * them a page or a button may subscribe to. The names are part of the
  * webhook contract (docs: README, "Notifications"): add, never rename.
  */
-import type { RunState } from '../protocol/states.ts';
-
 export const RUN_EVENTS = ['run.succeeded', 'run.failed', 'run.cancelled', 'run.timed_out', 'run.lost'] as const;
 export const PAGE_EVENTS = ['values.saved', 'values.restored', 'publication.failed', 'schedule.missed'] as const;
 /** Sent by an admin from the Deliveries page to try a target; never subscribed to. */
@@ -18,7 +16,7 @@ export type EventType = NotifyEvent | typeof TEST_EVENT;
 export const BUTTON_EVENTS: readonly NotifyEvent[] = [...RUN_EVENTS, 'schedule.missed'];
 
 /** The event a run's final state makes, if any. */
-export function runEventOf(state: RunState): NotifyEvent | undefined {
+export function runEventOf(state: string): NotifyEvent | undefined {
   const type = `run.${state}`;
   return (RUN_EVENTS as readonly string[]).includes(type) ? (type as NotifyEvent) : undefined;
 }

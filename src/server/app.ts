@@ -10,6 +10,7 @@ import { readSettings, type Settings } from './settings.ts';
 import { RunSignals } from './runs/notify.ts';
 import { PublicationSignals } from './git/signals.ts';
 import { AuditBatch } from './audit-batch.ts';
+import { WakeSignal } from './wake.ts';
 
 export interface App {
   settings: Settings;
@@ -20,13 +21,15 @@ export interface App {
   publications: PublicationSignals;
   /** Audit entries written a few at a time (exports); flushed before the database closes. */
   auditLater: AuditBatch;
+  /** Wakes this process's delivery worker when it has recorded an event (other processes' workers find it on their next look). */
+  deliveries: WakeSignal;
 }
 
 export async function createApp(settings: Settings = readSettings()): Promise<App> {
   const config = await createConfigStore(settings.configPath);
   const db = await openDatabase(settings.dbUrl, settings.dbAuthToken, settings.dbBusyMs);
   await migrate(db);
-  return { settings, db, config, throttle: new LoginThrottle(), runs: new RunSignals(), publications: new PublicationSignals(), auditLater: new AuditBatch(db) };
+  return { settings, db, config, throttle: new LoginThrottle(), runs: new RunSignals(), publications: new PublicationSignals(), auditLater: new AuditBatch(db), deliveries: new WakeSignal() };
 }
 
 // One instance per process, shared by every request. Kept on globalThis so the

@@ -10,6 +10,19 @@ import { publicationTarget } from './git/target.ts';
 import type { Transaction } from './db.ts';
 import { saveValues, type HistoryEntry, type SaveResult } from './history.ts';
 import { countSave } from './metrics.ts';
+import { recordEvent } from './notify/events.ts';
+
+/** A save as its notification tells it: who, when, and each parameter before and after. */
+function changeData(entry: HistoryEntry, restoredFrom: unknown) {
+  return {
+    id: entry.id,
+    author: entry.author,
+    saved_at: entry.savedAt,
+    ...(restoredFrom === undefined ? {} : { restored_from: restoredFrom }),
+    changes: entry.changes.map((c) => ({ name: c.name, before: c.before ?? null, after: c.after ?? null })),
+    values: entry.values,
+  };
+}
 
 export interface SaveBy {
   user: { id: number; username: string };
@@ -21,16 +34,24 @@ export interface SaveBy {
 export async function recordSave(app: App, page: PageConfig, values: Values, baseRevision: number | undefined, by: SaveBy): Promise<SaveResult> {
   const live = await app.config.current();
   const publishTo = publicationTarget(live.config.git, app.settings.configPath);
-  const alongside = (tx: Transaction, entry: HistoryEntry) =>
-    audit(tx, {
+  const restoredFrom = by.detail?.restored_from;
+  const alongside = async (tx: Transaction, entry: HistoryEntry) => {
+    await audit(tx, {
       action: 'save',
       userId: by.user.id,
       username: by.user.username,
       ip: by.ip,
       detail: { page: page.slug, change: entry.id, ...by.detail, changed: entry.changes.map((c) => c.name) },
     });
+    await recordEvent(tx, {
+      type: restoredFrom === undefined ? 'values.saved' : 'values.restored',
+      page: page.slug,
+      data: { change: changeData(entry, restoredFrom) },
+    });
+  };
   const result = await saveValues(app.db, { page, values, baseRevision, configRevision: live.revision, user: by.user, publishTo, alongside });
   if (result.status === 'saved') countSave(page.slug);
   if (result.status === 'saved' && publishTo) app.publications.saved();
+  if (result.status === 'saved') app.deliveries.poke();
   return result;
 }

@@ -26,6 +26,35 @@ export interface Settings {
   scheduler: boolean;
   /** From this hour of each UTC day on, the day's retention sweep is due. */
   retentionHourUtc: number;
+  /** The address people reach the app at, for links in notifications (no trailing slash). */
+  publicUrl: string;
+  notify: NotifySettings;
+}
+
+export interface NotifySettings {
+  /** A delivery is given up after this many failed attempts. */
+  attempts: number;
+  /** Wait after the first failure; doubled after each further one, up to maxBackoffMs. */
+  backoffMs: number;
+  maxBackoffMs: number;
+  /** Deadline of one webhook request or SMTP session, unless the target sets its own. */
+  timeoutMs: number;
+  /** When set, webhooks go only to these hosts ("hooks.example.com", "*.example.com"). */
+  webhookHosts: string[] | undefined;
+}
+
+/** The app's own address as people reach it: SWITCHYARD_PUBLIC_URL, else what the server listens on. */
+function publicUrl(env: NodeJS.ProcessEnv): string {
+  const given = env.SWITCHYARD_PUBLIC_URL?.trim();
+  if (given && URL.canParse(given) && /^https?:$/.test(new URL(given).protocol)) return given.replace(/\/+$/, '');
+  const scheme = env.SWITCHYARD_TLS_CERT && env.SWITCHYARD_TLS_KEY ? 'https' : 'http';
+  const host = !env.HOST || env.HOST === '0.0.0.0' || env.HOST === '::' ? 'localhost' : env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST;
+  return `${scheme}://${host}:${env.PORT || 4321}`;
+}
+
+function hostList(value: string | undefined): string[] | undefined {
+  const hosts = value?.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  return hosts?.length ? hosts : undefined;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -48,5 +77,13 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     gitTimeoutMs: positive(env.SWITCHYARD_GIT_TIMEOUT_MS, 60_000, 500),
     scheduler: env.SWITCHYARD_SCHEDULER !== '0',
     retentionHourUtc: Math.min(positive(env.SWITCHYARD_RETENTION_HOUR, 2, 0), 23),
+    publicUrl: publicUrl(env),
+    notify: {
+      attempts: Math.min(positive(env.SWITCHYARD_DELIVERY_ATTEMPTS, 15, 1), 100),
+      backoffMs: positive(env.SWITCHYARD_DELIVERY_BACKOFF_MS, 10_000, 10),
+      maxBackoffMs: positive(env.SWITCHYARD_DELIVERY_BACKOFF_MAX_MS, 30 * 60_000, 10),
+      timeoutMs: positive(env.SWITCHYARD_DELIVERY_TIMEOUT_MS, 10_000, 100),
+      webhookHosts: hostList(env.SWITCHYARD_WEBHOOK_HOSTS),
+    },
   };
 }

@@ -8,7 +8,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PageConfig } from '../../src/core/config/schema.ts';
 import type { Database } from '../../src/server/db.ts';
 import { currentValues, saveValues } from '../../src/server/history.ts';
-import { claim, heldByOther, lastPublished, markCommitted, markConflict, markFailed, pageHeads, requeueConflict, savesBetween, type Pending } from '../../src/server/git/outbox.ts';
+import { heldByOther } from '../../src/server/claims.ts';
+import { claim, lastPublished, markCommitted, markConflict, markFailed, pageHeads, requeueConflict, savesBetween, type Pending } from '../../src/server/git/outbox.ts';
 import { tempDatabase } from '../helpers/temp-db.ts';
 
 const pageOf = (slug: string): PageConfig => ({ slug, title: slug, requires_login: true, buttons: [], parameters: [{ name: 'n', type: 'integer', required: false, default: 0 }] });

@@ -35,7 +35,7 @@ const badConfigs: { name: string; yaml: string; expected: string }[] = [
   {
     name: "unknown top-level key",
     yaml: "toplevel_title: T\ntheme: dark\npages:\n  - slug: home\n    title: Home\n",
-    expected: "config.yaml:2:1 theme: unknown key \"theme\" (allowed: toplevel_title, pages, git, retention)",
+    expected: "config.yaml:2:1 theme: unknown key \"theme\" (allowed: toplevel_title, pages, git, retention, notify)",
   },
   {
     name: "duplicate page slugs",
@@ -225,6 +225,41 @@ const badConfigs: { name: string; yaml: string; expected: string }[] = [
     name: "timeout of more than 7 days in days",
     yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - {name: go, label: Go, script_path: scripts/go.sh, status_file: app_data/status/a.json, report_path: app_data/reports/a.html, timeout: 8d}\n",
     expected: "config.yaml:6:143 pages[0].buttons[0].timeout: must be a duration of at most 7 days, such as 90, \"90s\", \"15m\" or \"2h\"",
+  },
+  {
+    name: "notify: unknown event",
+    yaml: "toplevel_title: T\nnotify:\n  targets:\n    - name: ops\n      webhook: {url: \"https://h.example/x\", secret_env: S}\n      events: [run.failled]\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n",
+    expected: "config.yaml:6:16 notify.targets[0].events[0]: unknown event \"run.failled\"; events are run.succeeded, run.failed, run.cancelled, run.timed_out, run.lost, values.saved, values.restored, publication.failed, schedule.missed",
+  },
+  {
+    name: "notify: an email target without an SMTP server",
+    yaml: "toplevel_title: T\nnotify:\n  targets:\n    - name: mail\n      email: {to: [a@b.example]}\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n",
+    expected: "config.yaml:5:14 notify.targets[0].email: needs notify.smtp: the SMTP server that sends the email",
+  },
+  {
+    name: "notify: not an email address",
+    yaml: "toplevel_title: T\nnotify:\n  smtp: {host: smtp.example, from: s@example.com}\n  targets:\n    - name: mail\n      email: {to: [\"not an address\"]}\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n",
+    expected: "config.yaml:6:20 notify.targets[0].email.to[0]: must be an email address such as ops@example.com, got \"not an address\"",
+  },
+  {
+    name: "notify: credentials in a webhook URL",
+    yaml: "toplevel_title: T\nnotify:\n  targets:\n    - name: ops\n      webhook: {url: \"https://u:p@h.example/x\", secret_env: S}\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n",
+    expected: "config.yaml:5:22 notify.targets[0].webhook.url: must not carry a user name or password; the body is signed with the key named by secret_env instead",
+  },
+  {
+    name: "notify: a page subscribes a target that is not defined",
+    yaml: "toplevel_title: T\nnotify:\n  targets:\n    - name: ops\n      webhook: {url: \"https://h.example/x\", secret_env: S}\npages:\n  - slug: home\n    title: Home\n    notify:\n      - target: opz\n        events: [values.saved]\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n",
+    expected: "config.yaml:10:17 pages[0].notify[0].target: no target named \"opz\"; targets are ops",
+  },
+  {
+    name: "notify: a button subscribes to a page event",
+    yaml: "toplevel_title: T\nnotify:\n  targets:\n    - name: ops\n      webhook: {url: \"https://h.example/x\", secret_env: S}\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n        notify:\n          - target: ops\n            events: [values.saved]\n",
+    expected: "config.yaml:17:22 pages[0].buttons[0].notify[0].events[0]: \"values.saved\" is not about a button; name it in the page's notify (allowed here: run.succeeded, run.failed, run.cancelled, run.timed_out, run.lost, schedule.missed)",
+  },
+  {
+    name: "notify: SMTP user without password",
+    yaml: "toplevel_title: T\nnotify:\n  smtp: {host: smtp.example, from: s@example.com, username_env: U}\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n",
+    expected: "config.yaml:3:9 notify.smtp: needs both username_env and password_env, or neither",
   },
 ];
 

@@ -9,6 +9,7 @@ import { hasRole, ROLES } from '../roles.ts';
 import { buttonRetention, pageRetention, siteRetention } from './retention.ts';
 import { durationUpTo, parseDuration } from './duration.ts';
 import { scheduleSchema } from './schedule.ts';
+import { buttonNotify, checkNotify, pageNotify, siteNotify } from './notify.ts';
 
 export const PARAMETER_TYPES = ['text', 'integer', 'boolean', 'select'] as const;
 export type ParameterType = (typeof PARAMETER_TYPES)[number];
@@ -196,6 +197,7 @@ const button = z.strictObject({
   confirm: z.string().trim().min(1).max(500).optional(),
   schedule: scheduleSchema.optional(),
   retention: buttonRetention.optional(),
+  notify: buttonNotify.optional(),
 });
 
 /** Adds an issue at `key` of every entry whose `key` repeats an earlier one. */
@@ -232,6 +234,7 @@ const page = z
     parameters: z.array(parameter).max(200).default([]),
     buttons: z.array(button).max(50).default([]),
     retention: pageRetention.optional(),
+    notify: pageNotify.optional(),
   })
   .superRefine((p, ctx) => {
     if (!p.requires_login && p.access?.view) {
@@ -284,10 +287,12 @@ export const siteSchema = z
     pages: z.array(page).min(1, { message: 'must list at least one page' }).max(200),
     git: gitSchema.optional(),
     retention: siteRetention.optional(),
+    notify: siteNotify.optional(),
   })
   .superRefine((site, ctx) => {
     uniqueBy(site.pages, 'slug', 'page slug', ctx, ['pages']);
     distinctOutputs(site.pages, ctx);
+    checkNotify(site, ctx);
   });
 
 export type SiteConfig = z.output<typeof siteSchema>;

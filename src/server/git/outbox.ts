@@ -10,9 +10,9 @@
  * save twice at once; a claim lapses unless renewed, so a stalled or dead
  * process leaves nothing the others cannot take over.
  */
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { Database, Executor, Transaction } from '../db.ts';
+import { CLAIM, CLAIM_MS } from '../claims.ts';
+import { recordEvent } from '../notify/events.ts';
 
 /** Where a save stands in Git, as the history shows it. */
 export interface Publication {
@@ -66,30 +66,6 @@ export interface Pending {
   claimedUntil: number;
 }
 
-/** A claim lapses this long after it was taken or last renewed. */
-export const CLAIM_MS = 30_000;
-/** This process's claims: host and pid tell a claim left by a dead process on this host. */
-const CLAIM = `${hostname()} ${process.pid} ${randomBytes(6).toString('hex')}`;
-
-/**
- * Whether a claim stops this process from publishing the save: a live claim
- * of another process. A claim lapses at claimed_until; a claim of a process
- * on this host that has exited (or of this pid in an earlier life, as after a
- * container restart) is dead at once.
- */
-export function heldByOther(item: Pending, now: number): boolean {
-  if (!item.claim || item.claimedUntil <= now || item.claim === CLAIM) return false;
-  const [host, pid] = item.claim.split(' ');
-  if (host !== hostname()) return true;
-  if (Number(pid) === process.pid) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * The saves that may be published next: for each page, its oldest pending
  * save (saves of one page are committed in order; other pages do not wait
@@ -121,14 +97,6 @@ export async function claim(db: Database, item: Pending): Promise<boolean> {
     args: [CLAIM, Date.now() + CLAIM_MS, item.changeId, item.claim, item.claimedUntil, item.attempts, Date.now()],
   });
   return rows.length > 0;
-}
-
-/** Keeps the claim alive while publishing takes its time; returns the function that stops it. */
-export function renewing(db: Database, item: Pending): () => void {
-  const timer = setInterval(() => {
-    void db.write({ sql: 'UPDATE publications SET claimed_until = ? WHERE change_id = ? AND claim = ?', args: [Date.now() + CLAIM_MS, item.changeId, CLAIM] }).catch(() => {});
-  }, CLAIM_MS / 3);
-  return () => clearInterval(timer);
 }
 
 /** What was last published to a file of a target: its blob, and the save that wrote it. */
@@ -170,22 +138,45 @@ export async function markCommitted(db: Database, item: Pending, commit: { sha: 
   });
 }
 
+/**
+ * After this many failed attempts in a row a save's trouble is told as
+ * `publication.failed` (once; it is still retried). A remote that is briefly
+ * away is no news; one still failing after three tries (about 7 s) is.
+ */
+export const FAILED_EVENT_AFTER = 3;
+
+/** Records an outcome that needs a transaction of its own when it is news (publication.failed); whether it was recorded. */
+async function recordOutcome(db: Database, item: Pending, sql: string, args: (string | number)[], event?: { state: 'conflict' | 'pending'; error: string; attempts: number }): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.execute({ sql, args });
+    if (rows.length === 0) return false;
+    if (event) await recordEvent(tx, { type: 'publication.failed', page: item.slug, data: { change: { id: item.changeId }, publication: event } });
+    await tx.commit();
+    return true;
+  });
+}
+
 /** Someone else changed the file: the save waits for a person (see requeueConflict). */
 export async function markConflict(db: Database, item: Pending, reason: string): Promise<boolean> {
-  const { rows } = await db.write({
-    sql: `UPDATE publications SET state = 'conflict', last_error = ?, attempts = attempts + 1, updated_at = ?, ${RELEASE} WHERE ${MINE} RETURNING change_id`,
-    args: [reason, new Date().toISOString(), item.changeId, CLAIM],
-  });
-  return rows.length > 0;
+  return recordOutcome(
+    db,
+    item,
+    `UPDATE publications SET state = 'conflict', last_error = ?, attempts = attempts + 1, updated_at = ?, ${RELEASE} WHERE ${MINE} RETURNING change_id`,
+    [reason, new Date().toISOString(), item.changeId, CLAIM],
+    { state: 'conflict', error: reason, attempts: item.attempts + 1 },
+  );
 }
 
 /** Publishing failed for now: the save is tried again from `nextAttemptAt` (epoch ms). */
 export async function markFailed(db: Database, item: Pending, reason: string, nextAttemptAt: number): Promise<boolean> {
-  const { rows } = await db.write({
-    sql: `UPDATE publications SET last_error = ?, attempts = ?, next_attempt_at = ?, updated_at = ?, ${RELEASE} WHERE ${MINE} RETURNING change_id`,
-    args: [reason, item.attempts + 1, nextAttemptAt, new Date().toISOString(), item.changeId, CLAIM],
-  });
-  return rows.length > 0;
+  const attempts = item.attempts + 1;
+  return recordOutcome(
+    db,
+    item,
+    `UPDATE publications SET last_error = ?, attempts = ?, next_attempt_at = ?, updated_at = ?, ${RELEASE} WHERE ${MINE} RETURNING change_id`,
+    [reason, attempts, nextAttemptAt, new Date().toISOString(), item.changeId, CLAIM],
+    attempts === FAILED_EVENT_AFTER ? { state: 'pending', error: reason, attempts } : undefined,
+  );
 }
 
 /**

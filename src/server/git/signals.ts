@@ -4,10 +4,10 @@
  * On its own so that the app's services can hold one without importing the
  * worker, which itself works on the app.
  */
-import { EventEmitter } from 'node:events';
+import { WakeSignal } from '../wake.ts';
 
-export class PublicationSignals extends EventEmitter {
+export class PublicationSignals extends WakeSignal {
   saved(): void {
-    this.emit('saved');
+    this.poke();
   }
 }

@@ -18,7 +18,9 @@ import { LocalGitPublisher } from './local.ts';
 import { GitHubPublisher } from './github.ts';
 import type { PublicationSignals } from './signals.ts';
 import { localPath } from './target.ts';
-import { claim, heldByOther, lastPublished, markCommitted, markConflict, markFailed, pageHeads, renewing, savesBetween, type Pending } from './outbox.ts';
+import { claim, lastPublished, markCommitted, markConflict, markFailed, pageHeads, savesBetween, type Pending } from './outbox.ts';
+import { heldByOther, renewing } from '../claims.ts';
+import { Sleeper } from '../wake.ts';
 import type { Publisher, PublishResult } from './types.ts';
 import { pageOf } from '../../core/config/lookup.ts';
 
@@ -120,7 +122,7 @@ function record(app: App, publisher: Publisher, site: SiteConfig, item: Pending,
 
 /** Publishes one claimed save and records the outcome, keeping the claim alive meanwhile. */
 async function publishClaimed(app: App, site: SiteConfig, publisher: Publisher, item: Pending, log: (m: string) => void): Promise<void> {
-  const stopRenewing = renewing(app.db, item);
+  const stopRenewing = renewing(app.db, 'publications', 'change_id', item.changeId);
   let result: PublishResult;
   try {
     result = await publishOne(app, site, publisher, item);
@@ -140,29 +142,13 @@ async function publishClaimed(app: App, site: SiteConfig, publisher: Publisher, 
 
 export function startPublisher(app: App, signals: PublicationSignals, log: (m: string) => void = console.log): () => void {
   let stopped = false;
-  let wake: (() => void) | undefined;
-  // A save signalled while the worker reads the outbox (after it looked, before it sleeps) must not
-  // wait for the idle check: the signal is kept, and a sleep that begins after it ends at once.
-  let signalled = false;
-  const onSaved = () => {
-    signalled = true;
-    wake?.();
-  };
-  signals.on('saved', onSaved);
-  const sleep = (ms: number) =>
-    new Promise<void>((r) => {
-      if (signalled) return r();
-      const t = setTimeout(r, ms);
-      wake = () => {
-        clearTimeout(t);
-        r();
-      };
-    });
+  const sleeper = new Sleeper(signals);
+  const sleep = (ms: number) => sleeper.sleep(ms);
 
   const publisherOf = publisherCache(app.settings.configPath, log, app.settings.gitTimeoutMs);
   void (async () => {
     while (!stopped) {
-      signalled = false; // what was signalled before now is in the outbox this round reads
+      sleeper.begin();
       try {
         const live = await app.config.current();
         const publisher = publisherOf(live.config.git);
@@ -181,7 +167,6 @@ export function startPublisher(app: App, signals: PublicationSignals, log: (m: s
   })();
   return () => {
     stopped = true;
-    signals.off('saved', onSaved);
-    wake?.();
+    sleeper.stop();
   };
 }

@@ -8,7 +8,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Transaction } from '../db.ts';
 import { runEventOf, type EventType } from '../../core/notify-events.ts';
-import type { RunState } from '../../protocol/states.ts';
 
 export interface NewEvent {
   type: EventType;
@@ -43,7 +42,7 @@ export async function recordRunEndsIn(tx: Transaction, ids: number[]): Promise<v
     args: ids,
   });
   for (const r of rows) {
-    const type = runEventOf(String(r.state) as RunState);
+    const type = runEventOf(String(r.state));
     if (!type) continue;
     const started = r.started_at == null ? null : String(r.started_at);
     const finished = r.finished_at == null ? null : String(r.finished_at);

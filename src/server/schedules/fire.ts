@@ -16,7 +16,7 @@ import { currentValues } from '../history.ts';
 import { insertRun, publishEndedRuns, publishRuns, SCHEDULE_STARTER } from '../runs/queue.ts';
 import { countScheduleDecision } from '../metrics.ts';
 import { advance, recordEvent, type ScheduleRow } from './store.ts';
-import { recordRunEndsIn } from '../notify/events.ts';
+import { recordEvent as recordNotifyEvent, recordRunEndsIn } from '../notify/events.ts';
 
 export interface ScheduledButton {
   page: PageConfig;
@@ -42,6 +42,12 @@ export async function decide(app: App, entry: ScheduledButton, row: ScheduleRow,
       const { first, last, count, more } = p.missed;
       await recordEvent(tx, page.slug, button.name, { outcome: 'missed', first, last, count, atLeast: more, reason: 'Switchyard was not running, or could not reach its database, at that moment' });
       out.missed = count;
+      await recordNotifyEvent(tx, {
+        type: 'schedule.missed',
+        page: page.slug,
+        button: button.name,
+        data: { schedule: { crons: schedule.crons, timezone: schedule.timezone ?? null, first_missed: new Date(first).toISOString(), last_missed: new Date(last).toISOString(), missed: count, at_least: !!more } },
+      });
     }
     if (p.fire !== undefined) Object.assign(out, await fire(tx, entry, p.fire, schedule.overlap, configRevision));
     await tx.commit();

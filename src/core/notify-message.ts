@@ -1,0 +1,120 @@
+/**
+ * What a notification says. The webhook body (versioned, documented in the
+ * README) is built once per event; an email is written from that same body,
+ * so a person and a receiving system are told the same thing.
+ */
+import type { SiteConfig } from './config/schema.ts';
+import { EVENT_SCHEMA, type EventType } from './notify-events.ts';
+import { pageOf } from './config/lookup.ts';
+
+export interface StoredEvent {
+  uid: string;
+  type: EventType;
+  page: string | null;
+  button: string | null;
+  at: string;
+  data: Record<string, unknown>;
+}
+
+type Json = Record<string, unknown>;
+
+/** Adds the address people open to each thing the event names, when it has one. */
+function withLinks(e: StoredEvent, base: string): Json {
+  const data: Json = structuredClone(e.data);
+  const run = data.run as Json | undefined;
+  if (run) run.url = `${base}/runs/${String(run.id)}`;
+  const change = data.change as Json | undefined;
+  if (change && e.page) change.url = `${base}/page/${e.page}/history?before=${Number(change.id) + 1}#version-${String(change.id)}`;
+  return data;
+}
+
+/** The webhook body: the same bytes for every target of the event. */
+export function eventBody(e: StoredEvent, site: SiteConfig, publicUrl: string): Json {
+  const page = e.page ? pageOf(site, e.page) : undefined;
+  const button = e.button ? page?.buttons.find((b) => b.name === e.button) : undefined;
+  return {
+    schema: EVENT_SCHEMA,
+    id: e.uid,
+    type: e.type,
+    created_at: e.at,
+    site: { title: site.toplevel_title, url: publicUrl },
+    page: e.page ? { slug: e.page, title: page?.title ?? e.page, url: `${publicUrl}/page/${e.page}` } : null,
+    button: e.button ? { name: e.button, label: button?.label ?? e.button } : null,
+    data: withLinks(e, publicUrl),
+  };
+}
+
+export interface Message {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const clip = (v: unknown, n = 200) => {
+  const s = v === null || v === undefined ? '(empty)' : typeof v === 'string' ? v : JSON.stringify(v);
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+};
+
+function seconds(ms: unknown): string {
+  const n = Number(ms);
+  if (!Number.isFinite(n)) return '';
+  return n < 60_000 ? `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)} s` : `${Math.floor(n / 60_000)} min ${Math.round((n % 60_000) / 1000)} s`;
+}
+
+/** The one-line summary and the detail lines of an event, from its body. */
+function describe(body: Json): { summary: string; lines: [string, string][]; link?: string } {
+  const data = body.data as Json;
+  const where = [(body.page as Json | null)?.title, (body.button as Json | null)?.label].filter(Boolean).join(' › ');
+  const type = String(body.type);
+  if (type.startsWith('run.')) {
+    const run = data.run as Json;
+    const state = String(run.state).replace('_', ' ');
+    const exit = run.exit_code == null ? '' : ` (exit code ${String(run.exit_code)})`;
+    const lines: [string, string][] = [['Run', `${String(run.id)}${run.external ? ' (reported from outside)' : ''}`], ['Started by', String(run.requested_by)]];
+    if (run.duration_ms != null) lines.push(['Took', seconds(run.duration_ms)]);
+    if (run.error) lines.push(['Error', clip(run.error, 500)]);
+    if (run.message) lines.push(['Last message', clip(run.message, 500)]);
+    return { summary: `${where}: run ${String(run.id)} ${state}${exit}`, lines, link: String(run.url) };
+  }
+  if (type === 'values.saved' || type === 'values.restored') {
+    const change = data.change as Json;
+    const changes = (change.changes as Json[]) ?? [];
+    const verb = type === 'values.restored' ? `restored version ${String(change.restored_from)}` : 'saved new values';
+    const lines: [string, string][] = changes.slice(0, 20).map((c) => [String(c.name), `${clip(c.before)} → ${clip(c.after)}`]);
+    if (changes.length > 20) lines.push(['…', `and ${changes.length - 20} more`]);
+    return { summary: `${where}: ${String(change.author)} ${verb} (version ${String(change.id)})`, lines, link: change.url ? String(change.url) : undefined };
+  }
+  if (type === 'publication.failed') {
+    const p = data.publication as Json;
+    const what = p.state === 'conflict' ? 'conflicts with a change made in the repository' : `failed ${String(p.attempts)} times (still retried)`;
+    return { summary: `${where}: publishing version ${String((data.change as Json).id)} to Git ${what}`, lines: [['Error', clip(p.error, 500)]], link: `${String((body.page as Json).url)}/history` };
+  }
+  if (type === 'schedule.missed') {
+    const s = data.schedule as Json;
+    const n = Number(s.missed);
+    return {
+      summary: `${where}: the schedule missed ${s.at_least ? 'at least ' : ''}${n} moment${n === 1 ? '' : 's'}`,
+      lines: [['First missed', String(s.first_missed)], ['Last missed', String(s.last_missed)]],
+      link: String((body.page as Json).url),
+    };
+  }
+  return { summary: `Test notification from ${String((body.site as Json).title)}`, lines: [['Sent by', String(data.sent_by ?? '')]] };
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+/** The email for an event: plain text and HTML, with a link to the run or the change. */
+export function emailFor(body: Json): Message {
+  const { summary, lines, link } = describe(body);
+  const site = String((body.site as Json).title);
+  const text = [summary, '', ...lines.map(([k, v]) => `${k}: ${v}`), ...(link ? ['', `Open: ${link}`] : []), '', `— ${site} (event ${String(body.type)}, id ${String(body.id)})`].join('\n');
+  const rows = lines.map(([k, v]) => `<tr><th align="left" style="padding:2px 12px 2px 0">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('');
+  const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif;color:#0f172a">
+<p style="font-size:16px"><strong>${escapeHtml(summary)}</strong></p>
+${rows ? `<table style="border-collapse:collapse;font-size:14px">${rows}</table>` : ''}
+${link ? `<p><a href="${escapeHtml(link)}">Open in ${escapeHtml(site)}</a></p>` : ''}
+<p style="color:#475569;font-size:12px">${escapeHtml(site)} · event ${escapeHtml(String(body.type))} · id ${escapeHtml(String(body.id))}</p>
+</body></html>`;
+  // One line: a config title or a value with a line break must not start a header of its own.
+  return { subject: `[${site}] ${summary}`.replace(/[\r\n]+/g, " ").slice(0, 250), text, html };
+}
