@@ -16,13 +16,14 @@ import { createRunnerToken, revokeRunner, RunnerError } from './runners.ts';
 import { createUser, findUser, resetPassword, setDisabled, setOwnPassword, setRole, UserError } from './users.ts';
 import { ApiTokenError, createApiToken, revokeApiToken } from './auth/api-tokens.ts';
 import type { Outcome } from './outcomes.ts';
+import { NotifyActionError, resendDelivery, sendTest } from './notify/admin.ts';
 
 export class AdminError extends Error {}
 
 /** The acting admin; anyone else is refused, told what only admins may do (`task`, default: this area's). */
 export function requireAdmin(viewer: Viewer, task?: string): { id: number; username: string } {
   if (!viewer.user) throw loginFirst(task ? `Log in as an admin to ${task}.` : 'Log in as an admin.');
-  if (viewer.user.role !== 'admin') throw forbidden(`Only admins may ${task ?? 'manage users, sessions, runners and the audit log'}.`);
+  if (viewer.user.role !== 'admin') throw forbidden(`Only admins may ${task ?? 'manage users, sessions, runners, notifications and the audit log'}.`);
   return viewer.user;
 }
 
@@ -83,11 +84,21 @@ export async function adminAction(app: App, viewer: Viewer, form: FormData): Pro
         await revokeRunner(app.db, field('name'), { by: viewer.user?.username, signals: app.runs, alsoRecord: (tx) => log(tx, viewer, 'runner_revoked', { runner: field('name') }) });
         return { ok: `Runner "${field('name')}" revoked; its token no longer works.` };
       }
+      case 'resend-delivery': {
+        const id = Number(field('id'));
+        await resendDelivery(app, id, (tx) => log(tx, viewer, 'delivery_resent', { delivery: id }));
+        return { ok: `Delivery ${id} is back in line; it goes out before its target's later events.` };
+      }
+      case 'test-target': {
+        const target = field('target');
+        await sendTest(app, target, viewer.user!.username, (tx) => log(tx, viewer, 'notification_test', { target }));
+        return { ok: `A test event is on its way to "${target}"; its delivery shows below.` };
+      }
       default:
         throw new AdminError('Unknown action.');
     }
   } catch (e) {
-    if (e instanceof AdminError || e instanceof UserError || e instanceof RunnerError) return { error: e.message };
+    if (e instanceof AdminError || e instanceof UserError || e instanceof RunnerError || e instanceof NotifyActionError) return { error: e.message };
     throw e;
   }
 }

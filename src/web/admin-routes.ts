@@ -8,6 +8,7 @@ import { listUsers } from '../server/users.ts';
 import { viewerOf } from './routes.ts';
 import { refusedByDatabase } from './errors.ts';
 import { loginAddress } from './http.ts';
+import { deliveriesPage } from '../server/notify/admin.ts';
 import { keepOutcome, OUTCOME_PARAM, takeOutcome, withOutcome, type Outcome } from '../server/outcomes.ts';
 
 export type Flash = Outcome | undefined;
@@ -63,6 +64,12 @@ export async function runnersRoute(Astro: AstroGlobal) {
   if ('redirect' in acted) return acted;
   const runners = (await listRunners(Astro.locals.app.db)).map((r) => ({ ...r, online: isOnline(r) }));
   return { ...acted, runners };
+}
+
+export async function deliveriesRoute(Astro: AstroGlobal) {
+  const acted = await adminPost(Astro);
+  if ('redirect' in acted) return acted;
+  return { ...acted, ...(await deliveriesPage(Astro.locals.app, Astro.url.searchParams)), query: Astro.url.searchParams };
 }
 
 function auditFilter(q: URLSearchParams): AuditFilter {

@@ -1,0 +1,74 @@
+/**
+ * What admins do about notifications: see every target and whether it can
+ * send (its secret is set, its host allowed), send a test event to one, and
+ * resend a delivery that was given up (or send a delivered one again).
+ */
+import type { App } from '../app.ts';
+import type { Transaction } from '../db.ts';
+import type { NotifyTarget } from '../../core/config/notify.ts';
+import { TEST_EVENT } from '../../core/notify-events.ts';
+import { recordEvent } from './events.ts';
+import { deliveryCounts, listDeliveries, resend, type DeliveryState } from './deliveries.ts';
+import { hostAllowed } from './webhook.ts';
+
+export interface TargetView {
+  name: string;
+  channel: 'webhook' | 'email';
+  /** Where it goes: the webhook's address without its query, or the recipients. */
+  destination: string;
+  events: string[];
+  /** Why it cannot send now, if it cannot. */
+  problem?: string;
+}
+
+function targetProblem(app: App, t: NotifyTarget, hasSmtp: boolean): string | undefined {
+  if (t.webhook) {
+    const host = new URL(t.webhook.url).hostname;
+    if (!hostAllowed(host, app.settings.notify.webhookHosts)) return `${host} is not in SWITCHYARD_WEBHOOK_HOSTS`;
+    if (!process.env[t.webhook.secret_env]) return `environment variable ${t.webhook.secret_env} (its signing key) is not set`;
+    return undefined;
+  }
+  return hasSmtp ? undefined : 'config.yaml has no notify.smtp';
+}
+
+export async function notifyTargets(app: App): Promise<TargetView[]> {
+  const { config } = await app.config.current();
+  const smtp = config.notify?.smtp;
+  const missing = [smtp?.username_env, smtp?.password_env].filter((n): n is string => !!n && !process.env[n]);
+  return (config.notify?.targets ?? []).map((t) => {
+    const u = t.webhook ? new URL(t.webhook.url) : undefined;
+    return {
+      name: t.name,
+      channel: t.webhook ? 'webhook' : 'email',
+      destination: u ? `${u.origin}${u.pathname}` : t.email!.to.join(', '),
+      events: t.events,
+      problem: targetProblem(app, t, !!smtp) ?? (t.email && missing.length ? `environment variable ${missing.join(' and ')} (SMTP login) is not set` : undefined),
+    };
+  });
+}
+
+export async function deliveriesPage(app: App, q: URLSearchParams) {
+  const state = (['pending', 'delivered', 'failed'] as const).find((s) => s === q.get('state')) as DeliveryState | undefined;
+  const [list, counts, targets] = await Promise.all([listDeliveries(app.db, { state, before: Number(q.get('before')) || undefined, limit: 50 }), deliveryCounts(app.db), notifyTargets(app)]);
+  return { ...list, counts, targets, state };
+}
+
+export class NotifyActionError extends Error {}
+
+/** Sends a test event to one target, recorded (and audited by `also`) in one transaction. */
+export async function sendTest(app: App, target: string, by: string, also: (tx: Transaction) => Promise<void>): Promise<void> {
+  const { config } = await app.config.current();
+  if (!config.notify?.targets.some((t) => t.name === target)) throw new NotifyActionError(`config.yaml has no notification target "${target}".`);
+  await app.db.transaction(async (tx) => {
+    await recordEvent(tx, { type: TEST_EVENT, data: { target, sent_by: by } });
+    await also(tx);
+    await tx.commit();
+  });
+  app.deliveries.poke();
+}
+
+/** Puts a delivery back in line (audited by `also` in the same transaction). */
+export async function resendDelivery(app: App, id: number, also: (tx: Transaction) => Promise<void>): Promise<void> {
+  if (!Number.isSafeInteger(id) || !(await resend(app.db, id, also))) throw new NotifyActionError(`Delivery ${id} is already waiting to be sent, or is gone.`);
+  app.deliveries.poke();
+}
