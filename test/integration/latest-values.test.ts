@@ -5,7 +5,7 @@
  */
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiToken, Client } from '../helpers/client.ts';
+import { apiToken, Client, textOf } from '../helpers/client.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
 
 const CONFIG = `toplevel_title: "Latest"
@@ -124,6 +124,13 @@ describe('who may read the latest values', () => {
     const open = await latest('/page/public/latest.json');
     expect(open.status).toBe(200);
     expect(((await open.json()) as { values: unknown }).values).toEqual({ motd: 'hello' });
+  });
+
+  it('the page offers both addresses, with a curl line to copy', async () => {
+    const html = await (await session.get('/page/settings')).text();
+    expect(html).toContain('href="/page/settings/latest.yaml"');
+    expect(html).toContain('href="/page/settings/latest.json"');
+    expect(textOf(html, 'for-scripts')).toContain(`curl -H "Authorization: Bearer $TOKEN" ${server.url}/page/settings/latest.yaml`);
   });
 
   it('takes a token only at these two addresses: the page itself still asks for a login', async () => {
