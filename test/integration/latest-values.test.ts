@@ -3,10 +3,14 @@
  * scripts read them (a personal token, conditional GETs) and as a browser
  * session does, against the built server and its real database.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiToken, Client, textOf } from '../helpers/client.ts';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import { ROOT, startServer, type TestServer } from '../helpers/server.ts';
 
 const CONFIG = `toplevel_title: "Latest"
 pages:
@@ -204,5 +208,51 @@ describe('conditional GETs', () => {
     const conditional = await latest('/page/settings/latest.yaml', withToken('vera', { 'if-none-match': get.headers.get('etag')! }), 'HEAD');
     expect(conditional.status).toBe(304);
     expect(await latestReads()).toBe(audited + 1);
+  });
+});
+
+/** The README section's sh block, its `\\`-continued lines joined, comments left out. */
+function readmeCommands(heading: string): string[] {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const rest = readme.slice(readme.indexOf(`\n${heading}\n`) + heading.length + 2);
+  const block = /^```sh\n([\s\S]*?)^```$/m.exec(rest);
+  expect(block && !/^#{1,6} /m.test(rest.slice(0, block.index)), `"${heading}" has an sh block`).toBe(true);
+  return block![1]!.replace(/\\\n/g, '').split('\n').filter((l) => l.trim() && !l.trimStart().startsWith('#'));
+}
+
+describe('README: Reading the latest values from a script', () => {
+  it('runs its example as written: a 200 writes the file, a 304 leaves it, a save brings the new values', async () => {
+    const [setup, readJson, poll, ...more] = readmeCommands('## Reading the latest values from a script');
+    expect(setup).toBe('TOKEN=syu_…; PAGE=http://localhost:4321/page/toplevel');
+    expect(more).toEqual([]);
+    // The example's page is the example config's first page; here it is this test's.
+    const local = (command: string) => command.replace('syu_…', tokens.ed!).replace('http://localhost:4321/page/toplevel', `${server.url}/page/settings`).replaceAll('toplevel.', 'settings.');
+    const cwd = mkdtempSync(join(tmpdir(), 'switchyard-latest-'));
+    // The status after the body, added by a function (a line may end in a comment); no ~/.curlrc or proxy of whoever runs the tests.
+    const wrapper = `curl() { command curl -q "$@" --max-time 15 --write-out '\\n%{http_code}'; }`;
+    const bash = async (command: string) => {
+      const r = await execa('bash', ['-c', [wrapper, local(setup!), command].join('\n')], { cwd, env: { PATH: process.env.PATH!, HOME: cwd }, extendEnv: false, reject: false });
+      expect(r.exitCode, r.stderr).toBe(0);
+      return { body: r.stdout.slice(0, r.stdout.lastIndexOf('\n')), status: Number(r.stdout.slice(r.stdout.lastIndexOf('\n') + 1)) };
+    };
+    const file = () => readFileSync(join(cwd, 'settings.yaml'), 'utf8');
+    try {
+      const json = await bash(local(readJson!));
+      expect(json.status).toBe(200);
+      const before = JSON.parse(json.body) as { values: Record<string, unknown> };
+      expect(before).toMatchObject({ page: 'settings', saved_by: 'ed' });
+
+      expect((await bash(local(poll!))).status).toBe(200);
+      expect(parse(file())).toEqual(before.values);
+      const written = file();
+      expect((await bash(local(poll!))).status).toBe(304);
+      expect(file()).toBe(written);
+
+      await save({ version: '3.0' });
+      expect((await bash(local(poll!))).status).toBe(200);
+      expect(parse(file())).toEqual({ ...before.values, version: '3.0' });
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });
