@@ -10,6 +10,7 @@ import { unsupportedBody, wantsJson } from './web/content-type.ts';
 import { crossSiteRefusal } from './web/origin.ts';
 import { currentTrace } from './web/request-trace.ts';
 import { log } from './server/log.ts';
+import { isLatestValuesPath } from './web/latest-values.ts';
 
 export const onRequest = defineMiddleware(async (ctx, next) => {
   let response: Response;
@@ -27,11 +28,11 @@ export const onRequest = defineMiddleware(async (ctx, next) => {
     const secure = ctx.url.protocol === 'https:';
     const name = sessionCookieName(secure);
     const token = ctx.cookies.get(name)?.value;
-    const bearer = ctx.url.pathname.startsWith('/api/v1/') ? ctx.request.headers.get('authorization')?.match(/^Bearer (\S+)$/)?.[1] : undefined;
+    const bearer = forScripts(ctx.url.pathname) ? ctx.request.headers.get('authorization')?.match(/^Bearer (\S+)$/)?.[1] : undefined;
     if (bearer) {
-      // The JSON API: a personal token acts with its owner's rights; no cookie is looked at.
+      // A personal token acts with its owner's rights; no cookie is looked at.
       ctx.locals.user = await authenticateApiToken(app.db, bearer, ctx.locals.reads);
-      if (!ctx.locals.user) throw new HttpError(401, 'unknown or revoked API token');
+      if (!ctx.locals.user) throw new HttpError(401, 'unknown or revoked API token', { 'WWW-Authenticate': 'Bearer realm="Switchyard", error="invalid_token"' });
     } else if (token) {
       const valid = await validateSessionToken(app.db, token, app.settings.sessions, ctx.locals.reads);
       if (valid) {
@@ -51,7 +52,7 @@ export const onRequest = defineMiddleware(async (ctx, next) => {
     }
     // A full disk or a lock held too long is the operator's to fix: say so in the log too.
     if (!(caught instanceof HttpError || caught instanceof Refused)) log().error({ req_id: trace?.id, method: ctx.request.method, route: ctx.routePattern, err: (caught as Error).cause ?? caught }, `${ctx.request.method} ${ctx.url.pathname}: ${e.message}`);
-    if (ctx.url.pathname.startsWith('/api/') || wantsJson(ctx.request)) {
+    if (ctx.url.pathname.startsWith('/api/') || isLatestValuesPath(ctx.url.pathname) || wantsJson(ctx.request)) {
       return withHeaders(errorJson(e));
     }
     ctx.locals.error = e;
@@ -61,6 +62,15 @@ export const onRequest = defineMiddleware(async (ctx, next) => {
   if (ctx.locals.user && !response.headers.has('Cache-Control')) response.headers.set('Cache-Control', 'no-store');
   return withHeaders(response);
 });
+
+/**
+ * Where a bearer token is taken: the JSON API, and a page's latest values
+ * (latest.yaml, latest.json). Nowhere else, so a token never opens the pages
+ * people use, nor any form that changes something.
+ */
+function forScripts(pathname: string): boolean {
+  return pathname.startsWith('/api/v1/') || isLatestValuesPath(pathname);
+}
 
 function withHeaders(response: Response): Response {
   for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!response.headers.has(k)) response.headers.set(k, v);
