@@ -11,7 +11,7 @@ import { Client, postJson, secretOf } from '../helpers/client.ts';
 import { save } from '../helpers/publication.ts';
 import { startRunner, type TestRunner } from '../helpers/runner.ts';
 import { ended, waitForRun } from '../helpers/runs.ts';
-import { ROOT, startServer, type TestServer } from '../helpers/server.ts';
+import { EXAMPLE_CONFIG, ROOT, startServer, type TestServer } from '../helpers/server.ts';
 
 let server: TestServer;
 let runner: TestRunner;
@@ -28,7 +28,21 @@ const SIZES = [
 ] as const;
 
 beforeAll(async () => {
+  // Notification targets that cannot be reached, so the Deliveries screen shows targets and deliveries given up.
+  const notify = `
+notify:
+  smtp: {host: 127.0.0.1, port: 9, tls: none, from: "Switchyard <switchyard@example.com>"}
+  targets:
+    - name: ops-hook
+      webhook: {url: "http://127.0.0.1:9/switchyard", secret_env: SCREENS_WEBHOOK_SECRET}
+      events: [values.saved]
+    - name: team
+      email: {to: [team@example.com]}
+      events: [values.saved]
+`;
   server = await startServer({
+    config: EXAMPLE_CONFIG + notify,
+    env: { SCREENS_WEBHOOK_SECRET: 'screens-secret-key', SWITCHYARD_DELIVERY_ATTEMPTS: '1' },
     users: [
       { name: 'root', role: 'admin', password: 'root-password' },
       { name: 'ed', role: 'editor', password: 'ed-password' },
@@ -161,6 +175,10 @@ describe('every screen passes axe and fits a phone', { timeout: 180_000 }, () =>
     await check('sessions', visit('/admin/sessions'));
     await check('runners', visit('/admin/runners'));
     await check('audit', visit('/admin/audit'));
+    await check('deliveries', async () => {
+      await page.goto(`${server.url}/admin/deliveries`);
+      await page.locator('tr[data-state="failed"]').first().waitFor();
+    });
     await check('new password shown once', async () => {
       await page.goto(`${server.url}/admin/users`);
       await page.locator('tr[data-user="ed"]').getByRole('button', { name: 'Reset password' }).click();
