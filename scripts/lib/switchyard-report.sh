@@ -85,7 +85,7 @@ sy_log() {
   [[ ${1:-} == -e ]] && { stream=stderr; shift; }
   sy__open || return 0
   if [[ ${1:-} == - ]]; then
-    sy__post "runs/$SY_RUN_ID/log?stream=$stream" -H 'Content-Type: text/plain; charset=utf-8' --data-binary @- || true
+    sy__pump "$stream" ''
   else
     printf '%s\n' "$@" | sy__post "runs/$SY_RUN_ID/log?stream=$stream" -H 'Content-Type: text/plain; charset=utf-8' --data-binary @- || true
   fi
@@ -137,19 +137,20 @@ sy__flush() {
   last=$SECONDS
 }
 
-# sy__pump STREAM FD: copies lines to FD and sends them to the run's log in batches (every second, or 200 lines).
+# sy__pump STREAM [FD]: sends stdin's lines to the run's log in batches (every second, or 200 lines), copying
+# them to FD if one is given.
 sy__pump() {
   local stream=$1 fd=$2 batch line partial='' n=0 last=$SECONDS rc
   batch="$SY__DIR/batch.$stream.$BASHPID"
   : > "$batch"
   while :; do
     line=''
-    IFS= read -r -t 1 line
-    rc=$?
+    # Its status kept, not tested: at the end of the input a caller's set -e must not end the script here.
+    IFS= read -r -t 1 line && rc=0 || rc=$?
     if ((rc > 128)); then
       partial+=$line # a line still being written: the rest comes with the next read
     elif ((rc == 0)) || [[ -n $partial$line ]]; then
-      printf '%s\n' "$partial$line" >&"$fd"
+      [[ -n $fd ]] && printf '%s\n' "$partial$line" >&"$fd"
       printf '%s\n' "$partial$line" >> "$batch"
       partial=''
       ((n += 1))

@@ -108,6 +108,8 @@ async function readLines(request: Request): Promise<ExternalLine[]> {
 export async function logExternal(app: App, request: Request, viewer: Viewer, id: number): Promise<Response> {
   await reportableRun(app, id, viewer);
   const lines = await readLines(request);
+  // As many as a runner sends in one call: each is a row written under the one write lock.
+  if (lines.length > LIMITS.eventsPerPost) throw invalid(`at most ${LIMITS.eventsPerPost} lines per call, not ${lines.length}: send the rest in another`);
   return answer(await appendExternalLog(app.db, app.runs, id, lines, { logMaxBytes: app.settings.runLogMaxBytes }));
 }
 

@@ -147,6 +147,7 @@ describe('a run reported from outside', () => {
       expect(a.body.error).toMatch(error);
     }
     expect((await call('pages/database-backup/buttons/run_backup/external-runs', { silence_s: 1 })).body.error).toMatch(/"silence_s" must be a whole number of seconds from 4 to 86400/);
+    expect((await call(`runs/${open.id}/log`, 'x\n'.repeat(2001), 'text/plain')).body.error).toMatch(/^at most 2000 lines per call, not 2001/);
     expect((await call(`runs/${open.id}/log`, '<line/>', 'application/xml')).status).toBe(415);
     expect((await call(`runs/${open.id}/progress`, 'progress=1', 'text/plain')).status).toBe(415);
     expect((await call('pages/database-backup/buttons/run_backup/external-runs', {}, 'application/json', tokens.vera)).status).toBe(403);
@@ -202,10 +203,12 @@ echo "not reached"
 
   it('finishes a pipeline that ends on its own with its report, and goes on when Switchyard cannot be reached', async () => {
     writeFileSync(join(server.dir, 'report.html'), '<p>report of the pipeline</p>');
-    const ok = await bash(`. "$LIB"\nsy_start database-backup run_backup\nsy_progress 50 "half"\nsy_finish 0 report.html\necho end`);
+    const ok = await bash(`set -euo pipefail\n. "$LIB"\nsy_start database-backup run_backup\nsy_progress 50 "half"\nseq 1 4500 | sy_log -e -\nsy_finish 0 report.html\necho end`);
     expect(ok.exitCode, ok.stderr).toBe(0);
+    expect(ok.stdout).toBe('end');
     const id = Number(/reporting as run (\d+)/.exec(ok.stderr)![1]);
-    expect(await getRun(id)).toMatchObject({ state: 'succeeded', report: { type: 'html' } });
+    expect(await getRun(id)).toMatchObject({ state: 'succeeded', report: { type: 'html' }, log: { lines: 4500 } });
+    expect((await logText(id)).trimEnd().split('\n').at(-1)).toMatch(/ stderr 4500$/);
 
     const exited = await bash(`set -e\n. "$LIB"\nsy_start database-backup run_backup\nsy_log "then false"\nfalse\n`);
     expect(exited.exitCode).toBe(1);
