@@ -368,7 +368,10 @@ CREATE INDEX deliveries_state ON deliveries(state, id);
 -- A run that a pipeline outside Switchyard reports through the API (created
 -- running, no runner). Its lease_expires_at is renewed by each report, so a
 -- pipeline that dies without finishing its run leaves it lost, not running.
+-- silence_ms is how long that pipeline may be silent (it chose on create), so
+-- the sweep can say when it was last heard from.
 ALTER TABLE runs ADD COLUMN external INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN silence_ms INTEGER;
 `,
   },
 ];

@@ -14,6 +14,20 @@
  *   GET  /api/v1/runs/<id>/events            its live events (Server-Sent Events; Last-Event-ID resumes)
  *   POST /api/v1/runs/<id>/cancel            cancel it
  *   POST /api/v1/runs/<id>/rerun             run it again with the same values
+ *
+ * Runs reported from outside (a pipeline Switchyard does not start reports
+ * itself as a run of a button; api-external-runs.ts). Anyone with `run` access
+ * on the page may create one and report on any external run of it. Each
+ * report renews the run's silence deadline (`silence_s` on create: from the
+ * runner lease to a day, one hour if not given); a silent run is lost. Every
+ * answer carries `cancel_requested`; a report on a run that is not external
+ * or has ended is 409, bad input 422. Besides JSON, create, progress and
+ * finish take a form (curl --data-urlencode), log takes text/plain.
+ *
+ *   POST /api/v1/pages/<slug>/buttons/<button>/external-runs  {silence_s?} → 201 {id, url, run}
+ *   POST /api/v1/runs/<id>/log       {"lines": [{"text", "stream"?}]}, or text/plain (?stream=stderr)
+ *   POST /api/v1/runs/<id>/progress  {"progress": 0–100, "message"?}
+ *   POST /api/v1/runs/<id>/finish    {"exit_code", "state"?, "error"?, "report"?: {"type": "text"|"html", "body"}}
  */
 import type { PageConfig, Values } from '../core/config/schema.ts';
 import { checkValue } from '../core/import.ts';
@@ -29,6 +43,7 @@ import { cancel, rerun, startRun, visibleRun, visibleRuns } from '../server/runs
 import { runEventStream } from './run-stream.ts';
 import { runFilterFrom, runIdFrom, runLogDownload } from './run-http.ts';
 import { recordSave } from '../server/save.ts';
+import { createExternal, finishExternal, FORM, logExternal, progressExternal, TEXT } from './api-external-runs.ts';
 
 
 function entryJson(e: HistoryEntry) {
@@ -60,13 +75,16 @@ async function pageFor(app: App, slug: string, viewer: Viewer): Promise<PageConf
 
 /**
  * The 415 for a call with a body it does not take. A call that reads a body takes JSON only:
- * a form or text that happens to parse as JSON would otherwise be saved. A call that reads
+ * a form or text that happens to parse as JSON would otherwise be saved — except the reports
+ * of an external run, which read a form or text as such (`alsoTakes`), for shell scripts. A call that reads
  * none takes none at all (`curl -X POST` sends no body and no type), or JSON, for scripts
  * that send `{}` with every POST.
  */
-function unsupportedBody(request: Request, readsJson: boolean, address: string): HttpError | undefined {
+function unsupportedBody(request: Request, readsJson: boolean, alsoTakes: readonly string[], address: string): HttpError | undefined {
   if (request.method === 'GET' || mediaType(request) === 'application/json' || (!readsJson && !hasBody(request))) return undefined;
-  const accepted = readsJson ? 'a JSON object (Content-Type: application/json)' : 'no body, or JSON (application/json)';
+  // The calls that take a shell script's types also take no body at all: their handlers say what is missing.
+  if (alsoTakes.length > 0 && (alsoTakes.includes(mediaType(request)) || !hasBody(request))) return undefined;
+  const accepted = readsJson ? ['a JSON object (Content-Type: application/json)', ...alsoTakes].join(' or ') : 'no body, or JSON (application/json)';
   return new HttpError(415, `${request.method} ${address} takes ${accepted}, not ${sentBody(request)}.`);
 }
 
@@ -114,9 +132,10 @@ type Handler = (app: App, request: Request, viewer: Viewer, params: string[]) =>
 
 /**
  * Every call of the API: address pattern, then a handler per method (so a wrong method gets
- * 405 with Allow); `readsJson` where the handlers read a body (the other calls take none).
+ * 405 with Allow); `readsJson` where the handlers read a body (the other calls take none),
+ * `alsoTakes` the media types such a call takes besides JSON (and then no body too).
  */
-const ROUTES: { pattern: RegExp; methods: Record<string, Handler>; readsJson?: true }[] = [
+const ROUTES: { pattern: RegExp; methods: Record<string, Handler>; readsJson?: true; alsoTakes?: readonly string[] }[] = [
   {
     pattern: /^pages$/,
     methods: {
@@ -165,6 +184,33 @@ const ROUTES: { pattern: RegExp; methods: Record<string, Handler>; readsJson?: t
     },
   },
   {
+    pattern: /^pages\/([^/]+)\/buttons\/([^/]+)\/external-runs$/,
+    methods: { POST: async (app, request, viewer, [slug, button]) => createExternal(app, request, viewer, (await pageFor(app, slug!, viewer)).slug, button!) },
+    alsoTakes: [FORM],
+    readsJson: true,
+  },
+  {
+    pattern: /^runs\/([^/]+)\/log$/,
+    methods: {
+      GET: async (app, _r, viewer, [id]) => runLogDownload(app, await visibleRun(app, runIdFrom(id), viewer)),
+      POST: async (app, request, viewer, [id]) => logExternal(app, request, viewer, runIdFrom(id)),
+    },
+    alsoTakes: [TEXT],
+    readsJson: true,
+  },
+  {
+    pattern: /^runs\/([^/]+)\/progress$/,
+    methods: { POST: async (app, request, viewer, [id]) => progressExternal(app, request, viewer, runIdFrom(id)) },
+    alsoTakes: [FORM],
+    readsJson: true,
+  },
+  {
+    pattern: /^runs\/([^/]+)\/finish$/,
+    methods: { POST: async (app, request, viewer, [id]) => finishExternal(app, request, viewer, runIdFrom(id)) },
+    alsoTakes: [FORM],
+    readsJson: true,
+  },
+  {
     pattern: /^runs$/,
     methods: {
       GET: async (app, request, viewer) => {
@@ -178,10 +224,6 @@ const ROUTES: { pattern: RegExp; methods: Record<string, Handler>; readsJson?: t
   {
     pattern: /^runs\/([^/]+)$/,
     methods: { GET: async (app, _r, viewer, [id]) => json(runJson(await visibleRun(app, runIdFrom(id), viewer))) },
-  },
-  {
-    pattern: /^runs\/([^/]+)\/log$/,
-    methods: { GET: async (app, _r, viewer, [id]) => runLogDownload(app, await visibleRun(app, runIdFrom(id), viewer)) },
   },
   {
     pattern: /^runs\/([^/]+)\/events$/,
@@ -226,7 +268,7 @@ export async function handleApi(app: App, request: Request, path: string, viewer
       throw new HttpError(405, `/api/v1/${rest} takes ${allow}, not ${request.method}`, { Allow: allow });
     }
     if (!viewer.user) throw new HttpError(401, 'send Authorization: Bearer <token> (create one on your account page)');
-    const refused = unsupportedBody(request, route.readsJson === true, `/api/v1/${rest}`);
+    const refused = unsupportedBody(request, route.readsJson === true, route.alsoTakes ?? [], `/api/v1/${rest}`);
     if (refused) throw refused;
     const params = route.pattern.exec(rest)!.slice(1).map((p) => {
       try {

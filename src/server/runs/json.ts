@@ -19,6 +19,7 @@ export function runJson(run: RunView) {
     requested_by: run.requestedBy,
     scheduled_for: run.scheduledFor,
     runner: run.runner,
+    external: run.external,
     rerun_of: run.rerunOf,
     created_at: run.createdAt,
     started_at: run.startedAt,

@@ -30,8 +30,8 @@ async function checkLease(tx: Transaction, runner: RunnerRecord, id: number, lea
 
 export type EventsOutcome = { ok: true; ack: number; cancel: boolean } | { ok: false; reason: string };
 
-/** A batch on its way in: what it has stored so far, carried from one event to the next. */
-interface Batch {
+/** A batch on its way in: what it has stored so far, carried from one event to the next (runner and external reports alike). */
+export interface Batch {
   lastSeq: number;
   logBytes: number;
   logTruncated: boolean;
@@ -59,10 +59,7 @@ export async function recordEvents(
       batch.lastSeq = e.seq;
       await storeEvent(tx, id, e, batch, limits, clock);
     }
-    await tx.execute({
-      sql: `UPDATE runs SET last_seq = ?, log_bytes = ?, log_lines = log_lines + ?, log_truncated = ?, lease_expires_at = ? WHERE id = ?`,
-      args: [batch.lastSeq, batch.logBytes, batch.stored.length, batch.logTruncated ? 1 : 0, Date.now() + limits.leaseMs, id],
-    });
+    await saveBatch(tx, id, batch, Date.now() + limits.leaseMs);
     await tx.commit();
     return { ok: true, ack: batch.lastSeq, cancel: lease.cancel };
   });
@@ -79,16 +76,30 @@ async function storeEvent(tx: Transaction, id: number, e: RunEvent, batch: Batch
   } else if (e.type === 'progress') {
     await tx.execute({ sql: 'UPDATE runs SET progress = ?, message = ? WHERE id = ?', args: [e.progress, e.message, id] });
     batch.runChanged = true;
-  } else if (!batch.logTruncated) {
-    const line = boundedLine({ seq: e.seq, at: clock(e.at), stream: e.stream, text: e.text }, batch, limits);
-    batch.logBytes += Buffer.byteLength(line.text) + 1;
-    await tx.execute({ sql: 'INSERT OR IGNORE INTO run_logs (run_id, seq, at, stream, text) VALUES (?, ?, ?, ?, ?)', args: [id, line.seq, line.at, line.stream, line.text] });
-    batch.stored.push(line);
+  } else {
+    await storeLine(tx, id, { seq: e.seq, at: clock(e.at), stream: e.stream, text: e.text }, batch, limits);
   }
 }
 
+/** Stores one log line within the run's log bound; after the truncation marker, nothing. */
+export async function storeLine(tx: Transaction, id: number, line: LogLine, batch: Batch, limits: Pick<RunLimits, 'logMaxBytes'>): Promise<void> {
+  if (batch.logTruncated) return;
+  const kept = boundedLine(line, batch, limits);
+  batch.logBytes += Buffer.byteLength(kept.text) + 1;
+  await tx.execute({ sql: 'INSERT OR IGNORE INTO run_logs (run_id, seq, at, stream, text) VALUES (?, ?, ?, ?, ?)', args: [id, kept.seq, kept.at, kept.stream, kept.text] });
+  batch.stored.push(kept);
+}
+
+/** Writes what a batch stored back onto the run, with the lease (or silence deadline) it renews. */
+export async function saveBatch(tx: Transaction, id: number, batch: Batch, leaseExpiresAt: number): Promise<void> {
+  await tx.execute({
+    sql: `UPDATE runs SET last_seq = ?, log_bytes = ?, log_lines = log_lines + ?, log_truncated = ?, lease_expires_at = ? WHERE id = ?`,
+    args: [batch.lastSeq, batch.logBytes, batch.stored.length, batch.logTruncated ? 1 : 0, leaseExpiresAt, id],
+  });
+}
+
 /** The line, or the one marker that takes its place when it would take the log past its bound (nothing is kept after it). */
-function boundedLine(line: LogLine, batch: Batch, limits: RunLimits): LogLine {
+function boundedLine(line: LogLine, batch: Batch, limits: Pick<RunLimits, 'logMaxBytes'>): LogLine {
   if (batch.logBytes + Buffer.byteLength(line.text) + 1 <= limits.logMaxBytes) return line;
   batch.logTruncated = true;
   batch.runChanged = true;
@@ -106,22 +117,36 @@ export async function finishRun(
   const outcome = await db.transaction(async (tx) => {
     const lease = await checkLease(tx, runner, id, req.lease);
     if (!lease.ok) return lease;
-    const report = req.report;
-    await tx.execute({
-      sql: `UPDATE runs SET state = ?, exit_code = ?, signal = ?, error = ?, finished_at = max(?, coalesce(started_at, claimed_at)), lease = NULL, lease_expires_at = NULL,
-              progress = CASE WHEN ? = 'succeeded' THEN 100 ELSE progress END,
-              report_type = ?, report = ?, report_truncated = ? WHERE id = ?`,
-      args: [req.state, req.exit_code, req.signal, req.error, clock(req.finished_at), req.state, report?.type ?? null, report?.body ?? null, report?.truncated ? 1 : 0, id],
-    });
-    await recordRunEndsIn(tx, [id]);
+    await endRunIn(tx, id, { ...req, finished_at: clock(req.finished_at) });
     await tx.commit();
     return { ok: true as const };
   });
-  if (outcome.ok) {
-    const run = await publishRun(db, signals, id);
-    if (run) observeRunEnd(run);
-  }
+  if (outcome.ok) await publishRunEnd(db, signals, id);
   return outcome;
+}
+
+export type RunEnd = Pick<FinishRequest, 'state' | 'exit_code' | 'signal' | 'error' | 'finished_at' | 'report'>;
+
+/**
+ * Ends a running run (a runner's or a pipeline's) inside the caller's write
+ * transaction, with its notification event in the same transaction, so a
+ * run's end and what people are told about it hold together.
+ */
+export async function endRunIn(tx: Transaction, id: number, end: RunEnd): Promise<void> {
+  const report = end.report;
+  await tx.execute({
+    sql: `UPDATE runs SET state = ?, exit_code = ?, signal = ?, error = ?, finished_at = max(?, coalesce(started_at, claimed_at)), lease = NULL, lease_expires_at = NULL,
+            progress = CASE WHEN ? = 'succeeded' THEN 100 ELSE progress END,
+            report_type = ?, report = ?, report_truncated = ? WHERE id = ?`,
+    args: [end.state, end.exit_code, end.signal, end.error, end.finished_at, end.state, report?.type ?? null, report?.body ?? null, report?.truncated ? 1 : 0, id],
+  });
+  await recordRunEndsIn(tx, [id]);
+}
+
+/** After the commit that ended a run: its live views and this process's metrics see the end. */
+export async function publishRunEnd(db: Database, signals: RunSignals, id: number): Promise<void> {
+  const run = await publishRun(db, signals, id);
+  if (run) observeRunEnd(run);
 }
 
 function formatBytes(n: number): string {

@@ -26,6 +26,8 @@ export interface NewRun {
   rerunOf?: number;
   /** The moment of the schedule this run is for (ms). */
   scheduledFor?: number;
+  /** A run a pipeline outside reports (external.ts): created running, lost after this much silence. */
+  external?: { silenceMs: number };
 }
 
 /** Who a run's list and page name as its starter when no person started it. */
@@ -45,16 +47,22 @@ export async function createRun(db: Database, signals: RunSignals, req: NewRun, 
   return (await getRun(db, id))!;
 }
 
-/** Queues a run inside the caller's write transaction; the caller commits, then calls `signals.queued()`. */
+/**
+ * Queues a run inside the caller's write transaction; the caller commits, then calls `signals.queued()`.
+ * An external run is inserted running instead, started now, its silence deadline set.
+ */
 export async function insertRun(tx: Transaction, req: NewRun): Promise<number> {
+  const now = Date.now();
+  const ext = req.external;
+  const created = new Date(now).toISOString();
   const { rows } = await tx.execute({
     sql: `INSERT INTO runs (page_slug, button_name, state, params, config_revision, script_path, status_file, report_path,
-            timeout_ms, requested_by, user_id, rerun_of, created_at, scheduled_for)
-          VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+            timeout_ms, requested_by, user_id, rerun_of, created_at, scheduled_for, external, silence_ms, started_at, lease_expires_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     args: [
-      req.page.slug, req.button.name, JSON.stringify(req.values), req.configRevision, req.button.script_path,
+      req.page.slug, req.button.name, ext ? 'running' : 'queued', JSON.stringify(req.values), req.configRevision, req.button.script_path,
       req.button.status_file, req.button.report_path, req.button.timeout ?? null, req.user?.username ?? SCHEDULE_STARTER, req.user?.id ?? null,
-      req.rerunOf ?? null, new Date().toISOString(), req.scheduledFor ?? null,
+      req.rerunOf ?? null, created, req.scheduledFor ?? null, ext ? 1 : 0, ext?.silenceMs ?? null, ext ? created : null, ext ? now + ext.silenceMs : null,
     ],
   });
   return Number(rows[0]!.id);
@@ -124,13 +132,20 @@ export async function requestCancel(db: Database, signals: RunSignals, id: numbe
   return { ok: true, run: run! };
 }
 
-/** Marks running runs whose lease has lapsed as lost. Returns their ids. */
+/**
+ * Marks running runs whose lease has lapsed as lost. Returns their ids. An
+ * external run's lease is its pipeline's silence deadline, renewed by each of
+ * its reports by its own silence_ms, so its last report was that long before.
+ */
 export async function sweepLost(db: Database, signals: RunSignals, now = Date.now(), leaseMs: number = LIMITS.leaseMs): Promise<number[]> {
+  const lastHeard = (ms: string) => `strftime('%Y-%m-%dT%H:%M:%fZ', (lease_expires_at - ${ms}) / 1000.0, 'unixepoch')`;
   const ids = await db.transaction(async (tx) => {
     const { rows } = await tx.execute({
       sql: `UPDATE runs SET state = 'lost', finished_at = ?, lease = NULL,
-              error = 'runner ' || coalesce((SELECT name FROM runners WHERE id = runs.runner_id), '?') || ' stopped answering; last heard from at ' ||
-                      strftime('%Y-%m-%dT%H:%M:%fZ', (lease_expires_at - ${Math.trunc(leaseMs)}) / 1000.0, 'unixepoch')
+              error = CASE WHEN external
+                THEN 'the pipeline reporting it stopped reporting; last heard from at ' || ${lastHeard('silence_ms')}
+                ELSE 'runner ' || coalesce((SELECT name FROM runners WHERE id = runs.runner_id), '?') || ' stopped answering; last heard from at ' ||
+                     ${lastHeard(String(Math.trunc(leaseMs)))} END
             WHERE state = 'running' AND lease_expires_at < ? RETURNING id`,
       args: [new Date(now).toISOString(), now],
     });

@@ -37,6 +37,8 @@ export interface RunView {
   lastSeq: number;
   reportType: 'html' | 'text' | null;
   reportTruncated: boolean;
+  /** Reported through the API by a pipeline outside Switchyard (no runner ran it). */
+  external: boolean;
 }
 
 export interface LogLine {
@@ -48,7 +50,7 @@ export interface LogLine {
 
 const RUN_COLUMNS = `r.id, r.page_slug, r.button_name, r.state, r.params, r.config_revision, r.requested_by, r.scheduled_for, r.rerun_of, r.created_at,
   r.claimed_at, r.started_at, r.finished_at, r.exit_code, r.signal, r.progress, r.message, r.error, r.cancel_requested_at,
-  r.cancel_requested_by, r.timeout_ms, r.log_lines, r.log_bytes, r.log_truncated, r.last_seq, r.report_type, r.report_truncated,
+  r.cancel_requested_by, r.timeout_ms, r.log_lines, r.log_bytes, r.log_truncated, r.last_seq, r.report_type, r.report_truncated, r.external,
   (SELECT name FROM runners WHERE id = r.runner_id) AS runner_name`;
 
 const str = (v: unknown) => (v == null ? null : String(v));
@@ -84,6 +86,7 @@ function toView(r: Record<string, unknown>): RunView {
     lastSeq: Number(r.last_seq),
     reportType: str(r.report_type) as RunView['reportType'],
     reportTruncated: Number(r.report_truncated) !== 0,
+    external: Number(r.external) !== 0,
   };
 }
 

@@ -8,6 +8,7 @@ import type { Viewer } from '../auth/access.ts';
 import { currentValues } from '../history.ts';
 import { loginFirst, notFound, Refused } from '../refused.ts';
 import { createRun, requestCancel } from './queue.ts';
+import { createExternalRun } from './external.ts';
 import { getRun, listRuns, type RunFilter, type RunView } from './read.ts';
 import { buttonOf, pageOf } from '../../core/config/lookup.ts';
 
@@ -28,17 +29,46 @@ async function findButton(app: App, slug: string, name: string) {
   return { live, page, button };
 }
 
-/** Queues a run of a button with a typed snapshot of the page's current values. */
-export async function startRun(app: App, slug: string, buttonName: string, viewer: Viewer): Promise<RunView> {
+/** A button this viewer may run, with a typed snapshot of its page's current values. */
+async function runnableButton(app: App, slug: string, buttonName: string, viewer: Viewer) {
   const { live, page, button } = await findButton(app, slug, buttonName);
   if (!page) throw notFound(`There is no page "${slug}".`);
   requireAccess(viewer.user, page, 'view');
   if (!button) throw notFound(`Page "${page.title}" has no button "${buttonName}".`);
   const user = requireRun(viewer, page);
   const { values } = await currentValues(app.db, page);
-  return createRun(app.db, app.runs, { page, button, values, configRevision: live.revision, user }, (tx, run) =>
-    audit(tx, { action: 'run_started', userId: user.id, username: user.username, ip: viewer.ip, detail: { run, page: slug, button: buttonName } }),
+  return { page, button, values, configRevision: live.revision, user };
+}
+
+/** Queues a run of a button with a typed snapshot of the page's current values. */
+export async function startRun(app: App, slug: string, buttonName: string, viewer: Viewer): Promise<RunView> {
+  const req = await runnableButton(app, slug, buttonName, viewer);
+  return createRun(app.db, app.runs, req, (tx, run) =>
+    audit(tx, { action: 'run_started', userId: req.user.id, username: req.user.username, ip: viewer.ip, detail: { run, page: slug, button: buttonName } }),
   );
+}
+
+/**
+ * Creates a run of a button that a pipeline outside reports (external.ts):
+ * the same access, values snapshot and audit as starting it from the page.
+ */
+export async function startExternalRun(app: App, slug: string, buttonName: string, viewer: Viewer, silenceMs: number): Promise<RunView> {
+  const req = await runnableButton(app, slug, buttonName, viewer);
+  return createExternalRun(app.db, app.runs, { ...req, external: { silenceMs } }, (tx, run) =>
+    audit(tx, { action: 'run_started', userId: req.user.id, username: req.user.username, ip: viewer.ip, detail: { run, page: slug, button: buttonName, external: true } }),
+  );
+}
+
+/**
+ * A run this viewer may report on: anyone who may run its page's button may
+ * report any external run of it, not only its creator, so a team's pipelines
+ * can share a token's rights without sharing the token. Whether the run is
+ * external and still running is checked in the report's own transaction.
+ */
+export async function reportableRun(app: App, id: number, viewer: Viewer): Promise<RunView> {
+  const run = await visibleRun(app, id, viewer);
+  requireRun(viewer, await app.config.page(run.page));
+  return run;
 }
 
 /** Runs the same button again with the same values as an earlier run. */

@@ -50,7 +50,7 @@ export function startSweeper(app: App, everyMs = 1000): () => void {
     busy = true;
     try {
       const lost = await sweepLost(app.db, app.runs, Date.now(), leaseMs);
-      if (lost.length) log().warn(`Runs ${lost.join(', ')} lost: their runner stopped answering.`);
+      if (lost.length) log().warn(`Runs ${lost.join(', ')} lost: their runner stopped answering. (For a run reported from outside: the pipeline reporting it stopped reporting.)`);
     } catch (e) {
       log().error({ err: e }, 'Checking for lost runs failed');
     } finally {
