@@ -9,6 +9,7 @@ import { migrations } from './migrations.ts';
 import { backlog } from './git/outbox.ts';
 import { runnerCounts } from './runners.ts';
 import { liveInstances } from './instances.ts';
+import { deliveryCounts } from './notify/deliveries.ts';
 
 export interface Readiness {
   ready: boolean;
@@ -17,6 +18,8 @@ export interface Readiness {
   config: { state: 'live' | 'last_good'; problems: number };
   runners: { active: number; online: number } | null;
   git: { pending: number; conflicts: number; oldest_pending_seconds: number | null } | null;
+  /** Notification deliveries waiting, and given up (until an admin resends them). */
+  notifications: { pending: number; failed: number } | null;
   /** App processes serving this database (each renews its row every few seconds). */
   app_processes: number | null;
 }
@@ -48,13 +51,16 @@ async function database(app: App): Promise<Readiness['database']> {
 export async function readiness(app: App): Promise<Readiness> {
   const db = await database(app);
   const live = await app.config.current();
-  const [runners, git, processes] = db.ok ? await Promise.all([runnerCounts(app.db), backlog(app.db), liveInstances(app.db)]) : [null, null, null];
+  const [runners, git, notifications, processes] = db.ok
+    ? await Promise.all([runnerCounts(app.db), backlog(app.db), deliveryCounts(app.db), liveInstances(app.db)])
+    : [null, null, null, null];
   return {
     ready: db.ok,
     database: db,
     config: { state: live.rejected ? 'last_good' : 'live', problems: live.rejected?.problems.length ?? 0 },
     runners,
     git: git && { pending: git.pending, conflicts: git.conflicts, oldest_pending_seconds: git.oldestPendingSeconds },
+    notifications,
     app_processes: processes && processes.length,
   };
 }

@@ -11,6 +11,7 @@ import { perProcess } from './per-process.ts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { App } from './app.ts';
 import { backlog } from './git/outbox.ts';
+import { deliveryCounts } from './notify/deliveries.ts';
 import { runnerCounts } from './runners.ts';
 import { log } from './log.ts';
 
@@ -52,6 +53,8 @@ function build() {
     outboxPending: new Gauge({ name: 'switchyard_git_outbox_pending', help: 'Saves waiting to be published to Git.', registers }),
     outboxConflicts: new Gauge({ name: 'switchyard_git_outbox_conflicts', help: 'Saves held back by a Git conflict until someone publishes anyway.', registers }),
     outboxOldest: new Gauge({ name: 'switchyard_git_outbox_oldest_pending_seconds', help: 'Age of the oldest save waiting to be published (0 when none waits).', registers }),
+    deliveriesPending: new Gauge({ name: 'switchyard_notifications_pending', help: 'Notification deliveries waiting to be sent (first tries and retries).', registers }),
+    deliveriesFailed: new Gauge({ name: 'switchyard_notifications_failed', help: 'Notification deliveries given up after their attempts, until an admin resends them.', registers }),
     databaseSize: new Gauge({ name: 'switchyard_database_size_bytes', help: 'Size of the database (page count times page size).', registers }),
     databaseUp: new Gauge({ name: 'switchyard_database_up', help: '1 when the database answered this scrape, 0 when it did not (the database gauges are then left out).', registers }),
   };
@@ -113,33 +116,36 @@ interface DatabaseState {
   runs: { page: string; button: string; state: string; count: number }[];
   runners: { active: number; online: number };
   outbox: Awaited<ReturnType<typeof backlog>>;
+  deliveries: { pending: number; failed: number };
   sizeBytes: number;
 }
 
 /**
- * Four small reads: the queued and running runs (through the runs_state index,
- * so the cost follows the runs under way, not the history), runner and outbox
- * counts as /readyz reads them, two pragmas. Ended runs are not counted here:
+ * Five small reads: the queued and running runs (through the runs_state index,
+ * so the cost follows the runs under way, not the history), runner, outbox and
+ * delivery counts as /readyz reads them, two pragmas. Ended runs are not counted here:
  * grouping the whole table took 30 ms at 10,000 runs and grows with it; they
  * are the switchyard_runs_ended_total counters instead.
  */
 async function readDatabase(app: App): Promise<DatabaseState> {
-  const [runs, runners, outbox, size] = await Promise.all([
+  const [runs, runners, outbox, deliveries, size] = await Promise.all([
     app.db.execute("SELECT page_slug, button_name, state, count(*) AS n FROM runs WHERE state IN ('queued', 'running') GROUP BY page_slug, button_name, state"),
     runnerCounts(app.db),
     backlog(app.db),
+    deliveryCounts(app.db),
     app.db.execute('SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()'),
   ]);
   return {
     runs: runs.rows.map((r) => ({ page: String(r.page_slug), button: String(r.button_name), state: String(r.state), count: Number(r.n) })),
     runners,
     outbox,
+    deliveries,
     sizeBytes: Number(size.rows[0]?.bytes ?? 0),
   };
 }
 
 function apply(m: Metrics, state: DatabaseState | undefined): void {
-  const gauges = [m.runs, m.queueDepth, m.runnersOnline, m.runnersActive, m.outboxPending, m.outboxConflicts, m.outboxOldest, m.databaseSize];
+  const gauges = [m.runs, m.queueDepth, m.runnersOnline, m.runnersActive, m.outboxPending, m.outboxConflicts, m.outboxOldest, m.deliveriesPending, m.deliveriesFailed, m.databaseSize];
   // Reset first: a gauge the database could not be read for is left out rather than repeating an old value.
   for (const g of gauges) g.reset();
   m.databaseUp.set(state ? 1 : 0);
@@ -151,6 +157,8 @@ function apply(m: Metrics, state: DatabaseState | undefined): void {
   m.outboxPending.set(state.outbox.pending);
   m.outboxConflicts.set(state.outbox.conflicts);
   m.outboxOldest.set(state.outbox.oldestPendingSeconds ?? 0);
+  m.deliveriesPending.set(state.deliveries.pending);
+  m.deliveriesFailed.set(state.deliveries.failed);
   m.databaseSize.set(state.sizeBytes);
 }
 

@@ -11,6 +11,7 @@
  * timers) get the lock in between.
  */
 import { countScheduleEventsBefore, forgetScheduleEventsBefore } from './schedules/store.ts';
+import { countDeliveriesBefore, forgetDeliveriesBefore } from './notify/deliveries.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { auditMaxAgeMs, historyMaxAgeMs, runsRule, type RunsRule } from '../core/config/retention.ts';
 import type { SiteConfig } from '../core/config/schema.ts';
@@ -21,7 +22,7 @@ import { forgetRunLogsIn, forgetRunsIn } from './runs/queue.ts';
 import type { Database, Executor, Transaction } from './db.ts';
 import { removeLeftoverRunFolders, removeRunFiles, type DeletedRun } from './retention-files.ts';
 
-export const REMOVED_KINDS = ['runs', 'run_logs', 'run_folders', 'status_files', 'reports', 'audit', 'changes', 'config_history', 'publications', 'schedule_events'] as const;
+export const REMOVED_KINDS = ['runs', 'run_logs', 'run_folders', 'status_files', 'reports', 'audit', 'changes', 'config_history', 'publications', 'schedule_events', 'deliveries'] as const;
 export type Removed = Record<(typeof REMOVED_KINDS)[number], number>;
 
 export const noneRemoved = (): Removed => Object.fromEntries(REMOVED_KINDS.map((k) => [k, 0])) as Removed;
@@ -217,6 +218,7 @@ async function sweepAudit(sweep: Sweep, site: SiteConfig, now: number): Promise<
     const { rows } = await sweep.db.execute({ sql: 'SELECT count(*) AS n FROM audit_log WHERE at < ?', args: [cutoff] });
     sweep.removed.audit += Number(rows[0]!.n);
     sweep.removed.schedule_events += await countScheduleEventsBefore(sweep.db, now - maxAge);
+    sweep.removed.deliveries += await countDeliveriesBefore(sweep.db, cutoff);
     return;
   }
   for (;;) {
@@ -226,6 +228,11 @@ async function sweepAudit(sweep: Sweep, site: SiteConfig, now: number): Promise<
   // A schedule's missed and skipped moments are records of what happened, like the audit log: they go by its age.
   for (;;) {
     const { schedule_events: n = 0 } = await sweep.deleting(async (tx) => ({ schedule_events: await forgetScheduleEventsBefore(tx, now - maxAge, sweep.opts.batchRows) }));
+    if (n < sweep.opts.batchRows) break;
+  }
+  // So are notifications sent or given up (those still waiting are kept, whatever their age).
+  for (;;) {
+    const { deliveries: n = 0 } = await sweep.deleting(async (tx) => ({ deliveries: await forgetDeliveriesBefore(tx, cutoff, sweep.opts.batchRows) }));
     if (n < sweep.opts.batchRows) break;
   }
 }

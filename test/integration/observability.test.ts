@@ -86,7 +86,7 @@ describe('/metrics behind a trusted proxy, with a token', () => {
     const before = await metricsText();
     for (const name of ['switchyard_http_requests_total', 'switchyard_http_request_duration_seconds', 'switchyard_saves_total', 'switchyard_exports_total', 'switchyard_logins_total',
       'switchyard_runs_ended_total', 'switchyard_run_duration_seconds', 'switchyard_runs', 'switchyard_run_queue_depth', 'switchyard_runners_online', 'switchyard_runners_active',
-      'switchyard_git_outbox_pending', 'switchyard_git_outbox_conflicts', 'switchyard_git_outbox_oldest_pending_seconds', 'switchyard_database_size_bytes', 'switchyard_database_up']) {
+      'switchyard_git_outbox_pending', 'switchyard_git_outbox_conflicts', 'switchyard_git_outbox_oldest_pending_seconds', 'switchyard_notifications_pending', 'switchyard_notifications_failed', 'switchyard_database_size_bytes', 'switchyard_database_up']) {
       expect(before, name).toContain(`# TYPE ${name} `);
     }
     expect(sample(before, 'switchyard_database_up')).toBe(1);

@@ -241,6 +241,23 @@ describe('the audit log', () => {
     const { rows } = await app.db.execute('SELECT last_at FROM schedule_events');
     expect(rows.map((r) => Number(r.last_at))).toEqual([NOW - 29 * DAY]);
   });
+
+  it('takes notifications sent or given up by the same age, with their events, and keeps those still waiting', async () => {
+    const { app } = await start(config('retention:\n  audit: {max_age: 30d}'));
+    const deliveries: [string, number][] = [['delivered', 40], ['failed', 31], ['pending', 60], ['delivered', 29]];
+    for (const [i, [state, age]] of deliveries.entries()) {
+      await app.db.write({ sql: "INSERT INTO notification_events (uid, type, at, data, body, fanned_out) VALUES (?, 'values.saved', ?, '{}', '{}', 1)", args: [`e${i}`, ago(age * DAY)] });
+      await app.db.write({
+        sql: "INSERT INTO deliveries (uid, event_id, target, channel, state, created_at, updated_at) VALUES (?, (SELECT id FROM notification_events WHERE uid = ?), 'ops', 'webhook', ?, ?, ?)",
+        args: [`d${i}`, `e${i}`, state, ago(age * DAY), ago(age * DAY)],
+      });
+    }
+    expect((await sweepRetention(app, NOW, { dryRun: true })).removed).toMatchObject({ deliveries: 2 });
+    expect((await sweepRetention(app, NOW)).removed).toMatchObject({ deliveries: 2 });
+    const left = await app.db.execute('SELECT d.uid, e.uid AS event FROM deliveries d JOIN notification_events e ON e.id = d.event_id ORDER BY d.id');
+    expect(left.rows.map((r) => [r.uid, r.event])).toEqual([['d2', 'e2'], ['d3', 'e3']]);
+    expect(Number((await app.db.execute('SELECT count(*) AS n FROM notification_events')).rows[0]!.n)).toBe(2);
+  });
 });
 
 describe('batches', () => {

@@ -152,3 +152,25 @@ export async function deliveryCounts(ex: Executor): Promise<{ pending: number; f
   const { rows } = await ex.execute(`SELECT (SELECT count(*) FROM deliveries WHERE state = 'pending') AS pending, (SELECT count(*) FROM deliveries WHERE state = 'failed') AS failed`);
   return { pending: Number(rows[0]!.pending), failed: Number(rows[0]!.failed) };
 }
+
+/** Sent or given-up deliveries last touched before `cutoff` (ISO): what retention's audit age removes. */
+export async function countDeliveriesBefore(ex: Executor, cutoff: string): Promise<number> {
+  const { rows } = await ex.execute({ sql: "SELECT count(*) AS n FROM deliveries WHERE state <> 'pending' AND updated_at < ?", args: [cutoff] });
+  return Number(rows[0]!.n);
+}
+
+/** Deletes at most `limit` of those deliveries, and the events left with none, in the caller's transaction; how many deliveries went. */
+export async function forgetDeliveriesBefore(tx: Transaction, cutoff: string, limit: number): Promise<number> {
+  const del = await tx.execute({
+    sql: "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE state <> 'pending' AND updated_at < ? ORDER BY id LIMIT ?) RETURNING event_id",
+    args: [cutoff, limit],
+  });
+  const events = [...new Set(del.rows.map((r) => Number(r.event_id)))];
+  if (events.length) {
+    await tx.execute({
+      sql: `DELETE FROM notification_events WHERE id IN (${events.map(() => '?').join(',')}) AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = notification_events.id)`,
+      args: events,
+    });
+  }
+  return del.rows.length;
+}
