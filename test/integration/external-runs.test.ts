@@ -10,16 +10,21 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiToken, Client } from '../helpers/client.ts';
-import { ROOT, startServer, type TestServer } from '../helpers/server.ts';
+import { EXAMPLE_CONFIG, ROOT, startServer, type TestServer } from '../helpers/server.ts';
+import { webhookReceiver, type WebhookReceiver } from '../helpers/receivers.ts';
 
 let server: TestServer;
+/** Gets every run event by webhook, as a notification target subscribed to them would. */
+let hook: WebhookReceiver;
 const tokens: Record<string, string> = {};
 /** The shortest silence a pipeline may ask for is the runner lease, shortened here so a silent run is lost in seconds. */
 const LEASE_S = 4;
 
 beforeAll(async () => {
+  hook = await webhookReceiver('external-runs-test-key');
   server = await startServer({
-    env: { SWITCHYARD_RUN_LEASE_MS: String(LEASE_S * 1000) },
+    config: `${EXAMPLE_CONFIG}\nnotify:\n  targets:\n    - name: hook\n      webhook: {url: "${hook.url}", secret_env: HOOK_SECRET}\n      events: [run.succeeded, run.failed, run.cancelled, run.timed_out, run.lost]\n`,
+    env: { SWITCHYARD_RUN_LEASE_MS: String(LEASE_S * 1000), HOOK_SECRET: 'external-runs-test-key' },
     users: [
       { name: 'olga', role: 'operator', password: 'olga-password' },
       { name: 'vera', role: 'viewer', password: 'vera-password' },
@@ -28,7 +33,10 @@ beforeAll(async () => {
   tokens.olga = await apiToken(server.url, 'olga', 'olga-password');
   tokens.vera = await apiToken(server.url, 'vera', 'vera-password');
 });
-afterAll(() => server?.stop());
+afterAll(async () => {
+  await server?.stop();
+  await hook?.close();
+});
 
 interface RunJson { id: number; state: string; external: boolean; exit_code: number | null; progress: number | null; message: string | null; error: string | null; requested_by: string; log: { lines: number }; report: { type: string } | null; params: Record<string, unknown> }
 interface Answer { status: number; body: { id?: number; url?: string; error?: string; stored?: number; cancel_requested?: boolean; run?: RunJson } }
@@ -51,8 +59,14 @@ const create = async (body?: unknown) => {
 };
 const getRun = async (id: number) => (await (await fetch(`${server.url}/api/v1/runs/${id}`, { headers: { authorization: `Bearer ${tokens.olga}` } })).json()) as RunJson;
 const logText = async (id: number) => (await fetch(`${server.url}/api/v1/runs/${id}/log`, { headers: { authorization: `Bearer ${tokens.olga}` } })).text();
-const eventsOf = async (id: number) =>
-  (await server.db().execute({ sql: "SELECT type FROM notification_events WHERE type LIKE 'run.%' AND json_extract(data, '$.run.id') = ?", args: [id] })).rows.map((r) => String(r.type));
+/** The run events a notification target got for this run: waits for the first, then a little for any other. */
+async function eventsOf(id: number): Promise<string[]> {
+  const got = () => hook.received.map((r) => JSON.parse(r.body) as { type: string; data: { run?: { id: number } } }).filter((b) => b.data.run?.id === id);
+  for (let i = 0; i < 400 && got().length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+  await new Promise((r) => setTimeout(r, 200));
+  expect(hook.received.every((r) => r.verified)).toBe(true);
+  return got().map((b) => b.type);
+}
 
 describe('a run reported from outside', () => {
   it('is created running for the token’s user with the page’s values, audited as external', async () => {
