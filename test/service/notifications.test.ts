@@ -244,6 +244,19 @@ describe('webhooks', () => {
     expect(hook.received).toHaveLength(0);
   });
 
+  it('a receiver that hangs holds back only its own target', async () => {
+    const other = await webhookReceiver(SECRET);
+    writeFileSync(join(dir, 'config.yaml'), configFor(hook.url, smtp.port).replace('    - name: mail\n', `    - name: other\n      webhook: {url: "${other.url}", secret_env: T_HOOK_SECRET}\n      events: [values.saved]\n    - name: mail\n`));
+    const app = await newApp({ SWITCHYARD_DELIVERY_TIMEOUT_MS: '5000' });
+    hook.respond = () => 'hang';
+    work(app);
+    for (let i = 1; i <= 3; i++) await saveOn(app, 'quiet', { a: `v${i}` });
+    await until(() => other.received.length === 3, 3000); // well before the hung request's 5 s deadline
+    expect(other.received.map(valueIn)).toEqual(['v1', 'v2', 'v3']);
+    expect(hook.received.map(valueIn)).toEqual(['v1']);
+    await other.close();
+  });
+
   it('with two app processes on one database, each delivery is sent once, in order', async () => {
     const a = await newApp();
     const b = await newApp();

@@ -7,9 +7,13 @@
  * events go; an admin can resend it. Nothing that caused an event waits for
  * any of this.
  *
- * Every app process runs one. The worker looks for work every second, so an
- * event recorded by any process on the database is picked up within about a
- * second even when its own process's worker is busy; claims keep two
+ * Deliveries run side by side, one per target: a receiver that hangs until
+ * its deadline holds back only its own target.
+ *
+ * Every app process runs one worker. It looks for work every second, and at
+ * once when this process records an event (at most every 25 ms, so a burst of
+ * events is fanned out in one transaction). An event recorded by any process
+ * on the database is so picked up within about a second; claims keep two
  * processes from sending one delivery at once.
  */
 import type { App } from '../app.ts';
@@ -24,7 +28,7 @@ import { sendEmail } from './email.ts';
 import type { NotifySettings } from '../settings.ts';
 
 const IDLE_CHECK_MS = 1000;
-/** Targets sent to at once by one process. */
+/** Targets sent to at once by one process (one delivery each). */
 const PARALLEL = 8;
 
 export function deliveryBackoffMs(s: NotifySettings, attempts: number): number {
@@ -71,36 +75,53 @@ async function deliver(app: App, site: SiteConfig, d: Due, mine: string, log: (m
   else log(`Delivery ${d.id} to ${d.target} failed (attempt ${d.attempts + 1} of ${s.attempts}): ${result.error}; trying again in ${Math.round(waitMs / 1000)} s.`);
 }
 
-/** One round: fan out what waits, then send what is due. Returns how long to wait before the next, or 0 to go on at once. */
-async function round(app: App, mine: string, log: (m: string) => void): Promise<number> {
-  const { config } = await app.config.current();
-  while ((await fanOut(app.db, config, app.settings.publicUrl)) === FANOUT_BATCH);
-  const now = Date.now();
-  const heads = await targetHeads(app.db);
-  const due = heads.filter((h) => h.nextAttemptAt <= now && !heldByOther(h, now, mine)).slice(0, PARALLEL);
-  const claimed: Due[] = [];
-  for (const d of due) if (await claimDelivery(app.db, d, mine)) claimed.push(d);
-  await Promise.all(claimed.map((d) => deliver(app, config, d, mine, log)));
-  if (claimed.length) return 0;
-  const soonest = Math.min(...heads.map((h) => (heldByOther(h, now, mine) ? Math.max(h.claimedUntil, h.nextAttemptAt) : h.nextAttemptAt)));
-  return Math.min(IDLE_CHECK_MS, Math.max(20, soonest - now));
-}
+/** A round's pace: at most one look (and so one fan-out transaction) per this long, however many events arrive, so a burst of saves shares one. */
+const MIN_GAP_MS = 25;
 
 export function startDeliveries(app: App, log: (m: string) => void = console.log): () => void {
   let stopped = false;
   const sleeper = new Sleeper(app.deliveries);
   // Its own claim identity: another worker, even in this process, never takes a delivery this one holds.
   const mine = newClaim();
+  // Deliveries under way, by target: a slow receiver holds back only its own target's next event.
+  const inFlight = new Map<string, Promise<void>>();
+
+  /** One look: fan out what waits, start what is due. Returns how long to wait before the next look. */
+  async function round(): Promise<number> {
+    const { config } = await app.config.current();
+    while ((await fanOut(app.db, config, app.settings.publicUrl)) === FANOUT_BATCH);
+    const now = Date.now();
+    const heads = (await targetHeads(app.db)).filter((h) => !inFlight.has(h.target));
+    const due = heads.filter((h) => h.nextAttemptAt <= now && !heldByOther(h, now, mine)).slice(0, Math.max(0, PARALLEL - inFlight.size));
+    for (const d of due) {
+      if (!(await claimDelivery(app.db, d, mine))) continue;
+      const done = deliver(app, config, d, mine, log)
+        .catch((e: unknown) => log(`Delivery ${d.id} to ${d.target} could not be recorded: ${(e as Error).message}; it is tried again once its claim lapses.`))
+        .finally(() => {
+        inFlight.delete(d.target);
+        app.deliveries.poke(); // the target's next event may go now
+      });
+      inFlight.set(d.target, done);
+    }
+    const waiting = heads.filter((h) => !due.includes(h));
+    const soonest = Math.min(...waiting.map((h) => (heldByOther(h, now, mine) ? Math.max(h.claimedUntil, h.nextAttemptAt) : h.nextAttemptAt)));
+    return Math.min(IDLE_CHECK_MS, Math.max(MIN_GAP_MS, soonest - now));
+  }
+
   void (async () => {
     while (!stopped) {
       sleeper.begin();
+      const started = Date.now();
       try {
-        const waitMs = await round(app, mine, log);
-        if (waitMs > 0) await sleeper.sleep(waitMs);
+        const waitMs = await round();
+        await sleeper.sleep(waitMs);
       } catch (e) {
         log(`Delivery worker error: ${(e as Error).message}`);
         await sleeper.sleep(5000);
       }
+      // A poke cuts a sleep short, but rounds keep their pace.
+      const gap = MIN_GAP_MS - (Date.now() - started);
+      if (gap > 0 && !stopped) await new Promise((r) => setTimeout(r, gap));
     }
   })();
   return () => {
