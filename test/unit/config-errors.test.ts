@@ -261,6 +261,21 @@ const badConfigs: { name: string; yaml: string; expected: string }[] = [
     yaml: "toplevel_title: T\nnotify:\n  smtp: {host: smtp.example, from: s@example.com, username_env: U}\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n",
     expected: "config.yaml:3:9 notify.smtp: needs both username_env and password_env, or neither",
   },
+  {
+    name: "docs: a file outside the config's folder",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    docs: ../secrets.md\n",
+    expected: "config.yaml:5:11 pages[0].docs: must stay in the folder of config.yaml (no \"..\", \".\" or empty segments)",
+  },
+  {
+    name: "docs: an unknown language",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    docs: {en: \"Hello\", de: \"Hallo\"}\n",
+    expected: "config.yaml:5:29 pages[0].docs.de: unknown language \"de\"; languages are en, es, it, fr",
+  },
+  {
+    name: "docs: without the default language",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    docs: {es: \"Hola\"}\n",
+    expected: "config.yaml:5:11 pages[0].docs: needs the default language \"en\" (the text shown when no other fits)",
+  },
 ];
 
 describe('config.yaml validation', () => {

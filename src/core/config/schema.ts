@@ -10,6 +10,7 @@ import { buttonRetention, pageRetention, siteRetention } from './retention.ts';
 import { durationUpTo, parseDuration } from './duration.ts';
 import { scheduleSchema } from './schedule.ts';
 import { buttonNotify, checkNotify, pageNotify, siteNotify } from './notify.ts';
+import { docsSchema } from './docs.ts';
 
 export const PARAMETER_TYPES = ['text', 'integer', 'boolean', 'select'] as const;
 export type ParameterType = (typeof PARAMETER_TYPES)[number];
@@ -229,6 +230,7 @@ const page = z
     slug,
     title: label,
     description: z.string().max(5000).optional(),
+    docs: docsSchema.optional(),
     requires_login: z.boolean().default(true),
     access: access.optional(),
     parameters: z.array(parameter).max(200).default([]),

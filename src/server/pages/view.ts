@@ -4,6 +4,7 @@
  * (./actions.ts) never need it; the edge builds it to show the page, or to
  * show a refused form again as it was typed.
  */
+import { markdownHtml, pageDocs, type Docs } from '../docs.ts';
 import { scheduleViews, type ScheduleView } from '../schedules/service.ts';
 import type { ConfigProblem } from '../../core/config/load.ts';
 import type { Button, PageConfig, SiteConfig, Values } from '../../core/config/schema.ts';
@@ -47,6 +48,9 @@ export interface PageView {
   tasks: { button: Button; latest?: RunView; tail: LogLine[]; schedule?: ScheduleView }[];
   canRun: boolean;
   runBlockedReason?: string;
+  /** The description and docs as safe HTML (Markdown from config.yaml). */
+  descriptionHtml?: string;
+  docs?: Docs;
 }
 
 /** The page a slug names (the first page for none), with the live config it comes from. */
@@ -94,6 +98,8 @@ export async function pageView(app: App, slug: string | undefined, viewer: Viewe
     canEdit: may(viewer.user, page, 'edit'),
     saveBlockedReason: refusal(viewer.user, page, 'edit'),
     filename: page.slug,
+    descriptionHtml: page.description ? markdownHtml(page.description) : undefined,
+    docs: await pageDocs(app.settings.configPath, page),
   };
 }
 
