@@ -10,6 +10,7 @@ import { unsupportedBody, wantsJson } from './web/content-type.ts';
 import { crossSiteRefusal } from './web/origin.ts';
 import { currentTrace } from './web/request-trace.ts';
 import { log } from './server/log.ts';
+import { languageFor, translator } from './core/i18n.ts';
 import { isLatestValuesPath } from './web/latest-values.ts';
 
 export const onRequest = defineMiddleware(async (ctx, next) => {
@@ -18,6 +19,9 @@ export const onRequest = defineMiddleware(async (ctx, next) => {
   const trace = currentTrace();
   // Set once: an error shown by rewriting to /error still counts for the route that failed.
   if (trace && !trace.route) trace.route = ctx.routePattern;
+  // The browser's language first, so that even a refusal before the person is known is worded in it.
+  ctx.locals.lang = languageFor(undefined, ctx.request.headers.get('accept-language'));
+  ctx.locals.t = translator(ctx.locals.lang);
   try {
     const app = await getApp();
     ctx.locals.app = app;
@@ -43,6 +47,8 @@ export const onRequest = defineMiddleware(async (ctx, next) => {
       }
     }
     if (trace) trace.user = ctx.locals.user?.username;
+    ctx.locals.lang = languageFor(ctx.locals.user?.language, ctx.request.headers.get('accept-language'));
+    ctx.locals.t = translator(ctx.locals.lang);
     response = await next();
   } catch (caught) {
     const e = asHttpError(caught);

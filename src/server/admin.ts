@@ -13,7 +13,9 @@ import { isRole, ROLES, type Role } from './auth/roles.ts';
 import type { Viewer } from './auth/access.ts';
 import { forbidden, loginFirst } from './refused.ts';
 import { createRunnerToken, revokeRunner, RunnerError } from './runners.ts';
-import { createUser, findUser, resetPassword, setDisabled, setOwnPassword, setRole, UserError } from './users.ts';
+import { createUser, findUser, resetPassword, setDisabled, setLanguage, setOwnPassword, setRole, UserError } from './users.ts';
+import { LANGUAGE_NAMES, languageFor, translator } from '../core/i18n.ts';
+import { DEFAULT_LANGUAGE, isLanguage, type Language } from '../core/languages.ts';
 import { ApiTokenError, createApiToken, revokeApiToken } from './auth/api-tokens.ts';
 import type { Outcome } from './outcomes.ts';
 import { NotifyActionError, resendDelivery, sendTest } from './notify/admin.ts';
@@ -139,7 +141,7 @@ export async function changeOwnPassword(app: App, viewer: Viewer, currentSession
 }
 
 /** What a person does on their own account page: password and API tokens. */
-export async function accountAction(app: App, viewer: Viewer, currentSession: string, form: FormData): Promise<Outcome> {
+export async function accountAction(app: App, viewer: Viewer, currentSession: string, form: FormData, acceptLanguage: string | null = null): Promise<Outcome> {
   if (!viewer.user) throw loginFirst('Log in first.');
   try {
     switch (String(form.get('action') ?? 'change-password')) {
@@ -148,6 +150,14 @@ export async function accountAction(app: App, viewer: Viewer, currentSession: st
         const token = await createApiToken(app.db, viewer.user.id, name);
         await log(app.db, viewer, 'api_token_created', { name: name.trim() });
         return { ok: `Token "${name.trim()}" created. It acts with your rights until you revoke it.`, secret: { label: `API token "${name.trim()}"`, value: token } };
+      }
+      case 'set-language': {
+        const chosen = String(form.get('language') ?? '');
+        if (chosen !== '' && !isLanguage(chosen)) return { error: translator(DEFAULT_LANGUAGE)('account.language.unknown') };
+        await setLanguage(app.db, viewer.user.id, chosen || null);
+        // Said in the language just chosen (or the browser's), as the next page will be.
+        const t = translator(languageFor(chosen || null, acceptLanguage));
+        return { ok: chosen ? t('account.language.saved', { name: LANGUAGE_NAMES[chosen as Language] }) : t('account.language.followBrowser') };
       }
       case 'revoke-token': {
         const name = await revokeApiToken(app.db, viewer.user.id, Number(form.get('id')));

@@ -373,5 +373,12 @@ CREATE INDEX deliveries_state ON deliveries(state, id);
 ALTER TABLE runs ADD COLUMN external INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN silence_ms INTEGER;
 `,
+  },  {
+    version: 17,
+    name: 'language per person',
+    sql: `
+-- The interface language a person chose (en, es, it, fr); NULL follows their browser.
+ALTER TABLE users ADD COLUMN language TEXT;
+`,
   },
 ];

@@ -159,6 +159,11 @@ export async function setRole(db: Database, username: string, role: Role): Promi
   });
 }
 
+/** The interface language a person chose, or null to follow their browser. */
+export async function setLanguage(db: Database, userId: number, language: string | null): Promise<void> {
+  await db.write({ sql: 'UPDATE users SET language = ? WHERE id = ?', args: [language, userId] });
+}
+
 /** Disables (ending their sessions) or enables the user; returns the user as they were. */
 export async function setDisabled(db: Database, username: string, disabled: boolean): Promise<UserRecord> {
   return changeUser(db, username, async (tx, user) => {

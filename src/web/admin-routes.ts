@@ -111,6 +111,6 @@ export async function accountRoute(Astro: AstroGlobal) {
   const viewer = viewerOf(Astro.locals);
   if (!viewer.user) return { redirect: loginAddress('/account') };
   const { app } = Astro.locals;
-  const acted = await acting(Astro, (form) => accountAction(app, viewer, Astro.locals.session?.id ?? '', form));
+  const acted = await acting(Astro, (form) => accountAction(app, viewer, Astro.locals.session?.id ?? '', form, Astro.request.headers.get('accept-language')));
   return 'redirect' in acted ? acted : { ...acted, user: viewer.user, tokens: await listApiTokens(app.db, viewer.user.id) };
 }

@@ -57,7 +57,7 @@ export async function revokeApiToken(db: Database, userId: number, id: number): 
 export async function authenticateApiToken(db: Database, token: string, reads: Reads = db): Promise<SessionUser | undefined> {
   if (!token.startsWith(PREFIX) || token.length > 100) return undefined;
   const { rows } = await reads.execute({
-    sql: `SELECT t.id, t.last_used_at, u.id AS user_id, u.username, u.display_name, u.email, u.role
+    sql: `SELECT t.id, t.last_used_at, u.id AS user_id, u.username, u.display_name, u.email, u.role, u.language
           FROM api_tokens t JOIN users u ON u.id = t.user_id
           WHERE t.token_hash = ? AND t.revoked_at IS NULL AND u.disabled = 0`,
     args: [hash(token)],
@@ -67,5 +67,5 @@ export async function authenticateApiToken(db: Database, token: string, reads: R
   if (r.last_used_at == null || Date.now() - Date.parse(String(r.last_used_at)) > 60_000) {
     await db.write({ sql: 'UPDATE api_tokens SET last_used_at = ? WHERE id = ?', args: [new Date().toISOString(), Number(r.id)] });
   }
-  return { id: Number(r.user_id), username: String(r.username), displayName: String(r.display_name), email: String(r.email), role: String(r.role) as Role };
+  return { id: Number(r.user_id), username: String(r.username), displayName: String(r.display_name), email: String(r.email), role: String(r.role) as Role, language: r.language == null ? null : String(r.language) };
 }

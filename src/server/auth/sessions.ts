@@ -33,6 +33,8 @@ export interface SessionUser {
   displayName: string;
   email: string;
   role: Role;
+  /** The interface language they chose, or null to follow the browser. */
+  language?: string | null;
 }
 
 export type SessionValidation = { session: Session; user: SessionUser } | null;
@@ -74,7 +76,7 @@ export async function validateSessionToken(db: Database, token: string, limits: 
   if (!/^[a-z2-7]{32}$/.test(token)) return null;
   const id = sessionIdFromToken(token);
   const { rows } = await reads.execute({
-    sql: `SELECT s.user_id, s.created_at, s.expires_at, s.last_used_at, u.username, u.display_name, u.email, u.role, u.disabled
+    sql: `SELECT s.user_id, s.created_at, s.expires_at, s.last_used_at, u.username, u.display_name, u.email, u.role, u.disabled, u.language
           FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = ?`,
     args: [id],
   });
@@ -95,6 +97,7 @@ export async function validateSessionToken(db: Database, token: string, limits: 
     displayName: String(row.display_name),
     email: String(row.email),
     role: String(row.role) as Role,
+    language: row.language == null ? null : String(row.language),
   };
   return { session, user };
 }

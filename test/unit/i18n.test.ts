@@ -1,0 +1,98 @@
+/**
+ * The four catalogues say the same things: the same keys, nothing empty, the
+ * same placeholders and markup in every language; every key the code asks
+ * for exists; and the screens already translated carry no English of their
+ * own (text or a label attribute outside a `t(…)` call), so a string added
+ * to them without a catalogue entry fails here.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CATALOGUES, fromAcceptLanguage, languageFor, translator } from '../../src/core/i18n.ts';
+import { LANGUAGES } from '../../src/core/languages.ts';
+
+/** Screens whose every string comes from the catalogues. The rest are still to be translated. */
+const TRANSLATED = ['src/layouts/Shell.astro', 'src/pages/login.astro', 'src/pages/account.astro'];
+
+function flatten(o: Record<string, unknown>, prefix = ''): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of Object.entries(o)) {
+    if (v && typeof v === 'object') for (const [kk, vv] of flatten(v as Record<string, unknown>, `${prefix}${k}.`)) out.set(kk, vv);
+    else out.set(`${prefix}${k}`, String(v));
+  }
+  return out;
+}
+
+const flat = Object.fromEntries(LANGUAGES.map((l) => [l, flatten(CATALOGUES[l])]));
+const marks = (s: string) => [...s.matchAll(/\{\{\s*(\w+)\s*\}\}|<\/?(\w+)>/g)].map((m) => m[1] ?? `<${m[2]}>`).sort();
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? sources(p) : /\.(astro|ts)$/.test(f) ? [p] : [];
+  });
+}
+
+describe('the catalogues', () => {
+  it.each(LANGUAGES.filter((l) => l !== 'en'))('%s has exactly the keys of English, none empty, with the same placeholders and markup', (lang) => {
+    const en = flat.en!;
+    const other = flat[lang]!;
+    expect([...other.keys()].sort()).toEqual([...en.keys()].sort());
+    for (const [key, text] of other) {
+      expect(text.trim(), `${lang}: ${key}`).not.toBe('');
+      expect(marks(text), `${lang}: ${key}`).toEqual(marks(en.get(key)!));
+    }
+  });
+
+  it('have every key the code asks for', () => {
+    const missing: string[] = [];
+    for (const file of sources('src')) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/\bt\(\s*'([\w.]+)'/g)) if (!flat.en!.has(m[1]!)) missing.push(`${file}: ${m[1]}`);
+      // A key made at run time (`roles.${role}`): its fixed part must name a group.
+      for (const m of text.matchAll(/\bt\(\s*`([\w.]+)\.\$\{/g)) if (![...flat.en!.keys()].some((k) => k.startsWith(`${m[1]}.`))) missing.push(`${file}: ${m[1]}.*`);
+    }
+    expect(missing).toEqual([]);
+  });
+});
+
+/** Text a template shows that does not come from a `t(…)` call: words between tags, and label-like attributes. */
+function ownEnglish(source: string): string[] {
+  let body = source.replace(/^---[\s\S]*?\n---\n/, '');
+  // Expressions first (they may hold tags and quotes): innermost braces, repeatedly.
+  for (let before = ''; before !== body; ) {
+    before = body;
+    body = body.replace(/\{[^{}]*\}/g, ' ');
+  }
+  const found: string[] = [];
+  for (const m of body.matchAll(/\s(aria-label|title|placeholder|alt|label|confirm|confirmTitle)="([^"]*[A-Za-z]{2,}[^"]*)"/g)) found.push(`${m[1]}="${m[2]}"`);
+  const text = body.replace(/<script[\s\S]*?<\/script>/g, '').replace(/<[^>]*>/g, ' ');
+  for (const m of text.matchAll(/[A-Za-z][A-Za-z' ]*[A-Za-z]/g)) found.push(m[0]);
+  return found;
+}
+
+describe('translated screens', () => {
+  it.each(TRANSLATED)('%s shows no text of its own', (file) => {
+    expect(ownEnglish(readFileSync(file, 'utf8'))).toEqual([]);
+  });
+
+  it('the check finds English written straight into a template', () => {
+    expect(ownEnglish('---\nconst x = 1;\n---\n<p>{t(\'a.b\')}</p>\n<button aria-label="Close it">Save now</button>')).toEqual(['aria-label="Close it"', 'Save now']);
+  });
+});
+
+describe('choosing the language', () => {
+  it('takes the person\'s choice, else the best of the browser\'s that we speak, else English', () => {
+    expect(languageFor('it', 'fr-FR,fr;q=0.9')).toBe('it');
+    expect(languageFor(null, 'de-DE,de;q=0.9,es;q=0.8,fr;q=0.7')).toBe('es');
+    expect(languageFor(null, 'fr;q=0.5, it;q=0.8')).toBe('it');
+    expect(languageFor(null, 'de, *;q=0.1')).toBe('en');
+    expect(languageFor('xx', undefined)).toBe('en');
+    expect(fromAcceptLanguage('es;q=0')).toBeUndefined();
+  });
+
+  it('translates with placeholders in each language', () => {
+    expect(translator('fr')('account.tokens.revokeTitle', { name: 'nuit' })).toBe('Révoquer le jeton « nuit » ?');
+    expect(translator('es')('shell.loggedInAs', { username: 'ana', role: 'lector' })).toBe('Sesión iniciada como ana (lector)');
+  });
+});
