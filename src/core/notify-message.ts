@@ -6,6 +6,8 @@
 import type { SiteConfig } from './config/schema.ts';
 import { EVENT_SCHEMA, type EventType } from './notify-events.ts';
 import { pageOf } from './config/lookup.ts';
+import { translator, type Translate } from './i18n.ts';
+import { DEFAULT_LANGUAGE, type Language } from './languages.ts';
 
 export interface StoredEvent {
   uid: string;
@@ -61,60 +63,60 @@ function seconds(ms: unknown): string {
   return n < 60_000 ? `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)} s` : `${Math.floor(n / 60_000)} min ${Math.round((n % 60_000) / 1000)} s`;
 }
 
-/** The one-line summary and the detail lines of an event, from its body. */
-function describe(body: Json): { summary: string; lines: [string, string][]; link?: string } {
+/** The one-line summary and the detail lines of an event, from its body, in the words of `t`. */
+function describe(body: Json, t: Translate): { summary: string; lines: [string, string][]; link?: string } {
   const data = body.data as Json;
   const where = [(body.page as Json | null)?.title, (body.button as Json | null)?.label].filter(Boolean).join(' › ');
   const type = String(body.type);
   if (type.startsWith('run.')) {
     const run = data.run as Json;
-    const state = String(run.state).replace('_', ' ');
-    const exit = run.exit_code == null ? '' : ` (exit code ${String(run.exit_code)})`;
-    const lines: [string, string][] = [['Run', `${String(run.id)}${run.external ? ' (reported from outside)' : ''}`], ['Started by', String(run.requested_by)]];
-    if (run.duration_ms != null) lines.push(['Took', seconds(run.duration_ms)]);
-    if (run.error) lines.push(['Error', clip(run.error, 500)]);
-    if (run.message) lines.push(['Last message', clip(run.message, 500)]);
-    return { summary: `${where}: run ${String(run.id)} ${state}${exit}`, lines, link: String(run.url) };
+    const exit = run.exit_code == null ? '' : t('mail.exitCode', { code: String(run.exit_code) });
+    const lines: [string, string][] = [[t('mail.run'), `${String(run.id)}${run.external ? t('mail.external') : ''}`], [t('mail.startedBy'), String(run.requested_by)]];
+    if (run.duration_ms != null) lines.push([t('mail.took'), seconds(run.duration_ms)]);
+    if (run.error) lines.push([t('mail.error'), clip(run.error, 500)]);
+    if (run.message) lines.push([t('mail.lastMessage'), clip(run.message, 500)]);
+    return { summary: t('mail.runSummary', { where, id: String(run.id), state: t(`mail.states.${String(run.state)}`) }) + exit, lines, link: String(run.url) };
   }
   if (type === 'values.saved' || type === 'values.restored') {
     const change = data.change as Json;
     const changes = (change.changes as Json[]) ?? [];
-    const verb = type === 'values.restored' ? `restored version ${String(change.restored_from)}` : 'saved new values';
     const lines: [string, string][] = changes.slice(0, 20).map((c) => [String(c.name), `${clip(c.before)} → ${clip(c.after)}`]);
-    if (changes.length > 20) lines.push(['…', `and ${changes.length - 20} more`]);
-    return { summary: `${where}: ${String(change.author)} ${verb} (version ${String(change.id)})`, lines, link: change.url ? String(change.url) : undefined };
+    if (changes.length > 20) lines.push(['…', t('mail.more', { count: changes.length - 20 })]);
+    const words = { where, author: String(change.author), id: String(change.id), from: String(change.restored_from) };
+    return { summary: t(type === 'values.restored' ? 'mail.restored' : 'mail.saved', words), lines, link: change.url ? String(change.url) : undefined };
   }
   if (type === 'publication.failed') {
     const p = data.publication as Json;
-    const what = p.state === 'conflict' ? 'conflicts with a change made in the repository' : `failed ${String(p.attempts)} times (still retried)`;
-    return { summary: `${where}: publishing version ${String((data.change as Json).id)} to Git ${what}`, lines: [['Error', clip(p.error, 500)]], link: `${String((body.page as Json).url)}/history` };
+    const words = { where, id: String((data.change as Json).id), attempts: String(p.attempts) };
+    return { summary: t(p.state === 'conflict' ? 'mail.conflict' : 'mail.publishFailed', words), lines: [[t('mail.error'), clip(p.error, 500)]], link: `${String((body.page as Json).url)}/history` };
   }
   if (type === 'schedule.missed') {
     const s = data.schedule as Json;
-    const n = Number(s.missed);
     return {
-      summary: `${where}: the schedule missed ${s.at_least ? 'at least ' : ''}${n} moment${n === 1 ? '' : 's'}`,
-      lines: [['First missed', String(s.first_missed)], ['Last missed', String(s.last_missed)]],
+      summary: t('mail.missed', { where, count: Number(s.missed), atLeast: s.at_least ? t('mail.atLeast') : '' }),
+      lines: [[t('mail.firstMissed'), String(s.first_missed)], [t('mail.lastMissed'), String(s.last_missed)]],
       link: String((body.page as Json).url),
     };
   }
-  return { summary: `Test notification from ${String((body.site as Json).title)}`, lines: [['Sent by', String(data.sent_by ?? '')]] };
+  return { summary: t('mail.test', { site: String((body.site as Json).title) }), lines: [[t('mail.sentBy'), String(data.sent_by ?? '')]] };
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-/** The email for an event: plain text and HTML, with a link to the run or the change. */
-export function emailFor(body: Json): Message {
-  const { summary, lines, link } = describe(body);
+/** The email for an event in a language: plain text and HTML, with a link to the run or the change. */
+export function emailFor(body: Json, lang: Language = DEFAULT_LANGUAGE): Message {
+  const t = translator(lang);
+  const { summary, lines, link } = describe(body, t);
   const site = String((body.site as Json).title);
-  const text = [summary, '', ...lines.map(([k, v]) => `${k}: ${v}`), ...(link ? ['', `Open: ${link}`] : []), '', `— ${site} (event ${String(body.type)}, id ${String(body.id)})`].join('\n');
+  const footer = t('mail.footer', { type: String(body.type), id: String(body.id) });
+  const text = [summary, '', ...lines.map(([k, v]) => `${k}: ${v}`), ...(link ? ['', `${t('mail.open')}: ${link}`] : []), '', `— ${site} (${footer})`].join('\n');
   const rows = lines.map(([k, v]) => `<tr><th align="left" style="padding:2px 12px 2px 0">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('');
-  const html = `<!doctype html><html><body style="font-family:system-ui,sans-serif;color:#0f172a">
+  const html = `<!doctype html><html lang="${lang}"><body style="font-family:system-ui,sans-serif;color:#0f172a">
 <p style="font-size:16px"><strong>${escapeHtml(summary)}</strong></p>
 ${rows ? `<table style="border-collapse:collapse;font-size:14px">${rows}</table>` : ''}
-${link ? `<p><a href="${escapeHtml(link)}">Open in ${escapeHtml(site)}</a></p>` : ''}
-<p style="color:#475569;font-size:12px">${escapeHtml(site)} · event ${escapeHtml(String(body.type))} · id ${escapeHtml(String(body.id))}</p>
+${link ? `<p><a href="${escapeHtml(link)}">${escapeHtml(t('mail.openIn', { site }))}</a></p>` : ''}
+<p style="color:#475569;font-size:12px">${escapeHtml(site)} · ${escapeHtml(footer)}</p>
 </body></html>`;
   // One line: a config title or a value with a line break must not start a header of its own.
-  return { subject: `[${site}] ${summary}`.replace(/[\r\n]+/g, " ").slice(0, 250), text, html };
+  return { subject: `[${site}] ${summary}`.replace(/[\r\n]+/g, ' ').slice(0, 250), text, html };
 }

@@ -51,7 +51,7 @@ describe('the catalogues', () => {
     const missing: string[] = [];
     for (const file of sources('src')) {
       const text = readFileSync(file, 'utf8');
-      for (const m of text.matchAll(/\bt\(\s*'([\w.]+)'/g)) if (!flat.en!.has(m[1]!)) missing.push(`${file}: ${m[1]}`);
+      for (const m of text.matchAll(/\bt\(\s*'([\w.]+)'/g)) if (!flat.en!.has(m[1]!) && !flat.en!.has(`${m[1]}_other`)) missing.push(`${file}: ${m[1]}`); // a plural has _one, _other…
       // A key made at run time (`roles.${role}`): its fixed part must name a group.
       for (const m of text.matchAll(/\bt\(\s*`([\w.]+)\.\$\{/g)) if (![...flat.en!.keys()].some((k) => k.startsWith(`${m[1]}.`))) missing.push(`${file}: ${m[1]}.*`);
     }
@@ -92,6 +92,15 @@ describe('choosing the language', () => {
     expect(languageFor(null, 'de, *;q=0.1')).toBe('en');
     expect(languageFor('xx', undefined)).toBe('en');
     expect(fromAcceptLanguage('es;q=0')).toBeUndefined();
+  });
+
+  it('writes notification email in the target\'s language, plurals included', async () => {
+    const { emailFor } = await import('../../src/core/notify-message.ts');
+    const body = { schema: 'switchyard.event/v1', id: 'e1', type: 'schedule.missed', site: { title: 'Ops' }, page: { slug: 'p', title: 'Backup', url: 'https://x/page/p' }, button: { name: 'b', label: 'Nightly' }, data: { schedule: { missed: 1, at_least: false, first_missed: 'a', last_missed: 'a' } } };
+    expect(emailFor(body, 'es').subject).toBe('[Ops] Backup › Nightly: la programación se saltó 1 momento');
+    expect(emailFor({ ...body, data: { schedule: { missed: 3, at_least: true, first_missed: 'a', last_missed: 'b' } } }, 'fr').subject).toBe('[Ops] Backup › Nightly : la planification a manqué au moins 3 moments');
+    expect(emailFor(body, 'it').html).toContain('<html lang="it">');
+    expect(emailFor(body).text).toContain('Backup › Nightly: the schedule missed 1 moment');
   });
 
   it('translates with placeholders in each language', () => {

@@ -9,6 +9,7 @@
 import * as z from 'zod';
 import { BUTTON_EVENTS, NOTIFY_EVENTS, type NotifyEvent } from '../notify-events.ts';
 import { durationUpTo } from './duration.ts';
+import { DEFAULT_LANGUAGE, LANGUAGES } from '../languages.ts';
 
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]{0,63}$/, { message: 'must be an environment variable name such as SWITCHYARD_WEBHOOK_SECRET' });
 
@@ -58,6 +59,7 @@ const address = z.string().max(254).regex(/^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\
 
 const email = z.strictObject({
   to: z.array(address).min(1, { message: 'must list at least one address' }).max(50),
+  language: z.enum(LANGUAGES, { message: `must be one of ${LANGUAGES.join(', ')}` }).default(DEFAULT_LANGUAGE),
 });
 
 const target = z

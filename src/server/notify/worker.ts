@@ -52,7 +52,7 @@ async function attempt(app: App, site: SiteConfig, d: Due): Promise<WebhookResul
     return sendWebhook({ url: w.url, secret, body: event.body, ...ids, timeoutMs: w.timeout ?? s.timeoutMs });
   }
   if (!site.notify?.smtp) return { ok: false, error: 'config.yaml has no notify.smtp to send email through' };
-  return sendEmail(site.notify.smtp, target.email!.to, emailFor(JSON.parse(event.body) as Record<string, unknown>), ids, s.timeoutMs);
+  return sendEmail(site.notify.smtp, target.email!.to, emailFor(JSON.parse(event.body) as Record<string, unknown>, target.email!.language), ids, s.timeoutMs);
 }
 
 async function deliver(app: App, site: SiteConfig, d: Due, mine: string, log: (m: string) => void): Promise<void> {
