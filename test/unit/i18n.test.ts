@@ -15,6 +15,7 @@ import { LANGUAGES } from '../../src/core/languages.ts';
 const TRANSLATED = [
   'src/layouts/Shell.astro', 'src/pages/login.astro', 'src/pages/account.astro', 'src/components/ConfirmDialog.astro', 'src/components/AdminShell.astro',
   'src/pages/404.astro', 'src/pages/500.astro', 'src/pages/error.astro', 'src/pages/admin/users.astro', 'src/pages/admin/sessions.astro',
+  'src/pages/admin/audit.astro', 'src/pages/admin/deliveries.astro',
 ];
 
 function flatten(o: Record<string, unknown>, prefix = ''): Map<string, string> {
