@@ -9,6 +9,7 @@ import { runEventStream } from './run-stream.ts';
 import { setSchedulePaused } from '../server/schedules/service.ts';
 import { runFilterFrom, runFilterQuery, runIdFrom, runLogDownload } from './run-http.ts';
 import { runsExport } from './run-export.ts';
+import { dashboard } from '../server/dashboard.ts';
 import { viewerOf } from './routes.ts';
 import { asHttpError } from './errors.ts';
 import type { SiteConfig } from '../core/config/schema.ts';
@@ -136,4 +137,12 @@ export function runsExportRoute(ctx: APIContext, format: 'csv' | 'json'): Respon
   const viewer = viewerOf(ctx.locals);
   if (!viewer.user) return ctx.redirect(loginAddress(`/runs?${ctx.url.searchParams}`), 303);
   return runsExport(ctx.locals.app, viewer, runFilterFrom(ctx.url.searchParams), format);
+}
+
+/** `/dashboard`: everything at a glance, for anyone logged in, limited to the pages they may see. */
+export async function dashboardRoute(Astro: AstroGlobal) {
+  const viewer = viewerOf(Astro.locals);
+  if (!viewer.user) return { redirect: loginAddress(Astro.url.pathname) };
+  const { config } = await Astro.locals.app.config.current();
+  return { site: config, board: await dashboard(Astro.locals.app.db, config, viewer) };
 }
