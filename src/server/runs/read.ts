@@ -156,8 +156,8 @@ export function ftsQuery(q: string): string {
   return words.map((w) => `"${w}"`).join(' ');
 }
 
-/** How many of the newest matching lines the first try reads (see listRuns). */
-const FTS_WINDOW = 20_000;
+/** How many of the newest matching lines each try reads before the whole index (see listRuns). */
+const FTS_WINDOWS = [20_000, 80_000, 320_000];
 const RUN_SHIFT = 4294967296;
 
 /**
@@ -174,17 +174,20 @@ function logSearchClause(q: string, how: LogSearch, before: number | undefined, 
 }
 
 /**
- * Runs by the filters, newest first. A log search first reads only the
- * newest FTS_WINDOW matching lines: a word in every line would otherwise read
- * the whole index (bench/log-search.ts). When that window holds a full page of
- * runs that pass the other filters, it is the right page; else the whole index is asked.
+ * Runs by the filters, newest first. A log search first reads only the newest
+ * matching lines, in growing windows: a word in every line would otherwise
+ * read the whole index (bench/log-search.ts). As soon as a window holds a full
+ * page of runs that pass the other filters, that is the right page; else the
+ * whole index is asked.
  */
 export async function listRuns(ex: Executor, f: RunFilter = {}, how: LogSearch = 'fts'): Promise<{ runs: RunView[]; more: boolean }> {
   const limit = Math.min(Math.max(f.limit ?? 50, 1), 500);
   const q = f.q?.trim();
   if (q && how === 'fts') {
-    const first = await selectRuns(ex, f, limit, logSearchClause(q, how, f.before, FTS_WINDOW));
-    if (first.more) return first;
+    for (const window of FTS_WINDOWS) {
+      const tried = await selectRuns(ex, f, limit, logSearchClause(q, how, f.before, window));
+      if (tried.more) return tried;
+    }
   }
   return selectRuns(ex, f, limit, q ? logSearchClause(q, how, f.before) : undefined);
 }
