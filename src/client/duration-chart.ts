@@ -20,8 +20,10 @@ function palette() {
   return { text: dark ? '#cbd5e1' : '#334155', grid: dark ? '#334155' : '#e2e8f0', line: dark ? '#38bdf8' : '#0369a1', fail: dark ? '#f87171' : '#b91c1c' };
 }
 
+/** An axis label: a tenth of a second under ten seconds (else 0.5 and 1 both read "1 s"), then s, min, h. */
 function seconds(v: number): string {
-  return v < 60 ? `${Math.round(v)} s` : v < 3600 ? `${Math.round(v / 60)} min` : `${(v / 3600).toFixed(1)} h`;
+  if (v < 10) return `${Number(v.toFixed(1))} s`;
+  return v < 60 ? `${Math.round(v)} s` : v < 3600 ? `${Number((v / 60).toFixed(1))} min` : `${Number((v / 3600).toFixed(1))} h`;
 }
 
 function draw(el: HTMLElement): void {
