@@ -201,6 +201,45 @@ Alpine.data('runMeta', () => ({
   },
 }));
 
+/**
+ * The dashboard and the runs list stay current without a reload: every
+ * data-every ms, while the tab is shown, the page is fetched again and the
+ * region's content replaced when it changed. It asks the database through
+ * whichever app process answers, so it is right with several processes
+ * (a per-process signal would miss what another process did). Not while
+ * focus is inside the region, so keyboard users keep their place.
+ */
+Alpine.data('liveRegion', () => ({
+  timer: undefined as number | undefined,
+  last: '',
+  busy: false,
+  init() {
+    this.timer = window.setInterval(() => void this.refresh(), Number(this.$el.dataset.every) || 5000);
+  },
+  destroy() {
+    clearInterval(this.timer);
+  },
+  async refresh() {
+    const el = this.$el;
+    if (document.hidden || this.busy || el.contains(document.activeElement)) return;
+    this.busy = true;
+    try {
+      const res = await fetch(location.href, { headers: { accept: 'text/html' } });
+      if (!res.ok || res.redirected) return;
+      const fresh = new DOMParser().parseFromString(await res.text(), 'text/html').getElementById(el.id);
+      if (!fresh || fresh.innerHTML === this.last) return;
+      this.last = fresh.innerHTML;
+      el.replaceChildren(...document.adoptNode(fresh).childNodes);
+      el.dataset.refreshedAt = new Date().toISOString();
+      el.dispatchEvent(new CustomEvent('live-refreshed', { bubbles: true }));
+    } catch {
+      /* offline for a moment: the next round tries again */
+    } finally {
+      this.busy = false;
+    }
+  },
+}));
+
 /** Copies a one-time secret; where the clipboard is not allowed (plain HTTP), selects it for Ctrl-C. */
 Alpine.data('copySecret', () => ({
   copied: '',

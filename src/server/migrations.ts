@@ -381,4 +381,23 @@ ALTER TABLE runs ADD COLUMN silence_ms INTEGER;
 ALTER TABLE users ADD COLUMN language TEXT;
 `,
   },
+  {
+    version: 14,
+    name: 'log text search',
+    sql: `
+-- Words of the log lines, for the runs list's search in log text. Contentless
+-- (the text stays only in run_logs), with deletes, so triggers keep it in step
+-- with run_logs whoever writes or deletes there (runners, retention). A line's
+-- rowid is run_id * 2^32 + seq, so a match names its run without a join; the
+-- rare line past seq 2^32 is not indexed.
+CREATE VIRTUAL TABLE run_logs_fts USING fts5(text, content = '', contentless_delete = 1);
+CREATE TRIGGER run_logs_fts_insert AFTER INSERT ON run_logs WHEN new.seq < 4294967296 BEGIN
+  INSERT INTO run_logs_fts (rowid, text) VALUES (new.run_id * 4294967296 + new.seq, new.text);
+END;
+CREATE TRIGGER run_logs_fts_delete AFTER DELETE ON run_logs WHEN old.seq < 4294967296 BEGIN
+  DELETE FROM run_logs_fts WHERE rowid = old.run_id * 4294967296 + old.seq;
+END;
+INSERT INTO run_logs_fts (rowid, text) SELECT run_id * 4294967296 + seq, text FROM run_logs WHERE seq < 4294967296;
+`,
+  },
 ];

@@ -8,7 +8,7 @@
  *   GET  /api/v1/pages/<slug>/history        saves, newest first (?before=<id>&limit=)
  *   PUT  /api/v1/pages/<slug>/values         {"revision": n, "values": {...}}
  *   POST /api/v1/pages/<slug>/runs/<button>  start a run
- *   GET  /api/v1/runs                        runs you may see (?page=&button=&state=&user=&before=&limit=)
+ *   GET  /api/v1/runs                        runs you may see (?page=&button=&state=&user=&q=&from=&to=&before=&limit=)
  *   GET  /api/v1/runs/<id>                   a run
  *   GET  /api/v1/runs/<id>/log               its whole log, as text
  *   GET  /api/v1/runs/<id>/events            its live events (Server-Sent Events; Last-Event-ID resumes)

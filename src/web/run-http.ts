@@ -14,7 +14,22 @@ export function runIdFrom(text: string | undefined): number {
   return id;
 }
 
-/** The runs list's filters, as the /runs page and the API both read them from a query string. */
+/**
+ * A day (YYYY-MM-DD, taken as UTC) or a moment (ISO 8601) from a query
+ * string, as an ISO moment: a day's start, or with `end` the next day's start,
+ * so a range of days includes its last day. Anything else: undefined.
+ */
+export function momentFrom(text: string | null, end = false): string | undefined {
+  if (!text) return undefined;
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) {
+    const day = Date.parse(`${text}T00:00:00Z`);
+    return Number.isNaN(day) ? undefined : new Date(day + (end ? 86_400_000 : 0)).toISOString();
+  }
+  const at = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : NaN;
+  return Number.isNaN(at) ? undefined : new Date(at).toISOString();
+}
+
+/** The runs list's filters, as the /runs page, its exports and the API all read them from a query string. */
 export function runFilterFrom(q: URLSearchParams): Omit<RunFilter, 'pages' | 'limit'> {
   const state = q.get('state') ?? '';
   return {
@@ -23,7 +38,16 @@ export function runFilterFrom(q: URLSearchParams): Omit<RunFilter, 'pages' | 'li
     user: q.get('user') || undefined,
     state: (RUN_STATES as readonly string[]).includes(state) ? (state as RunState) : undefined,
     before: Number(q.get('before')) || undefined,
+    q: q.get('q')?.trim().slice(0, 200) || undefined,
+    from: momentFrom(q.get('from')),
+    to: momentFrom(q.get('to'), true),
   };
+}
+
+/** The filters back as a query string (for "older runs", the exports and the live refresh). */
+export function runFilterQuery(filter: Omit<RunFilter, 'pages' | 'limit'>, extra: Record<string, string | number | undefined> = {}): URLSearchParams {
+  const entries = Object.entries({ ...filter, ...extra }).filter(([, v]) => v !== undefined && v !== '');
+  return new URLSearchParams(entries.map(([k, v]) => [k, String(v)]));
 }
 
 /** The whole log as a text download, streamed in chunks so a large log never sits in memory. */

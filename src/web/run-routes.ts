@@ -7,7 +7,9 @@ import { logTail, runReport, type LogLine, type RunView } from '../server/runs/r
 import { cancel, canRun, rerun, startRun, visibleRun, visibleRuns } from '../server/runs/service.ts';
 import { runEventStream } from './run-stream.ts';
 import { setSchedulePaused } from '../server/schedules/service.ts';
-import { runFilterFrom, runIdFrom, runLogDownload } from './run-http.ts';
+import { runFilterFrom, runFilterQuery, runIdFrom, runLogDownload } from './run-http.ts';
+import { runsExport } from './run-export.ts';
+import { dashboard } from '../server/dashboard.ts';
 import { viewerOf } from './routes.ts';
 import { asHttpError } from './errors.ts';
 import type { SiteConfig } from '../core/config/schema.ts';
@@ -125,5 +127,22 @@ export async function runsListRoute(Astro: AstroGlobal) {
   const viewer = viewerOf(Astro.locals);
   if (!viewer.user) return { redirect: loginAddress(Astro.url.pathname + Astro.url.search) };
   const filter = runFilterFrom(Astro.url.searchParams);
-  return { filter, ...(await visibleRuns(Astro.locals.app, viewer, filter)) };
+  const list = await visibleRuns(Astro.locals.app, viewer, filter);
+  const { before: _, ...sameFilters } = filter;
+  return { filter, ...list, older: runFilterQuery(filter, { before: list.runs.at(-1)?.id }), exportQuery: runFilterQuery(sameFilters) };
+}
+
+/** `/runs/export.csv`, `/runs/export.json`: the list with the same filters, as a download. */
+export function runsExportRoute(ctx: APIContext, format: 'csv' | 'json'): Response {
+  const viewer = viewerOf(ctx.locals);
+  if (!viewer.user) return ctx.redirect(loginAddress(`/runs?${ctx.url.searchParams}`), 303);
+  return runsExport(ctx.locals.app, viewer, runFilterFrom(ctx.url.searchParams), format);
+}
+
+/** `/dashboard`: everything at a glance, for anyone logged in, limited to the pages they may see. */
+export async function dashboardRoute(Astro: AstroGlobal) {
+  const viewer = viewerOf(Astro.locals);
+  if (!viewer.user) return { redirect: loginAddress(Astro.url.pathname) };
+  const { config } = await Astro.locals.app.config.current();
+  return { site: config, board: await dashboard(Astro.locals.app.db, config, viewer) };
 }

@@ -170,6 +170,19 @@ describe('every screen passes axe and fits a phone', { timeout: 180_000 }, () =>
     expect(await page.getByRole('navigation', { name: 'Sections' }).locator('[aria-current="page"]').count()).toBe(0);
   });
 
+  it('the dashboard with its duration chart, and a searched runs list', async () => {
+    const refused: string[] = [];
+    page.on('console', (m) => void (/Content.Security.Policy/i.test(m.text()) && refused.push(m.text())));
+    await check('dashboard', visit('/dashboard'));
+    await page.locator('.duration-chart canvas').first().waitFor();
+    await check('dashboard, durations as a table', async () => {
+      await page.goto(`${server.url}/dashboard`);
+      await page.getByText('Durations as a table').first().click();
+    });
+    await check('runs searched', visit(`/runs?q=processing&from=2000-01-01&to=2999-12-31`));
+    expect(refused).toEqual([]);
+  });
+
   it('the admin pages, with an outcome, a secret and the confirm dialog open', async () => {
     await check('users', visit('/admin/users'));
     await check('sessions', visit('/admin/sessions'));

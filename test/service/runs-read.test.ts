@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runJson } from '../../src/server/runs/json.ts';
 import { finishRun, recordEvents } from '../../src/server/runs/lease.ts';
-import { claimNext, requestCancel } from '../../src/server/runs/queue.ts';
+import { claimNext, forgetRunsIn, requestCancel } from '../../src/server/runs/queue.ts';
 import { getRun, latestRuns, listRuns, logTail, runLog, runReport } from '../../src/server/runs/read.ts';
 import { addRunner, inProcessApp, queueRun, type TestApp } from '../helpers/in-process.ts';
 
@@ -15,8 +15,9 @@ afterEach(() => t.close());
 const now = () => new Date().toISOString();
 
 /** A run that printed `lines` lines and succeeded with a text report. */
+let runners = 0;
 async function finishedRun(lines: number) {
-  const { runner } = await addRunner(t);
+  const { runner } = await addRunner(t, `r${++runners}`);
   const { id } = await queueRun(t);
   const { lease } = (await claimNext(t.app.db, t.app.runs, runner))!;
   const events = Array.from({ length: lines }, (_, i) => ({ seq: i + 1, type: 'log' as const, at: now(), stream: 'stdout' as const, text: `line ${i + 1}` }));
@@ -73,5 +74,38 @@ describe('lists of runs', () => {
     const map = await latestRuns(t.app.db, 'database-backup');
     expect([...map.keys()]).toEqual(['run_backup']);
     expect(map.get('run_backup')!.id).toBe(latest.id);
+  });
+});
+
+describe('searching runs', () => {
+  it('finds runs by whole words of their log, newest first, and forgets them with their lines', async () => {
+    const a = await finishedRun(3);
+    const b = await finishedRun(5);
+    const ids = async (f: Parameters<typeof listRuns>[1]) => (await listRuns(t.app.db, f)).runs.map((r) => r.id);
+    expect(await ids({ q: 'line' })).toEqual([b, a]);
+    expect(await ids({ q: 'line 5' })).toEqual([b]);
+    expect(await ids({ q: 'lin' })).toEqual([]);
+    expect(await ids({ q: '"line* ' })).toEqual([b, a]);
+    expect(await ids({ q: 'line OR NEAR(' })).toEqual([]);
+    expect(await ids({ q: '*** ' })).toEqual([]);
+    expect(await ids({ q: 'line', before: b })).toEqual([a]);
+    // The same answers from the LIKE baseline the bench compares with (it also finds parts of words).
+    expect((await listRuns(t.app.db, { q: 'line 5' }, 'like')).runs.map((r) => r.id)).toEqual([b]);
+    await t.app.db.transaction(async (tx) => {
+      await forgetRunsIn(tx, [b]);
+      await tx.commit();
+    });
+    expect(await ids({ q: 'line 5' })).toEqual([]);
+    const left = await t.app.db.execute(`SELECT count(*) AS n FROM run_logs_fts WHERE run_logs_fts MATCH '"line"'`);
+    expect(Number(left.rows[0]!.n)).toBe(3);
+  });
+
+  it('takes a date range of when the run was queued', async () => {
+    const { id } = await queueRun(t);
+    const ids = async (f: Parameters<typeof listRuns>[1]) => (await listRuns(t.app.db, f)).runs.map((r) => r.id);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(await ids({ from: `${today}T00:00:00.000Z` })).toEqual([id]);
+    expect(await ids({ to: `${today}T00:00:00.000Z` })).toEqual([]);
+    expect(await ids({ from: '2000-01-01T00:00:00.000Z', to: '2000-01-02T00:00:00.000Z' })).toEqual([]);
   });
 });

@@ -131,12 +131,68 @@ export interface RunFilter {
   state?: RunState;
   user?: string;
   before?: number;
+  /** Words in the run's log text (whole words, all of them). */
+  q?: string;
+  /** Created at or after this moment, and before that one (ISO, UTC). */
+  from?: string;
+  to?: string;
   limit?: number;
   /** Only runs of these pages (those the person may see). */
   pages?: string[];
 }
 
-export async function listRuns(ex: Executor, f: RunFilter = {}): Promise<{ runs: RunView[]; more: boolean }> {
+/** How the log search runs: the FTS index (migration 14), or LIKE and its scan (the bench's baseline). */
+export type LogSearch = 'fts' | 'like';
+
+/**
+ * The search as an FTS5 query: each word a quoted string (so no word is read
+ * as an operator), all of them required. Whole words, no prefixes: a prefix
+ * query merges every word it could be and reads all their lines before the
+ * newest (bench/log-search.ts). No words: a query that matches nothing.
+ */
+export function ftsQuery(q: string): string {
+  const words = q.match(/[\p{L}\p{N}_]+/gu)?.slice(0, 16);
+  if (!words?.length) return '""';
+  return words.map((w) => `"${w}"`).join(' ');
+}
+
+/** How many of the newest matching lines each try reads before the whole index (see listRuns). */
+const FTS_WINDOWS = [20_000, 80_000, 320_000];
+const RUN_SHIFT = 4294967296;
+
+/**
+ * Runs with a log line that matches, as a WHERE clause and its arguments.
+ * With `window`, only the newest matching lines count (below `before`'s run):
+ * as a line's rowid starts with its run id, they belong to the newest matching runs.
+ */
+function logSearchClause(q: string, how: LogSearch, before: number | undefined, window?: number): [string, (string | number)[]] {
+  if (how === 'like') return ["EXISTS (SELECT 1 FROM run_logs l WHERE l.run_id = r.id AND l.text LIKE ? ESCAPE '\\')", [`%${q.replace(/[\\%_]/g, '\\$&')}%`]];
+  const below = before ? ' AND rowid < ?' : '';
+  const args: (string | number)[] = [ftsQuery(q), ...(before ? [before * RUN_SHIFT] : [])];
+  if (!window) return [`r.id IN (SELECT rowid >> 32 FROM run_logs_fts WHERE run_logs_fts MATCH ?${below})`, args];
+  return [`r.id IN (SELECT rowid >> 32 FROM run_logs_fts WHERE run_logs_fts MATCH ?${below} ORDER BY rowid DESC LIMIT ?)`, [...args, window]];
+}
+
+/**
+ * Runs by the filters, newest first. A log search first reads only the newest
+ * matching lines, in growing windows: a word in every line would otherwise
+ * read the whole index (bench/log-search.ts). As soon as a window holds a full
+ * page of runs that pass the other filters, that is the right page; else the
+ * whole index is asked.
+ */
+export async function listRuns(ex: Executor, f: RunFilter = {}, how: LogSearch = 'fts'): Promise<{ runs: RunView[]; more: boolean }> {
+  const limit = Math.min(Math.max(f.limit ?? 50, 1), 500);
+  const q = f.q?.trim();
+  if (q && how === 'fts') {
+    for (const window of FTS_WINDOWS) {
+      const tried = await selectRuns(ex, f, limit, logSearchClause(q, how, f.before, window));
+      if (tried.more) return tried;
+    }
+  }
+  return selectRuns(ex, f, limit, q ? logSearchClause(q, how, f.before) : undefined);
+}
+
+async function selectRuns(ex: Executor, f: RunFilter, limit: number, search: [string, (string | number)[]] | undefined) {
   const where: string[] = [];
   const args: (string | number)[] = [];
   const add = (clause: string, v: string | number | undefined) => {
@@ -149,11 +205,16 @@ export async function listRuns(ex: Executor, f: RunFilter = {}): Promise<{ runs:
   add('r.state = ?', f.state);
   add('r.requested_by = ?', f.user);
   add('r.id < ?', f.before);
+  add('r.created_at >= ?', f.from);
+  add('r.created_at < ?', f.to);
+  if (search) {
+    where.push(search[0]);
+    args.push(...search[1]);
+  }
   if (f.pages) {
     where.push(f.pages.length ? `r.page_slug IN (${f.pages.map(() => '?').join(',')})` : '0');
     args.push(...f.pages);
   }
-  const limit = Math.min(Math.max(f.limit ?? 50, 1), 500);
   const { rows } = await ex.execute({
     sql: `SELECT ${RUN_COLUMNS} FROM runs r ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC LIMIT ?`,
     args: [...args, limit + 1],

@@ -1,0 +1,65 @@
+// The dashboard's run duration charts, drawn with uPlot into each
+// [data-duration-chart] element from the points in that attribute. uPlot sets
+// sizes through element.style (CSSOM), which a CSP without 'unsafe-inline'
+// allows; its stylesheet is bundled from this import, not injected.
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+interface Point {
+  id: number;
+  at: number;
+  seconds: number;
+  ok: boolean;
+}
+
+const charts = new Map<HTMLElement, uPlot>();
+
+/** Colours readable on the card in each theme (slate text, sky line, red failures). */
+function palette() {
+  const dark = document.documentElement.classList.contains('dark');
+  return { text: dark ? '#cbd5e1' : '#334155', grid: dark ? '#334155' : '#e2e8f0', line: dark ? '#38bdf8' : '#0369a1', fail: dark ? '#f87171' : '#b91c1c' };
+}
+
+/** An axis label: a tenth of a second under ten seconds (else 0.5 and 1 both read "1 s"), then s, min, h. */
+function seconds(v: number): string {
+  if (v < 10) return `${Number(v.toFixed(1))} s`;
+  return v < 60 ? `${Math.round(v)} s` : v < 3600 ? `${Number((v / 60).toFixed(1))} min` : `${Number((v / 3600).toFixed(1))} h`;
+}
+
+function draw(el: HTMLElement): void {
+  charts.get(el)?.destroy();
+  const points = JSON.parse(el.dataset.durationChart ?? '[]') as Point[];
+  const c = palette();
+  const axis = { stroke: c.text, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid, width: 1 } };
+  const opts: uPlot.Options = {
+    width: Math.max(200, el.clientWidth),
+    height: el.clientHeight || 160,
+    legend: { show: false },
+    cursor: { show: false },
+    axes: [axis, { ...axis, size: 56, values: (_u, vals) => vals.map(seconds) }],
+    scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+    series: [
+      {},
+      { label: 'duration', stroke: c.line, width: 2, spanGaps: true, points: { show: true, size: 5, fill: c.line } },
+      // Failures: points only, larger, in red, on top of the line.
+      { label: 'not succeeded', stroke: c.fail, paths: () => null, points: { show: true, size: 9, fill: c.fail } },
+    ],
+  };
+  const data: uPlot.AlignedData = [points.map((p) => p.at), points.map((p) => p.seconds), points.map((p) => (p.ok ? null : p.seconds))];
+  charts.set(el, new uPlot(opts, data, el));
+}
+
+function drawAll(): void {
+  for (const el of charts.keys()) if (!el.isConnected) charts.get(el)?.destroy(), charts.delete(el);
+  document.querySelectorAll<HTMLElement>('[data-duration-chart]').forEach(draw);
+}
+
+drawAll();
+// The live refresh replaces the charts' elements; the theme toggle changes the colours; the width follows the window.
+document.addEventListener('live-refreshed', drawAll);
+new MutationObserver(drawAll).observe(document.documentElement, { attributes: true, attributeFilter: ['class'] });
+let resize: number | undefined;
+window.addEventListener('resize', () => {
+  clearTimeout(resize);
+  resize = window.setTimeout(drawAll, 150);
+});
