@@ -39,7 +39,8 @@ import { errorJson, hasBody, HttpError, json, mediaType, readBoundedText, sentBo
 import { asHttpError } from './errors.ts';
 import { notFound, Refused } from '../server/refused.ts';
 import { runJson } from '../server/runs/json.ts';
-import { cancel, rerun, startRun, visibleRun, visibleRuns } from '../server/runs/service.ts';
+import { cancel, InputsRefused, rerun, startRun, visibleRun, visibleRuns } from '../server/runs/service.ts';
+import { inputsRefusedJson } from './run-routes.ts';
 import { runEventStream } from './run-stream.ts';
 import { runFilterFrom, runIdFrom, runLogDownload } from './run-http.ts';
 import { recordSave } from '../server/save.ts';
@@ -177,9 +178,16 @@ const ROUTES: { pattern: RegExp; methods: Record<string, Handler>; readsJson?: t
   {
     pattern: /^pages\/([^/]+)\/runs\/([^/]+)$/,
     methods: {
-      POST: async (app, _r, viewer, [slug, button]) => {
-        const run = await startRun(app, (await pageFor(app, slug!, viewer)).slug, button!, viewer);
-        return json({ id: run.id, url: `/runs/${run.id}`, run: runJson(run) }, 201);
+      POST: async (app, request, viewer, [slug, button]) => {
+        // {"inputs": {...}} for a button that asks some; no body at all for one that does not.
+        const body = hasBody(request) ? await readBody(request) : {};
+        try {
+          const run = await startRun(app, (await pageFor(app, slug!, viewer)).slug, button!, viewer, { json: body.inputs });
+          return json({ id: run.id, url: `/runs/${run.id}`, run: runJson(run) }, 201);
+        } catch (e) {
+          if (e instanceof InputsRefused) return inputsRefusedJson(e);
+          throw e;
+        }
       },
     },
   },
@@ -243,7 +251,10 @@ const ROUTES: { pattern: RegExp; methods: Record<string, Handler>; readsJson?: t
     pattern: /^runs\/([^/]+)\/rerun$/,
     methods: {
       POST: async (app, _r, viewer, [id]) => {
-        const run = await rerun(app, runIdFrom(id), viewer);
+        const run = await rerun(app, runIdFrom(id), viewer).catch((e: unknown) => {
+          if (e instanceof InputsRefused) throw new HttpError(422, `${e.message} (${Object.entries(e.result.errors).map(([k, v]) => `${k}: ${v}`).join('; ')})`);
+          throw e;
+        });
         return json({ id: run.id, url: `/runs/${run.id}`, run: runJson(run) }, 201);
       },
     },
