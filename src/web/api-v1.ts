@@ -29,7 +29,7 @@
  *   POST /api/v1/runs/<id>/progress  {"progress": 0–100, "message"?}
  *   POST /api/v1/runs/<id>/finish    {"exit_code", "state"?, "error"?, "report"?: {"type": "text"|"html", "body"}}
  */
-import type { PageConfig, Values } from '../core/config/schema.ts';
+import type { PageConfig, Parameter, Values } from '../core/config/schema.ts';
 import { checkValue } from '../core/import.ts';
 import type { App } from '../server/app.ts';
 import { may } from '../core/access.ts';
@@ -58,12 +58,17 @@ function entryJson(e: HistoryEntry) {
   };
 }
 
+function parameterJson(q: Parameter) {
+  return { name: q.name, label: q.label ?? q.name, type: q.type, required: q.required, ...(q.type === 'select' ? { options: q.options } : {}) };
+}
+
 function pageJson(p: PageConfig) {
   return {
     slug: p.slug,
     title: p.title,
-    parameters: p.parameters.map((q) => ({ name: q.name, label: q.label ?? q.name, type: q.type, required: q.required, ...(q.type === 'select' ? { options: q.options } : {}) })),
-    buttons: p.buttons.map((b) => ({ name: b.name, label: b.label })),
+    parameters: p.parameters.map(parameterJson),
+    // What a start call must send ({"inputs": {...}}) and which runners may take the runs.
+    buttons: p.buttons.map((b) => ({ name: b.name, label: b.label, inputs: b.inputs.map(parameterJson), runs_on: b.runs_on ?? null })),
   };
 }
 

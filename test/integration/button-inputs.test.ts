@@ -100,6 +100,11 @@ describe('button inputs and runner labels', () => {
   });
 
   it('the JSON API starts a run with {"inputs": {...}}', async () => {
+    const page = await (await fetch(`${server.url}/api/v1/pages/ops`, { headers: { authorization: `Bearer ${token}` } })).json();
+    expect(page.buttons).toEqual([
+      { name: 'deploy', label: 'Deploy', runs_on: null, inputs: [{ name: 'ticket', label: 'Ticket', type: 'text', required: true }, { name: 'count', label: 'Count', type: 'integer', required: false }] },
+      { name: 'on_db', label: 'On the database host', runs_on: ['host=db-1'], inputs: [] },
+    ]);
     const res = await api('/pages/ops/runs/deploy', { inputs: { ticket: 'OPS-9' } });
     expect(res.status).toBe(201);
     const { id, run } = (await res.json()) as { id: number; run: Run };

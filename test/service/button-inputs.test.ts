@@ -56,6 +56,8 @@ describe('button inputs', () => {
     expect(run.inputs).toEqual({ ticket: 'OPS-1', count: 2, dry: false, level: 'high' });
     expect(run.params).toEqual({ target: 'prod' });
     expect(runJson(run)).toMatchObject({ inputs: run.inputs, params: { target: 'prod' }, runs_on: null });
+    const { rows } = await t.app.db.execute({ sql: "SELECT detail FROM audit_log WHERE action = 'run_started'", args: [] });
+    expect(JSON.parse(String(rows[0]!.detail))).toMatchObject({ run: run.id, inputs: run.inputs });
     const { runner } = await addRunner({ app: t.app, user: op.user!, close: () => {} });
     const claimed = await claimNext(t.app.db, t.app.runs, runner);
     expect(claimed).toMatchObject({ id: run.id, params: { target: 'prod', ticket: 'OPS-1', count: 2, dry: false, level: 'high' } });

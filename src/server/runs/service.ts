@@ -77,7 +77,7 @@ export async function startRun(app: App, slug: string, buttonName: string, viewe
   const req = await runnableButton(app, slug, buttonName, viewer);
   const inputs = checkedInputs(req.button, given, 'Some inputs are not valid; nothing was started.');
   return createRun(app.db, app.runs, { ...req, inputs }, (tx, run) =>
-    audit(tx, { action: 'run_started', userId: req.user.id, username: req.user.username, ip: viewer.ip, detail: { run, page: slug, button: buttonName } }),
+    audit(tx, { action: 'run_started', userId: req.user.id, username: req.user.username, ip: viewer.ip, detail: { run, page: slug, button: buttonName, ...(req.button.inputs.length ? { inputs } : {}) } }),
   );
 }
 
