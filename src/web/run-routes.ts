@@ -65,8 +65,8 @@ export async function runButtonRoute(Astro: AstroGlobal): Promise<RunButtonRoute
     if (!viewer.user && !wantsJson(request)) return { redirect: loginAddress(`/page/${slug}`) };
     if (request.method !== 'POST') {
       const { site, page, button } = await buttonToRun(app, slug, name, viewer);
-      const raw = Object.fromEntries(button.inputs.map((p) => [p.name, p.default === undefined ? '' : p.type === 'boolean' ? (p.default ? 'on' : '') : String(p.default)]));
-      return { status: 200, site, page, button, raw, errors: {} };
+      // Nothing sent yet: the form shows each input's default.
+      return { status: 200, site, page, button, raw: {}, errors: {} };
     }
     const run = await startRun(app, slug, name, viewer, await givenInputs(request));
     return wantsJson(request) ? { response: json({ id: run.id, url: `/runs/${run.id}` }, 201) } : { redirect: `/runs/${run.id}` };

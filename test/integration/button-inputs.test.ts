@@ -81,6 +81,17 @@ describe('button inputs and runner labels', () => {
     expect(await log(rerunId)).toContain('ticket=OPS-7 count=3');
   });
 
+  it('has the form of the inputs as a page of its own, with the defaults', async () => {
+    const res = await c.get('/page/ops/run/deploy');
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toMatch(/<form method="post"/);
+    expect(html).toMatch(/id="input-deploy-count"[^>]*value="2"|value="2"[^>]*id="input-deploy-count"/);
+    expect(textOf(html, 'inputs-refused')).toBeUndefined();
+    // Nobody logged in: to the login, nothing started.
+    expect((await new Client(server.url).get('/page/ops/run/deploy')).status).toBe(303);
+  });
+
   it('refuses inputs that do not pass with 422 and the reasons, and starts nothing', async () => {
     const before = await runCount();
     const res = await c.post('/page/ops/run/deploy', { ticket: '', count: '9' });
