@@ -32,7 +32,8 @@ export function inputsRefusedJson(e: InputsRefused): Response {
 async function givenInputs(request: Request): Promise<GivenInputs> {
   const type = mediaType(request);
   if (type === 'application/json') {
-    const text = (await readBoundedText(request, 1024 * 1024)) ?? '';
+    const text = await readBoundedText(request, 1024 * 1024);
+    if (text === undefined) throw new HttpError(413, 'The body is larger than 1 MiB; nothing was started.');
     let body: unknown = {};
     try {
       body = text.trim() ? JSON.parse(text) : {};

@@ -124,7 +124,8 @@ describe('button inputs and runner labels', () => {
     expect(await log(id)).toContain('ticket=OPS-9 count=2');
   });
 
-  it('a run of a button with runs_on: waits, saying so, until a runner with its labels calls in', async () => {
+  // Starts two more runners (each with a token made by the real command): slow on a busy machine.
+  it('a run of a button with runs_on: waits, saying so, until a runner with its labels calls in', { timeout: 90_000 }, async () => {
     await expect(startRunner(server, 'bad', { SWITCHYARD_RUNNER_LABELS: 'gpu,host=db!1' })).rejects.toThrow('SWITCHYARD_RUNNER_LABELS: "host=db!1" is not a runner label');
     const res = await api('/pages/ops/runs/on_db', {});
     expect(res.status).toBe(201);
