@@ -6,10 +6,12 @@
  *   SWITCHYARD_RUNNER_ROOT    folder holding scripts/ (default: the current directory)
  *   SWITCHYARD_DATA_DIR       what app_data/ means here (default: <root>/app_data)
  *   SWITCHYARD_RUNNER_SLOTS   runs executed at once (default 1)
+ *   SWITCHYARD_RUNNER_LABELS  labels such as "gpu,host=db-1": this runner also takes runs of buttons whose
+ *                             runs_on: lists only labels it has (without, it takes only buttons without runs_on:)
  */
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { LIMITS } from '../src/protocol/index.ts';
+import { LIMITS, parseRunnerLabels } from '../src/protocol/index.ts';
 import { AppApi, RunGone, Unauthorized, withRetry } from './api.ts';
 import { executeRun, type RunnerPaths } from './execute.ts';
 import { ProcessRegistry, reapOrphans, type Orphan } from './process-registry.ts';
@@ -33,6 +35,10 @@ try {
 }
 const root = resolve(process.env.SWITCHYARD_RUNNER_ROOT || '.');
 const paths: RunnerPaths = { root, dataDir: resolve(process.env.SWITCHYARD_DATA_DIR || join(root, 'app_data')) };
+const parsedLabels = parseRunnerLabels(process.env.SWITCHYARD_RUNNER_LABELS);
+if ('problem' in parsedLabels) fatal(`SWITCHYARD_RUNNER_LABELS: ${parsedLabels.problem}`);
+// Sent only when there are some, so an unlabelled runner's claim reads as before to an app from before labels.
+const labels = parsedLabels.labels.length ? { labels: parsedLabels.labels } : {};
 const slots = Math.max(1, Math.min(64, Number(process.env.SWITCHYARD_RUNNER_SLOTS) || 1));
 const log = (m: string) => console.log(`${new Date().toISOString()} runner: ${m}`);
 
@@ -73,7 +79,7 @@ async function slot(): Promise<void> {
     let run;
     try {
       run = await withRetry(
-        (fresh) => api.claim({ hostname: hostname(), version: VERSION, wait_ms: LIMITS.claimWaitMs - 5000 }, abort.signal, fresh),
+        (fresh) => api.claim({ hostname: hostname(), version: VERSION, wait_ms: LIMITS.claimWaitMs - 5000, ...labels }, abort.signal, fresh),
         log,
         `asking ${url} for work`,
         () => stopping,
@@ -116,7 +122,7 @@ stopWhenParentEnds(shutDown);
 const orphans = await reapOrphans(registryDir, paths.dataDir, log);
 for (const o of orphans) void reportOrphan(o);
 
-log(`serving ${url} from ${root} (data ${paths.dataDir}, ${slots} slot${slots > 1 ? 's' : ''})`);
+log(`serving ${url} from ${root} (data ${paths.dataDir}, ${slots} slot${slots > 1 ? 's' : ''}${parsedLabels.labels.length ? `, labels ${parsedLabels.labels.join(', ')}` : ''})`);
 await Promise.all(Array.from({ length: slots }, slot));
 registry.close();
 if (refused) {

@@ -175,6 +175,8 @@ Alpine.data('runMeta', () => ({
     this.show('ended', run.finished_at);
     this.show('exit', run.exit_code === null ? null : String(run.exit_code));
     this.show('cancel', run.cancel_requested_by);
+    const waiting = this.$el.querySelector<HTMLElement>('[data-part="waiting"]');
+    if (waiting && run.state !== 'queued') waiting.hidden = true;
     this.tick();
   },
   tick() {
@@ -256,6 +258,26 @@ Alpine.data('copySecret', () => ({
       input.select();
       this.copied = 'Selected: press Ctrl-C (⌘-C) to copy.';
     }
+  },
+}));
+
+/**
+ * A button with inputs asks them in its own dialog (RunButton.astro): opening
+ * puts focus on the first field; Cancel or Escape closes it and gives focus
+ * back to the button. The browser checks the fields' limits before it posts,
+ * and the server checks everything again (a refusal comes back as a page).
+ */
+Alpine.data('runInputs', () => ({
+  opener: null as HTMLElement | null,
+  open(event: Event) {
+    this.opener = event.currentTarget as HTMLElement;
+    const dialog = this.$refs.dialog as HTMLDialogElement;
+    dialog.showModal();
+    dialog.querySelector<HTMLElement>('input, select, textarea')?.focus();
+    dialog.addEventListener('close', () => this.opener?.focus(), { once: true });
+  },
+  close() {
+    (this.$refs.dialog as HTMLDialogElement).close();
   },
 }));
 

@@ -50,11 +50,29 @@ export const LIMITS = {
 
 const paramValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
+/**
+ * A runner label such as `gpu` or `host=db-1` (the runner's
+ * SWITCHYARD_RUNNER_LABELS); a button's `runs_on:` is checked by the same rule.
+ */
+export const RUNNER_LABEL = /^[A-Za-z0-9][A-Za-z0-9._:\/=-]{0,99}$/;
+export const RUNNER_LABELS_MAX = 20;
+
 export const claimRequest = z.strictObject({
   hostname: z.string().max(255),
   version: z.string().max(64),
   wait_ms: z.int().min(0).max(LIMITS.claimWaitMs),
+  /** Optional: a runner from before labels sends none and takes only runs without `runs_on:`. */
+  labels: z.array(z.string().regex(RUNNER_LABEL)).max(RUNNER_LABELS_MAX).optional(),
 });
+
+/** The labels in SWITCHYARD_RUNNER_LABELS (comma- or space-separated), or the reason they cannot be used. */
+export function parseRunnerLabels(text: string | undefined): { labels: string[] } | { problem: string } {
+  const labels = [...new Set((text ?? '').split(/[\s,]+/).filter(Boolean))];
+  const bad = labels.find((l) => !RUNNER_LABEL.test(l));
+  if (bad !== undefined) return { problem: `"${bad}" is not a runner label: up to 100 letters, digits, ".", "_", ":", "/", "=" or "-", starting with a letter or digit` };
+  if (labels.length > RUNNER_LABELS_MAX) return { problem: `at most ${RUNNER_LABELS_MAX} labels, got ${labels.length}` };
+  return { labels };
+}
 export type ClaimRequest = z.infer<typeof claimRequest>;
 
 /** What a runner needs to execute a run; paths are relative to its root (`scripts/…`, `app_data/…`). */

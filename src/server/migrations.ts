@@ -400,4 +400,19 @@ END;
 INSERT INTO run_logs_fts (rowid, text) SELECT run_id * 4294967296 + seq, text FROM run_logs WHERE seq < 4294967296;
 `,
   },
+  {
+    version: 16,
+    name: 'button inputs and runner labels',
+    sql: `
+-- What a button asked when pressed (JSON object, name to typed value), kept
+-- apart from params (the page's values) so the run page can show which were
+-- asked; the runner gets both together.
+ALTER TABLE runs ADD COLUMN inputs TEXT NOT NULL DEFAULT '{}';
+-- The button's runs_on: at the time the run was queued (JSON array of
+-- labels), NULL for any runner. Only a runner with every label claims it.
+ALTER TABLE runs ADD COLUMN runs_on TEXT;
+-- The labels a runner said it has on its last claim (JSON array).
+ALTER TABLE runners ADD COLUMN labels TEXT NOT NULL DEFAULT '[]';
+`,
+  },
 ];

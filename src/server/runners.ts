@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeHexLowerCase } from '@oslojs/encoding';
-import type { Database, Transaction } from './db.ts';
+import type { Database, Executor, Transaction } from './db.ts';
 import { endRunsOfRunnerIn, publishEndedRuns } from './runs/queue.ts';
 import type { RunSignals } from './runs/notify.ts';
 
@@ -14,6 +14,8 @@ export interface RunnerRecord {
   lastSeenAt: string | null;
   hostname: string;
   version: string;
+  /** What the runner said it has on its last claim (SWITCHYARD_RUNNER_LABELS). */
+  labels: string[];
 }
 
 export class RunnerError extends Error {}
@@ -34,6 +36,7 @@ function toRunner(r: Record<string, unknown>): RunnerRecord {
     lastSeenAt: r.last_seen_at == null ? null : String(r.last_seen_at),
     hostname: String(r.hostname ?? ''),
     version: String(r.version ?? ''),
+    labels: JSON.parse(String(r.labels ?? '[]')) as string[],
   };
 }
 
@@ -109,13 +112,33 @@ export async function authenticateRunner(db: Database, token: string | undefined
 }
 
 /** Notes that a runner called in; written at most every few seconds per runner. */
-export async function touchRunner(db: Database, runner: RunnerRecord, info?: { hostname: string; version: string }): Promise<void> {
+export async function touchRunner(db: Database, runner: RunnerRecord, info?: { hostname: string; version: string; labels?: string[] }): Promise<void> {
   const now = Date.now();
   if (!info && runner.lastSeenAt && now - Date.parse(runner.lastSeenAt) < 5000) return;
+  // A claim says all the runner's labels (none from a runner from before labels): they replace the stored ones.
+  const labels = info ? [...(info.labels ?? [])].sort() : undefined;
   await db.write({
-    sql: 'UPDATE runners SET last_seen_at = ?, hostname = coalesce(?, hostname), version = coalesce(?, version) WHERE id = ?',
-    args: [new Date(now).toISOString(), info?.hostname ?? null, info?.version ?? null, runner.id],
+    sql: 'UPDATE runners SET last_seen_at = ?, hostname = coalesce(?, hostname), version = coalesce(?, version), labels = coalesce(?, labels) WHERE id = ?',
+    args: [new Date(now).toISOString(), info?.hostname ?? null, info?.version ?? null, labels ? JSON.stringify(labels) : null, runner.id],
   });
+  if (labels) runner.labels = labels;
+}
+
+/**
+ * The labels of `runsOn` that no online runner has all of, or undefined when
+ * some online runner has every one: why a run of a button with `runs_on:` would wait.
+ */
+export async function waitingForRunner(db: Executor, runsOn: readonly string[] | undefined, now = Date.now()): Promise<string | undefined> {
+  if (!runsOn?.length) return undefined;
+  const { rows } = await db.execute({
+    sql: 'SELECT labels FROM runners WHERE revoked_at IS NULL AND last_seen_at >= ?',
+    args: [new Date(now - ONLINE_MS).toISOString()],
+  });
+  const able = rows.some((r) => {
+    const has = new Set(JSON.parse(String(r.labels ?? '[]')) as string[]);
+    return runsOn.every((l) => has.has(l));
+  });
+  return able ? undefined : `waiting: no runner with label${runsOn.length > 1 ? 's' : ''} ${runsOn.join(', ')} is online`;
 }
 
 /** A runner counts as online when it called in within this long (it calls at least every few seconds while idle). */

@@ -29,7 +29,7 @@
  *   POST /api/v1/runs/<id>/progress  {"progress": 0–100, "message"?}
  *   POST /api/v1/runs/<id>/finish    {"exit_code", "state"?, "error"?, "report"?: {"type": "text"|"html", "body"}}
  */
-import type { PageConfig, Values } from '../core/config/schema.ts';
+import type { PageConfig, Parameter, Values } from '../core/config/schema.ts';
 import { checkValue } from '../core/import.ts';
 import type { App } from '../server/app.ts';
 import { may } from '../core/access.ts';
@@ -39,7 +39,8 @@ import { errorJson, hasBody, HttpError, json, mediaType, readBoundedText, sentBo
 import { asHttpError } from './errors.ts';
 import { notFound, Refused } from '../server/refused.ts';
 import { runJson } from '../server/runs/json.ts';
-import { cancel, rerun, startRun, visibleRun, visibleRuns } from '../server/runs/service.ts';
+import { cancel, InputsRefused, rerun, startRun, visibleRun, visibleRuns } from '../server/runs/service.ts';
+import { inputsRefusedJson } from './run-routes.ts';
 import { runEventStream } from './run-stream.ts';
 import { runFilterFrom, runIdFrom, runLogDownload } from './run-http.ts';
 import { recordSave } from '../server/save.ts';
@@ -57,12 +58,17 @@ function entryJson(e: HistoryEntry) {
   };
 }
 
+function parameterJson(q: Parameter) {
+  return { name: q.name, label: q.label ?? q.name, type: q.type, required: q.required, ...(q.type === 'select' ? { options: q.options } : {}) };
+}
+
 function pageJson(p: PageConfig) {
   return {
     slug: p.slug,
     title: p.title,
-    parameters: p.parameters.map((q) => ({ name: q.name, label: q.label ?? q.name, type: q.type, required: q.required, ...(q.type === 'select' ? { options: q.options } : {}) })),
-    buttons: p.buttons.map((b) => ({ name: b.name, label: b.label })),
+    parameters: p.parameters.map(parameterJson),
+    // What a start call must send ({"inputs": {...}}) and which runners may take the runs.
+    buttons: p.buttons.map((b) => ({ name: b.name, label: b.label, inputs: b.inputs.map(parameterJson), runs_on: b.runs_on ?? null })),
   };
 }
 
@@ -177,9 +183,16 @@ const ROUTES: { pattern: RegExp; methods: Record<string, Handler>; readsJson?: t
   {
     pattern: /^pages\/([^/]+)\/runs\/([^/]+)$/,
     methods: {
-      POST: async (app, _r, viewer, [slug, button]) => {
-        const run = await startRun(app, (await pageFor(app, slug!, viewer)).slug, button!, viewer);
-        return json({ id: run.id, url: `/runs/${run.id}`, run: runJson(run) }, 201);
+      POST: async (app, request, viewer, [slug, button]) => {
+        // {"inputs": {...}} for a button that asks some; no body at all for one that does not.
+        const body = hasBody(request) ? await readBody(request) : {};
+        try {
+          const run = await startRun(app, (await pageFor(app, slug!, viewer)).slug, button!, viewer, { json: body.inputs });
+          return json({ id: run.id, url: `/runs/${run.id}`, run: runJson(run) }, 201);
+        } catch (e) {
+          if (e instanceof InputsRefused) return inputsRefusedJson(e);
+          throw e;
+        }
       },
     },
   },
@@ -243,7 +256,10 @@ const ROUTES: { pattern: RegExp; methods: Record<string, Handler>; readsJson?: t
     pattern: /^runs\/([^/]+)\/rerun$/,
     methods: {
       POST: async (app, _r, viewer, [id]) => {
-        const run = await rerun(app, runIdFrom(id), viewer);
+        const run = await rerun(app, runIdFrom(id), viewer).catch((e: unknown) => {
+          if (e instanceof InputsRefused) throw new HttpError(422, `${e.message} (${Object.entries(e.result.errors).map(([k, v]) => `${k}: ${v}`).join('; ')})`);
+          throw e;
+        });
         return json({ id: run.id, url: `/runs/${run.id}`, run: runJson(run) }, 201);
       },
     },

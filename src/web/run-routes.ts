@@ -1,18 +1,19 @@
 /** Glue for the run pages and endpoints: read the request, call one service, shape the answer. */
 import type { APIContext, AstroGlobal } from 'astro';
-import { errorJson, HttpError, json, loginAddress } from './http.ts';
+import { errorJson, HttpError, json, loginAddress, mediaType, readBoundedText } from './http.ts';
 import { notFound } from '../server/refused.ts';
 import { runJson } from '../server/runs/json.ts';
 import { logTail, runReport, type LogLine, type RunView } from '../server/runs/read.ts';
-import { cancel, canRun, rerun, startRun, visibleRun, visibleRuns } from '../server/runs/service.ts';
+import { buttonToRun, cancel, canRun, InputsRefused, rerun, startRun, visibleRun, visibleRuns, type GivenInputs } from '../server/runs/service.ts';
 import { runEventStream } from './run-stream.ts';
 import { setSchedulePaused } from '../server/schedules/service.ts';
 import { runFilterFrom, runFilterQuery, runIdFrom, runLogDownload } from './run-http.ts';
 import { runsExport } from './run-export.ts';
 import { dashboard } from '../server/dashboard.ts';
 import { viewerOf } from './routes.ts';
+import { waitingForRunner } from '../server/runners.ts';
 import { asHttpError } from './errors.ts';
-import type { SiteConfig } from '../core/config/schema.ts';
+import type { Button, PageConfig, SiteConfig } from '../core/config/schema.ts';
 import { buttonOf, pageOf } from '../core/config/lookup.ts';
 
 const wantsJson = (r: Request) => (r.headers.get('accept') ?? '').includes('application/json');
@@ -24,14 +25,61 @@ function asJson(e: unknown): Response {
   return errorJson(http);
 }
 
-export async function runButtonRoute(ctx: APIContext): Promise<Response> {
-  const viewer = viewerOf(ctx.locals);
+/** The 422 of inputs that did not pass, as JSON: the reason per input name. */
+export function inputsRefusedJson(e: InputsRefused): Response {
+  return json({ error: e.message, errors: e.result.errors }, 422);
+}
+
+/** The inputs a POST to the run address sent: form fields (the dialog), or `{"inputs": {...}}` as JSON. */
+async function givenInputs(request: Request): Promise<GivenInputs> {
+  const type = mediaType(request);
+  if (type === 'application/json') {
+    const text = await readBoundedText(request, 1024 * 1024);
+    if (text === undefined) throw new HttpError(413, 'The body is larger than 1 MiB; nothing was started.');
+    let body: unknown = {};
+    try {
+      body = text.trim() ? JSON.parse(text) : {};
+    } catch {
+      throw new HttpError(400, 'The body is not valid JSON.');
+    }
+    return { json: body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>).inputs : undefined };
+  }
+  if (type === '') return { json: {} };
+  const form = await request.formData();
+  return { form: (name) => (typeof form.get(name) === 'string' ? (form.get(name) as string) : undefined) };
+}
+
+export type RunButtonRoute =
+  | { response: Response }
+  | { redirect: string }
+  | { status: number; site: SiteConfig; page: PageConfig; button: Button; raw: Record<string, string>; errors: Record<string, string> };
+
+/**
+ * `/page/<slug>/run/<button>`: POST starts a run with the inputs sent (then
+ * the run page), GET shows the form that asks them — the page's dialog, as a
+ * page of its own, and where refused inputs come back with their reasons (422).
+ */
+export async function runButtonRoute(Astro: AstroGlobal): Promise<RunButtonRoute> {
+  const { app } = Astro.locals;
+  const viewer = viewerOf(Astro.locals);
+  const request = Astro.request;
+  const { slug, button: name } = Astro.params as { slug: string; button: string };
   try {
-    if (!viewer.user && !wantsJson(ctx.request)) return ctx.redirect(loginAddress(`/page/${ctx.params.slug}`), 303);
-    const run = await startRun(ctx.locals.app, ctx.params.slug!, ctx.params.button!, viewer);
-    return wantsJson(ctx.request) ? json({ id: run.id, url: `/runs/${run.id}` }, 201) : ctx.redirect(`/runs/${run.id}`, 303);
+    if (!viewer.user && !wantsJson(request)) return { redirect: loginAddress(`/page/${slug}`) };
+    if (request.method !== 'POST') {
+      const { site, page, button } = await buttonToRun(app, slug, name, viewer);
+      // Nothing sent yet: the form shows each input's default.
+      return { status: 200, site, page, button, raw: {}, errors: {} };
+    }
+    const run = await startRun(app, slug, name, viewer, await givenInputs(request));
+    return wantsJson(request) ? { response: json({ id: run.id, url: `/runs/${run.id}` }, 201) } : { redirect: `/runs/${run.id}` };
   } catch (e) {
-    if (wantsJson(ctx.request)) return asJson(e);
+    if (e instanceof InputsRefused) {
+      if (wantsJson(request)) return { response: inputsRefusedJson(e) };
+      const { site, page, button } = await buttonToRun(app, slug, name, viewer);
+      return { status: 422, site, page, button, raw: e.result.raw, errors: e.result.errors };
+    }
+    if (wantsJson(request)) return { response: asJson(e) };
     throw e;
   }
 }
@@ -47,7 +95,7 @@ export async function scheduleRoute(ctx: APIContext): Promise<Response> {
   return ctx.redirect(back, 303);
 }
 
-export type RunPageRoute = { response: Response } | { redirect: string } | { run: RunView; tail: LogLine[]; canRun: boolean; site: SiteConfig; pageTitle: string; buttonLabel: string };
+export type RunPageRoute = { response: Response } | { redirect: string } | { run: RunView; tail: LogLine[]; canRun: boolean; site: SiteConfig; pageTitle: string; buttonLabel: string; waiting?: string };
 
 /** `/runs/<id>`: the page, the run as JSON, or its live event stream, by Accept. */
 export async function runPageRoute(Astro: AstroGlobal): Promise<RunPageRoute> {
@@ -76,6 +124,7 @@ export async function runPageRoute(Astro: AstroGlobal): Promise<RunPageRoute> {
     site: config,
     pageTitle: page?.title ?? run.page,
     buttonLabel: buttonOf(config, run.page, run.button)?.label ?? run.button,
+    waiting: run.state === 'queued' ? await waitingForRunner(app.db, run.runsOn ?? undefined) : undefined,
   };
 }
 
@@ -94,6 +143,10 @@ export async function rerunRoute(ctx: APIContext): Promise<Response> {
     const run = await rerun(ctx.locals.app, runIdFrom(ctx.params.id), viewerOf(ctx.locals));
     return wantsJson(ctx.request) ? json({ id: run.id, url: `/runs/${run.id}` }, 201) : ctx.redirect(`/runs/${run.id}`, 303);
   } catch (e) {
+    if (e instanceof InputsRefused) {
+      if (wantsJson(ctx.request)) return inputsRefusedJson(e);
+      throw new HttpError(422, `${e.message} (${Object.entries(e.result.errors).map(([k, v]) => `${k}: ${v}`).join('; ')})`);
+    }
     if (wantsJson(ctx.request)) return asJson(e);
     throw e;
   }

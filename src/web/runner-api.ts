@@ -68,7 +68,7 @@ export async function handleRunnerApi(app: App, request: Request, path: string):
 async function claim(app: App, runner: RunnerRecord, request: Request): Promise<Response> {
   const body = await readJson(request, claimRequest);
   if (!body.ok) return body.response;
-  await touchRunner(app.db, runner, { hostname: body.value.hostname, version: body.value.version });
+  await touchRunner(app.db, runner, { hostname: body.value.hostname, version: body.value.version, labels: body.value.labels });
   const deadline = Date.now() + Math.min(body.value.wait_ms, LIMITS.claimWaitMs);
   for (;;) {
     const run = await claimNext(app.db, app.runs, runner, runLimits(app));

@@ -276,6 +276,26 @@ const badConfigs: { name: string; yaml: string; expected: string }[] = [
     yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    docs: {es: \"Hola\"}\n",
     expected: "config.yaml:5:11 pages[0].docs: needs the default language \"en\" (the text shown when no other fits)",
   },
+  {
+    name: "button input named like a page parameter",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: target, type: text}\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n        inputs:\n          - {name: target, type: text}\n",
+    expected: "config.yaml:14:20 pages[0].buttons[0].inputs[0].name: \"target\" is already a parameter of this page; inputs reach the script as parameters do, so choose another name",
+  },
+  {
+    name: "duplicate button input names",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n        inputs:\n          - {name: n, type: integer}\n          - {name: n, type: text}\n",
+    expected: "config.yaml:13:20 pages[0].buttons[0].inputs[1].name: duplicate input name \"n\" (first used at index 0)",
+  },
+  {
+    name: "scheduled button with a required input without default",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n        schedule: \"0 3 * * *\"\n        inputs:\n          - {name: ticket, type: text, required: true}\n",
+    expected: "config.yaml:13:13 pages[0].buttons[0].inputs[0].default: is needed: the button has a schedule, and a scheduled run takes the inputs' defaults (input \"ticket\" is required)",
+  },
+  {
+    name: "runs_on label with a space",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n        runs_on: [\"host db-1\"]\n",
+    expected: "config.yaml:11:19 pages[0].buttons[0].runs_on[0]: must be a runner label: up to 100 letters, digits, \".\", \"_\", \":\", \"/\", \"=\" or \"-\", such as gpu or host=db-1, got \"host db-1\"",
+  },
 ];
 
 describe('config.yaml validation', () => {

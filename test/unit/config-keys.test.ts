@@ -27,7 +27,7 @@ describe('allowed keys', () => {
     expect(allowedKeys(siteSchema, ['pages', 0], site)).toEqual(['slug', 'title', 'description', 'docs', 'requires_login', 'access', 'parameters', 'buttons', 'retention', 'notify']);
     expect(allowedKeys(siteSchema, ['pages', 0, 'parameters', 0], site)).toEqual(['name', 'label', 'type', 'default', 'required', 'help_text', 'min', 'max']);
     expect(allowedKeys(siteSchema, ['pages', 0, 'parameters', 1], site)).toEqual(['name', 'label', 'type', 'default', 'required', 'help_text', 'options']);
-    expect(allowedKeys(siteSchema, ['pages', 0, 'buttons', 0], site)).toEqual(['name', 'label', 'script_path', 'status_file', 'report_path', 'timeout', 'confirm', 'schedule', 'retention', 'notify']);
+    expect(allowedKeys(siteSchema, ['pages', 0, 'buttons', 0], site)).toEqual(['name', 'label', 'script_path', 'status_file', 'report_path', 'timeout', 'confirm', 'schedule', 'retention', 'notify', 'inputs', 'runs_on']);
     expect(allowedKeys(siteSchema, ['git', 'github'], site)).toEqual(['repository', 'branch', 'token_env', 'api_url']);
   });
 });

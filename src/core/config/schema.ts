@@ -180,6 +180,14 @@ const parameter = z
 
 export { parseDuration };
 
+/**
+ * A runner label such as `gpu` or `host=db-1`. The runner's own labels
+ * (SWITCHYARD_RUNNER_LABELS) are checked by the same rule in src/protocol.
+ */
+export const RUNNER_LABEL = /^[A-Za-z0-9][A-Za-z0-9._:\/=-]{0,99}$/;
+export const RUNNER_LABELS_MAX = 20;
+const runnerLabel = z.string().regex(RUNNER_LABEL, { message: 'must be a runner label: up to 100 letters, digits, ".", "_", ":", "/", "=" or "-", such as gpu or host=db-1' });
+
 const MAX_TIMEOUT_MS = 7 * 24 * 3_600_000;
 
 const button = z.strictObject({
@@ -199,7 +207,32 @@ const button = z.strictObject({
   schedule: scheduleSchema.optional(),
   retention: buttonRetention.optional(),
   notify: buttonNotify.optional(),
+  // Asked when the button is pressed; the same shapes (and checks) as the page's parameters.
+  inputs: z.array(parameter).max(50).default([]),
+  runs_on: z.array(runnerLabel).min(1, { message: 'must list at least one runner label' }).max(RUNNER_LABELS_MAX).optional(),
 });
+
+/**
+ * A button's inputs reach the script as parameters do (SWITCHYARD_PARAM_<NAME>
+ * and the values file), so one name cannot mean two things: an input may not
+ * share its name with a parameter of its page. A scheduled run has nobody to
+ * ask, so it takes the inputs' defaults, and an input it cannot fill that way
+ * (required, no default) makes the schedule impossible.
+ */
+function checkInputs(p: { parameters: { name: string }[]; buttons: z.output<typeof button>[] }, ctx: z.RefinementCtx): void {
+  p.buttons.forEach((b, bi) => {
+    const at = ['buttons', bi, 'inputs'];
+    uniqueBy(b.inputs, 'name', 'input name', ctx, at);
+    b.inputs.forEach((input, ii) => {
+      if (p.parameters.some((q) => q.name === input.name)) {
+        ctx.addIssue({ code: 'custom', path: [...at, ii, 'name'], message: `"${input.name}" is already a parameter of this page; inputs reach the script as parameters do, so choose another name` });
+      }
+      if (b.schedule && input.required && input.type !== 'boolean' && input.default === undefined) {
+        ctx.addIssue({ code: 'custom', path: [...at, ii, 'default'], message: `is needed: the button has a schedule, and a scheduled run takes the inputs' defaults (input "${input.name}" is required)` });
+      }
+    });
+  });
+}
 
 /** Adds an issue at `key` of every entry whose `key` repeats an earlier one. */
 function uniqueBy<T>(items: T[], key: keyof T & string, what: string, ctx: z.RefinementCtx, prefix: (string | number)[]) {
@@ -244,6 +277,7 @@ const page = z
     }
     uniqueBy(p.parameters, 'name', 'parameter name', ctx, ['parameters']);
     uniqueBy(p.buttons, 'name', 'button name', ctx, ['buttons']);
+    checkInputs(p, ctx);
   });
 
 const branch = z.string().regex(/^(?!.*\.\.)(?!.*\/\/)(?!\/)(?!.*\/$)(?!.*\.lock$)[A-Za-z0-9._\/-]{1,100}$/, {
@@ -301,6 +335,8 @@ export type SiteConfig = z.output<typeof siteSchema>;
 export type PageConfig = SiteConfig['pages'][number];
 export type Parameter = PageConfig['parameters'][number];
 export type Button = PageConfig['buttons'][number];
+/** What a button asks when pressed: a parameter in all but where its value comes from. */
+export type Input = Button['inputs'][number];
 
 /** A parameter's value once parsed: what the form shows, the database keeps and the export writes. */
 export type Value = string | number | boolean | null;

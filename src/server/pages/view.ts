@@ -17,6 +17,7 @@ import { currentValues, pageHistory, type CurrentValues, type HistoryEntry } fro
 import { notFound } from '../refused.ts';
 import { latestRuns, logTail, type LogLine, type RunView } from '../runs/read.ts';
 import { pageOf } from '../../core/config/lookup.ts';
+import { waitingForRunner } from '../runners.ts';
 
 export type Notice =
   | { kind: 'saved'; entry: HistoryEntry }
@@ -45,7 +46,7 @@ export interface PageView {
   notice?: Notice;
   filename: string;
   /** Each button with its latest run and the tail of that run's log. */
-  tasks: { button: Button; latest?: RunView; tail: LogLine[]; schedule?: ScheduleView }[];
+  tasks: { button: Button; latest?: RunView; tail: LogLine[]; schedule?: ScheduleView; /** Why its runs would wait: no online runner has its runs_on: labels. */ waiting?: string }[];
   canRun: boolean;
   runBlockedReason?: string;
   /** The description and docs as safe HTML (Markdown from config.yaml). */
@@ -74,7 +75,10 @@ async function tasksOf(app: App, page: PageConfig, viewer: Viewer): Promise<Page
   return Promise.all(
     page.buttons.map(async (button) => {
       const run = latest.get(button.name);
-      return { button, latest: run, tail: run ? await logTail(reads, run.id, isFinal(run.state) ? 10 : 50) : [], schedule: schedules.get(button.name) };
+      return {
+        button, latest: run, tail: run ? await logTail(reads, run.id, isFinal(run.state) ? 10 : 50) : [], schedule: schedules.get(button.name),
+        waiting: await waitingForRunner(reads, button.runs_on),
+      };
     }),
   );
 }

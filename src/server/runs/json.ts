@@ -27,6 +27,8 @@ export function runJson(run: RunView) {
     cancel_requested_by: run.cancelRequestedBy,
     timeout_ms: run.timeoutMs,
     params: run.params,
+    inputs: run.inputs,
+    runs_on: run.runsOn,
     log: { lines: run.logLines, bytes: run.logBytes, truncated: run.logTruncated },
     report: run.reportType ? { type: run.reportType, truncated: run.reportTruncated } : null,
   };

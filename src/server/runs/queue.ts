@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Button, PageConfig, Values } from '../../core/config/schema.ts';
+import { inputDefaults } from '../../core/inputs.ts';
 import { LIMITS, type RunAssignment } from '../../protocol/index.ts';
 import type { Database, Executor, Transaction } from '../db.ts';
 import type { RunnerRecord } from '../runners.ts';
@@ -20,6 +21,8 @@ export interface NewRun {
   page: PageConfig;
   button: Button;
   values: Values;
+  /** What the button asked when pressed, checked (src/core/inputs.ts); a scheduled run takes the defaults. */
+  inputs?: Values;
   configRevision: string;
   /** Who asked; a scheduled run has no person behind it. */
   user?: { id: number; username: string };
@@ -57,12 +60,13 @@ export async function insertRun(tx: Transaction, req: NewRun): Promise<number> {
   const created = new Date(now).toISOString();
   const { rows } = await tx.execute({
     sql: `INSERT INTO runs (page_slug, button_name, state, params, config_revision, script_path, status_file, report_path,
-            timeout_ms, requested_by, user_id, rerun_of, created_at, scheduled_for, external, silence_ms, started_at, lease_expires_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+            timeout_ms, requested_by, user_id, rerun_of, created_at, scheduled_for, external, silence_ms, started_at, lease_expires_at, inputs, runs_on)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     args: [
       req.page.slug, req.button.name, ext ? 'running' : 'queued', JSON.stringify(req.values), req.configRevision, req.button.script_path,
       req.button.status_file, req.button.report_path, req.button.timeout ?? null, req.user?.username ?? SCHEDULE_STARTER, req.user?.id ?? null,
       req.rerunOf ?? null, created, req.scheduledFor ?? null, ext ? 1 : 0, ext?.silenceMs ?? null, ext ? created : null, ext ? now + ext.silenceMs : null,
+      JSON.stringify(req.inputs ?? inputDefaults(req.button)), !ext && req.button.runs_on ? JSON.stringify(req.button.runs_on) : null,
     ],
   });
   return Number(rows[0]!.id);
@@ -76,15 +80,22 @@ export interface RunLimits {
 
 export const DEFAULT_RUN_LIMITS: RunLimits = { leaseMs: LIMITS.leaseMs, logMaxBytes: LIMITS.logBytesPerRun };
 
-/** Claims the oldest queued run for `runner`, or returns undefined when none is waiting. */
+/**
+ * Claims the oldest queued run `runner` may take, or returns undefined when
+ * none is waiting: a run whose button says `runs_on:` only by a runner with
+ * every one of those labels. One UPDATE under the write lock, so two runners
+ * never take the same run, and runs it may not take never hold back the rest.
+ */
 export async function claimNext(db: Database, signals: RunSignals, runner: RunnerRecord, limits: RunLimits = DEFAULT_RUN_LIMITS): Promise<RunAssignment | undefined> {
   const lease = randomBytes(24).toString('base64url');
   const now = Date.now();
   const { rows } = await db.write({
     sql: `UPDATE runs SET state = 'running', runner_id = ?, lease = ?, lease_expires_at = ?, claimed_at = ?
-          WHERE id = (SELECT id FROM runs WHERE state = 'queued' ORDER BY id LIMIT 1) AND state = 'queued'
-          RETURNING id, page_slug, button_name, script_path, status_file, report_path, timeout_ms, params`,
-    args: [runner.id, lease, now + limits.leaseMs, new Date(now).toISOString()],
+          WHERE id = (SELECT id FROM runs q WHERE state = 'queued'
+                        AND (runs_on IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(q.runs_on) need WHERE need.value NOT IN (SELECT value FROM json_each(?))))
+                      ORDER BY id LIMIT 1) AND state = 'queued'
+          RETURNING id, page_slug, button_name, script_path, status_file, report_path, timeout_ms, params, inputs`,
+    args: [runner.id, lease, now + limits.leaseMs, new Date(now).toISOString(), JSON.stringify(runner.labels)],
   });
   const r = rows[0];
   if (!r) return undefined;
@@ -98,7 +109,8 @@ export async function claimNext(db: Database, signals: RunSignals, runner: Runne
     status_file: String(r.status_file),
     report_path: String(r.report_path),
     timeout_ms: r.timeout_ms == null ? null : Number(r.timeout_ms),
-    params: JSON.parse(String(r.params)),
+    // The inputs reach the script as parameters do (no name is both: the config refuses it), so a runner from before inputs runs them too.
+    params: { ...JSON.parse(String(r.params)), ...JSON.parse(String(r.inputs)) },
   };
 }
 export type CancelOutcome = { ok: true; run: RunView } | { ok: false; reason: string };

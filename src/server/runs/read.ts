@@ -13,6 +13,10 @@ export interface RunView {
   button: string;
   state: RunState;
   params: Values;
+  /** What the button asked when pressed (empty for a button without inputs). */
+  inputs: Values;
+  /** The runner labels a runner needs to take this run (the button's runs_on: when queued). */
+  runsOn: string[] | null;
   configRevision: string;
   requestedBy: string;
   /** The schedule's moment (ISO) for a run a schedule started; null for one a person started. */
@@ -50,7 +54,7 @@ export interface LogLine {
 
 const RUN_COLUMNS = `r.id, r.page_slug, r.button_name, r.state, r.params, r.config_revision, r.requested_by, r.scheduled_for, r.rerun_of, r.created_at,
   r.claimed_at, r.started_at, r.finished_at, r.exit_code, r.signal, r.progress, r.message, r.error, r.cancel_requested_at,
-  r.cancel_requested_by, r.timeout_ms, r.log_lines, r.log_bytes, r.log_truncated, r.last_seq, r.report_type, r.report_truncated, r.external,
+  r.cancel_requested_by, r.timeout_ms, r.log_lines, r.log_bytes, r.log_truncated, r.last_seq, r.report_type, r.report_truncated, r.external, r.inputs, r.runs_on,
   (SELECT name FROM runners WHERE id = r.runner_id) AS runner_name`;
 
 const str = (v: unknown) => (v == null ? null : String(v));
@@ -63,6 +67,8 @@ function toView(r: Record<string, unknown>): RunView {
     button: String(r.button_name),
     state: String(r.state) as RunState,
     params: JSON.parse(String(r.params)) as Values,
+    inputs: JSON.parse(String(r.inputs ?? '{}')) as Values,
+    runsOn: r.runs_on == null ? null : (JSON.parse(String(r.runs_on)) as string[]),
     configRevision: String(r.config_revision),
     requestedBy: String(r.requested_by),
     scheduledFor: r.scheduled_for == null ? null : new Date(Number(r.scheduled_for)).toISOString(),

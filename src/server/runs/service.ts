@@ -11,6 +11,28 @@ import { createRun, requestCancel } from './queue.ts';
 import { createExternalRun } from './external.ts';
 import { getRun, listRuns, type RunFilter, type RunView } from './read.ts';
 import { buttonOf, pageOf } from '../../core/config/lookup.ts';
+import type { Button } from '../../core/config/schema.ts';
+import { inputsFromForm, inputsFromJson, type InputsResult } from '../../core/inputs.ts';
+import type { FieldSource } from '../../core/fields.ts';
+
+/** A button's inputs that do not pass their checks: nothing was started. The edge answers 422 with the reasons. */
+export class InputsRefused extends Error {
+  readonly result: InputsResult;
+  constructor(message: string, result: InputsResult) {
+    super(message);
+    this.result = result;
+    this.name = 'InputsRefused';
+  }
+}
+
+/** The inputs as given: the dialog's form fields, or a JSON object (the API; a re-run's recorded inputs). */
+export type GivenInputs = { form: FieldSource } | { json: unknown };
+
+function checkedInputs(button: Button, given: GivenInputs, message: string): InputsResult['values'] {
+  const result = 'form' in given ? inputsFromForm(button, given.form) : inputsFromJson(button, given.json);
+  if (Object.keys(result.errors).length) throw new InputsRefused(message, result);
+  return result.values;
+}
 
 function requireRun(viewer: Viewer, page: PageConfig | undefined): { id: number; username: string } {
   if (!page) throw new Refused('conflict', 'This page is no longer in the config.');
@@ -29,6 +51,16 @@ async function findButton(app: App, slug: string, name: string) {
   return { live, page, button };
 }
 
+/** A button this viewer may run, for the form that asks its inputs. */
+export async function buttonToRun(app: App, slug: string, buttonName: string, viewer: Viewer) {
+  const { live, page, button } = await findButton(app, slug, buttonName);
+  if (!page) throw notFound(`There is no page "${slug}".`);
+  requireAccess(viewer.user, page, 'view');
+  if (!button) throw notFound(`Page "${page.title}" has no button "${buttonName}".`);
+  requireRun(viewer, page);
+  return { site: live.config, page, button };
+}
+
 /** A button this viewer may run, with a typed snapshot of its page's current values. */
 async function runnableButton(app: App, slug: string, buttonName: string, viewer: Viewer) {
   const { live, page, button } = await findButton(app, slug, buttonName);
@@ -40,11 +72,12 @@ async function runnableButton(app: App, slug: string, buttonName: string, viewer
   return { page, button, values, configRevision: live.revision, user };
 }
 
-/** Queues a run of a button with a typed snapshot of the page's current values. */
-export async function startRun(app: App, slug: string, buttonName: string, viewer: Viewer): Promise<RunView> {
+/** Queues a run of a button with a typed snapshot of the page's current values and the button's inputs, once they pass their checks. */
+export async function startRun(app: App, slug: string, buttonName: string, viewer: Viewer, given: GivenInputs = { json: {} }): Promise<RunView> {
   const req = await runnableButton(app, slug, buttonName, viewer);
-  return createRun(app.db, app.runs, req, (tx, run) =>
-    audit(tx, { action: 'run_started', userId: req.user.id, username: req.user.username, ip: viewer.ip, detail: { run, page: slug, button: buttonName } }),
+  const inputs = checkedInputs(req.button, given, 'Some inputs are not valid; nothing was started.');
+  return createRun(app.db, app.runs, { ...req, inputs }, (tx, run) =>
+    audit(tx, { action: 'run_started', userId: req.user.id, username: req.user.username, ip: viewer.ip, detail: { run, page: slug, button: buttonName, ...(req.button.inputs.length ? { inputs } : {}) } }),
   );
 }
 
@@ -71,13 +104,18 @@ export async function reportableRun(app: App, id: number, viewer: Viewer): Promi
   return run;
 }
 
-/** Runs the same button again with the same values as an earlier run. */
+/**
+ * Runs the same button again with the same values and inputs as an earlier
+ * run. The inputs are checked against the button as it is now: an input the
+ * config added since takes its default, and one that no longer fits refuses the re-run.
+ */
 export async function rerun(app: App, id: number, viewer: Viewer): Promise<RunView> {
   const old = await visibleRun(app, id, viewer);
   const { live, page, button } = await findButton(app, old.page, old.button);
   const user = requireRun(viewer, page);
   if (!page || !button) throw new Refused('conflict', `The button "${old.button}" of page "${old.page}" is no longer in the config, so this run cannot be repeated.`);
-  return createRun(app.db, app.runs, { page, button, values: old.params, configRevision: live.revision, user, rerunOf: old.id }, (tx, run) =>
+  const inputs = checkedInputs(button, { json: old.inputs }, `The inputs of run ${old.id} no longer fit the button's inputs in the config; nothing was started. Start it from the page instead.`);
+  return createRun(app.db, app.runs, { page, button, values: old.params, inputs, configRevision: live.revision, user, rerunOf: old.id }, (tx, run) =>
     audit(tx, { action: 'run_started', userId: user.id, username: user.username, ip: viewer.ip, detail: { run, rerun_of: old.id } }),
   );
 }

@@ -1,0 +1,71 @@
+/**
+ * A button's inputs: asked when it is pressed, checked by the same rules as
+ * the page's parameters (fields.ts for form text, import.ts for typed JSON
+ * values), so a new parameter type is an input type too.
+ */
+import type { Button, Input, Values } from './config/schema.ts';
+import { parseField, type FieldSource } from './fields.ts';
+import { checkValue } from './import.ts';
+
+export interface InputsResult {
+  values: Values;
+  /** Reason per input name; empty when every input is fine. */
+  errors: Record<string, string>;
+  /** What was sent, to show the form again as the person left it. */
+  raw: Record<string, string>;
+}
+
+/** The value an input takes when nobody gave one: its default, else what an empty field means. */
+function defaultOf(p: Input): { value: Values[string] } | { problem: string } {
+  if (p.default !== undefined) return { value: p.default };
+  const parsed = parseField(p, undefined);
+  return parsed.ok ? { value: parsed.value } : { problem: parsed.error };
+}
+
+/** What a run asks when nobody is there to answer (a schedule): every input's default. */
+export function inputDefaults(button: Pick<Button, 'inputs'>): Values {
+  const values: Values = {};
+  for (const p of button.inputs) {
+    const d = defaultOf(p);
+    // The config refuses a schedule on a button whose required inputs lack defaults; a person's run never gets here.
+    values[p.name] = 'value' in d ? d.value : null;
+  }
+  return values;
+}
+
+/** The inputs as a form sent them (the dialog on the page). */
+export function inputsFromForm(button: Pick<Button, 'inputs'>, get: FieldSource): InputsResult {
+  const result: InputsResult = { values: {}, errors: {}, raw: {} };
+  for (const p of button.inputs) {
+    const raw = get(p.name);
+    result.raw[p.name] = raw ?? '';
+    const parsed = parseField(p, raw);
+    if (parsed.ok) result.values[p.name] = parsed.value;
+    else result.errors[p.name] = parsed.error;
+  }
+  return result;
+}
+
+/**
+ * The inputs as JSON sent them (`{"inputs": {...}}` of the API, or a run's
+ * recorded inputs on re-run): typed values; one left out takes its default.
+ */
+export function inputsFromJson(button: Pick<Button, 'inputs'>, given: unknown): InputsResult {
+  const result: InputsResult = { values: {}, errors: {}, raw: {} };
+  if (given === undefined || given === null) given = {};
+  if (typeof given !== 'object' || Array.isArray(given)) {
+    result.errors.inputs = 'must be an object of input names to values';
+    return result;
+  }
+  const entries = given as Record<string, unknown>;
+  const names = button.inputs.map((p) => p.name);
+  for (const key of Object.keys(entries)) {
+    if (!names.includes(key)) result.errors[key] = names.length ? `not an input of this button (it has ${names.join(', ')})` : 'not an input: this button asks for none';
+  }
+  for (const p of button.inputs) {
+    const c = p.name in entries ? checkValue(p, entries[p.name]) : defaultOf(p);
+    if ('value' in c) result.values[p.name] = c.value;
+    else result.errors[p.name] = c.problem.startsWith(`${p.name}: `) ? c.problem.slice(p.name.length + 2) : c.problem;
+  }
+  return result;
+}
