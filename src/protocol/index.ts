@@ -48,7 +48,8 @@ export const LIMITS = {
   heartbeatMs: 2_000,
 } as const;
 
-const paramValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+// A list is a multiselect's chosen options.
+const paramValue = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.string())]);
 
 export const claimRequest = z.strictObject({
   hostname: z.string().max(255),

@@ -13,7 +13,7 @@ describe('the example config.yaml', () => {
     expect(config.toplevel_title).toBe('My Awesome Project');
     expect(config.pages.map((p) => p.slug)).toEqual(['toplevel', 'data-processing', 'database-backup']);
     const [top, processing, backup] = config.pages;
-    expect(top!.parameters.map((p) => [p.name, p.type, p.default])).toEqual([
+    expect(top!.parameters.map((p) => [p.name, p.type, 'default' in p ? p.default : undefined])).toEqual([
       ['version', 'text', '1.0'],
       ['instance_name', 'text', undefined],
       ['debug_mode', 'boolean', false],

@@ -12,6 +12,7 @@ import type { Database, Executor, Transaction } from '../db.ts';
 import type { RunnerRecord } from '../runners.ts';
 import type { RunSignals } from './notify.ts';
 import { getRun, type RunView } from './read.ts';
+import { maskSecrets, secretsOf } from '../../core/values.ts';
 import { observeRunEnd } from '../metrics.ts';
 import { isFinal } from '../../protocol/states.ts';
 import { recordRunEndsIn } from '../notify/events.ts';
@@ -57,12 +58,14 @@ export async function insertRun(tx: Transaction, req: NewRun): Promise<number> {
   const created = new Date(now).toISOString();
   const { rows } = await tx.execute({
     sql: `INSERT INTO runs (page_slug, button_name, state, params, config_revision, script_path, status_file, report_path,
-            timeout_ms, requested_by, user_id, rerun_of, created_at, scheduled_for, external, silence_ms, started_at, lease_expires_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+            timeout_ms, requested_by, user_id, rerun_of, created_at, scheduled_for, external, silence_ms, started_at, lease_expires_at, secret_params)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     args: [
-      req.page.slug, req.button.name, ext ? 'running' : 'queued', JSON.stringify(req.values), req.configRevision, req.button.script_path,
+      req.page.slug, req.button.name, ext ? 'running' : 'queued', JSON.stringify(maskSecrets(req.page, req.values)), req.configRevision, req.button.script_path,
       req.button.status_file, req.button.report_path, req.button.timeout ?? null, req.user?.username ?? SCHEDULE_STARTER, req.user?.id ?? null,
       req.rerunOf ?? null, created, req.scheduledFor ?? null, ext ? 1 : 0, ext?.silenceMs ?? null, ext ? created : null, ext ? now + ext.silenceMs : null,
+      // A run reported from outside gets no values from here, so it keeps no secrets.
+      ext ? null : secretColumn(req.page, req.values),
     ],
   });
   return Number(rows[0]!.id);
@@ -83,7 +86,7 @@ export async function claimNext(db: Database, signals: RunSignals, runner: Runne
   const { rows } = await db.write({
     sql: `UPDATE runs SET state = 'running', runner_id = ?, lease = ?, lease_expires_at = ?, claimed_at = ?
           WHERE id = (SELECT id FROM runs WHERE state = 'queued' ORDER BY id LIMIT 1) AND state = 'queued'
-          RETURNING id, page_slug, button_name, script_path, status_file, report_path, timeout_ms, params`,
+          RETURNING id, page_slug, button_name, script_path, status_file, report_path, timeout_ms, params, secret_params`,
     args: [runner.id, lease, now + limits.leaseMs, new Date(now).toISOString()],
   });
   const r = rows[0];
@@ -98,8 +101,15 @@ export async function claimNext(db: Database, signals: RunSignals, runner: Runne
     status_file: String(r.status_file),
     report_path: String(r.report_path),
     timeout_ms: r.timeout_ms == null ? null : Number(r.timeout_ms),
-    params: JSON.parse(String(r.params)),
+    // The script gets the real secrets; the recorded params keep them masked.
+    params: { ...JSON.parse(String(r.params)), ...(r.secret_params == null ? {} : JSON.parse(String(r.secret_params))) },
   };
+}
+
+/** The secrets of a run's values as kept beside its masked params (migration 13), or NULL when the page has none. */
+function secretColumn(page: PageConfig, values: Values): string | null {
+  const secrets = secretsOf(page, values);
+  return Object.keys(secrets).length ? JSON.stringify(secrets) : null;
 }
 export type CancelOutcome = { ok: true; run: RunView } | { ok: false; reason: string };
 
