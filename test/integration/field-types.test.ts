@@ -37,6 +37,7 @@ echo "file: $(tr -d ' \\n' < "$SWITCHYARD_PARAMS_FILE" | grep -o '"regions":\\[[
 let server: TestServer;
 let runner: TestRunner;
 let c: Client;
+let firstRun = 0;
 
 /** The page form as a browser sends it: one entry per ticked box. */
 async function save(fields: [string, string][]): Promise<Response> {
@@ -110,6 +111,7 @@ describe('the richer fields on the built server', () => {
     const res = await postJson(c, '/page/p/run/show');
     expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: number };
+    firstRun = id;
     const run = await waitForRun<{ state: string; params: Record<string, unknown> }>(c, id, (r) => FINAL.includes(r.state));
     expect(run.state).toBe('succeeded');
     expect(run.params).toEqual({ mode: 'advanced', depth: 3, regions: ['eu', 'us'], api_token: '(set)' });
@@ -126,5 +128,16 @@ describe('the richer fields on the built server', () => {
     // Once the run ended, only the saved values hold the secret (and the script's own log, which it chose to print).
     const rest = (await databaseText()).replaceAll(`token=${SECRET}`, '');
     expect(rest.split('\n').filter((t) => t.includes(SECRET)).map((t) => t.slice(0, t.indexOf(':')))).toEqual([]);
+  });
+
+  it('re-runs with the current secret: the earlier one was never kept', async () => {
+    expect((await save([['mode', 'advanced'], ['depth', '3'], ['regions', 'eu'], ['api_token', 'second-token']])).status).toBe(303);
+    const res = await postJson(c, `/runs/${firstRun}/rerun`);
+    expect(res.status).toBe(201);
+    const { id } = (await res.json()) as { id: number };
+    const run = await waitForRun<{ state: string; params: Record<string, unknown> }>(c, id, (r) => FINAL.includes(r.state));
+    // The values of the run it repeats, the secret as it is now.
+    expect(run.params).toEqual({ mode: 'advanced', depth: 3, regions: ['eu', 'us'], api_token: '(set)' });
+    expect(await (await c.get(`/runs/${id}/log`)).text()).toContain('token=second-token');
   });
 });
