@@ -76,6 +76,8 @@ export function checkValue(p: Parameter, raw: unknown, written?: string): { valu
     const hint = p.type !== 'integer' && p.type !== 'number' && p.type !== 'boolean' && p.type !== 'multiselect' && (typeof raw === 'number' || typeof raw === 'boolean') ? ' (put it in quotes)' : '';
     return { problem: `${p.name}: expected ${TYPE_WORD[p.type]}, got ${got}${hint}` };
   }
+  // The form keeps a secret left empty; here "" clears it, which a required one must not be.
+  if (p.type === 'secret' && p.required && raw === '') return { problem: `${p.name}: a required secret cannot be cleared` };
   // The same rules as the form: required, length, range, options, pattern.
   const parsed = parseField(p, asFormText(p, raw));
   if (parsed.ok && p.type === 'multiselect' && new Set(raw as string[]).size !== (raw as string[]).length) return { problem: `${p.name}: lists an option twice (got ${(raw as string[]).join(', ')})` };

@@ -134,6 +134,8 @@ describe('YAML of the richer types', () => {
     expect(checkValue(ratio, '0.5')).toEqual({ problem: 'ratio: expected a number, got "0.5"' });
     expect(checkValue(ratio, 0.33)).toEqual({ problem: 'ratio: Must be 0 plus a multiple of 0.05 (got the decimal 0.33)' });
     expect(checkValue(day, 20260331)).toEqual({ problem: 'day: expected a date (text such as "2026-03-31"), got 20260331 (put it in quotes)' });
+    expect(checkValue(token, '')).toEqual({ problem: 'token: a required secret cannot be cleared' });
+    expect(checkValue({ ...token, required: false }, '')).toEqual({ value: '' });
     expect(checkValue(token, 'x'.repeat(10_001))).toMatchObject({ problem: expect.stringContaining('(got a secret)') });
   });
 });
