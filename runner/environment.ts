@@ -25,7 +25,8 @@ export function paramVariables(params: RunAssignment['params']): { vars: Record<
   let total = 0;
   for (const [name, value] of Object.entries(params)) {
     const key = paramEnvName(name);
-    const text = value === null ? '' : String(value);
+    // A multiselect's options one per line (an option cannot hold a line break); the values file has the list.
+    const text = value === null ? '' : Array.isArray(value) ? value.join('\n') : String(value);
     const bytes = Buffer.byteLength(text);
     const size = key.length + bytes + 2;
     if (bytes > ENV_LIMITS.valueBytes || total + size > ENV_LIMITS.totalBytes) {

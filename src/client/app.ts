@@ -150,6 +150,42 @@ Alpine.data('errorSummary', () => ({
 }));
 
 /**
+ * Shows a field only while the fields its visible_when names have those
+ * values (and show themselves), as the server decides on save
+ * (isVisible in src/core/fields.ts): hidden fields are not required there.
+ */
+Alpine.data('visibleWhen', () => ({
+  init() {
+    const apply = () => this.apply();
+    this.$el.addEventListener('input', apply);
+    this.$el.addEventListener('change', apply);
+    apply();
+  },
+  apply() {
+    const form = this.$el as HTMLFormElement;
+    const wrappers = new Map([...form.querySelectorAll<HTMLElement>('[data-field]')].map((el) => [el.dataset.field!, el]));
+    const data = new FormData(form);
+    const shows = (el: HTMLElement): boolean => {
+      const when = el.dataset.visibleWhen ? (JSON.parse(el.dataset.visibleWhen) as Record<string, unknown>) : {};
+      return Object.entries(when).every(([name, wanted]) => {
+        const other = wrappers.get(name);
+        return !!other && holds(other.dataset.type ?? 'text', data.getAll(name).map(String), wanted) && shows(other);
+      });
+    };
+    for (const el of wrappers.values()) if (el.dataset.visibleWhen) el.hidden = !shows(el);
+  },
+}));
+
+/** Whether a field's form entries give it the value `wanted` (a multiselect: contains it). */
+function holds(type: string, entries: string[], wanted: unknown): boolean {
+  const text = entries[0] ?? '';
+  if (type === 'boolean') return (entries.length > 0 && text !== '') === wanted;
+  if (type === 'multiselect') return entries.includes(String(wanted));
+  if (type === 'integer' || type === 'number') return text.trim() !== '' && Number(text.trim()) === wanted;
+  return text === wanted;
+}
+
+/**
  * The run page's line about the run: runner, duration, end and exit code
  * follow the run's events (from runLive), and the duration counts on each
  * second while the run goes on, on the server's clock.

@@ -1,11 +1,12 @@
 /** The commit message for a save: a subject people can scan in `git log`, every change in the body. */
-import type { ValueChange } from './diff.ts';
+import { secretChange, type ValueChange } from './diff.ts';
 import { displayValue } from './values.ts';
 
 const SUBJECT_MAX = 72;
 const TRAILER = 'Switchyard-Save';
 
 function change(c: ValueChange): string {
+  if (c.secret) return `${c.name} ${secretChange(c)}`;
   return `${c.name} ${displayValue(c.before)} → ${displayValue(c.after)}`;
 }
 

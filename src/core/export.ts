@@ -5,10 +5,14 @@
 import { Document, parse, visit } from 'yaml';
 import type { PageConfig, Values } from './config/schema.ts';
 
-/** Values as YAML, keys in the page's parameter order, scalars typed. */
+/**
+ * Values as YAML, keys in the page's parameter order, scalars typed, a
+ * multiselect as a list. Secrets are left out: exports, Git files and
+ * latest.yaml are shared and committed (and an import keeps a missing key).
+ */
 export function valuesToYaml(page: PageConfig, values: Values, header?: string): string {
   const ordered: Values = {};
-  for (const p of page.parameters) ordered[p.name] = values[p.name] ?? null;
+  for (const p of page.parameters) if (p.type !== 'secret') ordered[p.name] = values[p.name] ?? null;
   const doc = new Document(ordered);
   // Quote any string that a YAML 1.1 reader (PyYAML, older tools) or a 1.2
   // reader would take for something else: "no", "on", "0o17", "1_000", "12:30".

@@ -2,12 +2,13 @@
  * Parses and validates submitted form text against a page's parameters. The
  * same definition drives the form, the save and the export.
  */
-import { TEXT_MAX_LENGTH, type PageConfig, type Parameter, type Value, type Values } from './config/schema.ts';
+import { DATE, DATETIME, DECIMAL, fullMatch, TEXT_MAX_LENGTH, type PageConfig, type Parameter, type Value, type Values } from './config/schema.ts';
+import { isSet } from './values.ts';
 
-/** Reads one submitted field; `undefined` when the field was not sent (an unchecked box). */
 /** The form field that carries the revision the form was loaded at (see the conflict rule in src/server/save.ts). */
 export const REVISION_FIELD = '_revision';
 
+/** Reads one submitted field; `undefined` when the field was not sent (an unchecked box). */
 export type FieldSource = (name: string) => string | undefined;
 
 export type FieldResult = { ok: true; value: Value } | { ok: false; error: string };
@@ -29,7 +30,6 @@ const FALSE_WORDS = new Set(['', 'off', 'false', '0', 'no']);
 
 export function parseField(p: Parameter, raw: string | undefined): FieldResult {
   const text = raw ?? '';
-  const fail = (error: string): FieldResult => ({ ok: false, error });
   if (p.type === 'boolean') {
     const word = text.trim().toLowerCase();
     if (TRUE_WORDS.has(word)) return { ok: true, value: true };
@@ -37,45 +37,153 @@ export function parseField(p: Parameter, raw: string | undefined): FieldResult {
     return fail('Choose on or off.');
   }
   const empty = text.trim() === '';
-  if (empty && p.required) return fail('This field is required.');
+  if (empty && p.required && p.type !== 'secret') return fail(p.type === 'multiselect' ? 'Choose at least one.' : 'This field is required.');
   switch (p.type) {
-    case 'text': {
-      const max = p.max_length ?? TEXT_MAX_LENGTH;
-      if ([...text].length > max) return fail(`At most ${max} characters (this has ${[...text].length}).`);
-      if (/[\r\n]/.test(text)) return fail('Must be a single line.');
-      if (CONTROL.test(text)) return fail('Must not contain control characters.');
-      return { ok: true, value: text };
-    }
+    case 'text':
+      return parseText(text, p.max_length, p.pattern, p.pattern_message);
+    case 'textarea':
+      return parseTextarea(text, p.max_length);
+    case 'secret':
+      // Empty keeps the saved secret (parseForm leaves it out); one line, like a token.
+      return parseText(text, TEXT_MAX_LENGTH);
     case 'integer': {
       if (empty) return { ok: true, value: null };
       const t = text.trim();
       if (!/^[+-]?\d+$/.test(t)) return fail('Enter a whole number, such as 42.');
       const n = Number(t);
       if (!Number.isSafeInteger(n)) return fail('This number is too large.');
-      if (p.min !== undefined && n < p.min) return fail(`Must be at least ${p.min}.`);
-      if (p.max !== undefined && n > p.max) return fail(`Must be at most ${p.max}.`);
-      return { ok: true, value: n };
+      return inRange(n, p.min, p.max);
     }
+    case 'number':
+      return empty ? { ok: true, value: null } : parseNumber(text.trim(), p);
     case 'select': {
       if (empty) return { ok: true, value: null };
       if (!p.options.includes(text)) return fail(`Choose one of: ${p.options.join(', ')}.`);
       return { ok: true, value: text };
     }
+    case 'multiselect':
+      return parseChoices(text, p.options);
+    case 'date':
+      if (empty) return { ok: true, value: null };
+      return validDate(text.trim()) ? { ok: true, value: text.trim() } : fail('Enter a date as YYYY-MM-DD, such as 2026-03-31.');
+    case 'datetime': {
+      if (empty) return { ok: true, value: null };
+      const t = text.trim();
+      return DATETIME.test(t) && validDate(t.slice(0, 10)) && validTime(t.slice(11))
+        ? { ok: true, value: t }
+        : fail('Enter a date and time as YYYY-MM-DDTHH:MM, such as 2026-03-31T18:00 (seconds and Z or +02:00 may follow).');
+    }
   }
 }
 
-export function parseForm(page: PageConfig, get: FieldSource): FormResult {
+const fail = (error: string): FieldResult => ({ ok: false, error });
+
+function parseText(text: string, maxLength = TEXT_MAX_LENGTH, pattern?: string, patternMessage?: string): FieldResult {
+  const length = [...text].length;
+  if (length > maxLength) return fail(`At most ${maxLength} characters (this has ${length}).`);
+  if (/[\r\n]/.test(text)) return fail('Must be a single line.');
+  if (CONTROL.test(text)) return fail('Must not contain control characters.');
+  // The schema bounds both the pattern and max_length, so this test cannot run away.
+  if (pattern !== undefined && text !== '' && !fullMatch(pattern, text)) return fail(patternMessage ?? `Must match the pattern ${pattern}.`);
+  return { ok: true, value: text };
+}
+
+/** Several lines: browsers send a textarea's line breaks as CRLF; they are kept as LF. */
+function parseTextarea(raw: string, maxLength = TEXT_MAX_LENGTH): FieldResult {
+  const text = raw.replace(/\r\n?/g, '\n');
+  const length = [...text].length;
+  if (length > maxLength) return fail(`At most ${maxLength} characters (this has ${length}).`);
+  if (/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(text)) return fail('Must not contain control characters (line breaks and tabs are fine).');
+  return { ok: true, value: text };
+}
+
+function inRange(n: number, min?: number, max?: number): FieldResult {
+  if (min !== undefined && n < min) return fail(`Must be at least ${min}.`);
+  if (max !== undefined && n > max) return fail(`Must be at most ${max}.`);
+  return { ok: true, value: n };
+}
+
+function parseNumber(t: string, p: { min?: number; max?: number; step?: number }): FieldResult {
+  if (!DECIMAL.test(t)) return fail('Enter a number such as 2.5 (a dot before the decimals, no thousands separators).');
+  const n = Number(t);
+  if (!Number.isFinite(n) || Math.abs(n) > Number.MAX_SAFE_INTEGER) return fail('This number is too large.');
+  const ranged = inRange(n, p.min, p.max);
+  if (!ranged.ok || p.step === undefined) return ranged;
+  // Counted from min (or 0) as the HTML step attribute does; the tolerance absorbs binary fractions (0.1 + 0.2).
+  const steps = (n - (p.min ?? 0)) / p.step;
+  if (Math.abs(steps - Math.round(steps)) > 1e-9) return fail(`Must be ${p.min ?? 0} plus a multiple of ${p.step}.`);
+  return ranged;
+}
+
+/** Chosen options, one per line (a form sends one entry per ticked box; see fieldText), kept in the options' order. */
+function parseChoices(text: string, options: string[]): FieldResult {
+  const chosen = new Set(text.split('\n').map((o) => o.replace(/\r$/, '')).filter((o) => o !== ''));
+  const unknown = [...chosen].filter((o) => !options.includes(o));
+  if (unknown.length) return fail(`Choose only from: ${options.join(', ')} (not ${unknown.join(', ')}).`);
+  return { ok: true, value: options.filter((o) => chosen.has(o)) };
+}
+
+function validDate(text: string): boolean {
+  if (!DATE.test(text)) return false;
+  const [y, m, d] = text.split('-').map(Number) as [number, number, number];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+}
+
+function validTime(text: string): boolean {
+  const [h, min, s] = text.slice(0, 8).split(':').map(Number) as [number, number, number | undefined];
+  const offset = /([+-])(\d{2}):(\d{2})$/.exec(text);
+  return h <= 23 && min <= 59 && (s === undefined || Number.isNaN(s) || s <= 59) && (!offset || (Number(offset[2]) <= 23 && Number(offset[3]) <= 59));
+}
+
+/**
+ * Whether a field shows, given the page's values: every `visible_when`
+ * condition holds (a list holds a value when it contains it), and the fields
+ * it depends on show too. The schema refuses cycles.
+ */
+export function isVisible(page: PageConfig, p: Parameter, values: Values): boolean {
+  return Object.entries(p.visible_when ?? {}).every(([name, wanted]) => {
+    const other = page.parameters.find((q) => q.name === name);
+    const v = values[name];
+    return !!other && (Array.isArray(v) ? v.includes(String(wanted)) : v === wanted) && isVisible(page, other, values);
+  });
+}
+
+/**
+ * The form's values. A secret left empty is left out (the saved one stays);
+ * a required one that was never set is refused, given `current`. A hidden
+ * field (isVisible) is not required and its problems block nothing: a valid
+ * value it holds is taken, an invalid one dropped, so the saved value stays.
+ */
+export function parseForm(page: PageConfig, get: FieldSource, current?: Values): FormResult {
   const result: FormResult = { values: {}, errors: {}, raw: {} };
   for (const p of page.parameters) {
     const raw = get(p.name);
     const parsed = parseField(p, raw);
     result.raw[p.name] = raw ?? '';
-    if (parsed.ok) result.values[p.name] = parsed.value;
-    else result.errors[p.name] = parsed.error;
+    if (!parsed.ok) result.errors[p.name] = parsed.error;
+    else if (p.type === 'secret' && parsed.value === '') {
+      if (p.required && current && !isSet(current[p.name])) result.errors[p.name] = 'This field is required.';
+    } else result.values[p.name] = parsed.value;
+  }
+  const seen = { ...current, ...result.values };
+  for (const p of page.parameters) {
+    if (p.visible_when && !isVisible(page, p, seen)) delete result.errors[p.name];
   }
   return result;
 }
 
 export function isValid(form: FormResult): boolean {
   return Object.keys(form.errors).length === 0;
+}
+
+/** The fields hidden by visible_when, given the form's text (as PageView.fields holds it). */
+export function hiddenFields(page: PageConfig, fields: Record<string, string | boolean>): Set<string> {
+  const values: Values = {};
+  for (const p of page.parameters) {
+    const f = fields[p.name];
+    const parsed = p.type === 'secret' ? undefined : parseField(p, typeof f === 'boolean' ? (f ? 'on' : '') : f);
+    if (parsed?.ok) values[p.name] = parsed.value;
+  }
+  return new Set(page.parameters.filter((p) => p.visible_when && !isVisible(page, p, values)).map((p) => p.name));
 }

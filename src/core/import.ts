@@ -19,7 +19,50 @@ export interface ImportResult {
 
 export class ImportError extends Error {}
 
-const TYPE_WORD: Record<Parameter['type'], string> = { text: 'text', integer: 'an integer', boolean: 'true or false', select: 'one of the options' };
+const TYPE_WORD: Record<Parameter['type'], string> = {
+  text: 'text', textarea: 'text', secret: 'text', integer: 'an integer', number: 'a number', boolean: 'true or false',
+  select: 'one of the options', multiselect: 'a list of options', date: 'a date (text such as "2026-03-31")', datetime: 'a date and time (text such as "2026-03-31T18:00")',
+};
+
+/** What null stands for in a file: empty, where the parameter may be empty. */
+function fromNull(p: Parameter): { value: Value } | undefined {
+  switch (p.type) {
+    case 'boolean':
+      return undefined;
+    case 'integer':
+    case 'number':
+    case 'select':
+    case 'date':
+    case 'datetime':
+      return { value: null };
+    default:
+      if (p.required) return undefined;
+      return { value: p.type === 'multiselect' ? [] : p.type === 'secret' ? null : '' };
+  }
+}
+
+function fitsType(p: Parameter, raw: unknown): boolean {
+  switch (p.type) {
+    case 'integer':
+      return typeof raw === 'number' && Number.isInteger(raw);
+    case 'number':
+      return typeof raw === 'number' && Number.isFinite(raw);
+    case 'boolean':
+      return typeof raw === 'boolean';
+    case 'multiselect':
+      // An option with a line break cannot exist, and would read as two in the form's text.
+      return Array.isArray(raw) && raw.every((o) => typeof o === 'string' && !o.includes('\n'));
+    default:
+      return typeof raw === 'string';
+  }
+}
+
+/** The form text a typed value stands for, so the form's rules apply. */
+function asFormText(p: Parameter, raw: unknown): string {
+  if (p.type === 'boolean') return raw ? 'on' : '';
+  if (Array.isArray(raw)) return raw.join('\n');
+  return String(raw);
+}
 
 /**
  * Checks a typed value (from YAML or JSON) against a parameter, with the
@@ -28,19 +71,17 @@ const TYPE_WORD: Record<Parameter['type'], string> = { text: 'text', integer: 'a
  */
 export function checkValue(p: Parameter, raw: unknown, written?: string): { value: Value } | { problem: string } {
   const got = written !== undefined && typeof raw !== 'string' && written !== String(raw) ? written : describeValue(raw);
-  if (raw === null) return p.type === 'integer' || p.type === 'select' || (p.type === 'text' && !p.required) ? { value: p.type === 'text' ? '' : null } : { problem: `${p.name}: expected ${TYPE_WORD[p.type]}, got null` };
-  const ok =
-    (p.type === 'text' && typeof raw === 'string') ||
-    (p.type === 'integer' && typeof raw === 'number' && Number.isInteger(raw)) ||
-    (p.type === 'boolean' && typeof raw === 'boolean') ||
-    (p.type === 'select' && typeof raw === 'string');
-  if (!ok) {
-    const hint = p.type === 'text' && (typeof raw === 'number' || typeof raw === 'boolean') ? ' (put it in quotes)' : '';
+  if (raw === null) return fromNull(p) ?? { problem: `${p.name}: expected ${TYPE_WORD[p.type]}, got null` };
+  if (!fitsType(p, raw)) {
+    const hint = p.type !== 'integer' && p.type !== 'number' && p.type !== 'boolean' && p.type !== 'multiselect' && (typeof raw === 'number' || typeof raw === 'boolean') ? ' (put it in quotes)' : '';
     return { problem: `${p.name}: expected ${TYPE_WORD[p.type]}, got ${got}${hint}` };
   }
-  // The same rules as the form: required, length, range, options.
-  const parsed = parseField(p, p.type === 'boolean' ? (raw ? 'on' : '') : String(raw));
-  return parsed.ok ? { value: parsed.value } : { problem: `${p.name}: ${parsed.error.replace(/\.$/, '')} (got ${got})` };
+  // The form keeps a secret left empty; here "" clears it, which a required one must not be.
+  if (p.type === 'secret' && p.required && raw === '') return { problem: `${p.name}: a required secret cannot be cleared` };
+  // The same rules as the form: required, length, range, options, pattern.
+  const parsed = parseField(p, asFormText(p, raw));
+  if (parsed.ok && p.type === 'multiselect' && new Set(raw as string[]).size !== (raw as string[]).length) return { problem: `${p.name}: lists an option twice (got ${(raw as string[]).join(', ')})` };
+  return parsed.ok ? { value: parsed.value } : { problem: `${p.name}: ${parsed.error.replace(/\.$/, '')} (got ${p.type === 'secret' ? 'a secret' : got})` };
 }
 
 export function importValues(page: PageConfig, text: string): ImportResult {
@@ -64,7 +105,12 @@ export function importValues(page: PageConfig, text: string): ImportResult {
   }
   for (const p of page.parameters) {
     if (!(p.name in entries)) {
+      // Exports never hold secrets, so a secret is always missing: it keeps its value.
       result.missing.push(p.name);
+      continue;
+    }
+    if (p.type === 'secret') {
+      result.problems.push(`${p.name}: a secret is not read from a file (files are shared and committed); type it in the form`);
       continue;
     }
     const node = doc.get(p.name, true);

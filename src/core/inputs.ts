@@ -17,7 +17,7 @@ export interface InputsResult {
 
 /** The value an input takes when nobody gave one: its default, else what an empty field means. */
 function defaultOf(p: Input): { value: Values[string] } | { problem: string } {
-  if (p.default !== undefined) return { value: p.default };
+  if ('default' in p && p.default !== undefined) return { value: p.default };
   const parsed = parseField(p, undefined);
   return parsed.ok ? { value: parsed.value } : { problem: parsed.error };
 }

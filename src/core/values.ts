@@ -3,17 +3,21 @@
  * database, and the text shown in a form field. One place, so the form, the
  * save, the history and the export can never disagree.
  */
-import type { PageConfig, Parameter, Value, Values } from './config/schema.ts';
+import { DATE, DATETIME, type PageConfig, type Parameter, type Value, type Values } from './config/schema.ts';
 
 /** The value a parameter has before anyone saved it. */
 export function defaultValue(p: Parameter): Value {
   switch (p.type) {
     case 'text':
+    case 'textarea':
       return p.default ?? '';
     case 'boolean':
       return p.default;
-    case 'integer':
-    case 'select':
+    case 'multiselect':
+      return p.default ?? [];
+    case 'secret':
+      return null;
+    default:
       return p.default ?? null;
   }
 }
@@ -22,9 +26,10 @@ export function defaultValues(page: PageConfig): Values {
   return Object.fromEntries(page.parameters.map((p) => [p.name, defaultValue(p)]));
 }
 
-/** Database text for a typed value (`null` stays NULL). */
+/** Database text for a typed value (`null` stays NULL; a list is kept as a JSON array). */
 export function encodeValue(value: Value): string | null {
   if (value === null) return null;
+  if (Array.isArray(value)) return JSON.stringify(value);
   return String(value);
 }
 
@@ -33,16 +38,35 @@ export function encodeValue(value: Value): string | null {
  * longer fits the parameter (its type or options changed since the save).
  */
 export function decodeValue(p: Parameter, stored: string | null): Value | undefined {
-  if (stored === null) return p.type === 'integer' || p.type === 'select' ? null : undefined;
+  if (stored === null) return p.type === 'text' || p.type === 'textarea' || p.type === 'boolean' || p.type === 'multiselect' ? undefined : null;
   switch (p.type) {
     case 'text':
+    case 'textarea':
+    case 'secret':
       return stored;
     case 'boolean':
       return stored === 'true' ? true : stored === 'false' ? false : undefined;
     case 'integer':
       return /^-?\d+$/.test(stored) && Number.isSafeInteger(Number(stored)) ? Number(stored) : undefined;
+    case 'number':
+      return stored.trim() !== '' && Number.isFinite(Number(stored)) ? Number(stored) : undefined;
     case 'select':
       return p.options.includes(stored) ? stored : undefined;
+    case 'multiselect':
+      return decodeList(stored, p.options);
+    case 'date':
+      return DATE.test(stored) ? stored : undefined;
+    case 'datetime':
+      return DATETIME.test(stored) ? stored : undefined;
+  }
+}
+
+function decodeList(stored: string, options: string[]): string[] | undefined {
+  try {
+    const list: unknown = JSON.parse(stored);
+    return Array.isArray(list) && list.every((o) => typeof o === 'string' && options.includes(o)) ? (list as string[]) : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -56,15 +80,54 @@ export function resolveValues(page: PageConfig, stored: ReadonlyMap<string, stri
   );
 }
 
-/** The text a form field shows for a value. */
+/** Whether two values are the same (lists item by item). */
+export function sameValue(a: Value | undefined, b: Value | undefined): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => x === b[i]);
+  return a === b;
+}
+
+/** The text a form field shows for a value; a list one option per line (see parseField). */
 export function formText(value: Value): string {
+  if (Array.isArray(value)) return value.join('\n');
   return value === null ? '' : String(value);
 }
 
 /** A value as people read it in history and diffs. */
 export function displayValue(value: Value | undefined): string {
   if (value === undefined) return '(not set)';
+  if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.join(', ');
   if (value === null) return '(empty)';
   if (value === '') return '(empty)';
   return String(value);
+}
+
+/*
+ * Secrets. Their value reaches only the database and the scripts of a run;
+ * everything people or other systems read (forms, history, exports, Git,
+ * the API, notifications, a run's recorded parameters) gets one of these.
+ */
+
+/** What a set secret reads as wherever its value must not appear. */
+export const SECRET_SET = '(set)';
+
+export function isSet(value: Value | undefined): boolean {
+  return value !== undefined && value !== null && value !== '';
+}
+
+/** `values` with every secret replaced by SECRET_SET, or null when it is not set. */
+export function maskSecrets(page: PageConfig, values: Values): Values {
+  const masked: Values = { ...values };
+  for (const p of page.parameters) if (p.type === 'secret' && p.name in masked) masked[p.name] = isSet(masked[p.name]) ? SECRET_SET : null;
+  return masked;
+}
+
+/** `values` without the secrets: for files that may be read or imported elsewhere (exports, Git, latest values). */
+export function withoutSecrets(page: PageConfig, values: Values): Values {
+  const secret = new Set(page.parameters.filter((p) => p.type === 'secret').map((p) => p.name));
+  return Object.fromEntries(Object.entries(values).filter(([name]) => !secret.has(name)));
+}
+
+/** Only the secrets of `values` (what a run's script gets beside its recorded, masked parameters). */
+export function secretsOf(page: PageConfig, values: Values): Values {
+  return Object.fromEntries(page.parameters.filter((p) => p.type === 'secret' && p.name in values).map((p) => [p.name, values[p.name] ?? null]));
 }

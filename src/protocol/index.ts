@@ -48,7 +48,8 @@ export const LIMITS = {
   heartbeatMs: 2_000,
 } as const;
 
-const paramValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+// A list is a multiselect's chosen options.
+const paramValue = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.string())]);
 
 /**
  * A runner label such as `gpu` or `host=db-1` (the runner's

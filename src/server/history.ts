@@ -6,7 +6,7 @@
  */
 import { diffValues, type ValueChange } from '../core/diff.ts';
 import type { PageConfig, Values } from '../core/config/schema.ts';
-import { decodeValue, defaultValues, encodeValue, resolveValues } from '../core/values.ts';
+import { decodeValue, defaultValues, encodeValue, maskSecrets, resolveValues } from '../core/values.ts';
 import type { Database, Executor, Transaction } from './db.ts';
 import { enqueue, forgetPublicationsIn, publicationsOf, type Publication } from './git/outbox.ts';
 
@@ -19,6 +19,7 @@ export interface HistoryEntry {
   author: string;
   savedAt: string;
   configRevision: string;
+  /** As saved, but secrets masked (maskSecrets): entries go to pages, the API, Git and notifications. */
   values: Values;
   changes: ValueChange[];
   /** Where the save stands in Git; absent when publication was off for it. */
@@ -124,7 +125,7 @@ export async function pageHistory(
       author: String(r.author),
       savedAt: String(r.saved_at),
       configRevision: String(r.config_revision),
-      values,
+      values: maskSecrets(page, values),
       changes: diffValues(page, before, values),
       publication: published.get(Number(r.id)),
     });
@@ -169,7 +170,7 @@ export async function saveValues(db: Database, req: SaveRequest): Promise<SaveRe
     if (req.publishTo) {
       await enqueue(tx, { changeId: id, slug: req.page.slug, target: req.publishTo, at: savedAt });
     }
-    const entry: HistoryEntry = { id, author: req.user.username, savedAt, configRevision: req.configRevision, values, changes };
+    const entry: HistoryEntry = { id, author: req.user.username, savedAt, configRevision: req.configRevision, values: maskSecrets(req.page, values), changes };
     await req.alongside?.(tx, entry);
     await tx.commit();
     return { status: 'saved', entry };

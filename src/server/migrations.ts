@@ -415,4 +415,18 @@ ALTER TABLE runs ADD COLUMN runs_on TEXT;
 ALTER TABLE runners ADD COLUMN labels TEXT NOT NULL DEFAULT '[]';
 `,
   },
+  {
+    version: 13,
+    name: 'secret parameters of a waiting run',
+    sql: `
+-- runs.params is shown on the run page and in the API, so it holds a secret
+-- parameter masked; the real value waits here for the runner's claim. It is
+-- forgotten as soon as the run ends, however it ends (the trigger), so it
+-- lives only as long as a runner may still need it.
+ALTER TABLE runs ADD COLUMN secret_params TEXT;
+CREATE TRIGGER runs_forget_secret_params AFTER UPDATE OF state ON runs
+  WHEN NEW.secret_params IS NOT NULL AND NEW.state NOT IN ('queued', 'running')
+  BEGIN UPDATE runs SET secret_params = NULL WHERE id = NEW.id; END;
+`,
+  },
 ];

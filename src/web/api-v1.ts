@@ -31,6 +31,7 @@
  */
 import type { PageConfig, Parameter, Values } from '../core/config/schema.ts';
 import { checkValue } from '../core/import.ts';
+import { maskSecrets } from '../core/values.ts';
 import type { App } from '../server/app.ts';
 import { may } from '../core/access.ts';
 import { requireAccess, type Viewer } from '../server/auth/access.ts';
@@ -59,7 +60,7 @@ function entryJson(e: HistoryEntry) {
 }
 
 function parameterJson(q: Parameter) {
-  return { name: q.name, label: q.label ?? q.name, type: q.type, required: q.required, ...(q.type === 'select' ? { options: q.options } : {}) };
+  return { name: q.name, label: q.label ?? q.name, type: q.type, required: q.required, ...('options' in q ? { options: q.options } : {}) };
 }
 
 function pageJson(p: PageConfig) {
@@ -157,7 +158,7 @@ const ROUTES: { pattern: RegExp; methods: Record<string, Handler>; readsJson?: t
       GET: async (app, _r, viewer, [slug]) => {
         const page = await pageFor(app, slug!, viewer);
         const current = await currentValues(viewer.reads ?? app.db, page);
-        return json({ ...pageJson(page), revision: current.revision, values: current.values, last_save: current.lastSave ? { id: current.lastSave.id, author: current.lastSave.author, saved_at: current.lastSave.savedAt } : null });
+        return json({ ...pageJson(page), revision: current.revision, values: maskSecrets(page, current.values), last_save: current.lastSave ? { id: current.lastSave.id, author: current.lastSave.author, saved_at: current.lastSave.savedAt } : null });
       },
     },
   },

@@ -172,6 +172,34 @@ describe('editing in the browser', () => {
     await snapshot(page, 'theme');
   });
 
+  it('shows a field only in the mode it belongs to, saves lists and keeps a secret unseen', async () => {
+    await page.goto(`${server.url}/page/field-types`);
+    const depth = page.getByLabel('Search depth');
+    expect(await depth.isVisible()).toBe(false);
+    await page.getByLabel('Mode').selectOption('advanced');
+    await expect.poll(() => depth.isVisible()).toBe(true);
+    await page.getByLabel('Mode').selectOption('simple');
+    await expect.poll(() => depth.isVisible()).toBe(false);
+    // Hidden and empty, the required depth does not stop the save.
+    await page.getByRole('checkbox', { name: 'asia' }).check();
+    await page.getByLabel('API token').fill('browser-token-1');
+    await page.getByLabel('Notes').fill('line one\nline two');
+    await page.getByRole('button', { name: 'Save configuration' }).click();
+    await page.getByTestId('notice-saved').waitFor();
+    expect(await page.getByTestId('notice-saved').textContent()).toContain('secret set');
+    expect(await page.content()).not.toContain('browser-token-1');
+    expect(await page.getByLabel('API token').inputValue()).toBe('');
+    expect(await page.getByRole('checkbox', { name: 'asia' }).isChecked()).toBe(true);
+    expect(await page.getByLabel('Notes').inputValue()).toBe('line one\nline two');
+    // Shown and empty, it does.
+    await page.getByLabel('Mode').selectOption('advanced');
+    await page.getByRole('button', { name: 'Save configuration' }).click();
+    await page.getByTestId('notice-invalid').waitFor();
+    expect(await page.locator('[data-error-for="depth"]').textContent()).toBe('This field is required.');
+    expect(await depth.isVisible()).toBe(true);
+    expect(await page.locator('[data-secret-state]').textContent()).toContain('Set — leave empty to keep it');
+  });
+
 });
 
 describe('on a phone-sized screen', () => {

@@ -154,6 +154,22 @@ describe('every screen passes axe and fits a phone', { timeout: 180_000 }, () =>
     await page.getByTestId('schedule-resume-run_backup').click();
   });
 
+  it('the page with every field type: advanced mode shown, refused, and with a secret saved', async () => {
+    await check('field types', visit('/page/field-types'));
+    await check('field types refused', async () => {
+      await page.goto(`${server.url}/page/field-types`);
+      await page.getByLabel('Mode').selectOption('advanced');
+      await page.getByLabel('Change ticket').fill('nope');
+      await page.getByRole('button', { name: 'Save configuration' }).click();
+      await page.getByTestId('error-summary').waitFor();
+    });
+    await page.goto(`${server.url}/page/field-types`);
+    await page.getByLabel('API token').fill('screens-token');
+    await page.getByRole('button', { name: 'Save configuration' }).click();
+    await page.getByTestId('notice-saved').waitFor();
+    await check('field types saved', visit('/page/field-types'));
+  });
+
   it('history and a comparison', async () => {
     await check('history', visit('/page/data-processing/history'));
     await check('compare', visit(`/page/data-processing/history?from=${versions[0]}&to=${versions[1]}`));

@@ -68,7 +68,7 @@ describe('the JSON API', () => {
 
   it('lists pages and reads values with the revision to save against', async () => {
     const pages = (await (await call(tokens.ed, 'GET', 'pages')).json()) as { pages: { slug: string }[] };
-    expect(pages.pages.map((p) => p.slug)).toEqual(['toplevel', 'data-processing', 'database-backup']);
+    expect(pages.pages.map((p) => p.slug)).toEqual(['toplevel', 'data-processing', 'database-backup', 'field-types']);
     const page = (await (await call(tokens.ed, 'GET', 'pages/toplevel')).json()) as { revision: number; values: Record<string, unknown>; parameters: unknown[] };
     expect(page.values).toEqual({ version: '1.0', instance_name: '', debug_mode: false, logging_level: 'info' });
     expect(page.parameters).toContainEqual({ name: 'logging_level', label: 'Logging Level', type: 'select', required: false, options: ['debug', 'info', 'warning', 'error', 'critical'] });

@@ -10,7 +10,7 @@ const badConfigs: { name: string; yaml: string; expected: string }[] = [
   {
     name: "unknown parameter type",
     yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - name: a\n        type: \"txt\"\n",
-    expected: "config.yaml:7:15 pages[0].parameters[0].type: expected one of text, integer, boolean, select, got \"txt\"",
+    expected: "config.yaml:7:15 pages[0].parameters[0].type: expected one of text, textarea, integer, number, boolean, select, multiselect, date, datetime, secret, got \"txt\"",
   },
   {
     name: "integer default written as a string",
@@ -30,7 +30,7 @@ const badConfigs: { name: string; yaml: string; expected: string }[] = [
   {
     name: "unknown key on a parameter",
     yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - name: a\n        type: text\n        colour: red\n",
-    expected: "config.yaml:8:9 pages[0].parameters[0].colour: unknown key \"colour\" (allowed: name, label, type, default, required, help_text, max_length)",
+    expected: "config.yaml:8:9 pages[0].parameters[0].colour: unknown key \"colour\" (allowed: name, label, type, default, required, help_text, visible_when, max_length, pattern, pattern_message)",
   },
   {
     name: "unknown top-level key",
@@ -130,7 +130,7 @@ const badConfigs: { name: string; yaml: string; expected: string }[] = [
   {
     name: "missing parameter type",
     yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - name: a\n",
-    expected: "config.yaml:6:9 pages[0].parameters[0].type: required, expected one of text, integer, boolean, select",
+    expected: "config.yaml:6:9 pages[0].parameters[0].type: required, expected one of text, textarea, integer, number, boolean, select, multiselect, date, datetime, secret",
   },
   {
     name: "integer min above max",
@@ -295,6 +295,71 @@ const badConfigs: { name: string; yaml: string; expected: string }[] = [
     name: "runs_on label with a space",
     yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n        runs_on: [\"host db-1\"]\n",
     expected: "config.yaml:11:19 pages[0].buttons[0].runs_on[0]: must be a runner label: up to 100 letters, digits, \".\", \"_\", \":\", \"/\", \"=\" or \"-\", such as gpu or host=db-1, got \"host db-1\"",
+  },
+  {
+    name: "pattern that is not a valid regex",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: code, type: text, max_length: 20, pattern: \"[a-z\"}\n",
+    expected: "config.yaml:6:59 pages[0].parameters[0].pattern: must be a valid regular expression (JavaScript, u flag): Invalid regular expression: /[a-z/u: Unterminated character class",
+  },
+  {
+    name: "pattern on a text allowed to be long",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: code, type: text, pattern: \"[a-z]+\"}\n",
+    expected: "config.yaml:6:9 pages[0].parameters[0].max_length: must be set to at most 1000 on a text with a pattern (it bounds the time the pattern may take)",
+  },
+  {
+    name: "pattern too long",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: code, type: text, max_length: 20, pattern: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}\n",
+    expected: "config.yaml:6:59 pages[0].parameters[0].pattern: must be at most 200 characters",
+  },
+  {
+    name: "text default that misses its pattern",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: code, type: text, max_length: 20, pattern: \"[a-z]+\", default: ABC}\n",
+    expected: "config.yaml:6:78 pages[0].parameters[0].default: must match the pattern [a-z]+",
+  },
+  {
+    name: "number step of zero",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: ratio, type: number, step: 0}\n",
+    expected: "config.yaml:6:43 pages[0].parameters[0].step: must be greater than 0",
+  },
+  {
+    name: "multiselect default not an option",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: regions, type: multiselect, options: [eu, us], default: [eu, asia]}\n",
+    expected: 'config.yaml:6:77 pages[0].parameters[0].default[1]: must be one of the options (eu, us), got "asia"',
+  },
+  {
+    name: "date default not a date",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: day, type: date, default: 31.03.2026}\n",
+    expected: 'config.yaml:6:42 pages[0].parameters[0].default: must be a date such as 2026-03-31, got "31.03.2026"',
+  },
+  {
+    name: "secret with a default",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: token, type: secret, default: hunter2}\n",
+    expected: 'config.yaml:6:37 pages[0].parameters[0].default: unknown key "default" (allowed: name, label, type, required, help_text, visible_when)',
+  },
+  {
+    name: "visible_when naming an unknown parameter",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: mode, type: select, options: [simple, advanced]}\n      - {name: depth, type: integer, visible_when: {mod: advanced}}\n",
+    expected: "config.yaml:7:58 pages[0].parameters[1].visible_when.mod: is not a parameter of this page (it has mode, depth)",
+  },
+  {
+    name: "visible_when with a value the parameter cannot have",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: mode, type: select, options: [simple, advanced]}\n      - {name: depth, type: integer, visible_when: {mode: expert}}\n",
+    expected: 'config.yaml:7:59 pages[0].parameters[1].visible_when.mode: must be one of the options of mode (simple, advanced), got "expert"',
+  },
+  {
+    name: "visible_when on itself",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: depth, type: integer, visible_when: {depth: 1}}\n",
+    expected: "config.yaml:6:60 pages[0].parameters[0].visible_when.depth: cannot depend on the field itself",
+  },
+  {
+    name: "visible_when cycle",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: a, type: boolean, visible_when: {b: true}}\n      - {name: b, type: boolean, visible_when: {a: true}}\n",
+    expected: "config.yaml:6:48 pages[0].parameters[0].visible_when: makes a cycle: a → b → a",
+  },
+  {
+    name: "visible_when on a secret",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: token, type: secret}\n      - {name: a, type: boolean, visible_when: {token: x}}\n",
+    expected: "config.yaml:7:56 pages[0].parameters[1].visible_when.token: cannot depend on token: a secret's value is never shown, not even by which fields it reveals",
   },
 ];
 

@@ -22,11 +22,15 @@ describe('allowed keys', () => {
   });
 
   it('name every key of the site schema in the order it is written', () => {
-    const site = { pages: [{ parameters: [{ type: 'integer' }, { type: 'select' }], buttons: [{}] }], git: { github: {} } };
+    const site = { pages: [{ parameters: [{ type: 'integer' }, { type: 'select' }, { type: 'text' }, { type: 'number' }, { type: 'secret' }], buttons: [{}] }], git: { github: {} } };
     expect(allowedKeys(siteSchema, [], site)).toEqual(['toplevel_title', 'pages', 'git', 'retention', 'notify']);
     expect(allowedKeys(siteSchema, ['pages', 0], site)).toEqual(['slug', 'title', 'description', 'docs', 'requires_login', 'access', 'parameters', 'buttons', 'retention', 'notify']);
-    expect(allowedKeys(siteSchema, ['pages', 0, 'parameters', 0], site)).toEqual(['name', 'label', 'type', 'default', 'required', 'help_text', 'min', 'max']);
-    expect(allowedKeys(siteSchema, ['pages', 0, 'parameters', 1], site)).toEqual(['name', 'label', 'type', 'default', 'required', 'help_text', 'options']);
+    expect(allowedKeys(siteSchema, ['pages', 0, 'parameters', 0], site)).toEqual(['name', 'label', 'type', 'default', 'required', 'help_text', 'visible_when', 'min', 'max']);
+    expect(allowedKeys(siteSchema, ['pages', 0, 'parameters', 1], site)).toEqual(['name', 'label', 'type', 'default', 'required', 'help_text', 'visible_when', 'options']);
+    expect(allowedKeys(siteSchema, ['pages', 0, 'parameters', 2], site)).toEqual(['name', 'label', 'type', 'default', 'required', 'help_text', 'visible_when', 'max_length', 'pattern', 'pattern_message']);
+    expect(allowedKeys(siteSchema, ['pages', 0, 'parameters', 3], site)).toEqual(['name', 'label', 'type', 'default', 'required', 'help_text', 'visible_when', 'min', 'max', 'step']);
+    // A secret has no default: config.yaml is committed.
+    expect(allowedKeys(siteSchema, ['pages', 0, 'parameters', 4], site)).toEqual(['name', 'label', 'type', 'required', 'help_text', 'visible_when']);
     expect(allowedKeys(siteSchema, ['pages', 0, 'buttons', 0], site)).toEqual(['name', 'label', 'script_path', 'status_file', 'report_path', 'timeout', 'confirm', 'schedule', 'retention', 'notify', 'inputs', 'runs_on']);
     expect(allowedKeys(siteSchema, ['git', 'github'], site)).toEqual(['repository', 'branch', 'token_env', 'api_url']);
   });

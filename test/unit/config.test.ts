@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configRevision, formatProblems, parseConfig } from '../../src/core/config/load.ts';
-import { pathProblem } from '../../src/core/config/schema.ts';
+import { PARAMETER_TYPES, pathProblem } from '../../src/core/config/schema.ts';
 
 describe('the example config.yaml', () => {
   const text = readFileSync('config.yaml', 'utf8');
@@ -11,9 +11,9 @@ describe('the example config.yaml', () => {
     if (!result.ok) throw new Error(formatProblems(result.problems));
     const { config } = result;
     expect(config.toplevel_title).toBe('My Awesome Project');
-    expect(config.pages.map((p) => p.slug)).toEqual(['toplevel', 'data-processing', 'database-backup']);
-    const [top, processing, backup] = config.pages;
-    expect(top!.parameters.map((p) => [p.name, p.type, p.default])).toEqual([
+    expect(config.pages.map((p) => p.slug)).toEqual(['toplevel', 'data-processing', 'database-backup', 'field-types']);
+    const [top, processing, backup, types] = config.pages;
+    expect(top!.parameters.map((p) => [p.name, p.type, 'default' in p ? p.default : undefined])).toEqual([
       ['version', 'text', '1.0'],
       ['instance_name', 'text', undefined],
       ['debug_mode', 'boolean', false],
@@ -28,6 +28,8 @@ describe('the example config.yaml', () => {
     });
     expect(backup!.parameters).toEqual([]);
     expect(backup!.buttons.map((b) => b.name)).toEqual(['run_backup']);
+    expect(new Set(types!.parameters.map((p) => p.type))).toEqual(new Set(PARAMETER_TYPES));
+    expect(types!.parameters.find((p) => p.name === 'depth')?.visible_when).toEqual({ mode: 'advanced' });
   });
 
   it('has a revision that follows its text', () => {

@@ -12,11 +12,37 @@ import { scheduleSchema } from './schedule.ts';
 import { buttonNotify, checkNotify, pageNotify, siteNotify } from './notify.ts';
 import { docsSchema } from './docs.ts';
 
-export const PARAMETER_TYPES = ['text', 'integer', 'boolean', 'select'] as const;
+export const PARAMETER_TYPES = ['text', 'textarea', 'integer', 'number', 'boolean', 'select', 'multiselect', 'date', 'datetime', 'secret'] as const;
 export type ParameterType = (typeof PARAMETER_TYPES)[number];
 
 /** Longest text value accepted by default; a text parameter may lower it. */
 export const TEXT_MAX_LENGTH = 10_000;
+
+/**
+ * A text `pattern` is tested against values of at most this many characters
+ * (a text with a pattern may not raise max_length past it), and may itself be
+ * at most PATTERN_MAX_LENGTH long: together they bound the time a
+ * backtracking pattern can take on one value.
+ */
+export const PATTERN_VALUE_MAX = 1000;
+export const PATTERN_MAX_LENGTH = 200;
+
+/** Why `source` cannot be a parameter's pattern, or undefined. */
+export function patternProblem(source: string): string | undefined {
+  if (source.length > PATTERN_MAX_LENGTH) return `must be at most ${PATTERN_MAX_LENGTH} characters`;
+  try {
+    new RegExp(source, 'u');
+  } catch (e) {
+    return `must be a valid regular expression (JavaScript, u flag): ${(e as Error).message}`;
+  }
+  return undefined;
+}
+
+/** A decimal number as YAML and the form write it: no exponent, no leading dot. */
+export const DECIMAL = /^[+-]?\d+(\.\d+)?$/;
+export const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** ISO 8601 date and time to the minute or second, with Z or an offset, or none (local time as typed). */
+export const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2})?$/;
 
 const identifier = z
   .string()
@@ -114,6 +140,10 @@ const named = {
 const described = {
   required: z.boolean().default(false),
   help_text: helpText.optional(),
+  visible_when: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+    .refine((w) => Object.keys(w).length >= 1, { message: 'must name at least one parameter, such as {mode: advanced}' })
+    .optional(),
 };
 
 const textParameter = z.strictObject({
@@ -122,6 +152,11 @@ const textParameter = z.strictObject({
   default: z.string().max(TEXT_MAX_LENGTH).optional(),
   ...described,
   max_length: z.int().min(1).max(TEXT_MAX_LENGTH).optional(),
+  pattern: z.string().superRefine((v, ctx) => {
+    const problem = patternProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }).optional(),
+  pattern_message: z.string().trim().min(1).max(300).optional(),
 });
 
 const integerParameter = z.strictObject({
@@ -140,17 +175,74 @@ const booleanParameter = z.strictObject({
   ...described,
 });
 
+// No control characters: a multiselect's form text is its options one per line.
+const options = z
+  .array(z.string().min(1).max(200).regex(/^[^\u0000-\u001f\u007f]*$/, { message: 'must not contain control characters or line breaks' }))
+  .min(1, { message: 'must list at least one option' })
+  .max(500);
+
 const selectParameter = z.strictObject({
   ...named,
   type: z.literal('select'),
   default: z.string().optional(),
   ...described,
-  options: z.array(z.string().min(1).max(200)).min(1, { message: 'must list at least one option' }).max(500),
+  options,
+});
+
+const multiselectParameter = z.strictObject({
+  ...named,
+  type: z.literal('multiselect'),
+  default: z.array(z.string()).optional(),
+  ...described,
+  options,
+});
+
+const textareaParameter = z.strictObject({
+  ...named,
+  type: z.literal('textarea'),
+  default: z.string().max(TEXT_MAX_LENGTH).optional(),
+  ...described,
+  max_length: z.int().min(1).max(TEXT_MAX_LENGTH).optional(),
+});
+
+const numberParameter = z.strictObject({
+  ...named,
+  type: z.literal('number'),
+  default: z.number().optional(),
+  ...described,
+  min: z.number().optional(),
+  max: z.number().optional(),
+  step: z.number().refine((n) => n > 0, { message: 'must be greater than 0' }).optional(),
+});
+
+const dateParameter = z.strictObject({
+  ...named,
+  type: z.literal('date'),
+  default: z.string().regex(DATE, { message: 'must be a date such as 2026-03-31' }).optional(),
+  ...described,
+});
+
+const datetimeParameter = z.strictObject({
+  ...named,
+  type: z.literal('datetime'),
+  default: z.string().regex(DATETIME, { message: 'must be a date and time such as 2026-03-31T18:00 or 2026-03-31T18:00:00Z' }).optional(),
+  ...described,
+});
+
+// No default: a secret's value never lives in config.yaml, which is committed.
+const secretParameter = z.strictObject({
+  ...named,
+  type: z.literal('secret'),
+  ...described,
 });
 
 const parameter = z
-  .discriminatedUnion('type', [textParameter, integerParameter, booleanParameter, selectParameter])
+  .discriminatedUnion('type', [
+    textParameter, textareaParameter, integerParameter, numberParameter, booleanParameter,
+    selectParameter, multiselectParameter, dateParameter, datetimeParameter, secretParameter,
+  ])
   .superRefine((p, ctx) => {
+    if (p.type === 'multiselect') checkMultiselect(p, ctx);
     if (p.type === 'select') {
       const seen = new Set<string>();
       p.options.forEach((o, i) => {
@@ -165,7 +257,7 @@ const parameter = z
         });
       }
     }
-    if (p.type === 'integer') {
+    if (p.type === 'integer' || p.type === 'number') {
       if (p.min !== undefined && p.max !== undefined && p.min > p.max) {
         ctx.addIssue({ code: 'custom', path: ['max'], message: `must be at least min (${p.min})` });
       }
@@ -173,10 +265,36 @@ const parameter = z
         ctx.addIssue({ code: 'custom', path: ['default'], message: 'must lie between min and max' });
       }
     }
-    if (p.type === 'text' && p.default !== undefined && p.max_length !== undefined && p.default.length > p.max_length) {
+    if ((p.type === 'text' || p.type === 'textarea') && p.default !== undefined && p.max_length !== undefined && p.default.length > p.max_length) {
       ctx.addIssue({ code: 'custom', path: ['default'], message: `is longer than max_length (${p.max_length})` });
     }
+    if (p.type === 'text' && p.pattern !== undefined) checkPattern(p, ctx);
   });
+
+function checkMultiselect(p: { options: string[]; default?: string[] }, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  p.options.forEach((o, i) => {
+    if (seen.has(o)) ctx.addIssue({ code: 'custom', path: ['options', i], message: `duplicate option "${o}"` });
+    seen.add(o);
+  });
+  p.default?.forEach((d, i) => {
+    if (!p.options.includes(d)) ctx.addIssue({ code: 'custom', path: ['default', i], message: `must be one of the options (${p.options.join(', ')}), got "${d}"` });
+  });
+}
+
+function checkPattern(p: { pattern?: string; max_length?: number; default?: string }, ctx: z.RefinementCtx): void {
+  if ((p.max_length ?? TEXT_MAX_LENGTH) > PATTERN_VALUE_MAX) {
+    ctx.addIssue({ code: 'custom', path: ['max_length'], message: `must be set to at most ${PATTERN_VALUE_MAX} on a text with a pattern (it bounds the time the pattern may take)` });
+  }
+  if (p.default !== undefined && p.default !== '' && patternProblem(p.pattern!) === undefined && !fullMatch(p.pattern!, p.default)) {
+    ctx.addIssue({ code: 'custom', path: ['default'], message: `must match the pattern ${p.pattern}` });
+  }
+}
+
+/** Whether the whole of `value` matches `pattern` (as the HTML pattern attribute: anchored at both ends). */
+export function fullMatch(pattern: string, value: string): boolean {
+  return new RegExp(`^(?:${pattern})$`, 'u').test(value);
+}
 
 export { parseDuration };
 
@@ -227,7 +345,10 @@ function checkInputs(p: { parameters: { name: string }[]; buttons: z.output<type
       if (p.parameters.some((q) => q.name === input.name)) {
         ctx.addIssue({ code: 'custom', path: [...at, ii, 'name'], message: `"${input.name}" is already a parameter of this page; inputs reach the script as parameters do, so choose another name` });
       }
-      if (b.schedule && input.required && input.type !== 'boolean' && input.default === undefined) {
+      if (input.type === 'secret') {
+        ctx.addIssue({ code: 'custom', path: [...at, ii, 'type'], message: 'cannot be secret: a run keeps its inputs with it and shows them; make it a parameter of the page instead' });
+      }
+      if (b.schedule && input.required && input.type !== 'boolean' && !('default' in input && input.default !== undefined)) {
         ctx.addIssue({ code: 'custom', path: [...at, ii, 'default'], message: `is needed: the button has a schedule, and a scheduled run takes the inputs' defaults (input "${input.name}" is required)` });
       }
     });
@@ -276,9 +397,73 @@ const page = z
       ctx.addIssue({ code: 'custom', path: ['access', 'view'], message: 'cannot be set on a page with requires_login: false (anyone may see it)' });
     }
     uniqueBy(p.parameters, 'name', 'parameter name', ctx, ['parameters']);
+    checkVisibleWhen(p.parameters, ctx);
     uniqueBy(p.buttons, 'name', 'button name', ctx, ['buttons']);
     checkInputs(p, ctx);
   });
+
+type ParameterOf = z.output<typeof parameter>;
+
+/**
+ * `visible_when` names other parameters of the same page with a value each
+ * fits: the field shows only while every one of them has that value.
+ */
+function checkVisibleWhen(params: ParameterOf[], ctx: z.RefinementCtx): void {
+  const byName = new Map(params.map((p) => [p.name, p]));
+  params.forEach((p, i) => {
+    for (const [name, wanted] of Object.entries(p.visible_when ?? {})) {
+      const path = ['parameters', i, 'visible_when', name];
+      const other = byName.get(name);
+      const problem =
+        name === p.name ? 'cannot depend on the field itself'
+        : !other ? `is not a parameter of this page (it has ${params.map((q) => q.name).join(', ')})`
+        : conditionProblem(other, wanted);
+      if (problem) ctx.addIssue({ code: 'custom', path, message: problem });
+    }
+  });
+  const cycle = visibilityCycle(params);
+  if (cycle) ctx.addIssue({ code: 'custom', path: ['parameters', params.findIndex((p) => p.name === cycle[0]), 'visible_when'], message: `makes a cycle: ${cycle.join(' → ')}` });
+}
+
+/** Why `wanted` can never be the value of `other`, or undefined. */
+function conditionProblem(other: ParameterOf, wanted: string | number | boolean): string | undefined {
+  const got = JSON.stringify(wanted);
+  switch (other.type) {
+    case 'boolean':
+      return typeof wanted === 'boolean' ? undefined : `must be true or false (${other.name} is a boolean), got ${got}`;
+    case 'integer':
+    case 'number':
+      return typeof wanted === 'number' && (other.type === 'number' || Number.isInteger(wanted)) ? undefined : `must be ${other.type === 'integer' ? 'an integer' : 'a number'} (the type of ${other.name}), got ${got}`;
+    case 'select':
+    case 'multiselect':
+      return typeof wanted === 'string' && other.options.includes(wanted) ? undefined : `must be one of the options of ${other.name} (${other.options.join(', ')}), got ${got}`;
+    case 'secret':
+      return `cannot depend on ${other.name}: a secret's value is never shown, not even by which fields it reveals`;
+    default:
+      return typeof wanted === 'string' ? undefined : `must be text (${other.name} is ${other.type}), got ${got} (put it in quotes)`;
+  }
+}
+
+/** The first chain of fields that end up depending on themselves, or undefined. */
+function visibilityCycle(params: ParameterOf[]): string[] | undefined {
+  const deps = new Map(params.map((p) => [p.name, Object.keys(p.visible_when ?? {}).filter((n) => n !== p.name)]));
+  const done = new Set<string>();
+  const walk = (name: string, trail: string[]): string[] | undefined => {
+    if (trail.includes(name)) return [...trail.slice(trail.indexOf(name)), name];
+    if (done.has(name)) return undefined;
+    for (const next of deps.get(name) ?? []) {
+      const found = walk(next, [...trail, name]);
+      if (found) return found;
+    }
+    done.add(name);
+    return undefined;
+  };
+  for (const p of params) {
+    const found = walk(p.name, []);
+    if (found) return found;
+  }
+  return undefined;
+}
 
 const branch = z.string().regex(/^(?!.*\.\.)(?!.*\/\/)(?!\/)(?!.*\/$)(?!.*\.lock$)[A-Za-z0-9._\/-]{1,100}$/, {
   message: 'must be a valid branch name (letters, digits, ".", "_", "-", "/")',
@@ -339,5 +524,5 @@ export type Button = PageConfig['buttons'][number];
 export type Input = Button['inputs'][number];
 
 /** A parameter's value once parsed: what the form shows, the database keeps and the export writes. */
-export type Value = string | number | boolean | null;
+export type Value = string | number | boolean | null | string[];
 export type Values = Record<string, Value>;

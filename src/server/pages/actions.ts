@@ -4,7 +4,7 @@
  * access, records first and answers with a domain result; none builds the page
  * view (the edge does that only to show a refused form again).
  */
-import { decodeValue, defaultValues, encodeValue } from '../../core/values.ts';
+import { decodeValue, defaultValues, encodeValue, sameValue } from '../../core/values.ts';
 import { exportFilename, valuesToYaml } from '../../core/export.ts';
 import { isValid, parseForm, REVISION_FIELD } from '../../core/fields.ts';
 import { IMPORT_MAX_BYTES, ImportError, importValues } from '../../core/import.ts';
@@ -12,7 +12,7 @@ import type { PageConfig, Values } from '../../core/config/schema.ts';
 import type { App } from '../app.ts';
 import { audit } from '../audit.ts';
 import { requireAccess, type Viewer } from '../auth/access.ts';
-import { versionOf, type HistoryEntry } from '../history.ts';
+import { currentValues, versionOf, type HistoryEntry } from '../history.ts';
 import { loginFirst, notFound, Refused } from '../refused.ts';
 import { recordSave } from '../save.ts';
 import { requeueConflict } from '../git/outbox.ts';
@@ -31,8 +31,9 @@ export type OnPage<T> = { page: PageConfig; result: T };
 
 /** Text of a form field; files and absent fields read as undefined. */
 function fieldText(form: FormData, name: string): string | undefined {
-  const v = form.get(name);
-  return typeof v === 'string' ? v : undefined;
+  // A multiselect sends one entry per ticked box: parseField reads them one per line.
+  const all = form.getAll(name).filter((v): v is string => typeof v === 'string');
+  return all.length === 0 ? undefined : all.join('\n');
 }
 
 /** The revision a form was loaded at; a damaged value is refused with a way forward. */
@@ -61,7 +62,9 @@ function saved(result: Awaited<ReturnType<typeof recordSave>>): Saved {
 export async function savePage(app: App, slug: string | undefined, viewer: Viewer, form: FormData): Promise<OnPage<SaveResult>> {
   const { page, user } = await pageToEdit(app, slug, viewer, 'Log in to save.');
   if (page.parameters.length === 0) throw new Refused('malformed', 'This page has no parameters to save.');
-  const parsed = parseForm(page, (name) => fieldText(form, name));
+  // A required secret left empty is refused only while none is saved.
+  const current = page.parameters.some((p) => p.type === 'secret' && p.required) ? (await currentValues(app.db, page)).values : undefined;
+  const parsed = parseForm(page, (name) => fieldText(form, name), current);
   if (!isValid(parsed)) return { page, result: { kind: 'invalid', errors: parsed.errors } };
   // The form always sends the revision it was loaded at; a client that sends none saves on top of the latest.
   const baseRevision = form.get(REVISION_FIELD) === null ? undefined : formRevision(form);
@@ -81,7 +84,8 @@ export async function restoreVersion(app: App, slug: string, viewer: Viewer, for
   const values: Values = {};
   for (const p of page.parameters) {
     const v = version.values[p.name];
-    if (v !== undefined && decodeValue(p, encodeValue(v)) !== undefined) values[p.name] = v;
+    // A version's secrets are masked: restoring keeps the current ones.
+    if (p.type !== 'secret' && v !== undefined && decodeValue(p, encodeValue(v)) !== undefined) values[p.name] = v;
   }
   const result = await recordSave(app, page, values, formRevision(form), { user, ip: viewer.ip, detail: { restored_from: id } });
   return { page, result: saved(result) };
@@ -172,7 +176,7 @@ export async function compareVersions(app: App, page: PageConfig, fromId: number
       label: page.parameters.find((p) => p.name === name)?.label ?? name,
       from: a.values[name],
       to: b.values[name],
-      changed: a.values[name] !== b.values[name],
+      changed: !sameValue(a.values[name], b.values[name]),
     })),
   };
 }

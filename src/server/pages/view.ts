@@ -9,7 +9,7 @@ import { scheduleViews, type ScheduleView } from '../schedules/service.ts';
 import type { ConfigProblem } from '../../core/config/load.ts';
 import type { Button, PageConfig, SiteConfig, Values } from '../../core/config/schema.ts';
 import { may, refusal } from '../../core/access.ts';
-import { formText } from '../../core/values.ts';
+import { formText, isSet } from '../../core/values.ts';
 import { isFinal } from '../../protocol/index.ts';
 import type { App } from '../app.ts';
 import { requireAccess, type Viewer } from '../auth/access.ts';
@@ -35,7 +35,7 @@ export interface PageView {
   page: PageConfig;
   /** Problems of a config file on disk that was refused; shown to admins only. */
   configProblems?: ConfigProblem[];
-  /** Text shown in each field. */
+  /** Text shown in each field; for a box whether it is ticked, for a secret whether one is saved (never its value). */
   fields: Record<string, string | boolean>;
   errors: Record<string, string>;
   revision: number;
@@ -65,7 +65,7 @@ export async function findPage(app: App, slug: string | undefined) {
 /** Form text for each parameter (only those in `only`, when given). */
 export function fieldsFrom(page: PageConfig, values: Values, only?: string[]): Record<string, string | boolean> {
   const params = only ? page.parameters.filter((p) => only.includes(p.name)) : page.parameters;
-  return Object.fromEntries(params.map((p) => [p.name, p.type === 'boolean' ? values[p.name] === true : formText(values[p.name] ?? null)]));
+  return Object.fromEntries(params.map((p) => [p.name, p.type === 'boolean' ? values[p.name] === true : p.type === 'secret' ? isSet(values[p.name]) : formText(values[p.name] ?? null)]));
 }
 
 async function tasksOf(app: App, page: PageConfig, viewer: Viewer): Promise<PageView['tasks']> {
@@ -117,11 +117,16 @@ export async function pageViewAfterSave(app: App, slug: string | undefined, view
   return view;
 }
 
-function typedFields(page: PageConfig, form: FormData): Record<string, string | boolean> {
-  return Object.fromEntries(page.parameters.map((p) => [p.name, p.type === 'boolean' ? form.get(p.name) !== null && form.get(p.name) !== '' : String(form.get(p.name) ?? '')]));
+/** What was typed; a typed secret is not sent back, the field says again whether one is saved. */
+function typedFields(view: PageView, form: FormData): Record<string, string | boolean> {
+  const typed = (p: PageConfig['parameters'][number]) =>
+    p.type === 'boolean' ? form.get(p.name) !== null && form.get(p.name) !== ''
+    : p.type === 'secret' ? view.fields[p.name] === true
+    : form.getAll(p.name).map(String).join('\n');
+  return Object.fromEntries(view.page.parameters.map((p) => [p.name, typed(p)]));
 }
 
 /** `view` with the values and file name as typed in `form`: a refused form shown again, nothing lost. */
 export function asTyped(view: PageView, form: FormData, notice?: Notice, errors: Record<string, string> = {}): PageView {
-  return { ...view, fields: typedFields(view.page, form), filename: String(form.get('filename') ?? view.page.slug), errors, notice };
+  return { ...view, fields: typedFields(view, form), filename: String(form.get('filename') ?? view.page.slug), errors, notice };
 }

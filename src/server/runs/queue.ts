@@ -13,6 +13,7 @@ import type { Database, Executor, Transaction } from '../db.ts';
 import type { RunnerRecord } from '../runners.ts';
 import type { RunSignals } from './notify.ts';
 import { getRun, type RunView } from './read.ts';
+import { maskSecrets, secretsOf } from '../../core/values.ts';
 import { observeRunEnd } from '../metrics.ts';
 import { isFinal } from '../../protocol/states.ts';
 import { recordRunEndsIn } from '../notify/events.ts';
@@ -60,13 +61,15 @@ export async function insertRun(tx: Transaction, req: NewRun): Promise<number> {
   const created = new Date(now).toISOString();
   const { rows } = await tx.execute({
     sql: `INSERT INTO runs (page_slug, button_name, state, params, config_revision, script_path, status_file, report_path,
-            timeout_ms, requested_by, user_id, rerun_of, created_at, scheduled_for, external, silence_ms, started_at, lease_expires_at, inputs, runs_on)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+            timeout_ms, requested_by, user_id, rerun_of, created_at, scheduled_for, external, silence_ms, started_at, lease_expires_at, inputs, runs_on, secret_params)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     args: [
-      req.page.slug, req.button.name, ext ? 'running' : 'queued', JSON.stringify(req.values), req.configRevision, req.button.script_path,
+      req.page.slug, req.button.name, ext ? 'running' : 'queued', JSON.stringify(maskSecrets(req.page, req.values)), req.configRevision, req.button.script_path,
       req.button.status_file, req.button.report_path, req.button.timeout ?? null, req.user?.username ?? SCHEDULE_STARTER, req.user?.id ?? null,
       req.rerunOf ?? null, created, req.scheduledFor ?? null, ext ? 1 : 0, ext?.silenceMs ?? null, ext ? created : null, ext ? now + ext.silenceMs : null,
       JSON.stringify(req.inputs ?? inputDefaults(req.button)), !ext && req.button.runs_on ? JSON.stringify(req.button.runs_on) : null,
+      // A run reported from outside gets no values from here, so it keeps no secrets.
+      ext ? null : secretColumn(req.page, req.values),
     ],
   });
   return Number(rows[0]!.id);
@@ -94,7 +97,7 @@ export async function claimNext(db: Database, signals: RunSignals, runner: Runne
           WHERE id = (SELECT id FROM runs q WHERE state = 'queued'
                         AND (runs_on IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(q.runs_on) need WHERE need.value NOT IN (SELECT value FROM json_each(?))))
                       ORDER BY id LIMIT 1) AND state = 'queued'
-          RETURNING id, page_slug, button_name, script_path, status_file, report_path, timeout_ms, params, inputs`,
+          RETURNING id, page_slug, button_name, script_path, status_file, report_path, timeout_ms, params, inputs, secret_params`,
     args: [runner.id, lease, now + limits.leaseMs, new Date(now).toISOString(), JSON.stringify(runner.labels)],
   });
   const r = rows[0];
@@ -110,8 +113,15 @@ export async function claimNext(db: Database, signals: RunSignals, runner: Runne
     report_path: String(r.report_path),
     timeout_ms: r.timeout_ms == null ? null : Number(r.timeout_ms),
     // The inputs reach the script as parameters do (no name is both: the config refuses it), so a runner from before inputs runs them too.
-    params: { ...JSON.parse(String(r.params)), ...JSON.parse(String(r.inputs)) },
+    // The script gets the real secrets; the recorded params keep them masked.
+    params: { ...JSON.parse(String(r.params)), ...(r.secret_params == null ? {} : JSON.parse(String(r.secret_params))), ...JSON.parse(String(r.inputs)) },
   };
+}
+
+/** The secrets of a run's values as kept beside its masked params (migration 13), or NULL when the page has none. */
+function secretColumn(page: PageConfig, values: Values): string | null {
+  const secrets = secretsOf(page, values);
+  return Object.keys(secrets).length ? JSON.stringify(secrets) : null;
 }
 export type CancelOutcome = { ok: true; run: RunView } | { ok: false; reason: string };
 

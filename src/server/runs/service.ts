@@ -6,6 +6,7 @@ import { requireAccess } from '../auth/access.ts';
 import type { PageConfig } from '../../core/config/schema.ts';
 import type { Viewer } from '../auth/access.ts';
 import { currentValues } from '../history.ts';
+import { secretsOf } from '../../core/values.ts';
 import { loginFirst, notFound, Refused } from '../refused.ts';
 import { createRun, requestCancel } from './queue.ts';
 import { createExternalRun } from './external.ts';
@@ -115,7 +116,9 @@ export async function rerun(app: App, id: number, viewer: Viewer): Promise<RunVi
   const user = requireRun(viewer, page);
   if (!page || !button) throw new Refused('conflict', `The button "${old.button}" of page "${old.page}" is no longer in the config, so this run cannot be repeated.`);
   const inputs = checkedInputs(button, { json: old.inputs }, `The inputs of run ${old.id} no longer fit the button's inputs in the config; nothing was started. Start it from the page instead.`);
-  return createRun(app.db, app.runs, { page, button, values: old.params, inputs, configRevision: live.revision, user, rerunOf: old.id }, (tx, run) =>
+  // The old run's secrets were kept masked and are forgotten: it runs with the current ones.
+  const values = { ...old.params, ...secretsOf(page, (await currentValues(app.db, page)).values) };
+  return createRun(app.db, app.runs, { page, button, values, inputs, configRevision: live.revision, user, rerunOf: old.id }, (tx, run) =>
     audit(tx, { action: 'run_started', userId: user.id, username: user.username, ip: viewer.ip, detail: { run, rerun_of: old.id } }),
   );
 }
