@@ -374,4 +374,14 @@ ALTER TABLE runs ADD COLUMN external INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN silence_ms INTEGER;
 `,
   },
+  {
+    version: 15,
+    name: 'reasons for saves',
+    sql: `
+-- Why a save was made, as its author wrote it (at most a few lines); NULL when
+-- none was given. Kept on the save, so history, API, commit and notification
+-- all read the one copy.
+ALTER TABLE changes ADD COLUMN reason TEXT;
+`,
+  },
 ];

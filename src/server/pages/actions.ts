@@ -8,6 +8,7 @@ import { decodeValue, defaultValues, encodeValue } from '../../core/values.ts';
 import { exportFilename, valuesToYaml } from '../../core/export.ts';
 import { isValid, parseForm, REVISION_FIELD } from '../../core/fields.ts';
 import { IMPORT_MAX_BYTES, ImportError, importValues } from '../../core/import.ts';
+import { checkReason, REASON_FIELD } from '../../core/reason.ts';
 import type { PageConfig, Values } from '../../core/config/schema.ts';
 import type { App } from '../app.ts';
 import { audit } from '../audit.ts';
@@ -62,10 +63,12 @@ export async function savePage(app: App, slug: string | undefined, viewer: Viewe
   const { page, user } = await pageToEdit(app, slug, viewer, 'Log in to save.');
   if (page.parameters.length === 0) throw new Refused('malformed', 'This page has no parameters to save.');
   const parsed = parseForm(page, (name) => fieldText(form, name));
-  if (!isValid(parsed)) return { page, result: { kind: 'invalid', errors: parsed.errors } };
+  const why = checkReason(fieldText(form, REASON_FIELD), page.require_reason === true);
+  // The reason's error sits beside the fields' (its key cannot be a parameter's name), so all show at once.
+  if (!isValid(parsed) || 'error' in why) return { page, result: { kind: 'invalid', errors: { ...parsed.errors, ...('error' in why ? { [REASON_FIELD]: why.error } : {}) } } };
   // The form always sends the revision it was loaded at; a client that sends none saves on top of the latest.
   const baseRevision = form.get(REVISION_FIELD) === null ? undefined : formRevision(form);
-  return { page, result: saved(await recordSave(app, page, parsed.values, baseRevision, { user, ip: viewer.ip })) };
+  return { page, result: saved(await recordSave(app, page, parsed.values, baseRevision, { user, ip: viewer.ip, reason: why.reason })) };
 }
 
 /**
@@ -78,12 +81,15 @@ export async function restoreVersion(app: App, slug: string, viewer: Viewer, for
   const id = Number(form.get('version'));
   const version = await versionOf(app.db, page, id);
   if (!version) throw notFound(`Page "${page.title}" has no version ${form.get('version')}.`);
+  // The history's restore form marks the field required, so only a hand-made request gets here without one.
+  const why = checkReason(fieldText(form, REASON_FIELD), page.require_reason === true);
+  if ('error' in why) throw new Refused('malformed', `Version ${id} was not restored. ${why.error}`);
   const values: Values = {};
   for (const p of page.parameters) {
     const v = version.values[p.name];
     if (v !== undefined && decodeValue(p, encodeValue(v)) !== undefined) values[p.name] = v;
   }
-  const result = await recordSave(app, page, values, formRevision(form), { user, ip: viewer.ip, detail: { restored_from: id } });
+  const result = await recordSave(app, page, values, formRevision(form), { user, ip: viewer.ip, reason: why.reason, detail: { restored_from: id } });
   return { page, result: saved(result) };
 }
 

@@ -4,6 +4,7 @@
  * (./actions.ts) never need it; the edge builds it to show the page, or to
  * show a refused form again as it was typed.
  */
+import { REASON_FIELD } from '../../core/reason.ts';
 import { scheduleViews, type ScheduleView } from '../schedules/service.ts';
 import type { ConfigProblem } from '../../core/config/load.ts';
 import type { Button, PageConfig, SiteConfig, Values } from '../../core/config/schema.ts';
@@ -43,6 +44,8 @@ export interface PageView {
   saveBlockedReason?: string;
   notice?: Notice;
   filename: string;
+  /** The reason as typed, kept when the form comes back (invalid, conflict). */
+  reason?: string;
   /** Each button with its latest run and the tail of that run's log. */
   tasks: { button: Button; latest?: RunView; tail: LogLine[]; schedule?: ScheduleView }[];
   canRun: boolean;
@@ -113,5 +116,5 @@ function typedFields(page: PageConfig, form: FormData): Record<string, string | 
 
 /** `view` with the values and file name as typed in `form`: a refused form shown again, nothing lost. */
 export function asTyped(view: PageView, form: FormData, notice?: Notice, errors: Record<string, string> = {}): PageView {
-  return { ...view, fields: typedFields(view.page, form), filename: String(form.get('filename') ?? view.page.slug), errors, notice };
+  return { ...view, fields: typedFields(view.page, form), filename: String(form.get('filename') ?? view.page.slug), reason: String(form.get(REASON_FIELD) ?? ''), errors, notice };
 }
