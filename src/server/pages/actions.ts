@@ -9,11 +9,13 @@ import { exportFilename, valuesToYaml } from '../../core/export.ts';
 import { isValid, parseForm, REVISION_FIELD } from '../../core/fields.ts';
 import { IMPORT_MAX_BYTES, ImportError, importValues } from '../../core/import.ts';
 import { checkReason, REASON_FIELD } from '../../core/reason.ts';
+import { NO_PROVENANCE_FIELD, provenanceHeader, type Provenance } from '../../core/provenance.ts';
+import { diffValues } from '../../core/diff.ts';
 import type { PageConfig, Values } from '../../core/config/schema.ts';
 import type { App } from '../app.ts';
 import { audit } from '../audit.ts';
 import { requireAccess, type Viewer } from '../auth/access.ts';
-import { versionOf, type HistoryEntry } from '../history.ts';
+import { currentValues, versionOf, type CurrentValues, type HistoryEntry } from '../history.ts';
 import { loginFirst, notFound, Refused } from '../refused.ts';
 import { recordSave } from '../save.ts';
 import { requeueConflict } from '../git/outbox.ts';
@@ -111,7 +113,23 @@ export async function exportPage(app: App, slug: string, viewer: Viewer, form: F
     app.auditLater.add({ action: 'export', userId: viewer.user.id, username: viewer.user.username, ip: viewer.ip, detail: { page: page.slug, filename } });
   }
   countExport(page.slug);
-  return { page, result: { kind: 'file', filename, yaml: valuesToYaml(page, parsed.values) } };
+  const header = form.get(NO_PROVENANCE_FIELD) === null ? provenanceHeader(await exportProvenance(app, page, viewer, parsed.values)) : undefined;
+  return { page, result: { kind: 'file', filename, yaml: valuesToYaml(page, parsed.values, header) } };
+}
+
+/** What a header says of a save, as far as it is known: by whom, when, and its commit once published. */
+export function savedProvenance(page: PageConfig, current: CurrentValues): Omit<Provenance, 'asSaved' | 'exported'> {
+  const save = current.lastSave;
+  const commit = save?.publication?.state === 'committed' ? (save.publication.sha ?? undefined) : undefined;
+  return { page: { slug: page.slug, title: page.title }, revision: current.revision, savedBy: save?.author, savedAt: save?.savedAt, commit };
+}
+
+/** The form export's provenance: the page's latest save, and whether the form still holds its values. */
+async function exportProvenance(app: App, page: PageConfig, viewer: Viewer, values: Values): Promise<Provenance> {
+  const current = await currentValues(viewer.reads ?? app.db, page);
+  const asSaved = diffValues(page, current.values, values).length === 0;
+  const by = viewer.user?.username ?? 'anonymous (not logged in)';
+  return { ...savedProvenance(page, current), asSaved, exported: { by, at: new Date().toISOString() } };
 }
 
 /**
