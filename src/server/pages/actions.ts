@@ -10,7 +10,7 @@ import { isValid, parseForm, REVISION_FIELD } from '../../core/fields.ts';
 import { IMPORT_MAX_BYTES, ImportError, importValues } from '../../core/import.ts';
 import { checkReason, REASON_FIELD } from '../../core/reason.ts';
 import { NO_PROVENANCE_FIELD, provenanceHeader, type Provenance } from '../../core/provenance.ts';
-import { diffValues } from '../../core/diff.ts';
+import { diffValues, type ValueChange } from '../../core/diff.ts';
 import type { PageConfig, Values } from '../../core/config/schema.ts';
 import type { App } from '../app.ts';
 import { audit } from '../audit.ts';
@@ -26,8 +26,21 @@ export type Saved = { kind: 'saved'; entry: HistoryEntry } | { kind: 'unchanged'
 export type SaveResult = Saved | { kind: 'invalid'; errors: Record<string, string> };
 export type ExportResult = { kind: 'file'; filename: string; yaml: string } | { kind: 'invalid'; errors: Record<string, string> };
 export type ImportResult =
-  | { kind: 'imported'; filename: string; values: Values; problems: string[]; missing: string[] }
+  | {
+      kind: 'preview';
+      filename: string;
+      /** The page's values with the file's over them: what "Save these values" saves. */
+      values: Values;
+      /** Against the current values, at `revision`, which the save is then based on. */
+      changes: ValueChange[];
+      revision: number;
+      problems: string[];
+      missing: string[];
+    }
   | { kind: 'failed'; filename?: string; error: string };
+
+/** The preview's save carries the file's name, for the save's audit entry. */
+export const IMPORTED_FROM_FIELD = '_imported_from';
 
 /** The result of an action with the page it was on (the first page when the address names none). */
 export type OnPage<T> = { page: PageConfig; result: T };
@@ -70,7 +83,9 @@ export async function savePage(app: App, slug: string | undefined, viewer: Viewe
   if (!isValid(parsed) || 'error' in why) return { page, result: { kind: 'invalid', errors: { ...parsed.errors, ...('error' in why ? { [REASON_FIELD]: why.error } : {}) } } };
   // The form always sends the revision it was loaded at; a client that sends none saves on top of the latest.
   const baseRevision = form.get(REVISION_FIELD) === null ? undefined : formRevision(form);
-  return { page, result: saved(await recordSave(app, page, parsed.values, baseRevision, { user, ip: viewer.ip, reason: why.reason })) };
+  const imported = fieldText(form, IMPORTED_FROM_FIELD)?.slice(0, 200);
+  const detail = imported === undefined ? undefined : { imported_from: imported };
+  return { page, result: saved(await recordSave(app, page, parsed.values, baseRevision, { user, ip: viewer.ip, reason: why.reason, detail })) };
 }
 
 /**
@@ -133,8 +148,10 @@ async function exportProvenance(app: App, page: PageConfig, viewer: Viewer, valu
 }
 
 /**
- * Reads an uploaded YAML file into values for the form, for review; nothing
- * is saved until the person presses Save. Problems are listed by key.
+ * Reads an uploaded YAML file and compares it with the current values, for
+ * review; nothing is saved until the person presses "Save these values",
+ * which saves through savePage, based on the revision compared here.
+ * Problems are listed by key.
  */
 export async function importFile(app: App, slug: string, viewer: Viewer, form: FormData): Promise<OnPage<ImportResult>> {
   const { page, user } = await pageToEdit(app, slug, viewer, 'Log in to import values.');
@@ -144,8 +161,11 @@ export async function importFile(app: App, slug: string, viewer: Viewer, form: F
   if (file.size > IMPORT_MAX_BYTES) return { page, result: { kind: 'failed', filename, error: `The file is larger than ${IMPORT_MAX_BYTES / 1024} KiB.` } };
   try {
     const { values, problems, missing } = importValues(page, await file.text());
+    const current = await currentValues(app.db, page);
+    const merged = { ...current.values, ...values };
     await audit(app.db, { action: 'import', userId: user.id, username: user.username, ip: viewer.ip, detail: { page: page.slug, filename, imported: Object.keys(values), problems: problems.length } });
-    return { page, result: { kind: 'imported', filename, values, problems, missing } };
+    const changes = diffValues(page, current.values, merged);
+    return { page, result: { kind: 'preview', filename, values: merged, changes, revision: current.revision, problems, missing } };
   } catch (e) {
     if (!(e instanceof ImportError)) throw e;
     return { page, result: { kind: 'failed', filename, error: e.message } };

@@ -24,7 +24,6 @@ export type Notice =
   /** Fields refused by the rules; what was `nothing` done: not saved, not exported. */
   | { kind: 'invalid'; count: number; nothing: 'saved' | 'exported' }
   | { kind: 'conflict'; since: HistoryEntry[] }
-  | { kind: 'imported'; filename: string; count: number; problems: string[]; missing: string[] }
   | { kind: 'import-failed'; filename?: string; error: string }
   /** The database refused the write (busy, disk full): nothing was saved, the typed values are kept. */
   | { kind: 'unavailable'; message: string };
