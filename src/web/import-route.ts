@@ -24,6 +24,8 @@ export interface ImportPreview {
   revision: number;
   problems: string[];
   missing: string[];
+  /** Why the save would be refused now, by parameter label. */
+  errors: { label: string; error: string }[];
   /** The form entries "Save these values" sends, as the page form would: a checked box as "on", an unchecked one not at all. */
   entries: [string, string][];
 }
@@ -42,6 +44,7 @@ export async function importRoute(Astro: AstroGlobal): Promise<PageRoute | { pre
   }
   const fields = Object.entries(fieldsFrom(page, result.values)).flatMap(([name, v]): [string, string][] => (v === false ? [] : [[name, v === true ? 'on' : v]]));
   const { filename, changes, revision, problems, missing } = result;
+  const errors = page.parameters.filter((p) => result.errors[p.name]).map((p) => ({ label: p.label ?? p.name, error: result.errors[p.name]! }));
   const configProblems = viewer.user.role === 'admin' ? live.rejected?.problems : undefined;
-  return { preview: { site: live.config, page, configProblems, filename, changes, revision, problems, missing, entries: [...fields, [REVISION_FIELD, String(revision)], [IMPORTED_FROM_FIELD, filename]] } };
+  return { preview: { site: live.config, page, configProblems, filename, changes, revision, problems, missing, errors, entries: [...fields, [REVISION_FIELD, String(revision)], [IMPORTED_FROM_FIELD, filename]] } };
 }

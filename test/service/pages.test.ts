@@ -100,6 +100,7 @@ describe('the other actions', () => {
     expect(result).toMatchObject({ kind: 'preview', filename: 'values.yaml', revision, values: { version: '3.0', instance_name: fields.instance_name } });
     expect(result.kind === 'preview' && result.changes).toEqual([{ name: 'version', label: 'Project Version', before: fields.version, after: '3.0' }]);
     expect(result.kind === 'preview' && result.problems.join()).toContain('colour');
+    expect(result.kind === 'preview' && result.errors).toEqual({});
     expect(await count('changes')).toBe(before);
     expect((await importFile(local.app, 'toplevel', editor, form({}))).result).toEqual({ kind: 'failed', error: 'Choose a YAML file to import.' });
   });

@@ -151,7 +151,19 @@ describe('an import', () => {
       revision: before.revision,
       problems: [],
       missing: [],
+      errors: {},
     });
     expect((await currentValues(local.app.db, await page('data-processing'))).revision).toBe(before.revision);
+  });
+
+  it('says before the save when the values could not be saved as they are', async () => {
+    const fresh = await localApp(CONFIG);
+    try {
+      // The example's instance_name is required and has no default: on a page never saved, a file without it cannot be saved.
+      const { result } = await importFile(fresh.app, 'toplevel', await fresh.as('editor'), form({ file: new File(['version: "5"\n'], 'v.yaml') }));
+      expect(result.kind === 'preview' && result.errors).toEqual({ instance_name: 'This field is required.' });
+    } finally {
+      fresh.close();
+    }
   });
 });

@@ -19,7 +19,7 @@ import { currentValues, versionOf, type CurrentValues, type HistoryEntry } from 
 import { loginFirst, notFound, Refused } from '../refused.ts';
 import { recordSave } from '../save.ts';
 import { requeueConflict } from '../git/outbox.ts';
-import { findPage } from './view.ts';
+import { fieldsFrom, findPage } from './view.ts';
 import { countExport } from '../metrics.ts';
 
 export type Saved = { kind: 'saved'; entry: HistoryEntry } | { kind: 'unchanged' } | { kind: 'stale'; since: HistoryEntry[] };
@@ -36,6 +36,8 @@ export type ImportResult =
       revision: number;
       problems: string[];
       missing: string[];
+      /** Why the save would be refused as things stand (a required value neither saved nor in the file), by parameter. */
+      errors: Record<string, string>;
     }
   | { kind: 'failed'; filename?: string; error: string };
 
@@ -165,7 +167,10 @@ export async function importFile(app: App, slug: string, viewer: Viewer, form: F
     const merged = { ...current.values, ...values };
     await audit(app.db, { action: 'import', userId: user.id, username: user.username, ip: viewer.ip, detail: { page: page.slug, filename, imported: Object.keys(values), problems: problems.length } });
     const changes = diffValues(page, current.values, merged);
-    return { page, result: { kind: 'preview', filename, values: merged, changes, revision: current.revision, problems, missing } };
+    // The save reads these values back from form text: the same check here, so the preview can warn first.
+    const fields = fieldsFrom(page, merged);
+    const { errors } = parseForm(page, (name) => (fields[name] === true ? 'on' : fields[name] === false ? undefined : (fields[name] as string | undefined)));
+    return { page, result: { kind: 'preview', filename, values: merged, changes, revision: current.revision, problems, missing, errors } };
   } catch (e) {
     if (!(e instanceof ImportError)) throw e;
     return { page, result: { kind: 'failed', filename, error: e.message } };
