@@ -148,7 +148,7 @@ describe('editing in the browser', () => {
   it('styles the import file picker like the secondary buttons, in light and dark, with its label', async () => {
     await page.goto(`${server.url}/page/toplevel`);
     // Found by its label: the label is tied to the input.
-    const picker = page.getByLabel('Import values from a YAML file');
+    const picker = page.getByLabel('YAML file to import');
     expect(await picker.getAttribute('type')).toBe('file');
     const looks = (el: Element, pseudo: string | null) => {
       const s = getComputedStyle(el, pseudo);

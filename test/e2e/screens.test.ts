@@ -173,7 +173,7 @@ describe('every screen passes axe and fits a phone', { timeout: 180_000 }, () =>
     await check('import preview', async () => {
       await page.goto(`${server.url}/page/toplevel`);
       const file = 'version: "9.9"\ninstance_name: imported\ncolour: red\n';
-      await page.getByLabel('Import values from a YAML file').setInputFiles({ name: 'values.yaml', mimeType: 'text/yaml', buffer: Buffer.from(file) });
+      await page.getByLabel('YAML file to import').setInputFiles({ name: 'values.yaml', mimeType: 'text/yaml', buffer: Buffer.from(file) });
       await page.getByRole('button', { name: 'Preview the import' }).click();
       await page.getByTestId('import-preview').waitFor();
     });
