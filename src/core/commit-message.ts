@@ -10,7 +10,8 @@ function change(c: ValueChange): string {
   return `${c.name} ${displayValue(c.before)} → ${displayValue(c.after)}`;
 }
 
-export function commitMessage(slug: string, changes: ValueChange[], saveId: number, author: string): string {
+/** `reason`, when the save has one, is the body's first line (its line breaks as spaces). */
+export function commitMessage(slug: string, changes: ValueChange[], saveId: number, author: string, reason?: string): string {
   const one = changes.length === 1 ? `${slug}: ${change(changes[0]!)}` : '';
   const names = `${slug}: ${changes.map((c) => c.name).join(', ')}`;
   let subject =
@@ -18,7 +19,9 @@ export function commitMessage(slug: string, changes: ValueChange[], saveId: numb
   subject = subject.replace(/[\r\n]+/g, ' ');
   if (subject.length > SUBJECT_MAX) subject = `${subject.slice(0, SUBJECT_MAX - 1)}…`;
   const body = changes.map((c) => `- ${change(c)}`.replace(/[\r\n]+/g, ' ')).join('\n');
-  return `${subject}\n\n${body ? `${body}\n\n` : ''}Saved by ${author} in Switchyard.\n\n${TRAILER}: ${saveId}\n`;
+  // A reason that reads like the trailer cannot take its place: saveOf reads the last one, which is always ours.
+  const why = reason ? `${reason.replace(/\s*[\r\n]+\s*/g, ' ')}\n\n` : '';
+  return `${subject}\n\n${why}${body ? `${body}\n\n` : ''}Saved by ${author} in Switchyard.\n\n${TRAILER}: ${saveId}\n`;
 }
 
 /**

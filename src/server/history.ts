@@ -19,6 +19,8 @@ export interface HistoryEntry {
   author: string;
   savedAt: string;
   configRevision: string;
+  /** Why the save was made, when its author said. */
+  reason?: string;
   /** As saved, but secrets masked (maskSecrets): entries go to pages, the API, Git and notifications. */
   values: Values;
   changes: ValueChange[];
@@ -30,7 +32,7 @@ export interface CurrentValues {
   values: Values;
   /** Id of the page's latest change, 0 before the first save. */
   revision: number;
-  lastSave?: { id: number; author: string; savedAt: string; publication?: Publication };
+  lastSave?: { id: number; author: string; savedAt: string; reason?: string; publication?: Publication };
 }
 
 export type SaveResult =
@@ -45,6 +47,8 @@ export interface SaveRequest {
   baseRevision?: number;
   configRevision: string;
   user: { id: number; username: string };
+  /** Why, as checked by core/reason.ts; none when not given. */
+  reason?: string;
   /** Where the save is to be published (see git/target.ts); none when publication is off. */
   publishTo?: string;
   /** Written in the save's own transaction (its audit entry), so that neither holds without the other. */
@@ -53,11 +57,16 @@ export interface SaveRequest {
 
 async function latestChange(ex: Executor, slug: string) {
   const { rows } = await ex.execute({
-    sql: 'SELECT id, author, saved_at FROM changes WHERE page_slug = ? ORDER BY id DESC LIMIT 1',
+    sql: 'SELECT id, author, saved_at, reason FROM changes WHERE page_slug = ? ORDER BY id DESC LIMIT 1',
     args: [slug],
   });
   const row = rows[0];
-  return row ? { id: Number(row.id), author: String(row.author), savedAt: String(row.saved_at) } : undefined;
+  return row ? { id: Number(row.id), author: String(row.author), savedAt: String(row.saved_at), ...reasonOf(row.reason) } : undefined;
+}
+
+/** The `reason` property for a stored reason: absent, not empty, when there is none. */
+function reasonOf(stored: unknown): { reason?: string } {
+  return stored === null || stored === undefined || stored === '' ? {} : { reason: String(stored) };
 }
 
 async function storedValues(ex: Executor, changeIds: number[]): Promise<Map<number, Stored>> {
@@ -87,7 +96,7 @@ export async function currentValues(ex: Executor, page: PageConfig): Promise<Cur
   if (!latest) return { values: defaultValues(page), revision: 0 };
   const stored = (await storedValues(ex, [latest.id])).get(latest.id)!;
   const publication = (await publicationsOf(ex, [latest.id])).get(latest.id);
-  return { values: resolveValues(page, stored), revision: latest.id, lastSave: { id: latest.id, author: latest.author, savedAt: latest.savedAt, publication } };
+  return { values: resolveValues(page, stored), revision: latest.id, lastSave: { ...latest, publication } };
 }
 
 /**
@@ -102,7 +111,7 @@ export async function pageHistory(
 ): Promise<{ entries: HistoryEntry[]; more: boolean }> {
   const limit = Math.min(Math.max(opts.limit ?? 50, 1), 500);
   const { rows } = await ex.execute({
-    sql: `SELECT id, author, saved_at, config_revision FROM changes
+    sql: `SELECT id, author, saved_at, config_revision, reason FROM changes
           WHERE page_slug = ? AND id > ? AND id < ? ORDER BY id DESC LIMIT ?`,
     args: [page.slug, opts.after ?? 0, opts.before ?? Number.MAX_SAFE_INTEGER, limit + 1],
   });
@@ -125,6 +134,7 @@ export async function pageHistory(
       author: String(r.author),
       savedAt: String(r.saved_at),
       configRevision: String(r.config_revision),
+      ...reasonOf(r.reason),
       values: maskSecrets(page, values),
       changes: diffValues(page, before, values),
       publication: published.get(Number(r.id)),
@@ -155,9 +165,9 @@ export async function saveValues(db: Database, req: SaveRequest): Promise<SaveRe
 
     const savedAt = new Date().toISOString();
     const inserted = await tx.execute({
-      sql: `INSERT INTO changes (page_slug, user_id, author, saved_at, base_change_id, config_revision)
-            VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-      args: [req.page.slug, req.user.id, req.user.username, savedAt, current.revision, req.configRevision],
+      sql: `INSERT INTO changes (page_slug, user_id, author, saved_at, base_change_id, config_revision, reason)
+            VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      args: [req.page.slug, req.user.id, req.user.username, savedAt, current.revision, req.configRevision, req.reason ?? null],
     });
     const id = Number(inserted.rows[0]!.id);
     for (const p of req.page.parameters) {
@@ -170,7 +180,7 @@ export async function saveValues(db: Database, req: SaveRequest): Promise<SaveRe
     if (req.publishTo) {
       await enqueue(tx, { changeId: id, slug: req.page.slug, target: req.publishTo, at: savedAt });
     }
-    const entry: HistoryEntry = { id, author: req.user.username, savedAt, configRevision: req.configRevision, values: maskSecrets(req.page, values), changes };
+    const entry: HistoryEntry = { id, author: req.user.username, savedAt, configRevision: req.configRevision, ...reasonOf(req.reason), values: maskSecrets(req.page, values), changes };
     await req.alongside?.(tx, entry);
     await tx.commit();
     return { status: 'saved', entry };

@@ -429,4 +429,14 @@ CREATE TRIGGER runs_forget_secret_params AFTER UPDATE OF state ON runs
   BEGIN UPDATE runs SET secret_params = NULL WHERE id = NEW.id; END;
 `,
   },
+  {
+    version: 15,
+    name: 'reasons for saves',
+    sql: `
+-- Why a save was made, as its author wrote it (at most a few lines); NULL when
+-- none was given. Kept on the save, so history, API, commit and notification
+-- all read the one copy.
+ALTER TABLE changes ADD COLUMN reason TEXT;
+`,
+  },
 ];

@@ -12,12 +12,13 @@ import { saveValues, type HistoryEntry, type SaveResult } from './history.ts';
 import { countSave } from './metrics.ts';
 import { recordEvent } from './notify/events.ts';
 
-/** A save as its notification tells it: who, when, and each parameter before and after. */
+/** A save as its notification tells it: who, when, why (null when not said), and each parameter before and after. */
 function changeData(entry: HistoryEntry, restoredFrom: unknown) {
   return {
     id: entry.id,
     author: entry.author,
     saved_at: entry.savedAt,
+    reason: entry.reason ?? null,
     ...(restoredFrom === undefined ? {} : { restored_from: restoredFrom }),
     changes: entry.changes.map((c) => ({ name: c.name, before: c.before ?? null, after: c.after ?? null })),
     values: entry.values,
@@ -27,6 +28,8 @@ function changeData(entry: HistoryEntry, restoredFrom: unknown) {
 export interface SaveBy {
   user: { id: number; username: string };
   ip: string;
+  /** Why, already checked (core/reason.ts); none when not given. */
+  reason?: string;
   /** Added to the audit entry, e.g. `{ restored_from: 3 }` or `{ via: 'api' }`. */
   detail?: Record<string, unknown>;
 }
@@ -41,7 +44,7 @@ export async function recordSave(app: App, page: PageConfig, values: Values, bas
       userId: by.user.id,
       username: by.user.username,
       ip: by.ip,
-      detail: { page: page.slug, change: entry.id, ...by.detail, changed: entry.changes.map((c) => c.name) },
+      detail: { page: page.slug, change: entry.id, ...by.detail, ...(by.reason === undefined ? {} : { reason: by.reason }), changed: entry.changes.map((c) => c.name) },
     });
     await recordEvent(tx, {
       type: restoredFrom === undefined ? 'values.saved' : 'values.restored',
@@ -49,7 +52,7 @@ export async function recordSave(app: App, page: PageConfig, values: Values, bas
       data: { change: changeData(entry, restoredFrom) },
     });
   };
-  const result = await saveValues(app.db, { page, values, baseRevision, configRevision: live.revision, user: by.user, publishTo, alongside });
+  const result = await saveValues(app.db, { page, values, baseRevision, configRevision: live.revision, user: by.user, reason: by.reason, publishTo, alongside });
   if (result.status === 'saved') countSave(page.slug);
   if (result.status === 'saved' && publishTo) app.publications.saved();
   if (result.status === 'saved') app.deliveries.poke();

@@ -6,7 +6,7 @@
  *   GET  /api/v1/pages                       pages you may see
  *   GET  /api/v1/pages/<slug>                values and revision
  *   GET  /api/v1/pages/<slug>/history        saves, newest first (?before=<id>&limit=)
- *   PUT  /api/v1/pages/<slug>/values         {"revision": n, "values": {...}}
+ *   PUT  /api/v1/pages/<slug>/values         {"revision": n, "values": {...}, "reason"?: "why"}
  *   POST /api/v1/pages/<slug>/runs/<button>  start a run
  *   GET  /api/v1/runs                        runs you may see (?page=&button=&state=&user=&q=&from=&to=&before=&limit=)
  *   GET  /api/v1/runs/<id>                   a run
@@ -45,6 +45,7 @@ import { inputsRefusedJson } from './run-routes.ts';
 import { runEventStream } from './run-stream.ts';
 import { runFilterFrom, runIdFrom, runLogDownload } from './run-http.ts';
 import { recordSave } from '../server/save.ts';
+import { checkReason } from '../core/reason.ts';
 import { createExternal, finishExternal, FORM, logExternal, progressExternal, TEXT } from './api-external-runs.ts';
 
 
@@ -53,6 +54,7 @@ function entryJson(e: HistoryEntry) {
     id: e.id,
     author: e.author,
     saved_at: e.savedAt,
+    reason: e.reason ?? null,
     values: e.values,
     changes: e.changes.map((c) => ({ name: c.name, before: c.before ?? null, after: c.after ?? null })),
     publication: e.publication ? { state: e.publication.state, commit: e.publication.sha, url: e.publication.url, error: e.publication.error } : null,
@@ -129,7 +131,10 @@ async function saveValuesApi(app: App, page: PageConfig, viewer: Viewer, request
     else errors[name] = c.problem.slice(name.length + 2);
   }
   if (Object.keys(errors).length) return json({ error: 'invalid values; nothing was saved', errors }, 422);
-  const result = await recordSave(app, page, values, revision, { user: viewer.user!, ip: viewer.ip, detail: { via: 'api' } });
+  // Not in `errors`, whose keys are parameter names (and a page may have a parameter called "reason").
+  const why = checkReason(body.reason, page.require_reason === true);
+  if ('error' in why) return json({ error: `"reason": ${why.error} Nothing was saved.` }, 422);
+  const result = await recordSave(app, page, values, revision, { user: viewer.user!, ip: viewer.ip, reason: why.reason, detail: { via: 'api' } });
   if (result.status === 'conflict') return json({ error: 'the page was saved by someone else since that revision; nothing was saved', revision: result.revision, since: result.since.map(entryJson) }, 409);
   if (result.status === 'unchanged') return json({ unchanged: true, revision: result.revision });
   return json({ saved: entryJson(result.entry), revision: result.entry.id });
@@ -158,7 +163,7 @@ const ROUTES: { pattern: RegExp; methods: Record<string, Handler>; readsJson?: t
       GET: async (app, _r, viewer, [slug]) => {
         const page = await pageFor(app, slug!, viewer);
         const current = await currentValues(viewer.reads ?? app.db, page);
-        return json({ ...pageJson(page), revision: current.revision, values: maskSecrets(page, current.values), last_save: current.lastSave ? { id: current.lastSave.id, author: current.lastSave.author, saved_at: current.lastSave.savedAt } : null });
+        return json({ ...pageJson(page), revision: current.revision, values: maskSecrets(page, current.values), last_save: current.lastSave ? { id: current.lastSave.id, author: current.lastSave.author, saved_at: current.lastSave.savedAt, reason: current.lastSave.reason ?? null } : null });
       },
     },
   },

@@ -1,7 +1,7 @@
 /**
  * A page's latest values at a stable address, for scripts on other hosts:
  *
- *   GET /page/<slug>/latest.yaml   the export's YAML, with a comment naming the revision
+ *   GET /page/<slug>/latest.yaml   the export's YAML under its provenance comments (?provenance=0: none)
  *   GET /page/<slug>/latest.json   {"page", "revision", "saved_at", "saved_by", "values"}
  *
  * Read with a session or a personal API token (the middleware accepts a bearer
@@ -12,10 +12,12 @@
 import type { APIContext } from 'astro';
 import type { PageConfig, Values } from '../core/config/schema.ts';
 import { valuesToYaml } from '../core/export.ts';
+import { provenanceHeader } from '../core/provenance.ts';
 import type { App } from '../server/app.ts';
 import { requireAccess, type Viewer } from '../server/auth/access.ts';
 import { currentValues, type CurrentValues } from '../server/history.ts';
 import { findPage } from '../server/pages/view.ts';
+import { savedProvenance } from '../server/pages/actions.ts';
 import { Refused } from '../server/refused.ts';
 import { lastModifiedHeader, notModified, strongEtag } from './conditional.ts';
 import { errorJson, HttpError, loginAddress } from './http.ts';
@@ -38,15 +40,18 @@ function orderedValues(page: PageConfig, values: Values): Values {
   return Object.fromEntries(page.parameters.filter((p) => p.type !== 'secret').map((p) => [p.name, values[p.name] ?? null]));
 }
 
-/** The body: a function of the page's config and its latest save only, so equal bodies get equal ETags. */
-function latestBody(format: LatestFormat, page: PageConfig, current: CurrentValues): string {
+/**
+ * The body: a function of the page's config and its latest save only, so equal bodies get equal ETags.
+ * So the YAML's provenance names no reader and no time of reading (the audit log has both); it gains
+ * the commit once the save is published, which changes the ETag but not Last-Modified (the values' time).
+ */
+function latestBody(format: LatestFormat, page: PageConfig, current: CurrentValues, provenance: boolean): string {
   const save = current.lastSave;
   if (format === 'json') {
     const body = { page: page.slug, revision: current.revision, saved_at: save?.savedAt ?? null, saved_by: save?.author ?? null, values: orderedValues(page, current.values) };
     return `${JSON.stringify(body, null, 2)}\n`;
   }
-  const header = save ? `${page.title} (${page.slug}): revision ${current.revision}, saved ${save.savedAt} by ${save.author}` : `${page.title} (${page.slug}): never saved; the defaults`;
-  return valuesToYaml(page, current.values, header);
+  return valuesToYaml(page, current.values, provenance ? provenanceHeader({ ...savedProvenance(page, current), asSaved: true }) : undefined);
 }
 
 /**
@@ -94,7 +99,8 @@ export async function latestValuesResponse(ctx: APIContext, format: LatestFormat
   }
   const { live, page } = found;
   const current = await currentValues(viewer.reads ?? app.db, page);
-  const body = latestBody(format, page, current);
+  // For tools that cannot read YAML comments; any other value keeps them.
+  const body = latestBody(format, page, current, ctx.url.searchParams.get('provenance') !== '0');
   const etag = strongEtag(body);
   const savedAt = current.lastSave ? Date.parse(current.lastSave.savedAt) : 0;
   const lastModified = lastModifiedHeader(Math.max(savedAt, servedSince(live.revision)));

@@ -11,8 +11,8 @@ import { attachmentDisposition } from '../core/export.ts';
 import type { App } from '../server/app.ts';
 import { requireAccess, type Viewer } from '../server/auth/access.ts';
 import { currentValues, pageHistory } from '../server/history.ts';
-import { compareVersions, exportPage, importFile, publishAnyway, restoreVersion, savePage, type Comparison, type OnPage, type SaveResult } from '../server/pages/actions.ts';
-import { asTyped, fieldsFrom, findPage, pageView, pageViewAfterSave, type PageView } from '../server/pages/view.ts';
+import { compareVersions, exportPage, publishAnyway, restoreVersion, savePage, type Comparison, type OnPage, type SaveResult } from '../server/pages/actions.ts';
+import { asTyped, findPage, pageView, pageViewAfterSave, type PageView } from '../server/pages/view.ts';
 import { refusedByDatabase } from './errors.ts';
 import { loginAddress } from './http.ts';
 
@@ -134,22 +134,6 @@ async function keptForm(app: App, slug: string, viewer: Viewer, form: FormData, 
   const { status, headers, message } = refusedByDatabase(e);
   const view = asTyped(await pageView(app, slug, viewer), form, { kind: 'unavailable', message });
   return { status, headers, view };
-}
-
-/** POST /page/<slug>/import: the form filled from a YAML file, for review; nothing is saved. */
-export async function importRoute(Astro: AstroGlobal): Promise<PageRoute> {
-  const { app } = Astro.locals;
-  const viewer = viewerOf(Astro.locals);
-  const { page } = await findPage(app, Astro.params.slug);
-  if (Astro.request.method !== 'POST') return { redirect: pagePath(page) };
-  if (!viewer.user) return { redirect: loginAddress(pagePath(page)) };
-  const { result } = await importFile(app, page.slug, viewer, await Astro.request.formData());
-  const view = await pageView(app, page.slug, viewer);
-  if (result.kind === 'failed') return { status: 422, view: { ...view, notice: { kind: 'import-failed', filename: result.filename, error: result.error } } };
-  const imported = Object.keys(result.values);
-  // Parameters the file names with a null value are shown empty; the others keep what the form had.
-  const fields = { ...view.fields, ...fieldsFrom(page, { ...Object.fromEntries(page.parameters.map((p) => [p.name, null])), ...result.values }, imported) };
-  return { status: 200, view: { ...view, fields, notice: { kind: 'imported', filename: result.filename, count: imported.length, problems: result.problems, missing: result.missing } } };
 }
 
 /** POST /page/<slug>/publish-anyway: resolve a Git conflict in favour of a save. */

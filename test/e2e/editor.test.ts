@@ -148,7 +148,7 @@ describe('editing in the browser', () => {
   it('styles the import file picker like the secondary buttons, in light and dark, with its label', async () => {
     await page.goto(`${server.url}/page/toplevel`);
     // Found by its label: the label is tied to the input.
-    const picker = page.getByLabel('Fill the form from a YAML file');
+    const picker = page.getByLabel('YAML file to import');
     expect(await picker.getAttribute('type')).toBe('file');
     const looks = (el: Element, pseudo: string | null) => {
       const s = getComputedStyle(el, pseudo);
@@ -156,7 +156,7 @@ describe('editing in the browser', () => {
     };
     for (const dark of [false, true]) {
       await page.evaluate((d) => document.documentElement.classList.toggle('dark', d), dark);
-      const button = await page.getByRole('button', { name: 'Import for review' }).evaluate(looks, null);
+      const button = await page.getByRole('button', { name: 'Preview the import' }).evaluate(looks, null);
       expect(await picker.evaluate(looks, '::file-selector-button'), dark ? 'dark' : 'light').toBe(button);
     }
     await page.reload(); // back to the theme the browser keeps

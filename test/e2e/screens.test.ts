@@ -175,6 +175,26 @@ describe('every screen passes axe and fits a phone', { timeout: 180_000 }, () =>
     await check('compare', visit(`/page/data-processing/history?from=${versions[0]}&to=${versions[1]}`));
   });
 
+  it('reasons and provenance: a reason refused, the history with reasons, an import preview', async () => {
+    const c = new Client(server.url);
+    await c.login('ed', 'ed-password');
+    await save(c, 'data-processing', { inputs_directory: '/mnt/with-reason', _reason: 'Moved to the bigger disk\nbefore the holiday peak' });
+    await check('history with reasons', visit('/page/data-processing/history'));
+    await check('page with a reason refused', async () => {
+      await page.goto(`${server.url}/page/data-processing`);
+      await page.getByLabel('Reason for this change').fill('1\n2\n3\n4\n5\n6');
+      await page.getByRole('button', { name: 'Save configuration' }).click();
+      await page.getByTestId('error-summary').waitFor();
+    });
+    await check('import preview', async () => {
+      await page.goto(`${server.url}/page/toplevel`);
+      const file = 'version: "9.9"\ninstance_name: imported\ncolour: red\n';
+      await page.getByLabel('YAML file to import').setInputFiles({ name: 'values.yaml', mimeType: 'text/yaml', buffer: Buffer.from(file) });
+      await page.getByRole('button', { name: 'Preview the import' }).click();
+      await page.getByTestId('import-preview').waitFor();
+    });
+  });
+
   it('a run and the runs list', async () => {
     await check('run', visit(`/runs/${runId}`));
     await check('runs', visit('/runs'));

@@ -53,6 +53,18 @@ describe('a local working copy', () => {
     expect(textOf(history, 'publication')).toBe(`Committed ${p2.commit_sha!.slice(0, 10)}`);
   });
 
+  it("opens the commit's body with the save's reason", async () => {
+    const { server, c } = await serve(config('path: values-repo\nbranch: main'));
+    const repo = join(server.dir, 'values-repo');
+    const id = await save(c, 'data-processing', { inputs_directory: '/mnt/why', _reason: 'The old disk is full\r\nso: the new one' });
+    const p = await until(server, id, (x) => x.state === 'committed');
+    expect(git(repo, 'log', '-1', '--format=%b', p.commit_sha!).split('\n').slice(0, 3)).toEqual(['The old disk is full so: the new one', '', '- inputs_directory /mnt/data/inputs → /mnt/why']);
+    // The history keeps its line break (shown as one, whitespace-pre-line).
+    const history = await (await c.get('/page/data-processing/history')).text();
+    expect(textOf(history, `reason-${id}`)).toBe('Reason: The old disk is full so: the new one');
+    expect(history).toContain('The old disk is full\nso: the new one');
+  });
+
   it('removes a stale index.lock, but waits for a fresh one', async () => {
     const { server, c } = await serve(config('path: values-repo\nbranch: main'));
     const repo = join(server.dir, 'values-repo');

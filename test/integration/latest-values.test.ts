@@ -211,6 +211,23 @@ describe('conditional GETs', () => {
   });
 });
 
+describe('provenance', () => {
+  it('heads latest.yaml with the save it holds, the same for every reader; ?provenance=0 leaves it out', async () => {
+    const revision = await save({ version: '2.5', answer: 'because' });
+    const byToken = await (await latest('/page/settings/latest.yaml', withToken('vera'))).text();
+    const savedAt = ((await (await latest('/page/settings/latest.json', withToken('vera'))).json()) as { saved_at: string }).saved_at;
+    expect(byToken.split('\n').filter((l) => l.startsWith('#'))).toEqual(['# Switchyard values of page "Settings" (settings)', `# revision: ${revision}`, '# saved by: ed', `# saved at: ${savedAt}`]);
+    // No reader and no time of reading: the body stays a function of the save, so conditional GETs keep working.
+    expect(await (await session.get('/page/settings/latest.yaml')).text()).toBe(byToken);
+    const bare = await latest('/page/settings/latest.yaml?provenance=0', withToken('vera'));
+    const bareText = await bare.text();
+    expect(bareText).not.toContain('#');
+    expect(byToken.endsWith(bareText)).toBe(true);
+    expect(parse(bareText)).toEqual(parse(byToken));
+    expect((await latest('/page/settings/latest.yaml?provenance=0', withToken('vera', { 'if-none-match': bare.headers.get('etag')! }))).status).toBe(304);
+  });
+});
+
 /** The README section's sh block, its `\\`-continued lines joined, comments left out. */
 function readmeCommands(heading: string): string[] {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');

@@ -234,9 +234,9 @@ describe('README: JSON API', () => {
         call(/ "\$API\/pages\/toplevel\/history\?limit=20"$/, (a) => {
           expect(jsonOf(a, 200)).toEqual({ entries: [], more: false });
         }),
-        call(/^curl -X PUT .*\\\n.*"values": \{"version": "2\.1", "debug_mode": true\}\}' \$API\/pages\/toplevel\/values$/, (a) => {
+        call(/^curl -X PUT .*\\\n.*"values": \{"version": "2\.1", "debug_mode": true\}, "reason": "Release 2\.1"\}' \$API\/pages\/toplevel\/values$/, (a) => {
           const saved = jsonOf<{ revision: number; saved: { id: number; author: string; changes: unknown[] } }>(a, 200);
-          expect(saved.saved).toMatchObject({ id: saved.revision, author: USER.name, changes: [{ name: 'version', before: '1.0', after: '2.1' }, { name: 'debug_mode', before: false, after: true }] });
+          expect(saved.saved).toMatchObject({ id: saved.revision, author: USER.name, reason: 'Release 2.1', changes: [{ name: 'version', before: '1.0', after: '2.1' }, { name: 'debug_mode', before: false, after: true }] });
         }),
         call(/ \$API\/pages\/data-processing\/runs\/start_processing +# 201 \{"id": 7, \.\.\.\}$/, (a) => {
           const started = jsonOf<{ id: number; url: string; run: Run }>(a, 201);

@@ -88,34 +88,68 @@ describe('importing a YAML file', () => {
     return fetch(`${server.url}/page/${slug}/import`, { method: 'POST', body: form, redirect: 'manual', headers: { cookie: c.cookieHeader(), origin: server.url } });
   };
 
-  it('fills the form from an export for review, saving nothing', async () => {
+  /** The fields "Save these values" sends: the preview form's hidden copies. */
+  const previewForm = (html: string) => {
+    const form = html.slice(html.indexOf('data-testid="import-preview"'));
+    const entries = [...form.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)].map((m) => [m[1]!, m[2]!.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')] as [string, string]);
+    return new URLSearchParams(entries);
+  };
+  const changes = async () => Number((await server.db().execute('SELECT count(*) AS n FROM changes')).rows[0]!.n);
+
+  it("shows an export's changes against the current values, saves nothing, then saves them as one save with a reason", async () => {
     const exported = await (await ed.post('/page/toplevel/export', { version: '7.7', instance_name: 'from-file', debug_mode: 'on', logging_level: 'error', filename: 'x' })).text();
-    const before = await server.db().execute('SELECT count(*) AS n FROM changes');
+    // The export says where it comes from, in comments the import skips.
+    expect(exported).toMatch(/^# Switchyard values of page "Global Settings" \(toplevel\)\n# revision: none, never saved: values as typed in the form, not saved\n# exported by: ed\n# exported at: /);
+    const before = await changes();
     const res = await upload(ed, 'toplevel', exported, 'prod settings.yaml');
     expect(res.status).toBe(200);
     const html = await res.text();
-    expect(textOf(html, 'notice-imported')).toBe('Filled 4 values from prod settings.yaml. Nothing is saved yet: review the form, then save.');
-    expect(html).toMatch(/name="version" type="text" value="7.7"/);
-    expect(html).toMatch(/name="debug_mode" type="checkbox" checked/);
-    expect(html).toMatch(/<option value="error" selected>/);
-    const after = await server.db().execute('SELECT count(*) AS n FROM changes');
-    expect(after.rows[0]!.n).toBe(before.rows[0]!.n);
-    // Saving the reviewed form is an ordinary save.
-    const saved = await ed.post('/page/toplevel', { version: '7.7', instance_name: 'from-file', debug_mode: 'on', logging_level: 'error', _revision: revisionOf(html) });
+    expect(textOf(html, 'import-preview')).toContain('4 changes');
+    expect(textOf(html, 'import-preview')).toContain('Instance Name (instance_name) : (empty) → from-file');
+    expect(textOf(html, 'import-problems')).toBeUndefined();
+    expect(await changes()).toBe(before);
+    // Saving the preview is an ordinary save of the page, based on the revision compared, with the reason typed.
+    const form = previewForm(html);
+    expect(form.get('_imported_from')).toBe('prod settings.yaml');
+    form.set('_reason', 'Values from production');
+    const saved = await ed.post('/page/toplevel', form);
     expect(saved.status).toBe(303);
+    const page = await (await ed.get(saved.headers.get('location')!)).text();
+    expect(page).toMatch(/name="version" type="text" value="7.7"/);
+    expect(page).toMatch(/name="debug_mode" type="checkbox" checked/);
+    const { rows } = await server.db().execute("SELECT detail FROM audit_log WHERE action = 'save' ORDER BY id DESC LIMIT 1");
+    expect(JSON.parse(String(rows[0]!.detail))).toMatchObject({ page: 'toplevel', imported_from: 'prod settings.yaml', reason: 'Values from production' });
+    expect(textOf(await (await ed.get('/page/toplevel/history')).text(), `reason-${Number(saved.headers.get('location')!.split('saved=')[1])}`)).toBe('Reason: Values from production');
+    // The same file again changes nothing, and offers no save.
+    const again = await (await upload(ed, 'toplevel', exported)).text();
+    expect(textOf(again, 'import-no-changes')).toBe('The file holds the current values: saving it would change nothing.');
+    expect(again).not.toContain('data-testid="import-save"');
+  });
+
+  it("refuses the preview's save when the page was saved since, as the form's", async () => {
+    const html = await (await upload(ed, 'toplevel', 'version: "8.8"\ninstance_name: from-file\n')).text();
+    const rev = revisionOf(await (await ed.get('/page/toplevel')).text());
+    expect((await ed.post('/page/toplevel', { version: '8.0', instance_name: 'between', logging_level: 'error', _revision: rev })).status).toBe(303);
+    const before = await changes();
+    const res = await ed.post('/page/toplevel', previewForm(html));
+    const page = await res.text();
+    expect(res.status).toBe(409);
+    expect(textOf(page, 'notice-conflict')).toContain('Not saved: this page was changed by someone else after you opened it.');
+    expect(page).toMatch(/name="version" type="text" value="8.8"/);
+    expect(await changes()).toBe(before);
   });
 
   it('names unknown keys and wrong types, and keeps what it could not take', async () => {
     const res = await upload(ed, 'toplevel', 'version: 1.0\nlogging_level: loud\ncolour: red\n');
     const html = await res.text();
-    expect(textOf(html, 'notice-imported')).toBe(
-      'Filled 0 values from values.yaml. Nothing is saved yet: review the form, then save. Not taken from the file: ' +
+    expect(textOf(html, 'import-problems')).toBe(
+      'Not taken from the file: ' +
         'colour: not a parameter of this page (it has version, instance_name, debug_mode, logging_level) ' +
         'version: expected text, got 1.0 (put it in quotes) ' +
         'logging_level: Choose one of: debug, info, warning, error, critical (got "loud") ' +
         'Not in the file, so unchanged: instance_name, debug_mode.',
     );
-    expect(html).toMatch(/name="version" type="text" value="7.7"/);
+    expect(textOf(html, 'import-no-changes')).toBeDefined();
   });
 
   it('refuses a file that is not YAML values, and a viewer', async () => {

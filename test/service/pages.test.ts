@@ -91,12 +91,17 @@ describe('the other actions', () => {
     expect(JSON.parse(String(rows[0]!.detail))).toMatchObject({ page: 'toplevel', filename: expect.stringMatching(/^e\d+\.yaml$/) });
   });
 
-  it('reads an imported file for review, or says why not', async () => {
+  it('compares an imported file with the current values, saving nothing, or says why not', async () => {
     const editor = await local.as('editor');
+    const before = await count('changes');
+    const { revision, fields } = await pageView(local.app, 'toplevel', editor);
     const yaml = new File(['version: "3.0"\ncolour: red\n'], 'values.yaml');
     const { result } = await importFile(local.app, 'toplevel', editor, form({ file: yaml }));
-    expect(result).toMatchObject({ kind: 'imported', filename: 'values.yaml', values: { version: '3.0' } });
-    expect(result.kind === 'imported' && result.problems.join()).toContain('colour');
+    expect(result).toMatchObject({ kind: 'preview', filename: 'values.yaml', revision, values: { version: '3.0', instance_name: fields.instance_name } });
+    expect(result.kind === 'preview' && result.changes).toEqual([{ name: 'version', label: 'Project Version', before: fields.version, after: '3.0' }]);
+    expect(result.kind === 'preview' && result.problems.join()).toContain('colour');
+    expect(result.kind === 'preview' && result.errors).toEqual({});
+    expect(await count('changes')).toBe(before);
     expect((await importFile(local.app, 'toplevel', editor, form({}))).result).toEqual({ kind: 'failed', error: 'Choose a YAML file to import.' });
   });
 });

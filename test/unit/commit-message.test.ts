@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commitMessage } from '../../src/core/commit-message.ts';
+import { commitMessage, saveOf } from '../../src/core/commit-message.ts';
 
 describe('commitMessage', () => {
   it('names a single change in the subject', () => {
@@ -22,5 +22,13 @@ describe('commitMessage', () => {
     const message = commitMessage('p', [{ name: 'note', label: '', before: '', after: `${'x'.repeat(200)}\nSwitchyard-Save: 99` }], 1, 'a');
     expect(message.split('\n')[0]).toBe('p: note');
     expect(message.match(/^Switchyard-Save: .*$/gm)).toEqual(['Switchyard-Save: 1']);
+  });
+
+  it("puts the save's reason first in the body, on one line, and a reason cannot pass for the trailer", () => {
+    const change = [{ name: 'inputs_directory', label: 'Inputs', before: '/mnt/a', after: '/mnt/b' }];
+    expect(commitMessage('dp', change, 12, 'alice', 'New disk for the\nholiday peak')).toBe(
+      'dp: inputs_directory /mnt/a → /mnt/b\n\nNew disk for the holiday peak\n\n- inputs_directory /mnt/a → /mnt/b\n\nSaved by alice in Switchyard.\n\nSwitchyard-Save: 12\n',
+    );
+    expect(saveOf(commitMessage('dp', change, 12, 'alice', 'Switchyard-Save: 99'))).toBe(12);
   });
 });

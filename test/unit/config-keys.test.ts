@@ -24,7 +24,7 @@ describe('allowed keys', () => {
   it('name every key of the site schema in the order it is written', () => {
     const site = { pages: [{ parameters: [{ type: 'integer' }, { type: 'select' }, { type: 'text' }, { type: 'number' }, { type: 'secret' }], buttons: [{}] }], git: { github: {} } };
     expect(allowedKeys(siteSchema, [], site)).toEqual(['toplevel_title', 'pages', 'git', 'retention', 'notify']);
-    expect(allowedKeys(siteSchema, ['pages', 0], site)).toEqual(['slug', 'title', 'description', 'docs', 'requires_login', 'access', 'parameters', 'buttons', 'retention', 'notify']);
+    expect(allowedKeys(siteSchema, ['pages', 0], site)).toEqual(['slug', 'title', 'description', 'docs', 'requires_login', 'require_reason', 'access', 'parameters', 'buttons', 'retention', 'notify']);
     expect(allowedKeys(siteSchema, ['pages', 0, 'parameters', 0], site)).toEqual(['name', 'label', 'type', 'default', 'required', 'help_text', 'visible_when', 'min', 'max']);
     expect(allowedKeys(siteSchema, ['pages', 0, 'parameters', 1], site)).toEqual(['name', 'label', 'type', 'default', 'required', 'help_text', 'visible_when', 'options']);
     expect(allowedKeys(siteSchema, ['pages', 0, 'parameters', 2], site)).toEqual(['name', 'label', 'type', 'default', 'required', 'help_text', 'visible_when', 'max_length', 'pattern', 'pattern_message']);

@@ -386,6 +386,8 @@ const page = z
     description: z.string().max(5000).optional(),
     docs: docsSchema.optional(),
     requires_login: z.boolean().default(true),
+    /** Every save (and restore) of the page must say why it was made. */
+    require_reason: z.boolean().optional(),
     access: access.optional(),
     parameters: z.array(parameter).max(200).default([]),
     buttons: z.array(button).max(50).default([]),

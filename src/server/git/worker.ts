@@ -95,7 +95,7 @@ export async function publishOne(app: App, site: SiteConfig, publisher: Publishe
   return publisher.publish({
     path,
     content: valuesToYaml(page, entry.values, header),
-    message: commitMessage(page.slug, entry.changes, entry.id, username),
+    message: commitMessage(page.slug, entry.changes, entry.id, username, entry.reason),
     author,
     date: entry.savedAt,
     expectedBlob: item.overwrite ? undefined : last?.blob,

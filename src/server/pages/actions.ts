@@ -8,23 +8,41 @@ import { decodeValue, defaultValues, encodeValue, sameValue } from '../../core/v
 import { exportFilename, valuesToYaml } from '../../core/export.ts';
 import { isValid, parseForm, REVISION_FIELD } from '../../core/fields.ts';
 import { IMPORT_MAX_BYTES, ImportError, importValues } from '../../core/import.ts';
+import { checkReason, REASON_FIELD } from '../../core/reason.ts';
+import { NO_PROVENANCE_FIELD, provenanceHeader, type Provenance } from '../../core/provenance.ts';
+import { diffValues, type ValueChange } from '../../core/diff.ts';
 import type { PageConfig, Values } from '../../core/config/schema.ts';
 import type { App } from '../app.ts';
 import { audit } from '../audit.ts';
 import { requireAccess, type Viewer } from '../auth/access.ts';
-import { currentValues, versionOf, type HistoryEntry } from '../history.ts';
+import { currentValues, versionOf, type CurrentValues, type HistoryEntry } from '../history.ts';
 import { loginFirst, notFound, Refused } from '../refused.ts';
 import { recordSave } from '../save.ts';
 import { requeueConflict } from '../git/outbox.ts';
-import { findPage } from './view.ts';
+import { fieldsFrom, findPage } from './view.ts';
 import { countExport } from '../metrics.ts';
 
 export type Saved = { kind: 'saved'; entry: HistoryEntry } | { kind: 'unchanged' } | { kind: 'stale'; since: HistoryEntry[] };
 export type SaveResult = Saved | { kind: 'invalid'; errors: Record<string, string> };
 export type ExportResult = { kind: 'file'; filename: string; yaml: string } | { kind: 'invalid'; errors: Record<string, string> };
 export type ImportResult =
-  | { kind: 'imported'; filename: string; values: Values; problems: string[]; missing: string[] }
+  | {
+      kind: 'preview';
+      filename: string;
+      /** The page's values with the file's over them: what "Save these values" saves. */
+      values: Values;
+      /** Against the current values, at `revision`, which the save is then based on. */
+      changes: ValueChange[];
+      revision: number;
+      problems: string[];
+      missing: string[];
+      /** Why the save would be refused as things stand (a required value neither saved nor in the file), by parameter. */
+      errors: Record<string, string>;
+    }
   | { kind: 'failed'; filename?: string; error: string };
+
+/** The preview's save carries the file's name, for the save's audit entry. */
+export const IMPORTED_FROM_FIELD = '_imported_from';
 
 /** The result of an action with the page it was on (the first page when the address names none). */
 export type OnPage<T> = { page: PageConfig; result: T };
@@ -65,10 +83,14 @@ export async function savePage(app: App, slug: string | undefined, viewer: Viewe
   // A required secret left empty is refused only while none is saved.
   const current = page.parameters.some((p) => p.type === 'secret' && p.required) ? (await currentValues(app.db, page)).values : undefined;
   const parsed = parseForm(page, (name) => fieldText(form, name), current);
-  if (!isValid(parsed)) return { page, result: { kind: 'invalid', errors: parsed.errors } };
+  const why = checkReason(fieldText(form, REASON_FIELD), page.require_reason === true);
+  // The reason's error sits beside the fields' (its key cannot be a parameter's name), so all show at once.
+  if (!isValid(parsed) || 'error' in why) return { page, result: { kind: 'invalid', errors: { ...parsed.errors, ...('error' in why ? { [REASON_FIELD]: why.error } : {}) } } };
   // The form always sends the revision it was loaded at; a client that sends none saves on top of the latest.
   const baseRevision = form.get(REVISION_FIELD) === null ? undefined : formRevision(form);
-  return { page, result: saved(await recordSave(app, page, parsed.values, baseRevision, { user, ip: viewer.ip })) };
+  const imported = fieldText(form, IMPORTED_FROM_FIELD)?.slice(0, 200);
+  const detail = imported === undefined ? undefined : { imported_from: imported };
+  return { page, result: saved(await recordSave(app, page, parsed.values, baseRevision, { user, ip: viewer.ip, reason: why.reason, detail })) };
 }
 
 /**
@@ -81,13 +103,16 @@ export async function restoreVersion(app: App, slug: string, viewer: Viewer, for
   const id = Number(form.get('version'));
   const version = await versionOf(app.db, page, id);
   if (!version) throw notFound(`Page "${page.title}" has no version ${form.get('version')}.`);
+  // The history's restore form marks the field required, so only a hand-made request gets here without one.
+  const why = checkReason(fieldText(form, REASON_FIELD), page.require_reason === true);
+  if ('error' in why) throw new Refused('malformed', `Version ${id} was not restored. ${why.error}`);
   const values: Values = {};
   for (const p of page.parameters) {
     const v = version.values[p.name];
     // A version's secrets are masked: restoring keeps the current ones.
     if (p.type !== 'secret' && v !== undefined && decodeValue(p, encodeValue(v)) !== undefined) values[p.name] = v;
   }
-  const result = await recordSave(app, page, values, formRevision(form), { user, ip: viewer.ip, detail: { restored_from: id } });
+  const result = await recordSave(app, page, values, formRevision(form), { user, ip: viewer.ip, reason: why.reason, detail: { restored_from: id } });
   return { page, result: saved(result) };
 }
 
@@ -109,12 +134,30 @@ export async function exportPage(app: App, slug: string, viewer: Viewer, form: F
     app.auditLater.add({ action: 'export', userId: viewer.user.id, username: viewer.user.username, ip: viewer.ip, detail: { page: page.slug, filename } });
   }
   countExport(page.slug);
-  return { page, result: { kind: 'file', filename, yaml: valuesToYaml(page, parsed.values) } };
+  const header = form.get(NO_PROVENANCE_FIELD) === null ? provenanceHeader(await exportProvenance(app, page, viewer, parsed.values)) : undefined;
+  return { page, result: { kind: 'file', filename, yaml: valuesToYaml(page, parsed.values, header) } };
+}
+
+/** What a header says of a save, as far as it is known: by whom, when, and its commit once published. */
+export function savedProvenance(page: PageConfig, current: CurrentValues): Omit<Provenance, 'asSaved' | 'exported'> {
+  const save = current.lastSave;
+  const commit = save?.publication?.state === 'committed' ? (save.publication.sha ?? undefined) : undefined;
+  return { page: { slug: page.slug, title: page.title }, revision: current.revision, savedBy: save?.author, savedAt: save?.savedAt, commit };
+}
+
+/** The form export's provenance: the page's latest save, and whether the form still holds its values. */
+async function exportProvenance(app: App, page: PageConfig, viewer: Viewer, values: Values): Promise<Provenance> {
+  const current = await currentValues(viewer.reads ?? app.db, page);
+  const asSaved = diffValues(page, current.values, values).length === 0;
+  const by = viewer.user?.username ?? 'anonymous (not logged in)';
+  return { ...savedProvenance(page, current), asSaved, exported: { by, at: new Date().toISOString() } };
 }
 
 /**
- * Reads an uploaded YAML file into values for the form, for review; nothing
- * is saved until the person presses Save. Problems are listed by key.
+ * Reads an uploaded YAML file and compares it with the current values, for
+ * review; nothing is saved until the person presses "Save these values",
+ * which saves through savePage, based on the revision compared here.
+ * Problems are listed by key.
  */
 export async function importFile(app: App, slug: string, viewer: Viewer, form: FormData): Promise<OnPage<ImportResult>> {
   const { page, user } = await pageToEdit(app, slug, viewer, 'Log in to import values.');
@@ -124,8 +167,14 @@ export async function importFile(app: App, slug: string, viewer: Viewer, form: F
   if (file.size > IMPORT_MAX_BYTES) return { page, result: { kind: 'failed', filename, error: `The file is larger than ${IMPORT_MAX_BYTES / 1024} KiB.` } };
   try {
     const { values, problems, missing } = importValues(page, await file.text());
+    const current = await currentValues(app.db, page);
+    const merged = { ...current.values, ...values };
     await audit(app.db, { action: 'import', userId: user.id, username: user.username, ip: viewer.ip, detail: { page: page.slug, filename, imported: Object.keys(values), problems: problems.length } });
-    return { page, result: { kind: 'imported', filename, values, problems, missing } };
+    const changes = diffValues(page, current.values, merged);
+    // The save reads these values back from form text: the same check here, so the preview can warn first.
+    const fields = fieldsFrom(page, merged);
+    const { errors } = parseForm(page, (name) => (fields[name] === true ? 'on' : fields[name] === false ? undefined : (fields[name] as string | undefined)));
+    return { page, result: { kind: 'preview', filename, values: merged, changes, revision: current.revision, problems, missing, errors } };
   } catch (e) {
     if (!(e instanceof ImportError)) throw e;
     return { page, result: { kind: 'failed', filename, error: e.message } };

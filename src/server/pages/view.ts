@@ -5,6 +5,7 @@
  * show a refused form again as it was typed.
  */
 import { markdownHtml, pageDocs, type Docs } from '../docs.ts';
+import { REASON_FIELD } from '../../core/reason.ts';
 import { scheduleViews, type ScheduleView } from '../schedules/service.ts';
 import type { ConfigProblem } from '../../core/config/load.ts';
 import type { Button, PageConfig, SiteConfig, Values } from '../../core/config/schema.ts';
@@ -25,7 +26,6 @@ export type Notice =
   /** Fields refused by the rules; what was `nothing` done: not saved, not exported. */
   | { kind: 'invalid'; count: number; nothing: 'saved' | 'exported' }
   | { kind: 'conflict'; since: HistoryEntry[] }
-  | { kind: 'imported'; filename: string; count: number; problems: string[]; missing: string[] }
   | { kind: 'import-failed'; filename?: string; error: string }
   /** The database refused the write (busy, disk full): nothing was saved, the typed values are kept. */
   | { kind: 'unavailable'; message: string };
@@ -45,6 +45,8 @@ export interface PageView {
   saveBlockedReason?: string;
   notice?: Notice;
   filename: string;
+  /** The reason as typed, kept when the form comes back (invalid, conflict). */
+  reason?: string;
   /** Each button with its latest run and the tail of that run's log. */
   tasks: { button: Button; latest?: RunView; tail: LogLine[]; schedule?: ScheduleView; /** Why its runs would wait: no online runner has its runs_on: labels. */ waiting?: string }[];
   canRun: boolean;
@@ -128,5 +130,5 @@ function typedFields(view: PageView, form: FormData): Record<string, string | bo
 
 /** `view` with the values and file name as typed in `form`: a refused form shown again, nothing lost. */
 export function asTyped(view: PageView, form: FormData, notice?: Notice, errors: Record<string, string> = {}): PageView {
-  return { ...view, fields: typedFields(view, form), filename: String(form.get('filename') ?? view.page.slug), errors, notice };
+  return { ...view, fields: typedFields(view, form), filename: String(form.get('filename') ?? view.page.slug), reason: String(form.get(REASON_FIELD) ?? ''), errors, notice };
 }
