@@ -439,4 +439,5 @@ CREATE TRIGGER runs_forget_secret_params AFTER UPDATE OF state ON runs
 ALTER TABLE changes ADD COLUMN reason TEXT;
 `,
   },
-];
+  // Written in the order they were made; applied (and listed) by number.
+].sort((a, b) => a.version - b.version);

@@ -223,7 +223,7 @@ describe('README: JSON API', () => {
         },
         call(/ \$API\/pages +# pages you may see/, (a) => {
           const { pages } = jsonOf<{ pages: { slug: string; parameters: unknown[]; buttons: { name: string }[] }[] }>(a, 200);
-          expect(pages.map((p) => p.slug)).toEqual(['toplevel', 'data-processing', 'database-backup']);
+          expect(pages.map((p) => p.slug)).toEqual(['toplevel', 'data-processing', 'database-backup', 'field-types']);
           expect(pages[1]).toMatchObject({ parameters: [{ name: 'inputs_directory' }], buttons: [{ name: 'start_processing' }] });
         }),
         call(/ \$API\/pages\/toplevel +# \{"revision": 12, "values": \{\.\.\.\}, "last_save": \{\.\.\.\}\}$/, (a) => {

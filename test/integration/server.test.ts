@@ -387,7 +387,9 @@ describe('export', () => {
     expect(res.headers.get('content-disposition')).toBe(
       `attachment; filename="my-data-processing-settings.yaml"; filename*=UTF-8''my-data-processing-settings.yaml`,
     );
-    const body = await res.text();
+    const text = await res.text();
+    expect(text).toMatch(/^# Switchyard values of page "Global Settings" \(toplevel\)\n[\s\S]*# exported by: vera\n/);
+    const body = text.slice(text.indexOf('\n\n') + 2); // the values, after the provenance comments
     expect(body).toBe('version: "3.0"\ninstance_name: prod-eu\ndebug_mode: true\nlogging_level: warning\n');
     expect(parse(body)).toEqual({ version: '3.0', instance_name: 'prod-eu', debug_mode: true, logging_level: 'warning' });
     expect(await count('config_history')).toBe(before);
