@@ -1,11 +1,6 @@
 /** Splits a byte stream into lines without ever holding more than one line's worth of bytes. */
 import { StringDecoder } from 'node:string_decoder';
-import { LIMITS } from '../src/protocol/index.ts';
-
-/** The first `max` bytes of `text`, without a broken character at the end. */
-function cutBytes(text: string, max: number): string {
-  return Buffer.from(text).subarray(0, max).toString('utf8').replace(/\uFFFD$/, '');
-}
+import { cutLine, LIMITS } from '../src/protocol/index.ts';
 
 export function lineSplitter(emit: (line: string) => void): { write: (chunk: Buffer) => void; end: () => void } {
   const decoder = new StringDecoder('utf8');
@@ -13,7 +8,7 @@ export function lineSplitter(emit: (line: string) => void): { write: (chunk: Buf
   let cut = false;
   const flush = (raw: string) => {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-    emit(Buffer.byteLength(line) > LIMITS.lineBytes ? `${cutBytes(line, LIMITS.lineBytes)} [line cut at ${LIMITS.lineBytes} bytes]` : line);
+    emit(cutLine(line));
   };
   return {
     write(chunk) {

@@ -48,6 +48,16 @@ export const LIMITS = {
   heartbeatMs: 2_000,
 } as const;
 
+/** The first `max` bytes of `text`, without a broken character at the end. */
+export function cutBytes(text: string, max: number): string {
+  return Buffer.from(text).subarray(0, max).toString('utf8').replace(/\uFFFD$/, '');
+}
+
+/** A log line as stored: cut at LIMITS.lineBytes with a visible marker. The runner and the external-run API cut the same way. */
+export function cutLine(line: string): string {
+  return Buffer.byteLength(line) > LIMITS.lineBytes ? `${cutBytes(line, LIMITS.lineBytes)} [line cut at ${LIMITS.lineBytes} bytes]` : line;
+}
+
 // A list is a multiselect's chosen options.
 const paramValue = z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.string())]);
 

@@ -8,7 +8,7 @@
  * notification event go through the same code as a runner's (lease.ts), so
  * the live views, metrics and notifications cannot tell the two apart.
  */
-import { LIMITS } from '../../protocol/index.ts';
+import { cutLine, cutBytes, LIMITS } from '../../protocol/index.ts';
 import type { Database, Transaction } from '../db.ts';
 import { endRunIn, publishRunEnd, saveBatch, storeLine, type Batch, type RunEnd } from './lease.ts';
 import type { RunSignals } from './notify.ts';
@@ -63,16 +63,6 @@ async function openRun(tx: Transaction, id: number): Promise<Open> {
     silenceMs: Number(r.silence_ms),
     batch: { lastSeq: Number(r.last_seq), logBytes: Number(r.log_bytes), logTruncated: Number(r.log_truncated) !== 0, stored: [], runChanged: false },
   };
-}
-
-/** The first `max` bytes of `text`, without a broken character at the end. */
-function cutBytes(text: string, max: number): string {
-  return Buffer.from(text).subarray(0, max).toString('utf8').replace(/\uFFFD$/, '');
-}
-
-/** A line as long as a runner would send it: cut at LIMITS.lineBytes with the same marker. */
-function cutLine(text: string): string {
-  return Buffer.byteLength(text) > LIMITS.lineBytes ? `${cutBytes(text, LIMITS.lineBytes)} [line cut at ${LIMITS.lineBytes} bytes]` : text;
 }
 
 /** Appends log lines, numbered after the run's last, within the run's log bound. */
