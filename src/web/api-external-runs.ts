@@ -12,7 +12,7 @@ import type { Viewer } from '../server/auth/access.ts';
 import { appendExternalLog, finishExternalRun, reportExternalProgress, SILENCE, type ExternalEnd, type ExternalLine, type ReportOutcome } from '../server/runs/external.ts';
 import { runJson } from '../server/runs/json.ts';
 import { reportableRun, startExternalRun } from '../server/runs/service.ts';
-import { HttpError, json, mediaType, readBoundedText } from './http.ts';
+import { HttpError, json, jsonObjectOf, mediaType, readBoundedText } from './http.ts';
 
 /** The media types these calls take besides JSON (api-v1.ts's body rule asks here). */
 export const FORM = 'application/x-www-form-urlencoded';
@@ -35,14 +35,7 @@ async function readText(request: Request, maxBytes: number): Promise<string> {
 async function readFields(request: Request, maxBytes: number): Promise<Record<string, unknown>> {
   const text = await readText(request, maxBytes);
   if (mediaType(request) === FORM) return Object.fromEntries(new URLSearchParams(text));
-  if (text.trim() === '') return {};
-  try {
-    const data = JSON.parse(text) as unknown;
-    if (data && typeof data === 'object' && !Array.isArray(data)) return data as Record<string, unknown>;
-  } catch {
-    /* fall through */
-  }
-  throw new HttpError(400, 'body must be a JSON object');
+  return text.trim() === '' ? {} : jsonObjectOf(text);
 }
 
 /** A number from JSON, or from a form's text; undefined when absent. */

@@ -36,7 +36,7 @@ import type { App } from '../server/app.ts';
 import { may } from '../core/access.ts';
 import { requireAccess, type Viewer } from '../server/auth/access.ts';
 import { currentValues, pageHistory, type HistoryEntry } from '../server/history.ts';
-import { errorJson, hasBody, HttpError, json, mediaType, readBoundedText, sentBody } from './http.ts';
+import { errorJson, hasBody, HttpError, json, mediaType, readJsonObject, sentBody } from './http.ts';
 import { asHttpError } from './errors.ts';
 import { notFound, Refused } from '../server/refused.ts';
 import { runJson } from '../server/runs/json.ts';
@@ -98,15 +98,7 @@ function unsupportedBody(request: Request, readsJson: boolean, alsoTakes: readon
 }
 
 async function readBody(request: Request): Promise<Record<string, unknown>> {
-  const text = await readBoundedText(request, 1024 * 1024);
-  if (text === undefined) throw new HttpError(413, 'body larger than 1 MiB');
-  try {
-    const data = JSON.parse(text) as unknown;
-    if (data && typeof data === 'object' && !Array.isArray(data)) return data as Record<string, unknown>;
-  } catch {
-    /* fall through */
-  }
-  throw new HttpError(400, 'body must be a JSON object');
+  return readJsonObject(request, 1024 * 1024);
 }
 
 async function saveValuesApi(app: App, page: PageConfig, viewer: Viewer, request: Request): Promise<Response> {

@@ -123,3 +123,26 @@ export async function readBoundedText(request: Request, maxBytes: number): Promi
   }
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/**
+ * A JSON object body of at most `maxBytes`: 413 past it, 400 for anything but
+ * an object. An empty body is `{}` when `allowEmpty` says so (calls whose
+ * fields are all optional), else refused like any non-object.
+ */
+export async function readJsonObject(request: Request, maxBytes: number, opts: { allowEmpty?: boolean } = {}): Promise<Record<string, unknown>> {
+  const text = await readBoundedText(request, maxBytes);
+  if (text === undefined) throw new HttpError(413, `body larger than ${maxBytes % (1024 * 1024) === 0 ? `${maxBytes / 1024 / 1024} MiB` : `${maxBytes} bytes`}; nothing was done`);
+  if (opts.allowEmpty && text.trim() === '') return {};
+  return jsonObjectOf(text);
+}
+
+/** The text as a JSON object, or a 400 saying it is not one. */
+export function jsonObjectOf(text: string): Record<string, unknown> {
+  try {
+    const data = JSON.parse(text) as unknown;
+    if (data && typeof data === 'object' && !Array.isArray(data)) return data as Record<string, unknown>;
+  } catch {
+    /* not JSON: the same answer as JSON that is no object */
+  }
+  throw new HttpError(400, 'body must be a JSON object');
+}

@@ -1,6 +1,6 @@
 /** Glue for the run pages and endpoints: read the request, call one service, shape the answer. */
 import type { APIContext, AstroGlobal } from 'astro';
-import { errorJson, HttpError, json, loginAddress, mediaType, readBoundedText } from './http.ts';
+import { errorJson, HttpError, json, loginAddress, mediaType, readJsonObject } from './http.ts';
 import { notFound } from '../server/refused.ts';
 import { runJson } from '../server/runs/json.ts';
 import { logTail, runReport, type LogLine, type RunView } from '../server/runs/read.ts';
@@ -34,15 +34,7 @@ export function inputsRefusedJson(e: InputsRefused): Response {
 async function givenInputs(request: Request): Promise<GivenInputs> {
   const type = mediaType(request);
   if (type === 'application/json') {
-    const text = await readBoundedText(request, 1024 * 1024);
-    if (text === undefined) throw new HttpError(413, 'The body is larger than 1 MiB; nothing was started.');
-    let body: unknown = {};
-    try {
-      body = text.trim() ? JSON.parse(text) : {};
-    } catch {
-      throw new HttpError(400, 'The body is not valid JSON.');
-    }
-    return { json: body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>).inputs : undefined };
+    return { json: (await readJsonObject(request, 1024 * 1024, { allowEmpty: true })).inputs };
   }
   if (type === '') return { json: {} };
   const form = await request.formData();
