@@ -5,10 +5,10 @@
  * stat for every page view, a tenth of the server's time under load); these
  * files only change with a build, which needs a restart anyway.
  */
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, relative, sep } from 'node:path';
+import { noneMatch, strongEtag } from '../web/conditional.ts';
 
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript; charset=utf-8',
@@ -47,7 +47,7 @@ export function loadStaticFiles(clientDir: string): Map<string, StaticFile> {
     files.set(url, {
       body,
       type: TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream',
-      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+      etag: strongEtag(body),
       lastModified: statSync(path).mtime.toUTCString(),
       immutable: url.startsWith('/_astro/'),
     });
@@ -65,7 +65,8 @@ export function serveStatic(files: Map<string, StaticFile>, req: IncomingMessage
   res.setHeader('Cache-Control', file.immutable ? 'public, max-age=31536000, immutable' : 'public, max-age=0');
   res.setHeader('ETag', file.etag);
   res.setHeader('Last-Modified', file.lastModified);
-  if (req.headers['if-none-match'] === file.etag) {
+  const ifNoneMatch = req.headers['if-none-match'];
+  if (ifNoneMatch !== undefined && noneMatch(ifNoneMatch, file.etag)) {
     res.statusCode = 304;
     res.end();
     return true;

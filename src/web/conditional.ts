@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 
 /** A strong validator: the first 128 bits of the body's SHA-256, so any change of a byte changes it. */
-export function strongEtag(body: string): string {
+export function strongEtag(body: string | Buffer): string {
   return `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
 }
 
@@ -25,9 +25,9 @@ export function lastModifiedHeader(ms: number, now = Date.now()): string | undef
   return now - ms >= SETTLED_MS ? new Date(ms).toUTCString() : undefined;
 }
 
-/** The entity tags of If-None-Match, compared weakly as RFC 9110 §13.1.2 says (W/ ignored). */
-function noneMatchTags(header: string): string[] {
-  return header.split(',').map((t) => t.trim().replace(/^W\//, '')).filter(Boolean);
+/** Whether an If-None-Match header names this entity tag (compared weakly, as RFC 9110 §13.1.2 says: W/ ignored). */
+export function noneMatch(header: string, etag: string): boolean {
+  return header.split(',').map((t) => t.trim().replace(/^W\//, '')).some((t) => t === '*' || t === etag);
 }
 
 /**
@@ -35,8 +35,8 @@ function noneMatchTags(header: string): string[] {
  * precedence), else If-Modified-Since against the Last-Modified we would send.
  */
 export function notModified(request: Request, etag: string, lastModified: string | undefined): boolean {
-  const noneMatch = request.headers.get('if-none-match');
-  if (noneMatch !== null) return noneMatchTags(noneMatch).some((t) => t === '*' || t === etag);
+  const ifNoneMatch = request.headers.get('if-none-match');
+  if (ifNoneMatch !== null) return noneMatch(ifNoneMatch, etag);
   const since = Date.parse(request.headers.get('if-modified-since') ?? '');
   if (!lastModified || Number.isNaN(since)) return false;
   return Date.parse(lastModified) <= since;

@@ -34,8 +34,10 @@ export function isLatestValuesPath(pathname: string): boolean {
 
 const CONTENT_TYPES: Record<LatestFormat, string> = { yaml: 'text/yaml; charset=utf-8', json: 'application/json' };
 
-/** Values in the page's parameter order, as the YAML has them, so both formats say the same. */
-/** Secrets are left out, as from latest.yaml (valuesToYaml): this address is for other hosts. */
+/**
+ * Values in the page's parameter order, as the YAML has them, so both formats say the same.
+ * Secrets are left out, as from latest.yaml (valuesToYaml): this address is for other hosts.
+ */
 function orderedValues(page: PageConfig, values: Values): Values {
   return Object.fromEntries(page.parameters.filter((p) => p.type !== 'secret').map((p) => [p.name, values[p.name] ?? null]));
 }
