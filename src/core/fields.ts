@@ -187,3 +187,18 @@ export function hiddenFields(page: PageConfig, fields: Record<string, string | b
   }
   return new Set(page.parameters.filter((p) => p.visible_when && !isVisible(page, p, values)).map((p) => p.name));
 }
+
+/**
+ * The form's text (as PageView.fields holds it) as the entries a browser would
+ * post: a checked box as "on", an unchecked one not at all, a multiselect as
+ * one entry per ticked option, and a secret never (an empty secret keeps the
+ * saved one, and no copy of the form may carry it).
+ */
+export function formEntries(page: PageConfig, fields: Record<string, string | boolean>): [string, string][] {
+  const typeOf = new Map(page.parameters.map((p) => [p.name, p.type]));
+  return Object.entries(fields).flatMap(([name, v]): [string, string][] => {
+    if (v === false || typeOf.get(name) === 'secret') return [];
+    if (v === true) return [[name, 'on']];
+    return typeOf.get(name) === 'multiselect' ? v.split('\n').filter(Boolean).map((o) => [name, o]) : [[name, v]];
+  });
+}

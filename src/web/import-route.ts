@@ -9,7 +9,7 @@ import type { AstroGlobal } from 'astro';
 import type { ConfigProblem } from '../core/config/load.ts';
 import type { PageConfig, SiteConfig } from '../core/config/schema.ts';
 import type { ValueChange } from '../core/diff.ts';
-import { REVISION_FIELD } from '../core/fields.ts';
+import { formEntries, REVISION_FIELD } from '../core/fields.ts';
 import { importFile, IMPORTED_FROM_FIELD } from '../server/pages/actions.ts';
 import { fieldsFrom, findPage, pageView } from '../server/pages/view.ts';
 import { loginAddress } from './http.ts';
@@ -26,7 +26,7 @@ export interface ImportPreview {
   missing: string[];
   /** Why the save would be refused now, by parameter label. */
   errors: { label: string; error: string }[];
-  /** The form entries "Save these values" sends, as the page form would: a checked box as "on", an unchecked one not at all. */
+  /** The form entries "Save these values" sends, as the page form would (formEntries). */
   entries: [string, string][];
 }
 
@@ -42,7 +42,7 @@ export async function importRoute(Astro: AstroGlobal): Promise<PageRoute | { pre
     const view = await pageView(app, page.slug, viewer);
     return { status: 422, view: { ...view, notice: { kind: 'import-failed', filename: result.filename, error: result.error } } };
   }
-  const fields = Object.entries(fieldsFrom(page, result.values)).flatMap(([name, v]): [string, string][] => (v === false ? [] : [[name, v === true ? 'on' : v]]));
+  const fields = formEntries(page, fieldsFrom(page, result.values));
   const { filename, changes, revision, problems, missing } = result;
   const errors = page.parameters.filter((p) => result.errors[p.name]).map((p) => ({ label: p.label ?? p.name, error: result.errors[p.name]! }));
   const configProblems = viewer.user.role === 'admin' ? live.rejected?.problems : undefined;
