@@ -1,4 +1,5 @@
 /** The audit log: who did what, when and from where. */
+import { csvRow } from '../core/csv.ts';
 import type { Database, Transaction } from './db.ts';
 
 export const AUDIT_ACTIONS = [
@@ -77,12 +78,7 @@ export async function listAudit(db: Database, f: AuditFilter = {}): Promise<{ en
 
 /** CSV with a header row; fields quoted, and cells that a spreadsheet would run as formulas defused. */
 export function auditCsv(entries: AuditRecord[]): string {
-  const cell = (v: string) => {
-    const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-    return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-  };
-  const lines = ['id,at,user,action,ip,detail', ...entries.map((e) => [String(e.id), e.at, e.username, e.action, e.ip, JSON.stringify(e.detail)].map(cell).join(','))];
-  return `${lines.join('\r\n')}\r\n`;
+  return csvRow(['id', 'at', 'user', 'action', 'ip', 'detail']) + entries.map((e) => csvRow([String(e.id), e.at, e.username, e.action, e.ip, JSON.stringify(e.detail)])).join('');
 }
 
 /** Deletes at most `limit` of the oldest entries recorded before `cutoff` (retention); how many went. */

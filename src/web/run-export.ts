@@ -9,6 +9,7 @@ import { runJson } from '../server/runs/json.ts';
 import type { RunFilter, RunView } from '../server/runs/read.ts';
 import { visibleRuns } from '../server/runs/service.ts';
 import { runSeconds } from '../core/time.ts';
+import { csvRow } from '../core/csv.ts';
 
 /** At most this many runs in one download: past it, narrow the filters (the JSON says so with `more`). */
 export const EXPORT_MAX = 10_000;
@@ -16,20 +17,8 @@ const PAGE = 500;
 
 export const CSV_COLUMNS = ['id', 'page', 'button', 'state', 'requested_by', 'scheduled_for', 'created_at', 'started_at', 'finished_at', 'duration_s', 'exit_code', 'runner', 'external', 'error'] as const;
 
-/**
- * One CSV field: quoted when it must be, and a leading = + - @ (or tab, CR)
- * made text with a quote mark so a spreadsheet never runs it as a formula.
- */
-export function csvField(v: string | number | boolean | null | undefined): string {
-  if (v === null || v === undefined) return '';
-  let s = String(v);
-  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-function csvRow(r: RunView): string {
-  const fields = [r.id, r.page, r.button, r.state, r.requestedBy, r.scheduledFor, r.createdAt, r.startedAt, r.finishedAt, runSeconds(r) ?? null, r.exitCode, r.runner, r.external, r.error];
-  return `${fields.map(csvField).join(',')}\r\n`;
+function runCsv(r: RunView): string {
+  return csvRow([r.id, r.page, r.button, r.state, r.requestedBy, r.scheduledFor, r.createdAt, r.startedAt, r.finishedAt, runSeconds(r) ?? null, r.exitCode, r.runner, r.external, r.error]);
 }
 
 type Filter = Omit<RunFilter, 'pages' | 'limit'>;
@@ -58,7 +47,7 @@ export function runsExport(app: App, viewer: Viewer, filter: Filter, format: 'cs
       if (next.done) return controller.close();
       const { runs, last, cut } = next.value;
       let text: string;
-      if (format === 'csv') text = (first ? `${CSV_COLUMNS.join(',')}\r\n` : '') + runs.map(csvRow).join('');
+      if (format === 'csv') text = (first ? csvRow([...CSV_COLUMNS]) : '') + runs.map(runCsv).join('');
       else {
         // One JSON document across pages: its opening, the runs, and on the last page its close.
         const items = runs.map((r) => JSON.stringify(runJson(r))).join(',');

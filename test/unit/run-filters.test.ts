@@ -1,6 +1,6 @@
 /** The runs list's query string and its CSV cells, as pure functions. */
 import { describe, expect, it } from 'vitest';
-import { csvField } from '../../src/web/run-export.ts';
+import { csvField } from '../../src/core/csv.ts';
 import { momentFrom, runFilterFrom, runFilterQuery } from '../../src/web/run-http.ts';
 import { ftsQuery } from '../../src/server/runs/read.ts';
 
