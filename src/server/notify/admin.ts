@@ -5,11 +5,10 @@
  */
 import type { App } from '../app.ts';
 import type { Transaction } from '../db.ts';
-import type { NotifyTarget } from '../../core/config/notify.ts';
 import { TEST_EVENT } from '../../core/notify-events.ts';
 import { recordEvent } from './events.ts';
 import { deliveryCounts, listDeliveries, resend, type DeliveryState } from './deliveries.ts';
-import { hostAllowed } from './webhook.ts';
+import { cannotSend } from './sendable.ts';
 
 export interface TargetView {
   name: string;
@@ -21,20 +20,9 @@ export interface TargetView {
   problem?: string;
 }
 
-function targetProblem(app: App, t: NotifyTarget, hasSmtp: boolean): string | undefined {
-  if (t.webhook) {
-    const host = new URL(t.webhook.url).hostname;
-    if (!hostAllowed(host, app.settings.notify.webhookHosts)) return `${host} is not in SWITCHYARD_WEBHOOK_HOSTS`;
-    if (!process.env[t.webhook.secret_env]) return `environment variable ${t.webhook.secret_env} (its signing key) is not set`;
-    return undefined;
-  }
-  return hasSmtp ? undefined : 'config.yaml has no notify.smtp';
-}
-
 export async function notifyTargets(app: App): Promise<TargetView[]> {
   const { config } = await app.config.current();
   const smtp = config.notify?.smtp;
-  const missing = [smtp?.username_env, smtp?.password_env].filter((n): n is string => !!n && !process.env[n]);
   return (config.notify?.targets ?? []).map((t) => {
     const u = t.webhook ? new URL(t.webhook.url) : undefined;
     return {
@@ -42,7 +30,7 @@ export async function notifyTargets(app: App): Promise<TargetView[]> {
       channel: t.webhook ? 'webhook' : 'email',
       destination: u ? `${u.origin}${u.pathname}` : t.email!.to.join(', '),
       events: t.events,
-      problem: targetProblem(app, t, !!smtp) ?? (t.email && missing.length ? `environment variable ${missing.join(' and ')} (SMTP login) is not set` : undefined),
+      problem: cannotSend(t, smtp, app.settings.notify)?.error,
     };
   });
 }

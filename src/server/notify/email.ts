@@ -10,12 +10,10 @@ import type { WebhookResult } from './webhook.ts';
 
 let kept: { key: string; transport: Transporter } | undefined;
 
-function credentials(smtp: SmtpConfig): { user: string; pass: string } | undefined | string {
+/** The SMTP login from the environment, when the config names one (cannotSend has checked it is set). */
+function credentials(smtp: SmtpConfig): { user: string; pass: string } | undefined {
   if (!smtp.username_env || !smtp.password_env) return undefined;
-  const user = process.env[smtp.username_env];
-  const pass = process.env[smtp.password_env];
-  if (!user || !pass) return `environment variable ${!user ? smtp.username_env : smtp.password_env} is not set, so Switchyard cannot log in to ${smtp.host}`;
-  return { user, pass };
+  return { user: process.env[smtp.username_env] ?? '', pass: process.env[smtp.password_env] ?? '' };
 }
 
 function transportFor(smtp: SmtpConfig, auth: { user: string; pass: string } | undefined, timeoutMs: number): Transporter {
@@ -39,7 +37,6 @@ function transportFor(smtp: SmtpConfig, auth: { user: string; pass: string } | u
 
 export async function sendEmail(smtp: SmtpConfig, to: string[], message: Message, ids: { type: string; eventUid: string; deliveryUid: string }, timeoutMs: number): Promise<WebhookResult> {
   const auth = credentials(smtp);
-  if (typeof auth === 'string') return { ok: false, error: auth };
   try {
     const info = await transportFor(smtp, auth, timeoutMs).sendMail({
       from: smtp.from,

@@ -23,7 +23,8 @@ import { heldByOther, newClaim, renewing } from '../claims.ts';
 import { Sleeper } from '../wake.ts';
 import { claimDelivery, deliveryBody, recordAttempt, targetHeads, type Due } from './deliveries.ts';
 import { FANOUT_BATCH, fanOut } from './fanout.ts';
-import { hostAllowed, sendWebhook, type WebhookResult } from './webhook.ts';
+import { sendWebhook, type WebhookResult } from './webhook.ts';
+import { cannotSend } from './sendable.ts';
 import { sendEmail } from './email.ts';
 import type { NotifySettings } from '../settings.ts';
 
@@ -42,17 +43,15 @@ async function attempt(app: App, site: SiteConfig, d: Due): Promise<WebhookResul
   const event = await deliveryBody(app.db, d.eventId);
   if (!event) return { ok: false, final: true, error: 'the event is gone (removed by retention)' };
   const s = app.settings.notify;
+  const smtp = site.notify?.smtp;
+  const blocked = cannotSend(target, smtp, s);
+  if (blocked) return { ok: false, ...blocked };
   const ids = { type: event.type, eventUid: (JSON.parse(event.body) as { id: string }).id, deliveryUid: d.uid };
   if (target.webhook) {
     const w = target.webhook;
-    const host = new URL(w.url).hostname;
-    if (!hostAllowed(host, s.webhookHosts)) return { ok: false, final: true, error: `${host} is not in SWITCHYARD_WEBHOOK_HOSTS (${s.webhookHosts!.join(', ')}), so nothing is sent there` };
-    const secret = process.env[w.secret_env];
-    if (!secret) return { ok: false, error: `environment variable ${w.secret_env} is not set, so the body cannot be signed; nothing was sent` };
-    return sendWebhook({ url: w.url, secret, body: event.body, ...ids, timeoutMs: w.timeout ?? s.timeoutMs });
+    return sendWebhook({ url: w.url, secret: process.env[w.secret_env]!, body: event.body, ...ids, timeoutMs: w.timeout ?? s.timeoutMs });
   }
-  if (!site.notify?.smtp) return { ok: false, error: 'config.yaml has no notify.smtp to send email through' };
-  return sendEmail(site.notify.smtp, target.email!.to, emailFor(JSON.parse(event.body) as Record<string, unknown>, target.email!.language), ids, s.timeoutMs);
+  return sendEmail(smtp!, target.email!.to, emailFor(JSON.parse(event.body) as Record<string, unknown>, target.email!.language), ids, s.timeoutMs);
 }
 
 async function deliver(app: App, site: SiteConfig, d: Due, mine: string, log: (m: string) => void): Promise<void> {
