@@ -8,12 +8,12 @@
  */
 import type { SiteConfig } from '../core/config/schema.ts';
 import { may } from '../core/access.ts';
+import { pageOf } from '../core/config/lookup.ts';
 import type { Viewer } from './auth/access.ts';
-import type { Executor } from './db.ts';
+import type { Database, Executor } from './db.ts';
 import { backlog } from './git/outbox.ts';
 import { deliveryCounts } from './notify/deliveries.ts';
 import { runnerCounts } from './runners.ts';
-import type { Database } from './db.ts';
 import { latestRuns, listRuns, type RunView } from './runs/read.ts';
 
 /** One finished run of a button, as the duration chart draws it. */
@@ -80,7 +80,7 @@ async function recentSaves(ex: Executor, site: SiteConfig, pages: string[]): Pro
   return rows.map((r) => ({
     id: Number(r.id),
     page: String(r.page_slug),
-    pageTitle: site.pages.find((p) => p.slug === r.page_slug)?.title ?? String(r.page_slug),
+    pageTitle: pageOf(site, String(r.page_slug))?.title ?? String(r.page_slug),
     author: String(r.author),
     savedAt: String(r.saved_at),
   }));
