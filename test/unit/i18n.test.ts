@@ -63,15 +63,42 @@ describe('the catalogues', () => {
 /** Names that are the same in every language (file formats): not English to translate. */
 const NAMES = ['CSV', 'JSON', 'YAML'];
 
-/** Text a template shows that does not come from a `t(…)` call: words between tags, and label-like attributes. */
+/**
+ * A string literal that reads as English words to show (a capitalised word
+ * followed by more words, or three words in a row), not a class list, an id
+ * or a key: those have no spaces between plain words, or carry - : / = _ .
+ */
+function englishLiterals(code: string): string[] {
+  const found: string[] = [];
+  for (const m of code.matchAll(/'((?:[^'\\\n]|\\.)*)'|"((?:[^"\\\n]|\\.)*)"|`((?:[^`\\]|\\.)*)`/g)) {
+    const text = (m[1] ?? m[2] ?? m[3]!).replace(/\$\{[^}]*\}|\$(?= )/g, ' ');
+    const words = text.split(/\s+/).filter(Boolean);
+    if (words.some((w) => /[-:/=_.#@[\]<>(){}]/.test(w.replace(/[.,;:!?)]+$/, '').replace(/^\(/, '')))) continue;
+    if (/\b[A-Z][a-z']+ [a-z']+/.test(text) || /\b[a-z']{2,} [a-z']{2,} [a-z']{2,}\b/.test(text)) found.push(text.trim());
+  }
+  return found;
+}
+
+/**
+ * Text a template shows that does not come from a `t(…)` call: words between
+ * tags, label-like attributes, and English string literals in the front matter
+ * and in expressions (a `t('…', {…})` call's own arguments aside).
+ */
 function ownEnglish(source: string): string[] {
-  let body = source.replace(/^---[\s\S]*?\n---\n/, '');
-  // Expressions first (they may hold tags and quotes): innermost braces, repeatedly.
+  const front = source.match(/^---\n([\s\S]*?)\n---\n/)?.[1] ?? '';
+  let body = source.slice(front ? front.length + 8 : 0);
+  const found = englishLiterals(front.replace(/^\s*(import|\/\/|\*|\/\*).*$/gm, ''));
+  // Expressions first (they may hold tags and quotes): innermost braces, repeatedly, keeping
+  // what they would show: their English literals and the words between the tags they hold.
   for (let before = ''; before !== body; ) {
     before = body;
-    body = body.replace(/\{[^{}]*\}/g, ' ');
+    body = body.replace(/\{[^{}]*\}/g, (expr) => {
+      found.push(...englishLiterals(expr.replace(/<[^>]*>/g, ' ')));
+      // Words right after a tag, up to the code that follows it (an operator, a quote, a bracket).
+      for (const m of expr.matchAll(/<\/?[A-Za-z]*[^<>]*>([^<]*)/g)) for (const w of m[1]!.split(/['"`(){}?:;=]/)[0]!.matchAll(/[A-Za-z][A-Za-z' ]*[A-Za-z]/g)) if (!NAMES.includes(w[0])) found.push(w[0]);
+      return ' ';
+    });
   }
-  const found: string[] = [];
   for (const m of body.matchAll(/\s(aria-label|title|placeholder|alt|label|confirm|confirmTitle|data-label|data-confirm|data-confirm-title|data-confirm-button)="([^"]*[A-Za-z]{2,}[^"]*)"/g)) found.push(`${m[1]}="${m[2]}"`);
   const text = body.replace(/<script[\s\S]*?<\/script>/g, '').replace(/<[^>]*>/g, ' ');
   for (const m of text.matchAll(/[A-Za-z][A-Za-z' ]*[A-Za-z]/g)) if (!NAMES.includes(m[0])) found.push(m[0]);
@@ -85,6 +112,11 @@ describe('translated screens', () => {
 
   it('the check finds English written straight into a template', () => {
     expect(ownEnglish('---\nconst x = 1;\n---\n<p>{t(\'a.b\')}</p>\n<button aria-label="Close it">Save now</button>')).toEqual(['aria-label="Close it"', 'Save now']);
+  });
+
+  it('and English inside expressions and the front matter, but not class lists, ids or keys', () => {
+    const source = "---\nconst note = 'Not saved yet';\nconst css = 'text-sm muted font-medium';\n---\n<p class={css}>{ok ? <>Last saved by <b>{who}</b></> : `${n} fields need attention`} {t('a.b', { n: 2 })}</p>";
+    expect(ownEnglish(source).sort()).toEqual(['Last saved by', 'Not saved yet', 'fields need attention']);
   });
 });
 
