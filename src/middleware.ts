@@ -1,5 +1,5 @@
 import { defineMiddleware } from 'astro:middleware';
-import { getApp } from './server/app.ts';
+import { appInLanguage, getApp } from './server/app.ts';
 import { sessionCookieName, sessionCookieOptions } from './server/auth/login.ts';
 import { validateSessionToken } from './server/auth/sessions.ts';
 import { authenticateApiToken } from './server/auth/api-tokens.ts';
@@ -49,6 +49,8 @@ export const onRequest = defineMiddleware(async (ctx, next) => {
     if (trace) trace.user = ctx.locals.user?.username;
     ctx.locals.lang = languageFor(ctx.locals.user?.language, ctx.request.headers.get('accept-language'));
     ctx.locals.t = translator(ctx.locals.lang);
+    // From here on, config text (titles, labels, help) reads in the person's language; scripts get the default one.
+    if (!bearer && !forScripts(ctx.url.pathname)) ctx.locals.app = appInLanguage(app, ctx.locals.lang);
     response = await next();
   } catch (caught) {
     const e = asHttpError(caught);

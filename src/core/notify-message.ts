@@ -46,6 +46,24 @@ export function eventBody(e: StoredEvent, site: SiteConfig, publicUrl: string): 
   };
 }
 
+/**
+ * The body with the site's, page's and button's names as `site` words them:
+ * an email goes out in its target's language, titles included, while the
+ * webhook body keeps the default language's.
+ */
+export function namedIn(body: Json, site: SiteConfig): Json {
+  const slug = (body.page as Json | null)?.slug;
+  const page = typeof slug === 'string' ? pageOf(site, slug) : undefined;
+  const name = (body.button as Json | null)?.name;
+  const button = page?.buttons.find((b) => b.name === name);
+  return {
+    ...body,
+    site: { ...(body.site as Json), title: site.toplevel_title },
+    page: body.page && page ? { ...(body.page as Json), title: page.title } : body.page,
+    button: body.button && button ? { ...(body.button as Json), label: button.label } : body.button,
+  };
+}
+
 export interface Message {
   subject: string;
   text: string;

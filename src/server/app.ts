@@ -3,7 +3,8 @@
  * the server listens, so a bad config or an unreachable database stops the
  * start with a clear message instead of failing on the first request.
  */
-import { createConfigStore, type ConfigStore } from './config-store.ts';
+import { createConfigStore, storeInLanguage, type ConfigStore } from './config-store.ts';
+import { DEFAULT_LANGUAGE, type Language } from '../core/languages.ts';
 import { migrate, openDatabase, type Database } from './db.ts';
 import { LoginThrottle } from './auth/throttle.ts';
 import { readSettings, type Settings } from './settings.ts';
@@ -30,6 +31,15 @@ export async function createApp(settings: Settings = readSettings()): Promise<Ap
   const db = await openDatabase(settings.dbUrl, settings.dbAuthToken, settings.dbBusyMs);
   await migrate(db);
   return { settings, db, config, throttle: new LoginThrottle(), runs: new RunSignals(), publications: new PublicationSignals(), auditLater: new AuditBatch(db), deliveries: new WakeSignal() };
+}
+
+const inLanguages = new WeakMap<App, Map<Language, App>>();
+
+/** The app as a request in `lang` sees it: the config's text in that language, everything else shared. */
+export function appInLanguage(app: App, lang: Language): App {
+  if (lang === DEFAULT_LANGUAGE) return app;
+  const byLang = inLanguages.get(app) ?? inLanguages.set(app, new Map()).get(app)!;
+  return byLang.get(lang) ?? byLang.set(lang, { ...app, config: storeInLanguage(app.config, lang) }).get(lang)!;
 }
 
 // One instance per process, shared by every request. Kept on globalThis so the

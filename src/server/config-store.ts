@@ -11,6 +11,7 @@ import { CONFIG_MAX_BYTES, formatProblems, parseConfig, type ConfigProblem } fro
 import type { PageConfig, SiteConfig } from '../core/config/schema.ts';
 import { pageOf } from '../core/config/lookup.ts';
 import { log } from './log.ts';
+import type { Language } from '../core/languages.ts';
 
 const RECHECK_MS = 200;
 
@@ -24,8 +25,10 @@ export class ConfigError extends Error {
 }
 
 export interface LiveConfig {
+  /** In the default language; `inLanguage` gives it in another (labels, titles, help and docs). */
   config: SiteConfig;
   revision: string;
+  inLanguage: (lang: Language) => SiteConfig;
   /** Set while the file on disk is invalid and an older config is being served. */
   rejected?: { problems: ConfigProblem[]; at: Date };
 }
@@ -35,8 +38,24 @@ export interface ConfigStore {
   page(slug: string): Promise<PageConfig | undefined>;
 }
 
+/**
+ * The same live config, read in a language: what a request hands to the
+ * code that shows it (the middleware gives each request its person's
+ * language), so titles, labels and help come out in that language.
+ */
+export function storeInLanguage(store: ConfigStore, lang: Language): ConfigStore {
+  const seen = new WeakMap<LiveConfig, LiveConfig>();
+  const current = async () => {
+    const live = await store.current();
+    let localized = seen.get(live);
+    if (!localized) seen.set(live, (localized = { ...live, config: live.inLanguage(lang) }));
+    return localized;
+  };
+  return { current, page: async (slug) => pageOf((await current()).config, slug) };
+}
+
 /** Reads and validates the file; throws ConfigError naming every problem. */
-export async function loadConfigFile(path: string): Promise<{ config: SiteConfig; revision: string }> {
+export async function loadConfigFile(path: string): Promise<Omit<LiveConfig, 'rejected'>> {
   const refuse = (message: string) => new ConfigError([{ file: path, line: 1, column: 1, path: '', message }]);
   let text: string;
   let handle;
@@ -59,7 +78,7 @@ export async function loadConfigFile(path: string): Promise<{ config: SiteConfig
   }
   const result = parseConfig(text, basename(path));
   if (!result.ok) throw new ConfigError(result.problems);
-  return result;
+  return { config: result.config, revision: result.revision, inLanguage: result.inLanguage };
 }
 
 export async function createConfigStore(path: string): Promise<ConfigStore> {

@@ -15,7 +15,8 @@ let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let page: Page;
 const consoleErrors: string[] = [];
 
-const CONFIG = EXAMPLE_CONFIG.replace('label: "Run Backup Now"', 'label: "Run Backup Now"\n       confirm: "This stops writes to the database for a minute."');
+const CONFIG = EXAMPLE_CONFIG.replace(/( +)label: \{en: "Run Backup Now".*\n/, (line, indent: string) => `${line}${indent}confirm: "This stops writes to the database for a minute."\n`);
+if (CONFIG === EXAMPLE_CONFIG) throw new Error('the example config no longer has the backup button this test gives a confirm');
 
 beforeAll(async () => {
   server = await startServer({

@@ -277,6 +277,26 @@ const badConfigs: { name: string; yaml: string; expected: string }[] = [
     expected: "config.yaml:5:11 pages[0].docs: needs the default language \"en\" (the text shown when no other fits)",
   },
   {
+    name: "a title in an unknown language",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: {en: Home, de: Startseite}\n",
+    expected: "config.yaml:4:27 pages[0].title.de: unknown language \"de\"; languages are en, es, it, fr",
+  },
+  {
+    name: "a label without the default language",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: n, type: integer, label: {fr: Nombre}}\n",
+    expected: "config.yaml:6:41 pages[0].parameters[0].label: needs the default language \"en\" (the text shown when no other fits)",
+  },
+  {
+    name: "an empty translation of a button's confirm",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        confirm: {en: Sure?, es: \"  \"}\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n",
+    expected: "config.yaml:8:34 pages[0].buttons[0].confirm.es: must not be empty",
+  },
+  {
+    name: "help text as a list",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: n, type: integer, help_text: [a, b]}\n",
+    expected: "config.yaml:6:45 pages[0].parameters[0].help_text: expected a string, or one per language such as {en: \"Backup\", fr: \"Sauvegarde\"}, got a list",
+  },
+  {
     name: "button input named like a page parameter",
     yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: target, type: text}\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n        inputs:\n          - {name: target, type: text}\n",
     expected: "config.yaml:14:20 pages[0].buttons[0].inputs[0].name: \"target\" is already a parameter of this page; inputs reach the script as parameters do, so choose another name",

@@ -72,7 +72,7 @@ describe('config limits', () => {
     const result = parseConfig('toplevel_title: 5\npages:\n  - {slug: A, title: ""}\n');
     expect(!result.ok && formatProblems(result.problems)).toBe(
       [
-        'config.yaml:1:17 toplevel_title: expected a string, got 5',
+        'config.yaml:1:17 toplevel_title: expected a string, or one per language such as {en: "Backup", fr: "Sauvegarde"}, got 5',
         'config.yaml:3:12 pages[0].slug: must be a safe slug: lowercase letters, digits and single dashes, at most 64 characters, no dash at either end, got "A"',
         'config.yaml:3:22 pages[0].title: must not be empty',
       ].join('\n'),

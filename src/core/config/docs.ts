@@ -5,7 +5,8 @@
  * is a file; anything else is the text itself.
  */
 import * as z from 'zod';
-import { DEFAULT_LANGUAGE, LANGUAGES, type Language } from '../languages.ts';
+import { DEFAULT_LANGUAGE, type Language } from '../languages.ts';
+import { byLanguage } from './text.ts';
 
 export const DOCS_MAX_CHARS = 50_000;
 
@@ -31,16 +32,7 @@ const docsText = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
-const byLanguage = z
-  .record(z.string(), docsText)
-  .superRefine((m, ctx) => {
-    for (const k of Object.keys(m)) {
-      if (!(LANGUAGES as readonly string[]).includes(k)) ctx.addIssue({ code: 'custom', path: [k], message: `unknown language "${k}"; languages are ${LANGUAGES.join(', ')}` });
-    }
-    if (!(DEFAULT_LANGUAGE in m)) ctx.addIssue({ code: 'custom', message: `needs the default language "${DEFAULT_LANGUAGE}" (the text shown when no other fits)` });
-  });
-
-export const docsSchema = z.union([docsText, byLanguage]).transform((v): Partial<Record<Language, string>> => (typeof v === 'string' ? { [DEFAULT_LANGUAGE]: v } : v));
+export const docsSchema = z.union([docsText, byLanguage(docsText)]).transform((v): Partial<Record<Language, string>> => (typeof v === 'string' ? { [DEFAULT_LANGUAGE]: v } : v));
 
 /** The docs value for a language, or the default language's. */
 export function docsFor(docs: Partial<Record<Language, string>> | undefined, lang: Language): string | undefined {

@@ -8,6 +8,8 @@ import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseAllDocuments
 import type * as z from 'zod';
 import { siteSchema, type SiteConfig } from './schema.ts';
 import { allowedKeys } from './keys.ts';
+import { hasTranslations, localize } from './text.ts';
+import { DEFAULT_LANGUAGE, type Language } from '../languages.ts';
 
 export const CONFIG_MAX_BYTES = 1024 * 1024;
 
@@ -21,7 +23,14 @@ export interface ConfigProblem {
 }
 
 export type LoadResult =
-  | { ok: true; config: SiteConfig; revision: string }
+  | {
+      ok: true;
+      /** In the default language. */
+      config: SiteConfig;
+      revision: string;
+      /** The config in a language (the same object for a config written in one language only). */
+      inLanguage: (lang: Language) => SiteConfig;
+    }
   | { ok: false; problems: ConfigProblem[] };
 
 export function formatProblem(p: ConfigProblem): string {
@@ -69,13 +78,21 @@ export function parseConfig(text: string, file = 'config.yaml'): LoadResult {
   const data: unknown = doc.toJS();
   if (data === null || data === undefined) return { ok: false, problems: [at(1, 1, '', 'file is empty: expected toplevel_title and pages')] };
   const result = siteSchema.safeParse(data);
-  if (result.success) return { ok: true, config: result.data, revision: configRevision(text) };
+  if (result.success) return { ok: true, revision: configRevision(text), ...languagesOf(result.data) };
   const problems = result.error.issues.flatMap((issue) => describeIssue(issue, data)).map(({ path, message, atKey }) => {
     const offset = offsetOf(doc, path, atKey);
     return located(offset, formatPath(path), message);
   });
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
   return { ok: false, problems };
+}
+
+/** The parsed config in the default language, and in each other one when asked (each made once). */
+function languagesOf(parsed: SiteConfig): { config: SiteConfig; inLanguage: (lang: Language) => SiteConfig } {
+  if (!hasTranslations(parsed)) return { config: parsed, inLanguage: () => parsed };
+  const made = new Map<Language, SiteConfig>();
+  const inLanguage = (lang: Language) => made.get(lang) ?? made.set(lang, localize(parsed, lang)).get(lang)!;
+  return { config: inLanguage(DEFAULT_LANGUAGE), inLanguage };
 }
 
 function yamlMessage(code: string, message: string): string {
@@ -208,6 +225,8 @@ function describeUnion(options: z.core.$ZodIssue[][], path: Path, data: unknown,
   const fitting = options.filter((issues) => !wrongType(issues));
   if (fitting.length === 1) return fitting[0]!.flatMap((i) => describeIssue({ ...i, path: [...path, ...i.path] } as z.core.$ZodIssue, data));
   const expected = [...new Set(options.map((issues) => wrongType(issues)?.expected).filter((e): e is string => !!e))];
-  const shapes = expected.map((e) => TYPE_NAMES[e] ?? e).join(' or ');
-  return [{ path, message: got === undefined ? `required, expected ${shapes}` : `expected ${shapes}, got ${describeValue(got)}` }];
+  // A text people read (src/core/config/text.ts) is a string or a map of language → string.
+  const translatable = expected.length === 2 && expected.includes('string') && expected.includes('record');
+  const shapes = translatable ? 'a string, or one per language such as {en: "Backup", fr: "Sauvegarde"}' : expected.map((e) => TYPE_NAMES[e] ?? e).join(' or ');
+  return [{ path, message: got === undefined ? `required, expected ${translatable ? 'a string' : shapes}` : `expected ${shapes}, got ${describeValue(got)}` }];
 }

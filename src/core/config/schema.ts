@@ -11,6 +11,7 @@ import { durationUpTo, parseDuration } from './duration.ts';
 import { scheduleSchema } from './schedule.ts';
 import { buttonNotify, checkNotify, pageNotify, siteNotify } from './notify.ts';
 import { docsSchema } from './docs.ts';
+import { translatable } from './text.ts';
 
 export const PARAMETER_TYPES = ['text', 'textarea', 'integer', 'number', 'boolean', 'select', 'multiselect', 'date', 'datetime', 'secret'] as const;
 export type ParameterType = (typeof PARAMETER_TYPES)[number];
@@ -57,8 +58,9 @@ const slug = z
   })
   .refine((s) => !s.includes('--'), { message: 'must not contain "--"' });
 
-const label = z.string().trim().min(1, { message: 'must not be empty' }).max(200);
-const helpText = z.string().max(2000);
+// Text people read: one string, or one per language (src/core/config/text.ts).
+const label = translatable(z.string().trim().min(1, { message: 'must not be empty' }).max(200));
+const helpText = translatable(z.string().max(2000));
 
 /** A relative path that must stay inside `root/` once normalised. */
 function pathInside(root: string) {
@@ -321,7 +323,7 @@ const button = z.strictObject({
       if (value === undefined) return undefined;
       return durationUpTo(value, MAX_TIMEOUT_MS, 'must be a duration of at most 7 days, such as 90, "90s", "15m" or "2h"', ctx);
     }),
-  confirm: z.string().trim().min(1).max(500).optional(),
+  confirm: translatable(z.string().trim().min(1, { message: 'must not be empty' }).max(500)).optional(),
   schedule: scheduleSchema.optional(),
   retention: buttonRetention.optional(),
   notify: buttonNotify.optional(),
@@ -383,7 +385,7 @@ const page = z
   .strictObject({
     slug,
     title: label,
-    description: z.string().max(5000).optional(),
+    description: translatable(z.string().max(5000)).optional(),
     docs: docsSchema.optional(),
     requires_login: z.boolean().default(true),
     /** Every save (and restore) of the page must say why it was made. */

@@ -17,8 +17,8 @@
  * processes from sending one delivery at once.
  */
 import type { App } from '../app.ts';
-import type { SiteConfig } from '../../core/config/schema.ts';
-import { emailFor } from '../../core/notify-message.ts';
+import type { LiveConfig } from '../config-store.ts';
+import { emailFor, namedIn } from '../../core/notify-message.ts';
 import { heldByOther, newClaim, renewing } from '../claims.ts';
 import { Sleeper } from '../wake.ts';
 import { claimDelivery, deliveryBody, recordAttempt, targetHeads, type Due } from './deliveries.ts';
@@ -37,7 +37,8 @@ export function deliveryBackoffMs(s: NotifySettings, attempts: number): number {
 }
 
 /** One attempt at a delivery, by the target's channel as the config says now. */
-async function attempt(app: App, site: SiteConfig, d: Due): Promise<WebhookResult> {
+async function attempt(app: App, live: LiveConfig, d: Due): Promise<WebhookResult> {
+  const site = live.config;
   const target = site.notify?.targets.find((t) => t.name === d.target);
   if (!target) return { ok: false, final: true, error: `config.yaml names no target "${d.target}" any more` };
   const event = await deliveryBody(app.db, d.eventId);
@@ -51,14 +52,15 @@ async function attempt(app: App, site: SiteConfig, d: Due): Promise<WebhookResul
     const w = target.webhook;
     return sendWebhook({ url: w.url, secret: process.env[w.secret_env]!, body: event.body, ...ids, timeoutMs: w.timeout ?? s.timeoutMs });
   }
-  return sendEmail(smtp!, target.email!.to, emailFor(JSON.parse(event.body) as Record<string, unknown>, target.email!.language), ids, s.timeoutMs);
+  const lang = target.email!.language;
+  return sendEmail(smtp!, target.email!.to, emailFor(namedIn(JSON.parse(event.body) as Record<string, unknown>, live.inLanguage(lang)), lang), ids, s.timeoutMs);
 }
 
-async function deliver(app: App, site: SiteConfig, d: Due, mine: string, log: (m: string) => void): Promise<void> {
+async function deliver(app: App, live: LiveConfig, d: Due, mine: string, log: (m: string) => void): Promise<void> {
   const stopRenewing = renewing(app.db, 'deliveries', 'id', d.id, mine);
   let result: WebhookResult;
   try {
-    result = await attempt(app, site, d);
+    result = await attempt(app, live, d);
   } catch (e) {
     result = { ok: false, error: (e as Error).message };
   } finally {
@@ -87,14 +89,14 @@ export function startDeliveries(app: App, log: (m: string) => void = console.log
 
   /** One look: fan out what waits, start what is due. Returns how long to wait before the next look. */
   async function round(): Promise<number> {
-    const { config } = await app.config.current();
-    while ((await fanOut(app.db, config, app.settings.publicUrl)) === FANOUT_BATCH);
+    const live = await app.config.current();
+    while ((await fanOut(app.db, live.config, app.settings.publicUrl)) === FANOUT_BATCH);
     const now = Date.now();
     const heads = (await targetHeads(app.db)).filter((h) => !inFlight.has(h.target));
     const due = heads.filter((h) => h.nextAttemptAt <= now && !heldByOther(h, now, mine)).slice(0, Math.max(0, PARALLEL - inFlight.size));
     for (const d of due) {
       if (!(await claimDelivery(app.db, d, mine))) continue;
-      const done = deliver(app, config, d, mine, log)
+      const done = deliver(app, live, d, mine, log)
         .catch((e: unknown) => log(`Delivery ${d.id} to ${d.target} could not be recorded: ${(e as Error).message}; it is tried again once its claim lapses.`))
         .finally(() => {
         inFlight.delete(d.target);
