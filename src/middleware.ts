@@ -1,4 +1,5 @@
 import { defineMiddleware } from 'astro:middleware';
+import { STATUS_CODES } from 'node:http';
 import { appInLanguage, getApp } from './server/app.ts';
 import { sessionCookieName, sessionCookieOptions } from './server/auth/login.ts';
 import { validateSessionToken } from './server/auth/sessions.ts';
@@ -82,5 +83,9 @@ function forScripts(pathname: string): boolean {
 
 function withHeaders(response: Response): Response {
   for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (!response.headers.has(k)) response.headers.set(k, v);
+  // A page that sets its own status keeps Astro's "OK"; the status line should name the status it has.
+  if (response.status !== 200 && response.statusText === 'OK') {
+    return new Response(response.body, { status: response.status, statusText: STATUS_CODES[response.status] ?? '', headers: response.headers });
+  }
   return response;
 }

@@ -96,6 +96,7 @@ describe('button inputs and runner labels', () => {
     const before = await runCount();
     const res = await c.post('/page/ops/run/deploy', { ticket: '', count: '9' });
     expect(res.status).toBe(422);
+    expect(res.statusText).toBe('Unprocessable Entity');
     const html = await res.text();
     expect(textOf(html, 'inputs-refused')).toMatch(/ticket ?: This field is required\./);
     expect(textOf(html, 'inputs-refused')).toMatch(/count ?: Must be at most 5\./);
