@@ -3,6 +3,7 @@
 #
 #   . scripts/lib/switchyard-report.sh            # SWITCHYARD_URL, SWITCHYARD_TOKEN set
 #   sy_start nightly-export run_export            # creates the run (SY_RUN_ID, SY_RUN_URL)
+#   sy_start ops deploy ticket=OPS-12 count=3     # … with the button's inputs, checked like the dialog's
 #   sy_step 10 "dumping" -- ./dump.sh             # shows 10 % "dumping", the output goes to the log
 #   sy_log "a line" "another"                     # log lines (sy_log -e … for stderr; sy_log - reads stdin)
 #   sy_progress 90 "uploading"
@@ -53,16 +54,19 @@ sy__open() {
   return 1
 }
 
-# sy_start PAGE BUTTON: creates a running run of the button with the page's current values.
+# sy_start PAGE BUTTON [NAME=VALUE…]: creates a running run of the button with the page's current
+# values and the button's inputs given as NAME=VALUE (a multiselect's options one per line).
 sy_start() {
-  local page=$1 button=$2 form=()
+  local page=$1 button=$2 form=() kv
+  shift 2
+  for kv in "$@"; do form+=(--data-urlencode "input.${kv%%=*}=${kv#*=}"); done
   if [[ -z ${SWITCHYARD_URL:-} || -z ${SWITCHYARD_TOKEN:-} ]]; then sy__warn 'set SWITCHYARD_URL and SWITCHYARD_TOKEN to report this run'; return 0; fi
   command -v curl >/dev/null 2>&1 || { sy__warn 'curl is not installed; this run is not reported'; return 0; }
   SY__DIR=$(umask 077 && mktemp -d) || { sy__warn 'cannot make a temporary folder'; return 0; }
   printf 'Authorization: Bearer %s\n' "$SWITCHYARD_TOKEN" > "$SY__DIR/auth"
   SY__FINISHED=''
   trap 'sy__on_exit $?' EXIT
-  [[ -n ${SWITCHYARD_SILENCE_S:-} ]] && form=(--data-urlencode "silence_s=$SWITCHYARD_SILENCE_S")
+  [[ -n ${SWITCHYARD_SILENCE_S:-} ]] && form+=(--data-urlencode "silence_s=$SWITCHYARD_SILENCE_S")
   sy__post "pages/$(sy__path "$page")/buttons/$(sy__path "$button")/external-runs" "${form[@]}" || return 0
   [[ $SY__BODY =~ ^\{\"id\":([0-9]+) ]] && SY_RUN_ID=${BASH_REMATCH[1]}
   SY_RUN_URL="${SWITCHYARD_URL%/}/runs/$SY_RUN_ID"

@@ -4,7 +4,7 @@
  * values), so a new parameter type is an input type too.
  */
 import type { Button, Input, Values } from './config/schema.ts';
-import { parseField, type FieldSource } from './fields.ts';
+import { parseField, type FieldResult, type FieldSource } from './fields.ts';
 import { checkValue } from './import.ts';
 
 export interface InputsResult {
@@ -22,6 +22,8 @@ function defaultOf(p: Input): { value: Values[string] } | { problem: string } {
   return parsed.ok ? { value: parsed.value } : { problem: parsed.error };
 }
 
+const okOrProblem = (d: ReturnType<typeof defaultOf>): FieldResult => ('value' in d ? { ok: true, value: d.value } : { ok: false, error: d.problem });
+
 /** What a run asks when nobody is there to answer (a schedule): every input's default. */
 export function inputDefaults(button: Pick<Button, 'inputs'>): Values {
   const values: Values = {};
@@ -33,13 +35,17 @@ export function inputDefaults(button: Pick<Button, 'inputs'>): Values {
   return values;
 }
 
-/** The inputs as a form sent them (the dialog on the page). */
-export function inputsFromForm(button: Pick<Button, 'inputs'>, get: FieldSource): InputsResult {
+/**
+ * The inputs as a form sent them: the dialog on the page, which sends every
+ * input (an unticked box is absent, so absent is empty); or a pipeline's form,
+ * which leaves out what it does not set (`partial`: absent takes the default).
+ */
+export function inputsFromForm(button: Pick<Button, 'inputs'>, get: FieldSource, partial = false): InputsResult {
   const result: InputsResult = { values: {}, errors: {}, raw: {} };
   for (const p of button.inputs) {
     const raw = get(p.name);
     result.raw[p.name] = raw ?? '';
-    const parsed = parseField(p, raw);
+    const parsed = raw === undefined && partial ? okOrProblem(defaultOf(p)) : parseField(p, raw);
     if (parsed.ok) result.values[p.name] = parsed.value;
     else result.errors[p.name] = parsed.error;
   }

@@ -11,7 +11,8 @@ import type { App } from '../server/app.ts';
 import type { Viewer } from '../server/auth/access.ts';
 import { appendExternalLog, finishExternalRun, reportExternalProgress, SILENCE, type ExternalEnd, type ExternalLine, type ReportOutcome } from '../server/runs/external.ts';
 import { runJson } from '../server/runs/json.ts';
-import { reportableRun, startExternalRun } from '../server/runs/service.ts';
+import { InputsRefused, reportableRun, startExternalRun, type GivenInputs } from '../server/runs/service.ts';
+import { inputsRefusedJson } from './run-routes.ts';
 import { HttpError, json, jsonObjectOf, mediaType, readBoundedText } from './http.ts';
 
 /** The media types these calls take besides JSON (api-v1.ts's body rule asks here). */
@@ -71,10 +72,25 @@ function answer(out: ReportOutcome, status = 200): Response {
   return json({ ...(out.stored === undefined ? {} : { stored: out.stored }), cancel_requested: out.cancelRequested, run: runJson(out.run) }, status);
 }
 
+/**
+ * The button's inputs: a JSON body's `inputs` object, or a form's `input.<name>` fields (form
+ * text, as the run dialog sends it: a multiselect's options one per line). Checked like the
+ * dialog's; one left out takes its default.
+ */
+function inputsOf(request: Request, fields: Record<string, unknown>): GivenInputs {
+  if (mediaType(request) === FORM) return { form: (name) => fields[`input.${name}`] as string | undefined, partial: true };
+  return { json: fields.inputs ?? {} };
+}
+
 export async function createExternal(app: App, request: Request, viewer: Viewer, slug: string, button: string): Promise<Response> {
   const fields = await readFields(request, 64 * 1024);
-  const run = await startExternalRun(app, slug, button, viewer, silenceOf(app, fields));
-  return json({ id: run.id, url: `/runs/${run.id}`, cancel_requested: false, run: runJson(run) }, 201);
+  try {
+    const run = await startExternalRun(app, slug, button, viewer, silenceOf(app, fields), inputsOf(request, fields));
+    return json({ id: run.id, url: `/runs/${run.id}`, cancel_requested: false, run: runJson(run) }, 201);
+  } catch (e) {
+    if (e instanceof InputsRefused) return inputsRefusedJson(e);
+    throw e;
+  }
 }
 
 /** Lines as JSON `{lines: [{text, stream?}]}`, or plain text, one line per line, all of `?stream=` (stdout when not given). */

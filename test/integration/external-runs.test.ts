@@ -19,11 +19,26 @@ let hook: WebhookReceiver;
 const tokens: Record<string, string> = {};
 /** The shortest silence a pipeline may ask for is the runner lease, shortened here so a silent run is lost in seconds. */
 const LEASE_S = 4;
+/** A button that asks inputs when pressed: a required one, a bounded number, a multiselect. */
+const DEPLOY_PAGE = `
+  - slug: ops
+    title: Ops
+    buttons:
+      - name: deploy
+        label: Deploy
+        script_path: scripts/deploy.sh
+        status_file: app_data/status/deploy.json
+        report_path: app_data/reports/deploy.log
+        inputs:
+          - {name: ticket, type: text, required: true}
+          - {name: count, type: integer, min: 1, max: 5, default: 1}
+          - {name: regions, type: multiselect, options: [eu, us, asia]}
+`;
 
 beforeAll(async () => {
   hook = await webhookReceiver('external-runs-test-key');
   server = await startServer({
-    config: `${EXAMPLE_CONFIG}\nnotify:\n  targets:\n    - name: hook\n      webhook: {url: "${hook.url}", secret_env: HOOK_SECRET}\n      events: [run.succeeded, run.failed, run.cancelled, run.timed_out, run.lost]\n`,
+    config: `${EXAMPLE_CONFIG}${DEPLOY_PAGE}\nnotify:\n  targets:\n    - name: hook\n      webhook: {url: "${hook.url}", secret_env: HOOK_SECRET}\n      events: [run.succeeded, run.failed, run.cancelled, run.timed_out, run.lost]\n`,
     env: { SWITCHYARD_RUN_LEASE_MS: String(LEASE_S * 1000), HOOK_SECRET: 'external-runs-test-key' },
     users: [
       { name: 'olga', role: 'operator', password: 'olga-password' },
@@ -38,7 +53,7 @@ afterAll(async () => {
   await hook?.close();
 });
 
-interface RunJson { id: number; state: string; external: boolean; exit_code: number | null; progress: number | null; message: string | null; error: string | null; requested_by: string; log: { lines: number }; report: { type: string } | null; params: Record<string, unknown> }
+interface RunJson { id: number; inputs?: Record<string, unknown>; state: string; external: boolean; exit_code: number | null; progress: number | null; message: string | null; error: string | null; requested_by: string; log: { lines: number }; report: { type: string } | null; params: Record<string, unknown> }
 interface Answer { status: number; body: { id?: number; url?: string; error?: string; stored?: number; cancel_requested?: boolean; run?: RunJson } }
 
 /** A call with exactly this body and type (JSON when an object is given). */
@@ -137,6 +152,26 @@ describe('a run reported from outside', () => {
     expect((await call(`runs/${run.id}/progress`, { progress: 50 })).status).toBe(409);
   });
 
+  it('takes the button\'s inputs as JSON or as a form, checked like the dialog\'s, and records them with the run', async () => {
+    const path = 'pages/ops/buttons/deploy/external-runs';
+    const json = await call(path, { inputs: { ticket: 'OPS-12', count: 3, regions: ['eu', 'asia'] } });
+    expect(json.status, JSON.stringify(json.body)).toBe(201);
+    expect(json.body.run!.inputs).toEqual({ ticket: 'OPS-12', count: 3, regions: ['eu', 'asia'] });
+    const form = await call(path, 'input.ticket=OPS-13&input.regions=us%0Aeu', 'application/x-www-form-urlencoded');
+    expect(form.status, JSON.stringify(form.body)).toBe(201);
+    expect(form.body.run!.inputs).toEqual({ ticket: 'OPS-13', count: 1, regions: ['eu', 'us'] });
+    const { rows } = await server.db().execute({ sql: "SELECT detail FROM audit_log WHERE action = 'run_started' AND json_extract(detail, '$.run') = ?", args: [form.body.id!] });
+    expect(JSON.parse(String(rows[0]!.detail))).toMatchObject({ external: true, inputs: { ticket: 'OPS-13' } });
+
+    const before = (await server.db().execute('SELECT count(*) AS n FROM runs')).rows[0]!.n;
+    const missing = await call(path, { inputs: { count: 9 } });
+    expect(missing.status).toBe(422);
+    expect(missing.body).toMatchObject({ error: 'Some inputs are not valid; nothing was started.', errors: { ticket: expect.any(String), count: expect.any(String) } });
+    expect((await call(path, { inputs: { ticket: 'x', colour: 'red' } })).body).toMatchObject({ errors: { colour: 'not an input of this button (it has ticket, count, regions)' } });
+    expect((await call(path, 'input.count=2', 'application/x-www-form-urlencoded')).status).toBe(422);
+    expect((await server.db().execute('SELECT count(*) AS n FROM runs')).rows[0]!.n).toBe(before);
+  });
+
   it('refuses clearly: 409 for a run that ended or a runner reports, 422 for bad input, 415 for a type it does not take, 403 without run access', async () => {
     const ended = await create();
     await call(`runs/${ended.id}/finish`, { exit_code: 0 });
@@ -202,6 +237,13 @@ echo "not reached"
     expect(stream('stderr')).toEqual(['to stderr', 'step "third" failed with exit code 3']);
     expect(lines.at(-1)).toEqual(['stderr', 'step "third" failed with exit code 3']);
     expect(await eventsOf(id)).toEqual(['run.failed']);
+  });
+
+  it('passes the button\'s inputs given to sy_start as NAME=VALUE', async () => {
+    const r = await bash(`set -euo pipefail\n. "$LIB"\nsy_start ops deploy ticket="OPS 7 & more" count=2 "regions=eu\nus"\nsy_finish 0\n`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const id = Number(/reporting as run (\d+)/.exec(r.stderr)![1]);
+    expect(await getRun(id)).toMatchObject({ state: 'succeeded', inputs: { ticket: 'OPS 7 & more', count: 2, regions: ['eu', 'us'] } });
   });
 
   it('stops the pipeline at its next step once a cancel was asked, finishing the run cancelled', async () => {

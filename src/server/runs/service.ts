@@ -27,10 +27,10 @@ export class InputsRefused extends Error {
 }
 
 /** The inputs as given: the dialog's form fields, or a JSON object (the API; a re-run's recorded inputs). */
-export type GivenInputs = { form: FieldSource } | { json: unknown };
+export type GivenInputs = { form: FieldSource; partial?: boolean } | { json: unknown };
 
 function checkedInputs(button: Button, given: GivenInputs, message: string): InputsResult['values'] {
-  const result = 'form' in given ? inputsFromForm(button, given.form) : inputsFromJson(button, given.json);
+  const result = 'form' in given ? inputsFromForm(button, given.form, given.partial) : inputsFromJson(button, given.json);
   if (Object.keys(result.errors).length) throw new InputsRefused(message, result);
   return result.values;
 }
@@ -86,10 +86,11 @@ export async function startRun(app: App, slug: string, buttonName: string, viewe
  * Creates a run of a button that a pipeline outside reports (external.ts):
  * the same access, values snapshot and audit as starting it from the page.
  */
-export async function startExternalRun(app: App, slug: string, buttonName: string, viewer: Viewer, silenceMs: number): Promise<RunView> {
+export async function startExternalRun(app: App, slug: string, buttonName: string, viewer: Viewer, silenceMs: number, given: GivenInputs = { json: {} }): Promise<RunView> {
   const req = await runnableButton(app, slug, buttonName, viewer);
-  return createExternalRun(app.db, app.runs, { ...req, external: { silenceMs } }, (tx, run) =>
-    audit(tx, { action: 'run_started', userId: req.user.id, username: req.user.username, ip: viewer.ip, detail: { run, page: slug, button: buttonName, external: true } }),
+  const inputs = checkedInputs(req.button, given, 'Some inputs are not valid; nothing was started.');
+  return createExternalRun(app.db, app.runs, { ...req, inputs, external: { silenceMs } }, (tx, run) =>
+    audit(tx, { action: 'run_started', userId: req.user.id, username: req.user.username, ip: viewer.ip, detail: { run, page: slug, button: buttonName, external: true, ...(req.button.inputs.length ? { inputs } : {}) } }),
   );
 }
 
