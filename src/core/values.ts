@@ -33,11 +33,17 @@ export function encodeValue(value: Value): string | null {
   return String(value);
 }
 
+/** A value as the database keeps it: its text, or the text of a value saved as a secret. */
+export type StoredText = string | null | { secret: string | null };
+
 /**
  * Typed value from database text, or `undefined` when the stored text no
  * longer fits the parameter (its type or options changed since the save).
  */
-export function decodeValue(p: Parameter, stored: string | null): Value | undefined {
+export function decodeValue(p: Parameter, kept: StoredText): Value | undefined {
+  // A value saved as a secret is only ever a secret's: under any other type it does not fit.
+  if (kept !== null && typeof kept === 'object') return p.type === 'secret' ? kept.secret : undefined;
+  const stored = kept;
   if (stored === null) return p.type === 'text' || p.type === 'textarea' || p.type === 'boolean' || p.type === 'multiselect' ? undefined : null;
   switch (p.type) {
     case 'text':
@@ -71,7 +77,7 @@ function decodeList(stored: string, options: string[]): string[] | undefined {
 }
 
 /** Current values: what was stored, where it still fits the parameter, else the default. */
-export function resolveValues(page: PageConfig, stored: ReadonlyMap<string, string | null>): Values {
+export function resolveValues(page: PageConfig, stored: ReadonlyMap<string, StoredText>): Values {
   return Object.fromEntries(
     page.parameters.map((p) => {
       const decoded = stored.has(p.name) ? decodeValue(p, stored.get(p.name)!) : undefined;

@@ -6,6 +6,7 @@
 import { createConfigStore, storeInLanguage, type ConfigStore } from './config-store.ts';
 import { DEFAULT_LANGUAGE, type Language } from '../core/languages.ts';
 import { migrate, openDatabase, type Database } from './db.ts';
+import { markSecretValues } from './history.ts';
 import { LoginThrottle } from './auth/throttle.ts';
 import { readSettings, type Settings } from './settings.ts';
 import { RunSignals } from './runs/notify.ts';
@@ -30,6 +31,7 @@ export async function createApp(settings: Settings = readSettings()): Promise<Ap
   const config = await createConfigStore(settings.configPath);
   const db = await openDatabase(settings.dbUrl, settings.dbAuthToken, settings.dbBusyMs);
   await migrate(db);
+  await markSecretValues(db, (await config.current()).config);
   return { settings, db, config, throttle: new LoginThrottle(), runs: new RunSignals(), publications: new PublicationSignals(), auditLater: new AuditBatch(db), deliveries: new WakeSignal() };
 }
 

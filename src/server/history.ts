@@ -5,14 +5,14 @@
  * was based on, and is refused if another save came in between.
  */
 import { diffValues, type ValueChange } from '../core/diff.ts';
-import type { PageConfig, Values } from '../core/config/schema.ts';
-import { decodeValue, defaultValues, encodeValue, maskSecrets, resolveValues } from '../core/values.ts';
+import type { PageConfig, SiteConfig, Values } from '../core/config/schema.ts';
+import { decodeValue, defaultValues, encodeValue, isSet, maskSecrets, resolveValues, SECRET_SET, type StoredText } from '../core/values.ts';
 import type { Database, Executor, Transaction } from './db.ts';
 import { enqueue, forgetPublicationsIn, publicationsOf, type Publication } from './git/outbox.ts';
 
 export type { Publication };
 
-type Stored = Map<string, string | null>;
+type Stored = Map<string, StoredText>;
 
 export interface HistoryEntry {
   id: number;
@@ -73,22 +73,45 @@ async function storedValues(ex: Executor, changeIds: number[]): Promise<Map<numb
   const byChange = new Map<number, Stored>(changeIds.map((id) => [id, new Map()]));
   if (changeIds.length === 0) return byChange;
   const { rows } = await ex.execute({
-    sql: `SELECT change_id, parameter_name, value FROM config_history WHERE change_id IN (${changeIds.map(() => '?').join(',')})`,
+    sql: `SELECT change_id, parameter_name, value, secret FROM config_history WHERE change_id IN (${changeIds.map(() => '?').join(',')})`,
     args: changeIds,
   });
-  for (const r of rows) byChange.get(Number(r.change_id))?.set(String(r.parameter_name), r.value === null ? null : String(r.value));
+  for (const r of rows) {
+    const text = r.value === null ? null : String(r.value);
+    byChange.get(Number(r.change_id))?.set(String(r.parameter_name), Number(r.secret) === 1 ? { secret: text } : text);
+  }
   return byChange;
 }
 
-/** Values as saved, typed where they still fit the page; parameters since removed keep their text. */
+/**
+ * Values as saved, typed where they still fit the page; parameters since
+ * removed keep their text, and a value saved as a secret that is no secret's
+ * now shows only whether it was set.
+ */
 function savedValues(page: PageConfig, stored: Stored): Values {
   const values: Values = {};
   for (const [name, text] of stored) {
     const p = page.parameters.find((q) => q.name === name);
     const decoded = p ? decodeValue(p, text) : undefined;
-    values[name] = decoded === undefined ? text : decoded;
+    values[name] = decoded !== undefined ? decoded : text !== null && typeof text === 'object' ? (isSet(text.secret) ? SECRET_SET : null) : text;
   }
   return values;
+}
+
+/**
+ * Marks the values saved before secrets were marked where they are kept
+ * (migration 18) by the config's secret parameters. Idempotent; cheap once
+ * done (the parameter index finds nothing left to mark).
+ */
+export async function markSecretValues(ex: Executor, site: SiteConfig): Promise<number> {
+  let marked = 0;
+  for (const page of site.pages) {
+    for (const p of page.parameters.filter((q) => q.type === 'secret')) {
+      const r = await ex.execute({ sql: 'UPDATE config_history SET secret = 1 WHERE page_slug = ? AND parameter_name = ? AND secret = 0', args: [page.slug, p.name] });
+      marked += r.rowsAffected;
+    }
+  }
+  return marked;
 }
 
 export async function currentValues(ex: Executor, page: PageConfig): Promise<CurrentValues> {
@@ -172,9 +195,9 @@ export async function saveValues(db: Database, req: SaveRequest): Promise<SaveRe
     const id = Number(inserted.rows[0]!.id);
     for (const p of req.page.parameters) {
       await tx.execute({
-        sql: `INSERT INTO config_history (page_slug, parameter_name, value, saved_at, change_id, saved_by)
-              VALUES (?, ?, ?, ?, ?, ?)`,
-        args: [req.page.slug, p.name, encodeValue(values[p.name] ?? null), savedAt, id, req.user.username],
+        sql: `INSERT INTO config_history (page_slug, parameter_name, value, saved_at, change_id, saved_by, secret)
+              VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        args: [req.page.slug, p.name, encodeValue(values[p.name] ?? null), savedAt, id, req.user.username, p.type === 'secret' ? 1 : 0],
       });
     }
     if (req.publishTo) {

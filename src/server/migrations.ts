@@ -382,6 +382,17 @@ ALTER TABLE users ADD COLUMN language TEXT;
 `,
   },
   {
+    version: 18,
+    name: 'secret values marked where they are kept',
+    sql: `
+-- 1 for a value saved while its parameter was a secret. The mark goes with the
+-- value, not the config: a secret whose parameter later becomes text, or is
+-- removed, stays masked everywhere instead of showing in clear. Values saved
+-- before this column are marked from the config at start (markSecretValues).
+ALTER TABLE config_history ADD COLUMN secret INTEGER NOT NULL DEFAULT 0;
+`,
+  },
+  {
     version: 14,
     name: 'log text search',
     sql: `
