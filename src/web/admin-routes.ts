@@ -38,12 +38,12 @@ async function acting(Astro: AstroGlobal, act: (form: FormData) => Promise<Outco
 function adminPost(Astro: AstroGlobal): Promise<Acted | { flash: Flash }> {
   const viewer = viewerOf(Astro.locals);
   requireAdmin(viewer);
-  return acting(Astro, (form) => adminAction(Astro.locals.app, viewer, form));
+  return acting(Astro, (form) => adminAction(Astro.locals.app, viewer, form, Astro.locals.t));
 }
 
 /** An action the database refused (busy, disk full): shown where its outcome would be, with its status. */
 function refused(Astro: AstroGlobal, e: unknown): { error: string } {
-  const { status, headers, message } = refusedByDatabase(e);
+  const { status, headers, message } = refusedByDatabase(e, Astro.locals.t);
   Astro.response.status = status;
   for (const [k, v] of Object.entries(headers)) Astro.response.headers.set(k, v);
   return { error: message };
@@ -111,6 +111,6 @@ export async function accountRoute(Astro: AstroGlobal) {
   const viewer = viewerOf(Astro.locals);
   if (!viewer.user) return { redirect: loginAddress('/account') };
   const { app } = Astro.locals;
-  const acted = await acting(Astro, (form) => accountAction(app, viewer, Astro.locals.session?.id ?? '', form, Astro.request.headers.get('accept-language')));
+  const acted = await acting(Astro, (form) => accountAction(app, viewer, Astro.locals.session?.id ?? '', form, Astro.request.headers.get('accept-language'), Astro.locals.t));
   return 'redirect' in acted ? acted : { ...acted, user: viewer.user, tokens: await listApiTokens(app.db, viewer.user.id) };
 }

@@ -16,6 +16,7 @@ const TRANSLATED = [
   'src/layouts/Shell.astro', 'src/pages/login.astro', 'src/pages/account.astro', 'src/components/ConfirmDialog.astro', 'src/components/AdminShell.astro',
   'src/pages/404.astro', 'src/pages/500.astro', 'src/pages/error.astro', 'src/pages/admin/users.astro', 'src/pages/admin/sessions.astro',
   'src/pages/admin/audit.astro', 'src/pages/admin/deliveries.astro', 'src/pages/runs/index.astro', 'src/components/RunState.astro',
+  'src/components/RowAction.astro',
 ];
 
 function flatten(o: Record<string, unknown>, prefix = ''): Map<string, string> {
@@ -137,6 +138,34 @@ describe('choosing the language', () => {
     expect(emailFor({ ...body, data: { schedule: { missed: 3, at_least: true, first_missed: 'a', last_missed: 'b' } } }, 'fr').subject).toBe('[Ops] Backup › Nightly : la planification a manqué au moins 3 moments');
     expect(emailFor(body, 'it').html).toContain('<html lang="it">');
     expect(emailFor(body).text).toContain('Backup › Nightly: the schedule missed 1 moment');
+  });
+
+  it('words a refusal in the reader\'s language, and keeps its English as the message for the API and the log', async () => {
+    const { refusal } = await import('../../src/core/access.ts');
+    const { requireAccess } = await import('../../src/server/auth/access.ts');
+    const { Refused } = await import('../../src/server/refused.ts');
+    const page = { slug: 'p', title: 'P', requires_login: true, parameters: [], buttons: [], access: { edit: 'admin' } } as unknown as Parameters<typeof refusal>[1];
+    expect(refusal({ role: 'viewer' }, page, 'edit', translator('fr'))).toBe('Votre rôle (lecteur) ne permet pas de modifier ces valeurs\u00a0; c\'est réservé aux administrateurs.');
+    expect(refusal(undefined, page, 'view', translator('es'))).toBe('Inicia sesión para ver esta página.');
+    const refused = (() => { try { requireAccess({ role: 'editor' }, page, 'edit'); } catch (e) { return e; } })();
+    expect(refused).toBeInstanceOf(Refused);
+    expect((refused as InstanceType<typeof Refused>).message).toBe('Your role (editor) may not change these values; admins may.');
+    expect((refused as InstanceType<typeof Refused>).say(translator('it'))).toBe('Il tuo ruolo (editor) non consente di cambiare questi valori; possono farlo gli amministratori.');
+  });
+
+  it('says a login refusal and a password problem in the reader\'s language, plurals included', async () => {
+    const { passwordProblem } = await import('../../src/server/auth/passwords.ts');
+    expect(passwordProblem('short')!(translator('fr'))).toBe('Le mot de passe doit compter au moins 8\u00a0caractères.');
+    expect(passwordProblem('long enough')).toBeUndefined();
+    expect(translator('es')('auth.throttled', { count: 1 })).toBe('Demasiados intentos fallidos. Vuelve a intentarlo dentro de 1 segundo.');
+    expect(translator('it')('auth.throttled', { count: 30 })).toBe('Troppi tentativi falliti. Riprova tra 30 secondi.');
+  });
+
+  it('puts a no-break space before French double punctuation in the server\'s messages', () => {
+    const fr = flat.fr!;
+    const mine = [...fr].filter(([key]) => /^(http|access|users|auth|admin\.outcomes|account\.outcomes)\./.test(key));
+    expect(mine.length).toBeGreaterThan(50);
+    expect(mine.filter(([, text]) => / [:;?!»]|« /.test(text)).map(([key]) => key)).toEqual([]);
   });
 
   it('translates with placeholders in each language', () => {
