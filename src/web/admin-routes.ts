@@ -69,7 +69,7 @@ export async function runnersRoute(Astro: AstroGlobal) {
 export async function deliveriesRoute(Astro: AstroGlobal) {
   const acted = await adminPost(Astro);
   if ('redirect' in acted) return acted;
-  return { ...acted, ...(await deliveriesPage(Astro.locals.app, Astro.url.searchParams)), query: Astro.url.searchParams };
+  return { ...acted, ...(await deliveriesPage(Astro.locals.app, Astro.url.searchParams, Astro.locals.t)), query: Astro.url.searchParams };
 }
 
 function auditFilter(q: URLSearchParams): AuditFilter {

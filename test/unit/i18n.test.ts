@@ -161,9 +161,17 @@ describe('choosing the language', () => {
     expect(translator('it')('auth.throttled', { count: 30 })).toBe('Troppi tentativi falliti. Riprova tra 30 secondi.');
   });
 
+  it('says why a notification target cannot send in the admin\'s language, and records it in English', async () => {
+    const { cannotSend } = await import('../../src/server/notify/sendable.ts');
+    const target = { name: 'ops', events: [], webhook: { url: 'https://hooks.example.com/x', secret_env: 'HOOK_SECRET' } } as unknown as Parameters<typeof cannotSend>[0];
+    const blocked = cannotSend(target, undefined, { webhookHosts: undefined }, {})!;
+    expect(blocked.error).toBe('environment variable HOOK_SECRET is not set, so the body cannot be signed; nothing was sent');
+    expect(blocked.say(translator('es'))).toBe('la variable de entorno HOOK_SECRET no está definida, así que no se puede firmar el cuerpo; no se envió nada');
+  });
+
   it('puts a no-break space before French double punctuation in the server\'s messages', () => {
     const fr = flat.fr!;
-    const mine = [...fr].filter(([key]) => /^(http|access|users|auth|admin\.outcomes|account\.outcomes)\./.test(key));
+    const mine = [...fr].filter(([key]) => /^(http|access|users|auth|admin\.outcomes|admin\.sendable|account\.outcomes)\./.test(key));
     expect(mine.length).toBeGreaterThan(50);
     expect(mine.filter(([, text]) => / [:;?!»]|« /.test(text)).map(([key]) => key)).toEqual([]);
   });
