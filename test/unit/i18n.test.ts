@@ -153,12 +153,15 @@ describe('choosing the language', () => {
     expect((refused as InstanceType<typeof Refused>).say(translator('it'))).toBe('Il tuo ruolo (editor) non consente di cambiare questi valori; possono farlo gli amministratori.');
   });
 
-  it('says a login refusal and a password problem in the reader\'s language, plurals included', async () => {
+  it('says a login refusal, a password problem and a bad file name in the reader\'s language, plurals included', async () => {
     const { passwordProblem } = await import('../../src/server/auth/passwords.ts');
     expect(passwordProblem('short')!(translator('fr'))).toBe('Le mot de passe doit compter au moins 8\u00a0caractères.');
     expect(passwordProblem('long enough')).toBeUndefined();
     expect(translator('es')('auth.throttled', { count: 1 })).toBe('Demasiados intentos fallidos. Vuelve a intentarlo dentro de 1 segundo.');
     expect(translator('it')('auth.throttled', { count: 30 })).toBe('Troppi tentativi falliti. Riprova tra 30 secondi.');
+    const { exportFilename } = await import('../../src/core/export.ts');
+    expect(exportFilename('.hidden', 'p', translator('it'))).toEqual({ error: 'Un nome di file non può iniziare o finire con un punto.' });
+    expect(exportFilename('.hidden', 'p')).toEqual({ error: 'A file name cannot start or end with a dot.' });
   });
 
   it('says why a notification target cannot send in the admin\'s language, and records it in English', async () => {
@@ -171,7 +174,7 @@ describe('choosing the language', () => {
 
   it('puts a no-break space before French double punctuation in the server\'s messages', () => {
     const fr = flat.fr!;
-    const mine = [...fr].filter(([key]) => /^(http|access|users|auth|admin\.outcomes|admin\.sendable|account\.outcomes)\./.test(key));
+    const mine = [...fr].filter(([key]) => /^(http|access|users|auth|admin\.outcomes|admin\.sendable|account\.outcomes|errors\.fileName|errors\.docs)\./.test(key));
     expect(mine.length).toBeGreaterThan(50);
     expect(mine.filter(([, text]) => / [:;?!»]|« /.test(text)).map(([key]) => key)).toEqual([]);
   });
