@@ -5,13 +5,13 @@
  * and the JSON API. Pure, so the layout can ask it too.
  */
 import type { PageConfig } from './config/schema.ts';
-import { hasRole, rolesFrom, type Role } from './roles.ts';
+import { hasRole, type Role } from './roles.ts';
+import type { Translate } from './i18n.ts';
+import { ENGLISH } from './worded.ts';
 
 export type Action = 'view' | 'edit' | 'run';
 
 const DEFAULT_LEAST: Record<Action, Role> = { view: 'viewer', edit: 'editor', run: 'operator' };
-const WHAT: Record<Action, string> = { view: 'see this page', edit: 'change these values', run: 'run these tasks' };
-const LOG_IN: Record<Action, string> = { view: 'Log in to see this page.', edit: 'Log in to save changes.', run: 'Log in to run tasks.' };
 
 export interface Person {
   role: Role;
@@ -27,10 +27,14 @@ export function may(user: Person | undefined, page: PageConfig, action: Action):
   return hasRole(user.role, leastRole(page, action)) && (action === 'view' || may(user, page, 'view'));
 }
 
-/** Why not, in a sentence for the person; undefined when they may. */
-export function refusal(user: (Person & { role: Role }) | undefined, page: PageConfig, action: Action): string | undefined {
+/**
+ * Why not, in a sentence for the person in `t`'s language (English unless
+ * given: the JSON API's words); undefined when they may.
+ */
+export function refusal(user: (Person & { role: Role }) | undefined, page: PageConfig, action: Action, t: Translate = ENGLISH): string | undefined {
   if (may(user, page, action)) return undefined;
-  if (!user) return LOG_IN[action];
+  if (!user) return t(`access.logIn.${action}`);
   const least = action === 'view' ? leastRole(page, 'view') : [leastRole(page, action), leastRole(page, 'view')].sort((a, b) => (hasRole(a, b) ? -1 : 1))[0]!;
-  return `Your role (${user.role}) may not ${WHAT[action]}; ${rolesFrom(least)} may.`;
+  // Whole sentences per action, and the roles that may as one phrase per least role: each language words them its own way.
+  return t(`access.notAllowed.${action}`, { role: t(`roles.${user.role}`), who: t(`access.rolesFrom.${least}`) });
 }

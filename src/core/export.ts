@@ -4,6 +4,8 @@
  */
 import { Document, parse, visit } from 'yaml';
 import type { PageConfig, Values } from './config/schema.ts';
+import type { Translate } from './i18n.ts';
+import { ENGLISH } from './worded.ts';
 
 /**
  * Values as YAML, keys in the page's parameter order, scalars typed, a
@@ -56,20 +58,21 @@ const INVISIBLE = '\\p{Cc}\\p{Zl}\\p{Zp}\\u202A-\\u202E\\u2066-\\u2069';
 const UNSAFE = new RegExp(`[${INVISIBLE}"*:<>?|;,%]`, 'gu');
 
 /**
- * The download name for what a person typed, or why it cannot be one. A name
- * is used as typed or refused, never quietly changed into another: the only
- * additions are `.yaml` when it ends in neither `.yaml` nor `.yml`, and the
- * page's slug for an empty field. Surrounding spaces are dropped.
+ * The download name for what a person typed, or why it cannot be one (in
+ * `t`'s language). A name is used as typed or refused, never quietly changed
+ * into another: the only additions are `.yaml` when it ends in neither
+ * `.yaml` nor `.yml`, and the page's slug for an empty field. Surrounding
+ * spaces are dropped.
  */
-export function exportFilename(input: string | null | undefined, fallback: string): FilenameCheck {
+export function exportFilename(input: string | null | undefined, fallback: string, t: Translate = ENGLISH): FilenameCheck {
   const name = (input ?? '').normalize('NFC').trim();
   if (name === '') return { filename: `${fallback}.yaml` };
-  if (/[\\/]/.test(name)) return { error: 'A file name cannot contain “/” or “\\”: your browser decides which folder the file goes to.' };
+  if (/[\\/]/.test(name)) return { error: t('errors.fileName.folder') };
   const unsafe = [...new Set(name.match(UNSAFE) ?? [])];
-  if (unsafe.length > 0) return { error: `A file name cannot contain ${unsafe.map(shown).join(', ')}.` };
-  if (name.startsWith('.') || name.endsWith('.')) return { error: 'A file name cannot start or end with a dot.' };
+  if (unsafe.length > 0) return { error: t('errors.fileName.unsafe', { chars: unsafe.map(shown).join(', ') }) };
+  if (name.startsWith('.') || name.endsWith('.')) return { error: t('errors.fileName.dot') };
   const stem = name.replace(/\.ya?ml$/iu, '');
-  if ([...stem].length > MAX_FILENAME) return { error: `A file name can have at most ${MAX_FILENAME} characters, not counting .yaml.` };
+  if ([...stem].length > MAX_FILENAME) return { error: t('errors.fileName.tooLong', { max: MAX_FILENAME }) };
   return { filename: stem === name ? `${name}.yaml` : name };
 }
 

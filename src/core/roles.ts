@@ -9,9 +9,3 @@ export function isRole(value: string): value is Role {
 export function hasRole(role: Role, atLeast: Role): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(atLeast);
 }
-
-/** "admins", "editors and admins", "operators, editors and admins". */
-export function rolesFrom(least: Role): string {
-  const names = ROLES.slice(ROLES.indexOf(least)).map((r) => `${r}s`);
-  return names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
-}

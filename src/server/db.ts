@@ -43,10 +43,13 @@ const READ_FAULT_MESSAGES: Record<DatabaseFaultKind, string> = {
  */
 export class DatabaseUnavailable extends Error {
   readonly kind: DatabaseFaultKind;
+  /** Met while only reading: nothing was being saved (the pages say it in the person's language from kind and this). */
+  readonly reading: boolean;
   constructor(kind: DatabaseFaultKind, cause?: unknown, reading = false) {
     super((reading ? READ_FAULT_MESSAGES : FAULT_MESSAGES)[kind], { cause });
     this.name = 'DatabaseUnavailable';
     this.kind = kind;
+    this.reading = reading;
   }
 }
 

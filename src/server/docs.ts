@@ -11,6 +11,7 @@ import { dirname, relative, resolve, sep } from 'node:path';
 import type { PageConfig } from '../core/config/schema.ts';
 import { docsFor, isDocsFile } from '../core/config/docs.ts';
 import { DEFAULT_LANGUAGE, type Language } from '../core/languages.ts';
+import { translator, type Translate } from '../core/i18n.ts';
 import { renderMarkdown } from '../core/markdown.ts';
 
 const FILE_MAX_BYTES = 256 * 1024;
@@ -35,26 +36,28 @@ export interface Docs {
   problem?: string;
 }
 
-async function readDocsFile(configPath: string, name: string): Promise<Docs> {
+async function readDocsFile(configPath: string, name: string, t: Translate): Promise<Docs> {
   const folder = await realpath(dirname(configPath));
   let path: string;
   try {
     path = await realpath(resolve(folder, name));
   } catch {
-    return { problem: `The documentation file ${name} is missing beside config.yaml.` };
+    return { problem: t('errors.docs.missing', { name }) };
   }
   const inside = relative(folder, path);
-  if (inside.startsWith('..') || inside.startsWith(sep)) return { problem: `The documentation file ${name} leads outside the folder of config.yaml, so it is not shown.` };
+  if (inside.startsWith('..') || inside.startsWith(sep)) return { problem: t('errors.docs.outside', { name }) };
   const info = await stat(path);
-  if (!info.isFile()) return { problem: `The documentation file ${name} is not a file.` };
-  if (info.size > FILE_MAX_BYTES) return { problem: `The documentation file ${name} is larger than 256 KiB, so it is not shown.` };
+  if (!info.isFile()) return { problem: t('errors.docs.notFile', { name }) };
+  if (info.size > FILE_MAX_BYTES) return { problem: t('errors.docs.tooLarge', { name, size: FILE_MAX_BYTES / 1024 }) };
   return { html: markdownHtml(await readFile(path, 'utf8')) };
 }
 
-/** The page's docs in `lang` (or the default language), as HTML or as the reason they cannot be shown. */
+/** The page's docs in `lang` (or the default language), as HTML or as the reason they cannot be shown, said in `lang`. */
 export async function pageDocs(configPath: string, page: PageConfig, lang: Language = DEFAULT_LANGUAGE): Promise<Docs | undefined> {
   const value = docsFor(page.docs, lang);
   if (value === undefined) return undefined;
   if (!isDocsFile(value)) return { html: markdownHtml(value) };
-  return readDocsFile(configPath, value.trim()).catch((e: Error) => ({ problem: `The documentation file ${value.trim()} could not be read (${(e as NodeJS.ErrnoException).code ?? e.message}).` }));
+  const t = translator(lang);
+  const name = value.trim();
+  return readDocsFile(configPath, name, t).catch((e: Error) => ({ problem: t('errors.docs.unreadable', { name, why: (e as NodeJS.ErrnoException).code ?? e.message }) }));
 }

@@ -5,6 +5,7 @@ import { revokeAllApiTokensIn } from './auth/api-tokens.ts';
 import { endUserSessionsIn } from './auth/sessions.ts';
 import { forgetAccountIn } from './history.ts';
 import { isRole, ROLES, type Role } from './auth/roles.ts';
+import { WordedError, type Wording } from '../core/worded.ts';
 
 export interface UserRecord {
   id: number;
@@ -17,12 +18,13 @@ export interface UserRecord {
   passwordHash: string;
 }
 
-export class UserError extends Error {}
+/** A person's mistake with an account, worded so the admin page says it in the admin's language (the CLI in English). */
+export class UserError extends WordedError {}
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-export function usernameProblem(name: string): string | undefined {
-  return USERNAME.test(name) ? undefined : 'Username must be 1 to 64 letters, digits, ".", "_" or "-", starting with a letter or digit.';
+export function usernameProblem(name: string): Wording | undefined {
+  return USERNAME.test(name) ? undefined : (t) => t('users.badUsername');
 }
 
 function toUser(row: Record<string, unknown>): UserRecord {
@@ -64,8 +66,8 @@ export interface NewUser {
 export async function createUser(db: Database, input: NewUser): Promise<UserRecord> {
   const problem = usernameProblem(input.username) ?? passwordProblem(input.password);
   if (problem) throw new UserError(problem);
-  if (!isRole(input.role)) throw new UserError(`Role must be one of ${ROLES.join(', ')}; got "${input.role}".`);
-  if (await findUser(db, input.username)) throw new UserError(`User "${input.username}" already exists.`);
+  if (!isRole(input.role)) throw new UserError((t) => t('users.badRole', { roles: ROLES.join(', '), role: input.role }));
+  if (await findUser(db, input.username)) throw new UserError((t) => t('users.exists', { name: input.username }));
   const passwordHash = await hashPassword(input.password);
   await db.write({
     sql: 'INSERT INTO users (username, display_name, email, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -122,17 +124,17 @@ export async function setOwnPassword(db: Database, username: string, password: s
  * `npm run user`. Checked inside the change's own transaction, so two admins
  * demoting each other at once cannot both succeed.
  */
-async function keepAnAdmin(tx: Transaction, user: UserRecord, what: string): Promise<void> {
+async function keepAnAdmin(tx: Transaction, user: UserRecord, change: 'remove' | 'demote' | 'disable'): Promise<void> {
   if (user.role !== 'admin' || user.disabled) return;
   const { rows } = await tx.execute("SELECT count(*) AS n FROM users WHERE role = 'admin' AND disabled = 0");
-  if (Number(rows[0]!.n) <= 1) throw new UserError(`"${user.username}" is the last active admin; ${what}`);
+  if (Number(rows[0]!.n) <= 1) throw new UserError((t) => t(`users.lastAdmin.${change}`, { name: user.username }));
 }
 
 /** Runs `change` on the user in one write transaction; returns the user as they were. */
 async function changeUser(db: Database, username: string, change: (tx: Transaction, user: UserRecord) => Promise<void>): Promise<UserRecord> {
   return db.transaction(async (tx) => {
     const { rows } = await tx.execute({ sql: 'SELECT * FROM users WHERE username = ?', args: [username.trim()] });
-    if (!rows[0]) throw new UserError(`No user named "${username}".`);
+    if (!rows[0]) throw new UserError((t) => t('users.noSuchUser', { name: username }));
     const user = toUser(rows[0] as Record<string, unknown>);
     await change(tx, user);
     await tx.commit();
@@ -143,7 +145,7 @@ async function changeUser(db: Database, username: string, change: (tx: Transacti
 /** Removes the account and its sessions; saves it made keep its name as author. */
 export async function removeUser(db: Database, username: string): Promise<void> {
   await changeUser(db, username, async (tx, user) => {
-    await keepAnAdmin(tx, user, 'make someone else admin before removing it.');
+    await keepAnAdmin(tx, user, 'remove');
     await endUserSessionsIn(tx, user.id);
     await forgetAccountIn(tx, user.id);
     await tx.execute({ sql: 'DELETE FROM users WHERE id = ?', args: [user.id] });
@@ -153,7 +155,7 @@ export async function removeUser(db: Database, username: string): Promise<void> 
 /** Gives the user another role and ends their sessions; returns the user as they were. */
 export async function setRole(db: Database, username: string, role: Role): Promise<UserRecord> {
   return changeUser(db, username, async (tx, user) => {
-    if (role !== 'admin') await keepAnAdmin(tx, user, 'make someone else admin first.');
+    if (role !== 'admin') await keepAnAdmin(tx, user, 'demote');
     await tx.execute({ sql: 'UPDATE users SET role = ? WHERE id = ?', args: [role, user.id] });
     await endUserSessionsIn(tx, user.id);
   });
@@ -167,7 +169,7 @@ export async function setLanguage(db: Database, userId: number, language: string
 /** Disables (ending their sessions) or enables the user; returns the user as they were. */
 export async function setDisabled(db: Database, username: string, disabled: boolean): Promise<UserRecord> {
   return changeUser(db, username, async (tx, user) => {
-    if (disabled) await keepAnAdmin(tx, user, 'it cannot be disabled.');
+    if (disabled) await keepAnAdmin(tx, user, 'disable');
     await tx.execute({ sql: 'UPDATE users SET disabled = ? WHERE id = ?', args: [disabled ? 1 : 0, user.id] });
     if (disabled) await endUserSessionsIn(tx, user.id);
   });

@@ -38,12 +38,12 @@ async function acting(Astro: AstroGlobal, act: (form: FormData) => Promise<Outco
 function adminPost(Astro: AstroGlobal): Promise<Acted | { flash: Flash }> {
   const viewer = viewerOf(Astro.locals);
   requireAdmin(viewer);
-  return acting(Astro, (form) => adminAction(Astro.locals.app, viewer, form));
+  return acting(Astro, (form) => adminAction(Astro.locals.app, viewer, form, Astro.locals.t));
 }
 
 /** An action the database refused (busy, disk full): shown where its outcome would be, with its status. */
 function refused(Astro: AstroGlobal, e: unknown): { error: string } {
-  const { status, headers, message } = refusedByDatabase(e);
+  const { status, headers, message } = refusedByDatabase(e, Astro.locals.t);
   Astro.response.status = status;
   for (const [k, v] of Object.entries(headers)) Astro.response.headers.set(k, v);
   return { error: message };
@@ -69,7 +69,7 @@ export async function runnersRoute(Astro: AstroGlobal) {
 export async function deliveriesRoute(Astro: AstroGlobal) {
   const acted = await adminPost(Astro);
   if ('redirect' in acted) return acted;
-  return { ...acted, ...(await deliveriesPage(Astro.locals.app, Astro.url.searchParams)), query: Astro.url.searchParams };
+  return { ...acted, ...(await deliveriesPage(Astro.locals.app, Astro.url.searchParams, Astro.locals.t)), query: Astro.url.searchParams };
 }
 
 function auditFilter(q: URLSearchParams): AuditFilter {
@@ -111,6 +111,6 @@ export async function accountRoute(Astro: AstroGlobal) {
   const viewer = viewerOf(Astro.locals);
   if (!viewer.user) return { redirect: loginAddress('/account') };
   const { app } = Astro.locals;
-  const acted = await acting(Astro, (form) => accountAction(app, viewer, Astro.locals.session?.id ?? '', form, Astro.request.headers.get('accept-language')));
+  const acted = await acting(Astro, (form) => accountAction(app, viewer, Astro.locals.session?.id ?? '', form, Astro.request.headers.get('accept-language'), Astro.locals.t));
   return 'redirect' in acted ? acted : { ...acted, user: viewer.user, tokens: await listApiTokens(app.db, viewer.user.id) };
 }

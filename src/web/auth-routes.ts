@@ -23,10 +23,10 @@ export async function loginRoute(Astro: AstroGlobal): Promise<LoginRoute> {
     password: String(form.get('password') ?? ''),
     ip: Astro.locals.ip,
     userAgent: Astro.request.headers.get('user-agent') ?? '',
-  });
+  }, Astro.locals.t);
   const result = await attempt.catch((e: unknown) => {
     // The database could not record the session: say why, keep the name typed.
-    const { status, headers, message } = refusedByDatabase(e);
+    const { status, headers, message } = refusedByDatabase(e, Astro.locals.t);
     return { ok: false as const, status, error: message, retryAfterSeconds: Number(headers['Retry-After']) || undefined };
   });
   if (!result.ok) return { status: result.status, error: result.error, username: username.slice(0, 64), next, site, retryAfterSeconds: result.retryAfterSeconds };

@@ -5,7 +5,7 @@
  * The JSON API (`/api/`) is not checked here: its route table knows which
  * calls read a body (src/web/api-v1.ts).
  */
-import { HttpError, mediaType, sentBody } from './http.ts';
+import { hasBody, HttpError, mediaType } from './http.ts';
 
 const FORMS = ['application/x-www-form-urlencoded', 'multipart/form-data'];
 
@@ -21,8 +21,12 @@ export function unsupportedBody(request: Request, pathname: string): HttpError |
   if (FORMS.includes(type)) return undefined;
   const takesJson = JSON_ROUTES.some((r) => r.test(pathname));
   if (takesJson && (type === 'application/json' || type === '')) return undefined;
-  const accepted = takesJson ? 'a form or JSON (application/json)' : 'a form (application/x-www-form-urlencoded or multipart/form-data)';
-  return new HttpError(415, `This address takes ${accepted}, not ${sentBody(request)}. For scripts, use the JSON API under /api/v1.`);
+  // Worded for the error page; a client that asked for JSON gets the English.
+  const sent = type ? `"${type}"` : hasBody(request) ? 'untyped' : 'none';
+  return new HttpError(415, (t) => t('http.unsupportedBody', {
+    accepted: t(takesJson ? 'http.accepts.formOrJson' : 'http.accepts.form'),
+    sent: sent.startsWith('"') ? sent : t(`http.sent.${sent}`),
+  }));
 }
 
 /** Whether the client asked for JSON rather than a page. */

@@ -3,19 +3,11 @@ import type { SiteConfig } from '../core/config/schema.ts';
 import { databaseFault, type DatabaseUnavailable } from '../server/db.ts';
 import { HttpError } from './http.ts';
 import { Refused, type RefusalKind } from '../server/refused.ts';
+import { ENGLISH, messageIn, type Wording } from '../core/worded.ts';
+import type { Translate } from '../core/i18n.ts';
 
-const TITLES: Record<number, string> = {
-  400: 'Bad request',
-  401: 'Log in required',
-  403: 'Not allowed',
-  404: 'Not found',
-  409: 'Conflict',
-  413: 'Too large',
-  415: 'Unsupported form encoding',
-  429: 'Too many requests',
-  503: 'Try again shortly',
-  507: 'Disk full',
-};
+/** The statuses the error page has a title for (http.titles.<status>); any other is titled "Error". */
+const TITLED = new Set([400, 401, 403, 404, 409, 413, 415, 429, 503, 507]);
 
 /**
  * The most any request body may be (astro.config.mjs gives it to the Node
@@ -39,14 +31,19 @@ export function faultStatus(fault: DatabaseUnavailable): { status: number; heade
   return { status: 503, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } };
 }
 
+/** What a database fault means for the person, in their language: whether anything was being saved, and what to do. */
+function faultWording(fault: DatabaseUnavailable): Wording {
+  return (t) => t(`http.database.${fault.reading ? 'reading' : 'writing'}.${fault.kind}`);
+}
+
 /**
  * A database fault (busy, disk full) as what a route answers with: status,
- * headers and the message for the person. Anything else is thrown on.
+ * headers and the message for the person, in `t`'s language. Anything else is thrown on.
  */
-export function refusedByDatabase(e: unknown): { status: number; headers: Record<string, string>; message: string } {
+export function refusedByDatabase(e: unknown, t: Translate = ENGLISH): { status: number; headers: Record<string, string>; message: string } {
   const fault = databaseFault(e);
   if (!fault) throw e;
-  return { ...faultStatus(fault), message: fault.message };
+  return { ...faultStatus(fault), message: faultWording(fault)(t) };
 }
 
 /** The status each kind of refusal by a service is answered with. */
@@ -55,12 +52,12 @@ const REFUSAL_STATUS: Record<RefusalKind, number> = { login: 401, forbidden: 403
 /** The HttpError an error stands for at the edge (a refusal or a database fault included), or undefined for a bug. */
 export function asHttpError(e: unknown): HttpError | undefined {
   if (e instanceof HttpError) return e;
-  if (e instanceof Refused) return new HttpError(REFUSAL_STATUS[e.kind], e.message);
-  if (isBodyTooLarge(e)) return new HttpError(413, `The request is larger than ${BODY_LIMIT_BYTES / 1024 / 1024} MiB; nothing was done.`);
+  if (e instanceof Refused) return new HttpError(REFUSAL_STATUS[e.kind], e.wording);
+  if (isBodyTooLarge(e)) return new HttpError(413, (t) => t('http.tooLarge', { size: BODY_LIMIT_BYTES / 1024 / 1024 }));
   const fault = databaseFault(e);
   if (!fault) return undefined;
   const { status, headers } = faultStatus(fault);
-  return new HttpError(status, fault.message, headers);
+  return new HttpError(status, faultWording(fault), headers);
 }
 
 export interface ErrorView {
@@ -71,8 +68,11 @@ export interface ErrorView {
   site?: SiteConfig;
 }
 
+/** The error page for the request's error (a plain 404 without one), in the person's language. */
 export async function errorView(locals: App.Locals): Promise<ErrorView> {
-  const e = locals.error ?? new HttpError(404, 'There is nothing at this address.');
+  const t = locals.t ?? ENGLISH;
+  const e = locals.error ?? new HttpError(404, (tr) => tr('errors.nothingHere'));
   const site = locals.app ? (await locals.app.config.current()).config : undefined;
-  return { status: e.status, title: TITLES[e.status] ?? 'Error', message: e.message, headers: e.headers, site };
+  const title = TITLED.has(e.status) ? t(`http.titles.${e.status}`) : t('http.titles.other');
+  return { status: e.status, title, message: messageIn(e, t), headers: e.headers, site };
 }

@@ -3,10 +3,13 @@
  * `Refused` (src/server/refused.ts), and src/web/errors.ts turns either into
  * the response.
  */
-export class HttpError extends Error {
+import { WordedError, type Wording } from '../core/worded.ts';
+
+export class HttpError extends WordedError {
   readonly status: number;
   readonly headers: Record<string, string>;
-  constructor(status: number, message: string, headers: Record<string, string> = {}) {
+  /** A Wording is shown in the person's language on the error page; the JSON answer carries its English. */
+  constructor(status: number, message: string | Wording, headers: Record<string, string> = {}) {
     super(message);
     this.name = 'HttpError';
     this.status = status;

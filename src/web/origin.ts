@@ -24,5 +24,5 @@ export function crossSiteRefusal(request: Request, url: URL): HttpError | undefi
   if (tokenCall) return undefined;
   const type = request.headers.get('content-type');
   if (type !== null && !FORM_LIKE.some((f) => type.toLowerCase().includes(f))) return undefined;
-  return new HttpError(403, `Cross-site ${request.method} requests are refused: send forms from this site's own pages (scripts: use the JSON API under /api/v1 with a personal token).`);
+  return new HttpError(403, (t) => t('http.crossSite', { method: request.method }));
 }

@@ -15,6 +15,7 @@ import { compareVersions, exportPage, publishAnyway, restoreVersion, savePage, t
 import { asTyped, findPage, pageView, pageViewAfterSave, type PageView } from '../server/pages/view.ts';
 import { refusedByDatabase } from './errors.ts';
 import { loginAddress } from './http.ts';
+import type { Translate } from '../core/i18n.ts';
 
 export type PageRoute = { redirect: string } | { status: number; view: PageView; headers?: Record<string, string> };
 
@@ -60,7 +61,7 @@ export async function pageRoute(Astro: AstroGlobal, slug: string | undefined): P
     const form = await Astro.request.formData();
     return savePage(app, page.slug, viewer, form).then(
       (done) => answerSave(app, viewer, form, done),
-      (e: unknown) => keptForm(app, page.slug, viewer, form, e),
+      (e: unknown) => keptForm(app, page.slug, viewer, form, e, Astro.locals.t),
     );
   }
   const toLogin = loginFirst(page, viewer, Astro.url.pathname + Astro.url.search);
@@ -122,7 +123,7 @@ export async function exportRoute(Astro: AstroGlobal, slug: string): Promise<{ f
     const notice = { kind: 'invalid' as const, count: Object.keys(result.errors).length, nothing: 'exported' as const };
     return { status: 422, view: asTyped(await pageView(app, page.slug, viewer), form, notice, result.errors) };
   } catch (e) {
-    return keptForm(app, page.slug, viewer, form, e);
+    return keptForm(app, page.slug, viewer, form, e, Astro.locals.t);
   }
 }
 
@@ -130,8 +131,8 @@ export async function exportRoute(Astro: AstroGlobal, slug: string): Promise<{ f
  * A form the database refused (busy, disk full) comes back as typed, with
  * why and when to try again; nothing was written. Anything else goes on up.
  */
-async function keptForm(app: App, slug: string, viewer: Viewer, form: FormData, e: unknown): Promise<{ status: number; view: PageView; headers: Record<string, string> }> {
-  const { status, headers, message } = refusedByDatabase(e);
+async function keptForm(app: App, slug: string, viewer: Viewer, form: FormData, e: unknown, t: Translate): Promise<{ status: number; view: PageView; headers: Record<string, string> }> {
+  const { status, headers, message } = refusedByDatabase(e, t);
   const view = asTyped(await pageView(app, slug, viewer), form, { kind: 'unavailable', message });
   return { status, headers, view };
 }

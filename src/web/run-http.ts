@@ -10,7 +10,7 @@ import { notFound } from '../server/refused.ts';
 /** A run id as written in an address: digits only, else there is no such run (and no "NaN" in a message). */
 export function runIdFrom(text: string | undefined): number {
   const id = /^\d{1,15}$/.test(text ?? '') ? Number(text) : NaN;
-  if (!Number.isSafeInteger(id) || id <= 0) throw notFound(`There is no run ${JSON.stringify(String(text ?? '').slice(0, 40))}.`);
+  if (!Number.isSafeInteger(id) || id <= 0) throw notFound((t) => t('http.noRun', { id: JSON.stringify(String(text ?? '').slice(0, 40)) }));
   return id;
 }
 

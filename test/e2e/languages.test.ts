@@ -2,7 +2,8 @@
  * Four languages in real Chromium: the browser's language is the default, a
  * person's choice on the account page is kept (and wins over the browser),
  * and the account page passes axe in each language, light and dark, on a
- * desktop and a 390 px phone, with its lang attribute set.
+ * desktop and a 390 px phone, with its lang attribute set. The server's own
+ * words (a login refusal, a page refused for want of rights) follow too.
  */
 import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -69,5 +70,30 @@ describe('languages', { timeout: 120_000 }, () => {
     await page.locator('form:has([data-testid="language"]) button').click();
     await page.waitForURL((u) => u.searchParams.has('done'));
     expect(await page.getAttribute('html', 'lang')).toBe('it');
+  });
+
+  it("tells a French speaker in French that the password was wrong, and that only admins may open the users' page", async () => {
+    await browser.context.clearCookies();
+    await page.setExtraHTTPHeaders({ 'Accept-Language': 'fr-FR,fr;q=0.9' });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${server.url}/login`);
+    await page.getByLabel("Nom d'utilisateur").fill('lucia');
+    await page.getByLabel('Mot de passe').fill('not-her-password');
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.getByTestId('login-error').waitFor();
+    expect(await page.getByTestId('login-error').textContent()).toBe("Nom d'utilisateur ou mot de passe incorrect.");
+    expect(await axe()).toEqual([]);
+
+    await page.getByLabel('Mot de passe').fill('lucia-password-1');
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.waitForURL((u) => !u.pathname.startsWith('/login'));
+    const answer = await page.goto(`${server.url}/admin/users`);
+    expect(answer?.status()).toBe(403);
+    expect(await page.getAttribute('html', 'lang')).toBe('fr');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Non autorisé');
+    expect(await page.getByTestId('error').locator('p').first().textContent()).toBe(
+      'Seuls les administrateurs peuvent gérer les utilisateurs, les sessions, les runners, les notifications et le journal d\'audit.',
+    );
+    expect(await axe()).toEqual([]);
   });
 });

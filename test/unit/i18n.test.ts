@@ -16,6 +16,7 @@ const TRANSLATED = [
   'src/layouts/Shell.astro', 'src/pages/login.astro', 'src/pages/account.astro', 'src/components/ConfirmDialog.astro', 'src/components/AdminShell.astro',
   'src/pages/404.astro', 'src/pages/500.astro', 'src/pages/error.astro', 'src/pages/admin/users.astro', 'src/pages/admin/sessions.astro',
   'src/pages/admin/audit.astro', 'src/pages/admin/deliveries.astro', 'src/pages/runs/index.astro', 'src/components/RunState.astro',
+  'src/components/RowAction.astro',
 ];
 
 function flatten(o: Record<string, unknown>, prefix = ''): Map<string, string> {
@@ -137,6 +138,45 @@ describe('choosing the language', () => {
     expect(emailFor({ ...body, data: { schedule: { missed: 3, at_least: true, first_missed: 'a', last_missed: 'b' } } }, 'fr').subject).toBe('[Ops] Backup › Nightly : la planification a manqué au moins 3 moments');
     expect(emailFor(body, 'it').html).toContain('<html lang="it">');
     expect(emailFor(body).text).toContain('Backup › Nightly: the schedule missed 1 moment');
+  });
+
+  it('words a refusal in the reader\'s language, and keeps its English as the message for the API and the log', async () => {
+    const { refusal } = await import('../../src/core/access.ts');
+    const { requireAccess } = await import('../../src/server/auth/access.ts');
+    const { Refused } = await import('../../src/server/refused.ts');
+    const page = { slug: 'p', title: 'P', requires_login: true, parameters: [], buttons: [], access: { edit: 'admin' } } as unknown as Parameters<typeof refusal>[1];
+    expect(refusal({ role: 'viewer' }, page, 'edit', translator('fr'))).toBe('Votre rôle (lecteur) ne permet pas de modifier ces valeurs\u00a0; c\'est réservé aux administrateurs.');
+    expect(refusal(undefined, page, 'view', translator('es'))).toBe('Inicia sesión para ver esta página.');
+    const refused = (() => { try { requireAccess({ role: 'editor' }, page, 'edit'); } catch (e) { return e; } })();
+    expect(refused).toBeInstanceOf(Refused);
+    expect((refused as InstanceType<typeof Refused>).message).toBe('Your role (editor) may not change these values; admins may.');
+    expect((refused as InstanceType<typeof Refused>).say(translator('it'))).toBe('Il tuo ruolo (editor) non consente di cambiare questi valori; possono farlo gli amministratori.');
+  });
+
+  it('says a login refusal, a password problem and a bad file name in the reader\'s language, plurals included', async () => {
+    const { passwordProblem } = await import('../../src/server/auth/passwords.ts');
+    expect(passwordProblem('short')!(translator('fr'))).toBe('Le mot de passe doit compter au moins 8\u00a0caractères.');
+    expect(passwordProblem('long enough')).toBeUndefined();
+    expect(translator('es')('auth.throttled', { count: 1 })).toBe('Demasiados intentos fallidos. Vuelve a intentarlo dentro de 1 segundo.');
+    expect(translator('it')('auth.throttled', { count: 30 })).toBe('Troppi tentativi falliti. Riprova tra 30 secondi.');
+    const { exportFilename } = await import('../../src/core/export.ts');
+    expect(exportFilename('.hidden', 'p', translator('it'))).toEqual({ error: 'Un nome di file non può iniziare o finire con un punto.' });
+    expect(exportFilename('.hidden', 'p')).toEqual({ error: 'A file name cannot start or end with a dot.' });
+  });
+
+  it('says why a notification target cannot send in the admin\'s language, and records it in English', async () => {
+    const { cannotSend } = await import('../../src/server/notify/sendable.ts');
+    const target = { name: 'ops', events: [], webhook: { url: 'https://hooks.example.com/x', secret_env: 'HOOK_SECRET' } } as unknown as Parameters<typeof cannotSend>[0];
+    const blocked = cannotSend(target, undefined, { webhookHosts: undefined }, {})!;
+    expect(blocked.error).toBe('environment variable HOOK_SECRET is not set, so the body cannot be signed; nothing was sent');
+    expect(blocked.say(translator('es'))).toBe('la variable de entorno HOOK_SECRET no está definida, así que no se puede firmar el cuerpo; no se envió nada');
+  });
+
+  it('puts a no-break space before French double punctuation in the server\'s messages', () => {
+    const fr = flat.fr!;
+    const mine = [...fr].filter(([key]) => /^(http|access|users|auth|admin\.outcomes|admin\.sendable|account\.outcomes|errors\.fileName|errors\.docs)\./.test(key));
+    expect(mine.length).toBeGreaterThan(50);
+    expect(mine.filter(([, text]) => / [:;?!»]|« /.test(text)).map(([key]) => key)).toEqual([]);
   });
 
   it('translates with placeholders in each language', () => {

@@ -13,8 +13,11 @@ export interface Viewer {
   reads?: Reads;
 }
 
-/** Refuses (log in first, or not allowed) with the reason unless `user` may. */
+/**
+ * Refuses (log in first, or not allowed) with the reason unless `user` may.
+ * The reason keeps its wording: a page shows it in the person's language, the JSON API in English.
+ */
 export function requireAccess(user: Person | undefined, page: PageConfig, action: Action): void {
-  const why = refusal(user, page, action);
-  if (why) throw new Refused(user ? 'forbidden' : 'login', why);
+  if (refusal(user, page, action) === undefined) return;
+  throw new Refused(user ? 'forbidden' : 'login', (t) => refusal(user, page, action, t)!);
 }

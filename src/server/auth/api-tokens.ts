@@ -4,6 +4,7 @@ import type { Database, Transaction } from '../db.ts';
 import type { Reads } from '../read-cache.ts';
 import type { SessionUser } from './sessions.ts';
 import type { Role } from './roles.ts';
+import { WordedError } from '../../core/worded.ts';
 
 const PREFIX = 'syu_';
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -16,11 +17,11 @@ export interface ApiTokenRecord {
   revokedAt: string | null;
 }
 
-export class ApiTokenError extends Error {}
+export class ApiTokenError extends WordedError {}
 
 export async function createApiToken(db: Database, userId: number, name: string): Promise<string> {
   const label = name.trim();
-  if (!label || label.length > 100) throw new ApiTokenError('Give the token a name of 1 to 100 characters, saying what uses it.');
+  if (!label || label.length > 100) throw new ApiTokenError((t) => t('auth.tokens.badName'));
   const token = PREFIX + randomBytes(32).toString('base64url');
   await db.write({ sql: 'INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)', args: [userId, label, hash(token), new Date().toISOString()] });
   return token;
@@ -46,7 +47,7 @@ export async function revokeAllApiTokensIn(tx: Transaction, userId: number): Pro
 /** Revokes one of the user's own tokens; returns its name. */
 export async function revokeApiToken(db: Database, userId: number, id: number): Promise<string> {
   const { rows } = await db.write({ sql: 'UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL RETURNING name', args: [new Date().toISOString(), id, userId] });
-  if (!rows[0]) throw new ApiTokenError('No such active token.');
+  if (!rows[0]) throw new ApiTokenError((t) => t('auth.tokens.noSuch'));
   return String(rows[0].name);
 }
 

@@ -6,6 +6,8 @@ import { verifyPassword } from './passwords.ts';
 import { createSession, generateSessionToken, invalidateSession } from './sessions.ts';
 import { throttleKeys } from './throttle.ts';
 import { countLogin } from '../metrics.ts';
+import type { Translate } from '../../core/i18n.ts';
+import { ENGLISH } from '../../core/worded.ts';
 
 export type LoginResult =
   | { ok: true; token: string; expiresAt: Date; username: string }
@@ -18,30 +20,29 @@ export interface LoginAttempt {
   userAgent: string;
 }
 
-const INVALID = 'Wrong username or password.';
-
 function failed(result: LoginResult): LoginResult {
   countLogin('failed');
   return result;
 }
 
-export async function login(app: App, attempt: LoginAttempt): Promise<LoginResult> {
+/** Checks a login attempt; a refusal is said in `t`'s language (the login form's reader). */
+export async function login(app: App, attempt: LoginAttempt, t: Translate = ENGLISH): Promise<LoginResult> {
   const username = attempt.username.trim();
-  if (!username || !attempt.password) return failed({ ok: false, status: 400, error: 'Enter your username and password.' });
-  if (username.length > 64 || attempt.password.length > 1024) return failed({ ok: false, status: 401, error: INVALID });
+  if (!username || !attempt.password) return failed({ ok: false, status: 400, error: t('auth.enterBoth') });
+  if (username.length > 64 || attempt.password.length > 1024) return failed({ ok: false, status: 401, error: t('auth.invalid') });
   const keys = throttleKeys(username, attempt.ip);
   const wait = app.throttle.retryAfterMs(keys);
   if (wait > 0) {
     const seconds = Math.ceil(wait / 1000);
     countLogin('throttled');
-    return { ok: false, status: 429, retryAfterSeconds: seconds, error: `Too many failed attempts. Try again in ${seconds} second${seconds === 1 ? '' : 's'}.` };
+    return { ok: false, status: 429, retryAfterSeconds: seconds, error: t('auth.throttled', { count: seconds }) };
   }
   const user = await findUser(app.db, username);
   const valid = await verifyPassword(user?.passwordHash, attempt.password);
   if (!user || !valid || user.disabled) {
     app.throttle.fail(keys);
     await audit(app.db, { action: 'login_failed', username, ip: attempt.ip, detail: { reason: !user ? 'unknown user' : user.disabled && valid ? 'disabled' : 'wrong password' } });
-    return failed({ ok: false, status: 401, error: user?.disabled && valid ? 'This account is disabled. Ask an administrator.' : INVALID });
+    return failed({ ok: false, status: 401, error: t(user?.disabled && valid ? 'auth.disabled' : 'auth.invalid') });
   }
   app.throttle.succeed(keys);
   const token = generateSessionToken();

@@ -1,14 +1,15 @@
 /** argon2id password hashing (OWASP's recommended minimum parameters). */
 import { hash, verify } from '@node-rs/argon2';
+import type { Wording } from '../../core/worded.ts';
 
 const OPTIONS = { memoryCost: 19456, timeCost: 2, parallelism: 1, outputLen: 32 } as const;
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 256;
 
-/** A reason the password is unacceptable, or undefined. */
-export function passwordProblem(password: string): string | undefined {
-  if ([...password].length < PASSWORD_MIN) return `Password must be at least ${PASSWORD_MIN} characters.`;
-  if ([...password].length > PASSWORD_MAX) return `Password must be at most ${PASSWORD_MAX} characters.`;
+/** A reason the password is unacceptable (to be said in the reader's language), or undefined. */
+export function passwordProblem(password: string): Wording | undefined {
+  if ([...password].length < PASSWORD_MIN) return (t) => t('auth.password.tooShort', { min: PASSWORD_MIN });
+  if ([...password].length > PASSWORD_MAX) return (t) => t('auth.password.tooLong', { max: PASSWORD_MAX });
   return undefined;
 }
 

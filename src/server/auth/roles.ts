@@ -1,1 +1,1 @@
-export { ROLES, hasRole, isRole, rolesFrom, type Role } from '../../core/roles.ts';
+export { ROLES, hasRole, isRole, type Role } from '../../core/roles.ts';

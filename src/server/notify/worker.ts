@@ -46,7 +46,7 @@ async function attempt(app: App, live: LiveConfig, d: Due): Promise<WebhookResul
   const s = app.settings.notify;
   const smtp = site.notify?.smtp;
   const blocked = cannotSend(target, smtp, s);
-  if (blocked) return { ok: false, ...blocked };
+  if (blocked) return { ok: false, final: blocked.final, error: blocked.error };
   const ids = { type: event.type, eventUid: (JSON.parse(event.body) as { id: string }).id, deliveryUid: d.uid };
   if (target.webhook) {
     const w = target.webhook;
