@@ -16,6 +16,8 @@ const TRANSLATED = [
   'src/layouts/Shell.astro', 'src/pages/login.astro', 'src/pages/account.astro', 'src/components/ConfirmDialog.astro', 'src/components/AdminShell.astro',
   'src/pages/404.astro', 'src/pages/500.astro', 'src/pages/error.astro', 'src/pages/admin/users.astro', 'src/pages/admin/sessions.astro',
   'src/pages/admin/audit.astro', 'src/pages/admin/deliveries.astro', 'src/pages/runs/index.astro', 'src/components/RunState.astro',
+  'src/pages/runs/[id].astro', 'src/components/RunLive.astro', 'src/components/RunMeta.astro', 'src/components/RunButton.astro', 'src/components/RunInputs.astro',
+  'src/pages/page/[slug]/run/[button].astro', 'src/pages/dashboard.astro', 'src/components/DurationChart.astro', 'src/pages/admin/runners.astro', 'src/components/When.astro',
 ];
 
 function flatten(o: Record<string, unknown>, prefix = ''): Map<string, string> {
@@ -137,6 +139,16 @@ describe('choosing the language', () => {
     expect(emailFor({ ...body, data: { schedule: { missed: 3, at_least: true, first_missed: 'a', last_missed: 'b' } } }, 'fr').subject).toBe('[Ops] Backup › Nightly : la planification a manqué au moins 3 moments');
     expect(emailFor(body, 'it').html).toContain('<html lang="it">');
     expect(emailFor(body).text).toContain('Backup › Nightly: the schedule missed 1 moment');
+  });
+
+  it('writes sentences with markup for set:html with every value escaped, and the browser\'s words as inert JSON', async () => {
+    const { richText, whenHtml } = await import('../../src/core/rich-text.ts');
+    const { clientWords, clientWordsJson } = await import('../../src/core/client-words.ts');
+    const at = whenHtml('2025-01-31T10:00:02.540Z');
+    expect(richText(translator('es'), 'run.meta.byPerson', { user: '<b>x</b>' }, { at })).toBe('Iniciada por <strong>&lt;b&gt;x&lt;/b&gt;</strong> el <time datetime="2025-01-31T10:00:02.540Z" title="2025-01-31T10:00:02.540Z">2025-01-31 10:00:02 UTC</time>');
+    expect(clientWords('it')).toMatchObject({ took: 'durata {{duration}}', states: { timed_out: 'scaduta' } });
+    expect(JSON.parse(clientWordsJson('fr')).states.succeeded).toBe('réussie');
+    expect(clientWordsJson('en')).not.toContain('<');
   });
 
   it('translates with placeholders in each language', () => {
