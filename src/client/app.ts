@@ -4,6 +4,7 @@ import Alpine from 'alpinejs';
 import { localText, runDurationText, utcText, type RunTimes } from '../core/time.ts';
 import { isFinal } from '../protocol/states.ts';
 import type { RunJson } from '../server/runs/json.ts';
+import { fill, pageLang, words } from './words.ts';
 
 Alpine.data('shell', () => ({
   navOpen: false,
@@ -27,7 +28,7 @@ Alpine.data('themeToggle', () => ({
     }
   },
   get label() {
-    return this.dark ? 'Switch to light theme' : 'Switch to dark theme';
+    return this.dark ? words().lightTheme : words().darkTheme;
   },
 }));
 
@@ -83,7 +84,7 @@ Alpine.data('runLive', () => ({
     const badge = this.$el.querySelector<HTMLElement>('.run-state');
     if (badge) {
       badge.dataset.state = run.state;
-      badge.textContent = run.state.replace('_', ' ');
+      badge.textContent = words().states[run.state] ?? run.state;
     }
     const message = this.part('message');
     if (message) message.textContent = run.message ?? '';
@@ -216,7 +217,8 @@ Alpine.data('runMeta', () => ({
     this.tick();
   },
   tick() {
-    this.show('duration', runDurationText(this.times, Date.now() + this.skew) ?? null);
+    const say = (phrase: 'took' | 'runningFor', duration: string) => fill(words()[phrase], { duration });
+    this.show('duration', runDurationText(this.times, Date.now() + this.skew, say, pageLang()) ?? null);
     const running = this.times.started_at !== null && this.times.finished_at === null;
     if (running && this.timer === undefined) this.timer = window.setInterval(() => this.tick(), 1000);
     if (!running && this.timer !== undefined) {
@@ -288,11 +290,11 @@ Alpine.data('copySecret', () => ({
     const input = this.$refs.secret as HTMLInputElement;
     try {
       await navigator.clipboard.writeText(input.value);
-      this.copied = 'Copied.';
+      this.copied = words().copied;
     } catch {
       input.focus();
       input.select();
-      this.copied = 'Selected: press Ctrl-C (⌘-C) to copy.';
+      this.copied = words().selected;
     }
   },
 }));
@@ -325,6 +327,8 @@ Alpine.data('runInputs', () => ({
 function askFirst(dialog: HTMLDialogElement): void {
   let pending: { form: HTMLFormElement; submitter: HTMLElement | null } | undefined;
   const part = (id: string) => dialog.querySelector<HTMLElement>(`#${id}`)!;
+  // The dialog's own words, as the server wrote them in the page's language, are the defaults.
+  const defaults = Object.fromEntries(['confirm-title', 'confirm-go', 'confirm-back'].map((id) => [id, part(id).textContent ?? '']));
   document.addEventListener(
     'submit',
     (event) => {
@@ -333,10 +337,10 @@ function askFirst(dialog: HTMLDialogElement): void {
       event.preventDefault();
       event.stopImmediatePropagation();
       pending = { form, submitter: event.submitter };
-      part('confirm-title').textContent = form.dataset.confirmTitle ?? 'Are you sure?';
+      part('confirm-title').textContent = form.dataset.confirmTitle ?? defaults['confirm-title']!;
       part('confirm-text').textContent = form.dataset.confirm;
-      part('confirm-go').textContent = form.dataset.confirmButton ?? 'Confirm';
-      part('confirm-back').textContent = form.dataset.confirmBack ?? 'Cancel';
+      part('confirm-go').textContent = form.dataset.confirmButton ?? defaults['confirm-go']!;
+      part('confirm-back').textContent = form.dataset.confirmBack ?? defaults['confirm-back']!;
       dialog.returnValue = '';
       dialog.showModal();
     },
@@ -357,7 +361,8 @@ function askFirst(dialog: HTMLDialogElement): void {
 }
 
 // Times meant for the reader's own clock (a schedule's next moments): the server wrote them in UTC.
-for (const t of document.querySelectorAll<HTMLTimeElement>('time[data-local]')) t.textContent = localText(t.dateTime);
+// In the page's language, which may not be the browser's.
+for (const t of document.querySelectorAll<HTMLTimeElement>('time[data-local]')) t.textContent = localText(t.dateTime, pageLang());
 
 const confirmDialog = document.getElementById('confirm-dialog');
 if (confirmDialog instanceof HTMLDialogElement) askFirst(confirmDialog);

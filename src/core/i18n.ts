@@ -29,9 +29,29 @@ void instance.init({
 
 export type Translate = TFunction;
 
-/** The translator for one language. */
+const fixed = new Map<Language, Translate>();
+
+/**
+ * The translator for one language, made once. A key asked with no values
+ * (most of a page's words) is looked up in i18next once and then kept: the
+ * catalogues never change while the process runs, and a page asks for dozens.
+ */
 export function translator(lang: Language): Translate {
-  return instance.getFixedT(lang);
+  let t = fixed.get(lang);
+  if (!t) fixed.set(lang, (t = keepingPlainKeys(instance.getFixedT(lang))));
+  return t;
+}
+
+function keepingPlainKeys(t: Translate): Translate {
+  const kept = new Map<string, string>();
+  const call = t as unknown as (...args: unknown[]) => string;
+  const keeping = (key: unknown, ...rest: unknown[]): string => {
+    if (rest.length > 0 || typeof key !== 'string') return call(key, ...rest);
+    let text = kept.get(key);
+    if (text === undefined) kept.set(key, (text = call(key)));
+    return text;
+  };
+  return keeping as unknown as Translate;
 }
 
 /** The best of our languages for an Accept-Language header, or undefined when none fits. */

@@ -22,13 +22,23 @@ export function localText(at: string, locale?: string, timeZone?: string): strin
   return new Intl.DateTimeFormat(locale, { ...LOCAL_PARTS, timeZone }).format(d);
 }
 
+const tenths = new Map<string, Intl.NumberFormat>();
+
+/** A number with one decimal, in the language's own way (`2.5`, `2,5`); one formatter per language, kept. */
+export function decimalText(n: number, lang = 'en'): string {
+  let format = tenths.get(lang);
+  if (!format) tenths.set(lang, (format = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1, useGrouping: false })));
+  return format.format(n);
+}
+
 /**
  * `2.5 s`, `42 s`, `12 min 5 s`, `3 h 4 min`. A tenth of a second only under
  * ten seconds, and only when there is one: a ticking counter passes whole seconds.
+ * The symbols are the same in every language; the decimal separator is the language's.
  */
-export function durationText(seconds: number): string {
+export function durationText(seconds: number, lang = 'en'): string {
   const s = Math.max(0, seconds);
-  if (s < 10) return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+  if (s < 10) return `${Number.isInteger(s) ? s : decimalText(s, lang)} s`;
   const whole = Math.round(s);
   if (whole < 60) return `${whole} s`;
   const minutes = Math.floor(whole / 60);
@@ -46,13 +56,18 @@ export interface RunTimes {
   finished_at: string | null;
 }
 
+/** The words around a run's duration (`client.took`, `client.runningFor` in the catalogues). */
+export type DurationWords = (phrase: 'took' | 'runningFor', duration: string) => string;
+const ENGLISH: DurationWords = (phrase, duration) => `${phrase === 'took' ? 'took' : 'running for'} ${duration}`;
+
 /**
  * How long a run took or has been running, as of `now` (milliseconds on the
- * server's clock); undefined for a run that never started.
+ * server's clock); undefined for a run that never started. The server and the
+ * browser pass the same catalogue words, so a live page and a reload agree.
  */
-export function runDurationText(run: RunTimes, now: number): string | undefined {
+export function runDurationText(run: RunTimes, now: number, words: DurationWords = ENGLISH, lang = 'en'): string | undefined {
   if (!run.started_at) return undefined;
   const started = Date.parse(run.started_at);
-  if (run.finished_at) return `took ${durationText((Date.parse(run.finished_at) - started) / 1000)}`;
-  return `running for ${durationText(Math.floor((now - started) / 1000))}`;
+  if (run.finished_at) return words('took', durationText((Date.parse(run.finished_at) - started) / 1000, lang));
+  return words('runningFor', durationText(Math.floor((now - started) / 1000), lang));
 }

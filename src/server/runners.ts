@@ -5,6 +5,8 @@ import { encodeHexLowerCase } from '@oslojs/encoding';
 import type { Database, Executor, Transaction } from './db.ts';
 import { endRunsOfRunnerIn, publishEndedRuns } from './runs/queue.ts';
 import type { RunSignals } from './runs/notify.ts';
+import { translator, type Translate } from '../core/i18n.ts';
+import { DEFAULT_LANGUAGE } from '../core/languages.ts';
 
 export interface RunnerRecord {
   id: number;
@@ -128,7 +130,7 @@ export async function touchRunner(db: Database, runner: RunnerRecord, info?: { h
  * The labels of `runsOn` that no online runner has all of, or undefined when
  * some online runner has every one: why a run of a button with `runs_on:` would wait.
  */
-export async function waitingForRunner(db: Executor, runsOn: readonly string[] | undefined, now = Date.now()): Promise<string | undefined> {
+export async function waitingForRunner(db: Executor, runsOn: readonly string[] | undefined, now = Date.now(), t: Translate = translator(DEFAULT_LANGUAGE)): Promise<string | undefined> {
   if (!runsOn?.length) return undefined;
   const { rows } = await db.execute({
     sql: 'SELECT labels FROM runners WHERE revoked_at IS NULL AND last_seen_at >= ?',
@@ -138,7 +140,7 @@ export async function waitingForRunner(db: Executor, runsOn: readonly string[] |
     const has = new Set(JSON.parse(String(r.labels ?? '[]')) as string[]);
     return runsOn.every((l) => has.has(l));
   });
-  return able ? undefined : `waiting: no runner with label${runsOn.length > 1 ? 's' : ''} ${runsOn.join(', ')} is online`;
+  return able ? undefined : t('run.waiting', { count: runsOn.length, labels: runsOn.join(', ') });
 }
 
 /** A runner counts as online when it called in within this long (it calls at least every few seconds while idle). */

@@ -15,8 +15,16 @@ import { waitingForRunner } from '../server/runners.ts';
 import { asHttpError } from './errors.ts';
 import type { Button, PageConfig, SiteConfig } from '../core/config/schema.ts';
 import { buttonOf, pageOf } from '../core/config/lookup.ts';
+import { translator, type Translate } from '../core/i18n.ts';
+import { DEFAULT_LANGUAGE } from '../core/languages.ts';
 
 const wantsJson = (r: Request) => (r.headers.get('accept') ?? '').includes('application/json');
+
+/** The words of a refusal: the person's language on a page, English for JSON and event-stream clients (machines). */
+function wordsFor(request: Request, locals: App.Locals): Translate {
+  const machine = wantsJson(request) || (request.headers.get('accept') ?? '').includes('text/event-stream');
+  return !machine && locals.t ? locals.t : translator(DEFAULT_LANGUAGE);
+}
 
 /** JSON clients get `{ error }` with the status; people get the error page. */
 function asJson(e: unknown): Response {
@@ -56,19 +64,20 @@ export async function runButtonRoute(Astro: AstroGlobal): Promise<RunButtonRoute
   const viewer = viewerOf(Astro.locals);
   const request = Astro.request;
   const { slug, button: name } = Astro.params as { slug: string; button: string };
+  const t = wordsFor(request, Astro.locals);
   try {
     if (!viewer.user && !wantsJson(request)) return { redirect: loginAddress(`/page/${slug}`) };
     if (request.method !== 'POST') {
-      const { site, page, button } = await buttonToRun(app, slug, name, viewer);
+      const { site, page, button } = await buttonToRun(app, slug, name, viewer, t);
       // Nothing sent yet: the form shows each input's default.
       return { status: 200, site, page, button, raw: {}, errors: {} };
     }
-    const run = await startRun(app, slug, name, viewer, await givenInputs(request));
+    const run = await startRun(app, slug, name, viewer, await givenInputs(request), t);
     return wantsJson(request) ? { response: json({ id: run.id, url: `/runs/${run.id}` }, 201) } : { redirect: `/runs/${run.id}` };
   } catch (e) {
     if (e instanceof InputsRefused) {
       if (wantsJson(request)) return { response: inputsRefusedJson(e) };
-      const { site, page, button } = await buttonToRun(app, slug, name, viewer);
+      const { site, page, button } = await buttonToRun(app, slug, name, viewer, t);
       return { status: 422, site, page, button, raw: e.result.raw, errors: e.result.errors };
     }
     if (wantsJson(request)) return { response: asJson(e) };
@@ -94,9 +103,10 @@ export async function runPageRoute(Astro: AstroGlobal): Promise<RunPageRoute> {
   const { app } = Astro.locals;
   const viewer = viewerOf(Astro.locals);
   const accept = Astro.request.headers.get('accept') ?? '';
+  const t = wordsFor(Astro.request, Astro.locals);
   let run: RunView;
   try {
-    run = await visibleRun(app, runIdFrom(Astro.params.id), viewer);
+    run = await visibleRun(app, runIdFrom(Astro.params.id), viewer, t);
   } catch (e) {
     if (accept.includes('text/event-stream') || wantsJson(Astro.request)) return { response: asJson(e) };
     if (asHttpError(e)?.status === 401) return { redirect: loginAddress(Astro.url.pathname) };
@@ -116,13 +126,13 @@ export async function runPageRoute(Astro: AstroGlobal): Promise<RunPageRoute> {
     site: config,
     pageTitle: page?.title ?? run.page,
     buttonLabel: buttonOf(config, run.page, run.button)?.label ?? run.button,
-    waiting: run.state === 'queued' ? await waitingForRunner(app.db, run.runsOn ?? undefined) : undefined,
+    waiting: run.state === 'queued' ? await waitingForRunner(app.db, run.runsOn ?? undefined, Date.now(), t) : undefined,
   };
 }
 
 export async function cancelRoute(ctx: APIContext): Promise<Response> {
   try {
-    const run = await cancel(ctx.locals.app, runIdFrom(ctx.params.id), viewerOf(ctx.locals));
+    const run = await cancel(ctx.locals.app, runIdFrom(ctx.params.id), viewerOf(ctx.locals), wordsFor(ctx.request, ctx.locals));
     return wantsJson(ctx.request) ? json(runJson(run)) : ctx.redirect(`/runs/${run.id}`, 303);
   } catch (e) {
     if (wantsJson(ctx.request)) return asJson(e);
@@ -132,7 +142,7 @@ export async function cancelRoute(ctx: APIContext): Promise<Response> {
 
 export async function rerunRoute(ctx: APIContext): Promise<Response> {
   try {
-    const run = await rerun(ctx.locals.app, runIdFrom(ctx.params.id), viewerOf(ctx.locals));
+    const run = await rerun(ctx.locals.app, runIdFrom(ctx.params.id), viewerOf(ctx.locals), wordsFor(ctx.request, ctx.locals));
     return wantsJson(ctx.request) ? json({ id: run.id, url: `/runs/${run.id}` }, 201) : ctx.redirect(`/runs/${run.id}`, 303);
   } catch (e) {
     if (e instanceof InputsRefused) {
@@ -147,7 +157,7 @@ export async function rerunRoute(ctx: APIContext): Promise<Response> {
 /** The whole log as a text download. */
 export async function logRoute(ctx: APIContext): Promise<Response> {
   const { app } = ctx.locals;
-  return runLogDownload(app, await visibleRun(app, runIdFrom(ctx.params.id), viewerOf(ctx.locals)));
+  return runLogDownload(app, await visibleRun(app, runIdFrom(ctx.params.id), viewerOf(ctx.locals), wordsFor(ctx.request, ctx.locals)));
 }
 
 /**

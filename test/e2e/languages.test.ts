@@ -4,12 +4,15 @@
  * and the account page passes axe in each language, light and dark, on a
  * desktop and a 390 px phone, with its lang attribute set. The server's own
  * words (a login refusal, a page refused for want of rights) follow too.
+ * desktop and a 390 px phone, with its lang attribute set. A run page in
+ * Spanish stays Spanish as the browser updates it live.
  */
 import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { launchBrowser } from '../helpers/browser.ts';
-import { startServer, type TestServer } from '../helpers/server.ts';
+import { ROOT, startServer, type TestServer } from '../helpers/server.ts';
+import { startRunner } from '../helpers/runner.ts';
 
 let server: TestServer;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
@@ -95,5 +98,53 @@ describe('languages', { timeout: 120_000 }, () => {
       'Seuls les administrateurs peuvent gérer les utilisateurs, les sessions, les runners, les notifications et le journal d\'audit.',
     );
     expect(await axe()).toEqual([]);
+  });
+
+  it('shows a run in Spanish while it goes on and once it ended, and the run page passes axe light and dark', async () => {
+    // The example config's button and script, with short steps.
+    const runner = await startRunner(server, 'languages', { SWITCHYARD_RUNNER_ROOT: ROOT, SWITCHYARD_STEP_SECONDS: '0.5' });
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.evaluate(() => localStorage.setItem('switchyard-theme', 'light'));
+      await page.goto(`${server.url}/account`);
+      await page.getByTestId('language').selectOption('es');
+      await page.locator('form:has([data-testid="language"]) button').click();
+      await page.waitForURL((u) => u.searchParams.has('done'));
+
+      await page.goto(`${server.url}/page/data-processing`);
+      await page.getByTestId('run-start_processing').click();
+      await page.waitForURL(/\/runs\/\d+$/);
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).toMatch(/^Ejecución \d+: Start Full Processing$/);
+      // Marks this page: a reload would lose it, so what follows was written by the live updates.
+      await page.evaluate(() => Object.assign(window, { openedOnce: true }));
+      const meta = page.getByTestId('run-meta');
+      await expect.poll(() => meta.innerText(), { timeout: 10_000 }).toMatch(/en curso desde hace \d+ s/);
+      await expect.poll(() => page.locator('.run-state').first().textContent(), { timeout: 20_000 }).toBe('correcta');
+      await expect.poll(() => meta.innerText(), { timeout: 5000 }).toMatch(/duró \d+(,\d)? s · terminó el \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · código de salida 0/);
+      expect(await page.evaluate(() => (window as unknown as { openedOnce?: boolean }).openedOnce)).toBe(true);
+      expect(await page.getByTestId('rerun').textContent()).toBe('Ejecutar de nuevo con los mismos valores');
+
+      const found: string[] = [];
+      for (const theme of ['light', 'dark']) {
+        await page.evaluate((t) => localStorage.setItem('switchyard-theme', t), theme);
+        await page.reload();
+        // The same words after a reload as the live page wrote.
+        expect(await page.locator('.run-state').first().textContent()).toBe('correcta');
+        expect(await page.getByTestId('run-meta').innerText()).toMatch(/duró \d+(,\d)? s/);
+        for (const v of await axe()) found.push(`${theme}: ${v}`);
+      }
+      expect(found).toEqual([]);
+      // The words the browser writes came as data, which the CSP let through: no refusal, no error.
+      expect(errors).toEqual([]);
+    } finally {
+      await runner.stop();
+      await page.goto(`${server.url}/account`);
+      await page.getByTestId('language').selectOption('');
+      await page.locator('form:has([data-testid="language"]) button').click();
+      await page.waitForURL((u) => u.searchParams.has('done'));
+    }
   });
 });

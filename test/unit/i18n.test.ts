@@ -17,6 +17,8 @@ const TRANSLATED = [
   'src/pages/404.astro', 'src/pages/500.astro', 'src/pages/error.astro', 'src/pages/admin/users.astro', 'src/pages/admin/sessions.astro',
   'src/pages/admin/audit.astro', 'src/pages/admin/deliveries.astro', 'src/pages/runs/index.astro', 'src/components/RunState.astro',
   'src/components/RowAction.astro',
+  'src/pages/runs/[id].astro', 'src/components/RunLive.astro', 'src/components/RunMeta.astro', 'src/components/RunButton.astro', 'src/components/RunInputs.astro',
+  'src/pages/page/[slug]/run/[button].astro', 'src/pages/dashboard.astro', 'src/components/DurationChart.astro', 'src/pages/admin/runners.astro', 'src/components/When.astro',
 ];
 
 function flatten(o: Record<string, unknown>, prefix = ''): Map<string, string> {
@@ -177,6 +179,16 @@ describe('choosing the language', () => {
     const mine = [...fr].filter(([key]) => /^(http|access|users|auth|admin\.outcomes|admin\.sendable|account\.outcomes|errors\.fileName|errors\.docs)\./.test(key));
     expect(mine.length).toBeGreaterThan(50);
     expect(mine.filter(([, text]) => / [:;?!»]|« /.test(text)).map(([key]) => key)).toEqual([]);
+  });
+
+  it('writes sentences with markup for set:html with every value escaped, and the browser\'s words as inert JSON', async () => {
+    const { richText, whenHtml } = await import('../../src/core/rich-text.ts');
+    const { clientWords, clientWordsJson } = await import('../../src/core/client-words.ts');
+    const at = whenHtml('2025-01-31T10:00:02.540Z');
+    expect(richText(translator('es'), 'run.meta.byPerson', { user: '<b>x</b>' }, { at })).toBe('Iniciada por <strong>&lt;b&gt;x&lt;/b&gt;</strong> el <time datetime="2025-01-31T10:00:02.540Z" title="2025-01-31T10:00:02.540Z">2025-01-31 10:00:02 UTC</time>');
+    expect(clientWords('it')).toMatchObject({ took: 'durata {{duration}}', states: { timed_out: 'scaduta' } });
+    expect(JSON.parse(clientWordsJson('fr')).states.succeeded).toBe('réussie');
+    expect(clientWordsJson('en')).not.toContain('<');
   });
 
   it('translates with placeholders in each language', () => {

@@ -34,3 +34,17 @@ describe('utcText', () => {
     expect(utcText('soon')).toBe('soon');
   });
 });
+
+describe('in other languages', () => {
+  it('writes the decimal separator of the language, the same symbols', () => {
+    expect(durationText(2.46, 'fr')).toBe('2,5 s');
+    expect(durationText(2.46, 'es')).toBe('2,5 s');
+    expect(durationText(725, 'it')).toBe('12 min 5 s');
+  });
+  it('puts a run\'s duration in the words it is given', () => {
+    const words = (phrase: 'took' | 'runningFor', d: string) => (phrase === 'took' ? `duró ${d}` : `en curso desde hace ${d}`);
+    const started_at = '2025-01-31T10:00:00.000Z';
+    expect(runDurationText({ started_at, finished_at: '2025-01-31T10:00:02.540Z' }, 0, words, 'es')).toBe('duró 2,5 s');
+    expect(runDurationText({ started_at, finished_at: null }, Date.parse(started_at) + 5900, words, 'es')).toBe('en curso desde hace 5 s');
+  });
+});

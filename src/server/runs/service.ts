@@ -15,6 +15,14 @@ import { buttonOf, pageOf } from '../../core/config/lookup.ts';
 import type { Button } from '../../core/config/schema.ts';
 import { inputsFromForm, inputsFromJson, type InputsResult } from '../../core/inputs.ts';
 import type { FieldSource } from '../../core/fields.ts';
+import { translator, type Translate } from '../../core/i18n.ts';
+import { DEFAULT_LANGUAGE } from '../../core/languages.ts';
+
+/**
+ * The words of refusals a person reads on a page; API callers and logs get
+ * English (the default), the pages pass the viewer's `t`.
+ */
+const ENGLISH = translator(DEFAULT_LANGUAGE);
 
 /** A button's inputs that do not pass their checks: nothing was started. The edge answers 422 with the reasons. */
 export class InputsRefused extends Error {
@@ -35,8 +43,8 @@ function checkedInputs(button: Button, given: GivenInputs, message: string): Inp
   return result.values;
 }
 
-function requireRun(viewer: Viewer, page: PageConfig | undefined): { id: number; username: string } {
-  if (!page) throw new Refused('conflict', 'This page is no longer in the config.');
+function requireRun(viewer: Viewer, page: PageConfig | undefined, t: Translate = ENGLISH): { id: number; username: string } {
+  if (!page) throw new Refused('conflict', t('run.errors.pageGone'));
   requireAccess(viewer.user, page, 'run');
   return viewer.user!;
 }
@@ -53,30 +61,30 @@ async function findButton(app: App, slug: string, name: string) {
 }
 
 /** A button this viewer may run, for the form that asks its inputs. */
-export async function buttonToRun(app: App, slug: string, buttonName: string, viewer: Viewer) {
+export async function buttonToRun(app: App, slug: string, buttonName: string, viewer: Viewer, t: Translate = ENGLISH) {
   const { live, page, button } = await findButton(app, slug, buttonName);
-  if (!page) throw notFound(`There is no page "${slug}".`);
+  if (!page) throw notFound(t('run.errors.noPage', { slug }));
   requireAccess(viewer.user, page, 'view');
-  if (!button) throw notFound(`Page "${page.title}" has no button "${buttonName}".`);
-  requireRun(viewer, page);
+  if (!button) throw notFound(t('run.errors.noButton', { page: page.title, button: buttonName }));
+  requireRun(viewer, page, t);
   return { site: live.config, page, button };
 }
 
 /** A button this viewer may run, with a typed snapshot of its page's current values. */
-async function runnableButton(app: App, slug: string, buttonName: string, viewer: Viewer) {
+async function runnableButton(app: App, slug: string, buttonName: string, viewer: Viewer, t: Translate = ENGLISH) {
   const { live, page, button } = await findButton(app, slug, buttonName);
-  if (!page) throw notFound(`There is no page "${slug}".`);
+  if (!page) throw notFound(t('run.errors.noPage', { slug }));
   requireAccess(viewer.user, page, 'view');
-  if (!button) throw notFound(`Page "${page.title}" has no button "${buttonName}".`);
-  const user = requireRun(viewer, page);
+  if (!button) throw notFound(t('run.errors.noButton', { page: page.title, button: buttonName }));
+  const user = requireRun(viewer, page, t);
   const { values } = await currentValues(app.db, page);
   return { page, button, values, configRevision: live.revision, user };
 }
 
 /** Queues a run of a button with a typed snapshot of the page's current values and the button's inputs, once they pass their checks. */
-export async function startRun(app: App, slug: string, buttonName: string, viewer: Viewer, given: GivenInputs = { json: {} }): Promise<RunView> {
-  const req = await runnableButton(app, slug, buttonName, viewer);
-  const inputs = checkedInputs(req.button, given, 'Some inputs are not valid; nothing was started.');
+export async function startRun(app: App, slug: string, buttonName: string, viewer: Viewer, given: GivenInputs = { json: {} }, t: Translate = ENGLISH): Promise<RunView> {
+  const req = await runnableButton(app, slug, buttonName, viewer, t);
+  const inputs = checkedInputs(req.button, given, t('run.errors.inputsRefused'));
   return createRun(app.db, app.runs, { ...req, inputs }, (tx, run) =>
     audit(tx, { action: 'run_started', userId: req.user.id, username: req.user.username, ip: viewer.ip, detail: { run, page: slug, button: buttonName, ...(req.button.inputs.length ? { inputs } : {}) } }),
   );
@@ -111,12 +119,12 @@ export async function reportableRun(app: App, id: number, viewer: Viewer): Promi
  * run. The inputs are checked against the button as it is now: an input the
  * config added since takes its default, and one that no longer fits refuses the re-run.
  */
-export async function rerun(app: App, id: number, viewer: Viewer): Promise<RunView> {
-  const old = await visibleRun(app, id, viewer);
+export async function rerun(app: App, id: number, viewer: Viewer, t: Translate = ENGLISH): Promise<RunView> {
+  const old = await visibleRun(app, id, viewer, t);
   const { live, page, button } = await findButton(app, old.page, old.button);
-  const user = requireRun(viewer, page);
-  if (!page || !button) throw new Refused('conflict', `The button "${old.button}" of page "${old.page}" is no longer in the config, so this run cannot be repeated.`);
-  const inputs = checkedInputs(button, { json: old.inputs }, `The inputs of run ${old.id} no longer fit the button's inputs in the config; nothing was started. Start it from the page instead.`);
+  const user = requireRun(viewer, page, t);
+  if (!page || !button) throw new Refused('conflict', t('run.errors.buttonGone', { button: old.button, page: old.page }));
+  const inputs = checkedInputs(button, { json: old.inputs }, t('run.errors.inputsChanged', { id: old.id }));
   // The old run's secrets were kept masked and are forgotten: it runs with the current ones.
   const values = { ...old.params, ...secretsOf(page, (await currentValues(app.db, page)).values) };
   return createRun(app.db, app.runs, { page, button, values, inputs, configRevision: live.revision, user, rerunOf: old.id }, (tx, run) =>
@@ -124,9 +132,9 @@ export async function rerun(app: App, id: number, viewer: Viewer): Promise<RunVi
   );
 }
 
-export async function cancel(app: App, id: number, viewer: Viewer): Promise<RunView> {
-  const run = await visibleRun(app, id, viewer);
-  const user = requireRun(viewer, (await findButton(app, run.page, run.button)).page);
+export async function cancel(app: App, id: number, viewer: Viewer, t: Translate = ENGLISH): Promise<RunView> {
+  const run = await visibleRun(app, id, viewer, t);
+  const user = requireRun(viewer, (await findButton(app, run.page, run.button)).page, t);
   const out = await requestCancel(app.db, app.runs, id, user.username, (tx) =>
     audit(tx, { action: 'run_cancelled', userId: user.id, username: user.username, ip: viewer.ip, detail: { run: id } }),
   );
@@ -135,12 +143,12 @@ export async function cancel(app: App, id: number, viewer: Viewer): Promise<RunV
 }
 
 /** A run, if this viewer may see it: runs follow their page's visibility. */
-export async function visibleRun(app: App, id: number, viewer: Viewer): Promise<RunView> {
+export async function visibleRun(app: App, id: number, viewer: Viewer, t: Translate = ENGLISH): Promise<RunView> {
   const run = Number.isSafeInteger(id) ? await getRun(app.db, id) : undefined;
-  if (!run) throw notFound(Number.isSafeInteger(id) ? `There is no run ${id}.` : 'There is no such run.');
+  if (!run) throw notFound(Number.isSafeInteger(id) ? t('run.errors.noRun', { id }) : t('run.errors.noSuchRun'));
   const page = await app.config.page(run.page);
   if (page) requireAccess(viewer.user, page, 'view');
-  else if (!viewer.user) throw loginFirst('Log in to see this run.');
+  else if (!viewer.user) throw loginFirst(t('run.errors.logIn'));
   return run;
 }
 
