@@ -16,6 +16,10 @@ const TRANSLATED = [
   'src/layouts/Shell.astro', 'src/pages/login.astro', 'src/pages/account.astro', 'src/components/ConfirmDialog.astro', 'src/components/AdminShell.astro',
   'src/pages/404.astro', 'src/pages/500.astro', 'src/pages/error.astro', 'src/pages/admin/users.astro', 'src/pages/admin/sessions.astro',
   'src/pages/admin/audit.astro', 'src/pages/admin/deliveries.astro', 'src/pages/runs/index.astro', 'src/components/RunState.astro',
+  'src/components/PageEditor.astro', 'src/components/Field.astro', 'src/components/ChangeList.astro', 'src/components/PublicationState.astro',
+  'src/components/ActionOutcome.astro', 'src/components/ScheduleBox.astro', 'src/components/ConfigProblems.astro', 'src/components/PageScreen.astro',
+  'src/pages/page/[slug].astro', 'src/pages/page/[slug]/history.astro', 'src/pages/page/[slug]/import.astro', 'src/pages/page/[slug]/export.astro',
+  'src/pages/page/[slug]/restore.astro',
 ];
 
 function flatten(o: Record<string, unknown>, prefix = ''): Map<string, string> {
