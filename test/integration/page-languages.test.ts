@@ -1,8 +1,9 @@
 /**
  * The page screen in the reader's language, through the built server: the
  * form, a refused save's messages, the import preview's problems, the
- * history and a schedule in words; the JSON API answers the same refusal in
- * English, whatever the caller's language.
+ * history, a schedule in words and the page's own docs in that language.
+ * The JSON API answers the same refusal in English, whatever the caller's
+ * language.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiToken, Client, revisionOf, textOf } from '../helpers/client.ts';
@@ -12,6 +13,7 @@ const CONFIG = `toplevel_title: Languages
 pages:
   - slug: p
     title: P
+    docs: {en: "Sizes the nightly batch.", es: "Dimensiona el lote nocturno."}
     parameters:
       - {name: workers, label: Workers, type: integer, min: 1, default: 2}
       - {name: mode, type: select, options: [fast, safe]}
@@ -50,6 +52,8 @@ describe('the page screen in the reader\'s language', () => {
     expect(html).toContain('Guardar la configuración');
     expect(html).toContain('Exportar a YAML');
     expect(textOf(html, 'schedule-nightly')).toContain('A las 03:00, de lunes a viernes (hora de UTC)');
+    expect(textOf(html, 'docs')).toContain('Sobre esta página');
+    expect(textOf(html, 'docs')).toContain('Dimensiona el lote nocturno.');
     expect(html).not.toContain('Save configuration');
     expect(html).not.toContain('Not saved yet');
   });
