@@ -143,6 +143,15 @@ describe('choosing the language', () => {
     expect(emailFor(body).text).toContain('Backup › Nightly: the schedule missed 1 moment');
   });
 
+  it('remembers plain words per language, and still fills placeholders and plurals', () => {
+    for (let i = 0; i < 2; i++) {
+      expect(translator('es')('page.save')).toBe('Guardar la configuración');
+      expect(translator('fr')('page.save')).toBe('Enregistrer la configuration');
+      expect(translator('it')('page.invalid.notSaved', { count: i + 1 })).toBe(i === 0 ? '1 campo richiede attenzione. Non è stato salvato nulla; quello che hai scritto resta qui sotto.' : '2 campi richiedono attenzione. Non è stato salvato nulla; quello che hai scritto resta qui sotto.');
+    }
+    expect(translator('es')).toBe(translator('es'));
+  });
+
   it('translates with placeholders in each language', () => {
     expect(translator('fr')('account.tokens.revokeTitle', { name: 'nuit' })).toBe('Révoquer le jeton « nuit » ?');
     expect(translator('es')('shell.loggedInAs', { username: 'ana', role: 'lector' })).toBe('Sesión iniciada como ana (lector)');
