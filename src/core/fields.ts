@@ -4,6 +4,11 @@
  */
 import { DATE, DATETIME, DECIMAL, fullMatch, TEXT_MAX_LENGTH, type PageConfig, type Parameter, type Value, type Values } from './config/schema.ts';
 import { isSet } from './values.ts';
+import { translator, type Translate } from './i18n.ts';
+import { DEFAULT_LANGUAGE } from './languages.ts';
+
+// Messages are in the reader's language on pages; the JSON API and scripts get English.
+const english = translator(DEFAULT_LANGUAGE);
 
 /** The form field that carries the revision the form was loaded at (see the conflict rule in src/server/save.ts). */
 export const REVISION_FIELD = '_revision';
@@ -28,98 +33,98 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const TRUE_WORDS = new Set(['on', 'true', '1', 'yes']);
 const FALSE_WORDS = new Set(['', 'off', 'false', '0', 'no']);
 
-export function parseField(p: Parameter, raw: string | undefined): FieldResult {
+export function parseField(p: Parameter, raw: string | undefined, t: Translate = english): FieldResult {
   const text = raw ?? '';
+  const fail = (key: string, values: Record<string, unknown> = {}) => failed(t, key, values);
   if (p.type === 'boolean') {
     const word = text.trim().toLowerCase();
     if (TRUE_WORDS.has(word)) return { ok: true, value: true };
     if (FALSE_WORDS.has(word)) return { ok: true, value: false };
-    return fail('Choose on or off.');
+    return fail('onOff');
   }
   const empty = text.trim() === '';
-  if (empty && p.required && p.type !== 'secret') return fail(p.type === 'multiselect' ? 'Choose at least one.' : 'This field is required.');
+  if (empty && p.required && p.type !== 'secret') return fail(p.type === 'multiselect' ? 'atLeastOne' : 'required');
   switch (p.type) {
     case 'text':
-      return parseText(text, p.max_length, p.pattern, p.pattern_message);
+      return parseText(t, text, p.max_length, p.pattern, p.pattern_message);
     case 'textarea':
-      return parseTextarea(text, p.max_length);
+      return parseTextarea(t, text, p.max_length);
     case 'secret':
       // Empty keeps the saved secret (parseForm leaves it out); one line, like a token.
-      return parseText(text, TEXT_MAX_LENGTH);
+      return parseText(t, text, TEXT_MAX_LENGTH);
     case 'integer': {
       if (empty) return { ok: true, value: null };
-      const t = text.trim();
-      if (!/^[+-]?\d+$/.test(t)) return fail('Enter a whole number, such as 42.');
-      const n = Number(t);
-      if (!Number.isSafeInteger(n)) return fail('This number is too large.');
-      return inRange(n, p.min, p.max);
+      const whole = text.trim();
+      if (!/^[+-]?\d+$/.test(whole)) return fail('wholeNumber');
+      const n = Number(whole);
+      if (!Number.isSafeInteger(n)) return fail('tooLarge');
+      return inRange(t, n, p.min, p.max);
     }
     case 'number':
-      return empty ? { ok: true, value: null } : parseNumber(text.trim(), p);
+      return empty ? { ok: true, value: null } : parseNumber(t, text.trim(), p);
     case 'select': {
       if (empty) return { ok: true, value: null };
-      if (!p.options.includes(text)) return fail(`Choose one of: ${p.options.join(', ')}.`);
+      if (!p.options.includes(text)) return fail('oneOf', { options: p.options.join(', ') });
       return { ok: true, value: text };
     }
     case 'multiselect':
-      return parseChoices(text, p.options);
+      return parseChoices(t, text, p.options);
     case 'date':
       if (empty) return { ok: true, value: null };
-      return validDate(text.trim()) ? { ok: true, value: text.trim() } : fail('Enter a date as YYYY-MM-DD, such as 2026-03-31.');
+      return validDate(text.trim()) ? { ok: true, value: text.trim() } : fail('date');
     case 'datetime': {
       if (empty) return { ok: true, value: null };
-      const t = text.trim();
-      return DATETIME.test(t) && validDate(t.slice(0, 10)) && validTime(t.slice(11))
-        ? { ok: true, value: t }
-        : fail('Enter a date and time as YYYY-MM-DDTHH:MM, such as 2026-03-31T18:00 (seconds and Z or +02:00 may follow).');
+      const when = text.trim();
+      return DATETIME.test(when) && validDate(when.slice(0, 10)) && validTime(when.slice(11)) ? { ok: true, value: when } : fail('datetime');
     }
   }
 }
 
-const fail = (error: string): FieldResult => ({ ok: false, error });
+const failed = (t: Translate, key: string, values: Record<string, unknown> = {}): FieldResult => ({ ok: false, error: t(`fields.error.${key}`, values) });
 
-function parseText(text: string, maxLength = TEXT_MAX_LENGTH, pattern?: string, patternMessage?: string): FieldResult {
+function parseText(t: Translate, text: string, maxLength = TEXT_MAX_LENGTH, pattern?: string, patternMessage?: string): FieldResult {
   const length = [...text].length;
-  if (length > maxLength) return fail(`At most ${maxLength} characters (this has ${length}).`);
-  if (/[\r\n]/.test(text)) return fail('Must be a single line.');
-  if (CONTROL.test(text)) return fail('Must not contain control characters.');
+  if (length > maxLength) return failed(t, 'maxLength', { max: maxLength, length });
+  if (/[\r\n]/.test(text)) return failed(t, 'singleLine');
+  if (CONTROL.test(text)) return failed(t, 'control');
   // The schema bounds both the pattern and max_length, so this test cannot run away.
-  if (pattern !== undefined && text !== '' && !fullMatch(pattern, text)) return fail(patternMessage ?? `Must match the pattern ${pattern}.`);
+  // The config's own pattern_message is the page author's, in the language they wrote it in.
+  if (pattern !== undefined && text !== '' && !fullMatch(pattern, text)) return patternMessage !== undefined ? { ok: false, error: patternMessage } : failed(t, 'pattern', { pattern });
   return { ok: true, value: text };
 }
 
 /** Several lines: browsers send a textarea's line breaks as CRLF; they are kept as LF. */
-function parseTextarea(raw: string, maxLength = TEXT_MAX_LENGTH): FieldResult {
+function parseTextarea(t: Translate, raw: string, maxLength = TEXT_MAX_LENGTH): FieldResult {
   const text = raw.replace(/\r\n?/g, '\n');
   const length = [...text].length;
-  if (length > maxLength) return fail(`At most ${maxLength} characters (this has ${length}).`);
-  if (/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(text)) return fail('Must not contain control characters (line breaks and tabs are fine).');
+  if (length > maxLength) return failed(t, 'maxLength', { max: maxLength, length });
+  if (/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(text)) return failed(t, 'controlMultiline');
   return { ok: true, value: text };
 }
 
-function inRange(n: number, min?: number, max?: number): FieldResult {
-  if (min !== undefined && n < min) return fail(`Must be at least ${min}.`);
-  if (max !== undefined && n > max) return fail(`Must be at most ${max}.`);
+function inRange(t: Translate, n: number, min?: number, max?: number): FieldResult {
+  if (min !== undefined && n < min) return failed(t, 'min', { min });
+  if (max !== undefined && n > max) return failed(t, 'max', { max });
   return { ok: true, value: n };
 }
 
-function parseNumber(t: string, p: { min?: number; max?: number; step?: number }): FieldResult {
-  if (!DECIMAL.test(t)) return fail('Enter a number such as 2.5 (a dot before the decimals, no thousands separators).');
-  const n = Number(t);
-  if (!Number.isFinite(n) || Math.abs(n) > Number.MAX_SAFE_INTEGER) return fail('This number is too large.');
-  const ranged = inRange(n, p.min, p.max);
+function parseNumber(t: Translate, text: string, p: { min?: number; max?: number; step?: number }): FieldResult {
+  if (!DECIMAL.test(text)) return failed(t, 'decimal');
+  const n = Number(text);
+  if (!Number.isFinite(n) || Math.abs(n) > Number.MAX_SAFE_INTEGER) return failed(t, 'tooLarge');
+  const ranged = inRange(t, n, p.min, p.max);
   if (!ranged.ok || p.step === undefined) return ranged;
   // Counted from min (or 0) as the HTML step attribute does; the tolerance absorbs binary fractions (0.1 + 0.2).
   const steps = (n - (p.min ?? 0)) / p.step;
-  if (Math.abs(steps - Math.round(steps)) > 1e-9) return fail(`Must be ${p.min ?? 0} plus a multiple of ${p.step}.`);
+  if (Math.abs(steps - Math.round(steps)) > 1e-9) return failed(t, 'step', { min: p.min ?? 0, step: p.step });
   return ranged;
 }
 
 /** Chosen options, one per line (a form sends one entry per ticked box; see fieldText), kept in the options' order. */
-function parseChoices(text: string, options: string[]): FieldResult {
+function parseChoices(t: Translate, text: string, options: string[]): FieldResult {
   const chosen = new Set(text.split('\n').map((o) => o.replace(/\r$/, '')).filter((o) => o !== ''));
   const unknown = [...chosen].filter((o) => !options.includes(o));
-  if (unknown.length) return fail(`Choose only from: ${options.join(', ')} (not ${unknown.join(', ')}).`);
+  if (unknown.length) return failed(t, 'onlyFrom', { options: options.join(', '), unknown: unknown.join(', ') });
   return { ok: true, value: options.filter((o) => chosen.has(o)) };
 }
 
@@ -155,15 +160,15 @@ export function isVisible(page: PageConfig, p: Parameter, values: Values): boole
  * field (isVisible) is not required and its problems block nothing: a valid
  * value it holds is taken, an invalid one dropped, so the saved value stays.
  */
-export function parseForm(page: PageConfig, get: FieldSource, current?: Values): FormResult {
+export function parseForm(page: PageConfig, get: FieldSource, current?: Values, t: Translate = english): FormResult {
   const result: FormResult = { values: {}, errors: {}, raw: {} };
   for (const p of page.parameters) {
     const raw = get(p.name);
-    const parsed = parseField(p, raw);
+    const parsed = parseField(p, raw, t);
     result.raw[p.name] = raw ?? '';
     if (!parsed.ok) result.errors[p.name] = parsed.error;
     else if (p.type === 'secret' && parsed.value === '') {
-      if (p.required && current && !isSet(current[p.name])) result.errors[p.name] = 'This field is required.';
+      if (p.required && current && !isSet(current[p.name])) result.errors[p.name] = t('fields.error.required');
     } else result.values[p.name] = parsed.value;
   }
   const seen = { ...current, ...result.values };

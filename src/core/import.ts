@@ -6,6 +6,11 @@ import { isScalar, parseDocument } from 'yaml';
 import type { PageConfig, Parameter, Value, Values } from './config/schema.ts';
 import { parseField } from './fields.ts';
 import { describeValue } from './config/load.ts';
+import { translator, type Translate } from './i18n.ts';
+import { DEFAULT_LANGUAGE } from './languages.ts';
+
+// Problems are worded for the reader of the preview; the JSON API and run inputs keep English.
+const english = translator(DEFAULT_LANGUAGE);
 
 export const IMPORT_MAX_BYTES = 256 * 1024;
 
@@ -19,10 +24,16 @@ export interface ImportResult {
 
 export class ImportError extends Error {}
 
-const TYPE_WORD: Record<Parameter['type'], string> = {
-  text: 'text', textarea: 'text', secret: 'text', integer: 'an integer', number: 'a number', boolean: 'true or false',
-  select: 'one of the options', multiselect: 'a list of options', date: 'a date (text such as "2026-03-31")', datetime: 'a date and time (text such as "2026-03-31T18:00")',
-};
+/** What a parameter's type takes, as a key under import.expected (a textarea and a secret take text). */
+const expected = (t: Translate, type: Parameter['type']) => t(`import.expected.${type === 'textarea' || type === 'secret' ? 'text' : type}`);
+
+/** A value as found in a file: strings, numbers and null as written; what has no single spelling in words. */
+function described(t: Translate, v: unknown): string {
+  if (Array.isArray(v)) return t('import.got.list');
+  if (v !== null && typeof v === 'object') return t('import.got.mapping');
+  if (typeof v === 'number' && !Number.isInteger(v)) return t('import.got.decimal', { value: v });
+  return describeValue(v);
+}
 
 /** What null stands for in a file: empty, where the parameter may be empty. */
 function fromNull(p: Parameter): { value: Value } | undefined {
@@ -69,39 +80,40 @@ function asFormText(p: Parameter, raw: unknown): string {
  * form's rules. `written` is how the value was written in a file, where that
  * differs from what it reads as (`1.0` is the number 1).
  */
-export function checkValue(p: Parameter, raw: unknown, written?: string): { value: Value } | { problem: string } {
-  const got = written !== undefined && typeof raw !== 'string' && written !== String(raw) ? written : describeValue(raw);
-  if (raw === null) return fromNull(p) ?? { problem: `${p.name}: expected ${TYPE_WORD[p.type]}, got null` };
+export function checkValue(p: Parameter, raw: unknown, written?: string, t: Translate = english): { value: Value } | { problem: string } {
+  const got = written !== undefined && typeof raw !== 'string' && written !== String(raw) ? written : described(t, raw);
+  const problem = (key: string, values: Record<string, unknown> = {}) => ({ problem: t(`import.problem.${key}`, { name: p.name, ...values }) });
+  if (raw === null) return fromNull(p) ?? problem('expected', { expected: expected(t, p.type), got: 'null' });
   if (!fitsType(p, raw)) {
-    const hint = p.type !== 'integer' && p.type !== 'number' && p.type !== 'boolean' && p.type !== 'multiselect' && (typeof raw === 'number' || typeof raw === 'boolean') ? ' (put it in quotes)' : '';
-    return { problem: `${p.name}: expected ${TYPE_WORD[p.type]}, got ${got}${hint}` };
+    const quote = p.type !== 'integer' && p.type !== 'number' && p.type !== 'boolean' && p.type !== 'multiselect' && (typeof raw === 'number' || typeof raw === 'boolean');
+    return problem(quote ? 'quotes' : 'expected', { expected: expected(t, p.type), got });
   }
   // The form keeps a secret left empty; here "" clears it, which a required one must not be.
-  if (p.type === 'secret' && p.required && raw === '') return { problem: `${p.name}: a required secret cannot be cleared` };
+  if (p.type === 'secret' && p.required && raw === '') return problem('requiredSecret');
   // The same rules as the form: required, length, range, options, pattern.
-  const parsed = parseField(p, asFormText(p, raw));
-  if (parsed.ok && p.type === 'multiselect' && new Set(raw as string[]).size !== (raw as string[]).length) return { problem: `${p.name}: lists an option twice (got ${(raw as string[]).join(', ')})` };
-  return parsed.ok ? { value: parsed.value } : { problem: `${p.name}: ${parsed.error.replace(/\.$/, '')} (got ${p.type === 'secret' ? 'a secret' : got})` };
+  const parsed = parseField(p, asFormText(p, raw), t);
+  if (parsed.ok && p.type === 'multiselect' && new Set(raw as string[]).size !== (raw as string[]).length) return problem('twice', { got: (raw as string[]).join(', ') });
+  return parsed.ok ? { value: parsed.value } : problem('invalid', { error: parsed.error.replace(/\.$/, ''), got: p.type === 'secret' ? t('import.got.secret') : got });
 }
 
-export function importValues(page: PageConfig, text: string): ImportResult {
-  if (Buffer.byteLength(text) > IMPORT_MAX_BYTES) throw new ImportError(`The file is larger than ${IMPORT_MAX_BYTES / 1024} KiB.`);
+export function importValues(page: PageConfig, text: string, t: Translate = english): ImportResult {
+  if (Buffer.byteLength(text) > IMPORT_MAX_BYTES) throw new ImportError(t('import.error.tooLarge', { size: IMPORT_MAX_BYTES / 1024 }));
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   const error = doc.errors[0] ?? doc.warnings[0];
-  if (error) throw new ImportError(`The file is not valid YAML: ${error.message.split('\n')[0]}`);
+  if (error) throw new ImportError(t('import.error.notYaml', { message: error.message.split('\n')[0] }));
   let data: unknown;
   try {
     data = doc.toJS({ maxAliasCount: 10 });
   } catch (e) {
-    throw new ImportError(`The file cannot be read: ${(e as Error).message}`);
+    throw new ImportError(t('import.error.unreadable', { message: (e as Error).message }));
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new ImportError(`The file must be a mapping of parameter names to values, like an export; it holds ${describeValue(data)}.`);
+    throw new ImportError(t('import.error.notMapping', { got: described(t, data) }));
   }
   const result: ImportResult = { values: {}, problems: [], missing: [] };
   const entries = data as Record<string, unknown>;
   for (const key of Object.keys(entries)) {
-    if (!page.parameters.some((p) => p.name === key)) result.problems.push(`${key}: not a parameter of this page (it has ${page.parameters.map((p) => p.name).join(', ')})`);
+    if (!page.parameters.some((p) => p.name === key)) result.problems.push(t('import.problem.notParameter', { name: key, names: page.parameters.map((p) => p.name).join(', ') }));
   }
   for (const p of page.parameters) {
     if (!(p.name in entries)) {
@@ -110,11 +122,11 @@ export function importValues(page: PageConfig, text: string): ImportResult {
       continue;
     }
     if (p.type === 'secret') {
-      result.problems.push(`${p.name}: a secret is not read from a file (files are shared and committed); type it in the form`);
+      result.problems.push(t('import.problem.secret', { name: p.name }));
       continue;
     }
     const node = doc.get(p.name, true);
-    const c = checkValue(p, entries[p.name], isScalar(node) ? node.source : undefined);
+    const c = checkValue(p, entries[p.name], isScalar(node) ? node.source : undefined, t);
     if ('value' in c) result.values[p.name] = c.value;
     else result.problems.push(c.problem);
   }

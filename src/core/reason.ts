@@ -3,6 +3,8 @@
  * `require_reason: true`. Short on purpose: it is the first line of the Git
  * commit's body and a line in the history, not a document.
  */
+import { translator, type Translate } from './i18n.ts';
+import { DEFAULT_LANGUAGE } from './languages.ts';
 
 /** The form field; a leading underscore, like `_revision`, so no parameter name can take it. */
 export const REASON_FIELD = '_reason';
@@ -11,18 +13,21 @@ export const REASON_MAX_LINES = 5;
 
 export type ReasonCheck = { reason?: string } | { error: string };
 
+// In the reader's language on pages; the JSON API keeps English.
+const english = translator(DEFAULT_LANGUAGE);
+
 /**
  * The reason in `input`, trimmed, with line breaks as `\n`; none for empty
  * input, unless one is required. Non-strings (a JSON number, say) are refused.
  */
-export function checkReason(input: unknown, required: boolean): ReasonCheck {
-  if (input !== undefined && input !== null && typeof input !== 'string') return { error: 'A reason must be text.' };
+export function checkReason(input: unknown, required: boolean, t: Translate = english): ReasonCheck {
+  if (input !== undefined && input !== null && typeof input !== 'string') return { error: t('page.reason.notText') };
   const text = (input ?? '').replace(/\r\n?/g, '\n').trim();
-  if (text === '') return required ? { error: 'Give a reason for this change: this page asks for one with every save.' } : {};
+  if (text === '') return required ? { error: t('page.reason.required') } : {};
   // Control characters (other than the line break) would hide text in a terminal or a commit.
-  if (/[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u.test(text.replace(/\n/g, ''))) return { error: 'A reason cannot contain control characters.' };
-  if ([...text].length > REASON_MAX_LENGTH) return { error: `A reason can have at most ${REASON_MAX_LENGTH} characters.` };
+  if (/[\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]/u.test(text.replace(/\n/g, ''))) return { error: t('page.reason.control') };
+  if ([...text].length > REASON_MAX_LENGTH) return { error: t('page.reason.maxLength', { max: REASON_MAX_LENGTH }) };
   const lines = text.split('\n').map((l) => l.trimEnd());
-  if (lines.length > REASON_MAX_LINES) return { error: `A reason can have at most ${REASON_MAX_LINES} lines.` };
+  if (lines.length > REASON_MAX_LINES) return { error: t('page.reason.maxLines', { max: REASON_MAX_LINES }) };
   return { reason: lines.join('\n') };
 }

@@ -7,6 +7,11 @@
  */
 import cron from 'node-cron';
 import cronstrue from 'cronstrue';
+// Each registers its words with cronstrue; only the languages we speak (the i18n bundle holds 40, 300 KB).
+import 'cronstrue/locales/es.js';
+import 'cronstrue/locales/it.js';
+import 'cronstrue/locales/fr.js';
+import { DEFAULT_LANGUAGE, type Language } from './languages.ts';
 
 export const OVERLAP = ['skip', 'queue', 'cancel-previous'] as const;
 export type Overlap = (typeof OVERLAP)[number];
@@ -150,10 +155,10 @@ function latestUpTo(s: Schedule, from: number, now: number): number {
   }
 }
 
-/** "At 03:00 AM", "Every second", … in English, as cronstrue words it. */
-export function describeCron(expr: string): string {
+/** "At 03:00", "Every second", … as cronstrue words it in `lang`. */
+export function describeCron(expr: string, lang: Language = DEFAULT_LANGUAGE): string {
   try {
-    return cronstrue.toString(expr, { use24HourTimeFormat: true, verbose: false });
+    return cronstrue.toString(expr, { locale: lang, use24HourTimeFormat: true, verbose: false });
   } catch {
     return expr;
   }

@@ -4,6 +4,8 @@
  * save, the history and the export can never disagree.
  */
 import { DATE, DATETIME, type PageConfig, type Parameter, type Value, type Values } from './config/schema.ts';
+import { translator, type Translate } from './i18n.ts';
+import { DEFAULT_LANGUAGE } from './languages.ts';
 
 /** The value a parameter has before anyone saved it. */
 export function defaultValue(p: Parameter): Value {
@@ -98,12 +100,14 @@ export function formText(value: Value): string {
   return value === null ? '' : String(value);
 }
 
+// Commit messages and notifications read values in English; pages pass their reader's `t`.
+const english = translator(DEFAULT_LANGUAGE);
+
 /** A value as people read it in history and diffs. */
-export function displayValue(value: Value | undefined): string {
-  if (value === undefined) return '(not set)';
-  if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.join(', ');
-  if (value === null) return '(empty)';
-  if (value === '') return '(empty)';
+export function displayValue(value: Value | undefined, t: Translate = english): string {
+  if (value === undefined) return t('fields.value.notSet');
+  if (Array.isArray(value)) return value.length === 0 ? t('fields.value.none') : value.join(', ');
+  if (value === null || value === '') return t('fields.value.empty');
   return String(value);
 }
 

@@ -31,15 +31,15 @@ export interface ImportPreview {
 }
 
 export async function importRoute(Astro: AstroGlobal): Promise<PageRoute | { preview: ImportPreview }> {
-  const { app } = Astro.locals;
+  const { app, t, lang } = Astro.locals;
   const viewer = viewerOf(Astro.locals);
-  const { live, page } = await findPage(app, Astro.params.slug);
+  const { live, page } = await findPage(app, Astro.params.slug, t);
   const path = `/page/${page.slug}`;
   if (Astro.request.method !== 'POST') return { redirect: path };
   if (!viewer.user) return { redirect: loginAddress(path) };
-  const { result } = await importFile(app, page.slug, viewer, await Astro.request.formData());
+  const { result } = await importFile(app, page.slug, viewer, await Astro.request.formData(), t);
   if (result.kind === 'failed') {
-    const view = await pageView(app, page.slug, viewer);
+    const view = await pageView(app, page.slug, viewer, lang);
     return { status: 422, view: { ...view, notice: { kind: 'import-failed', filename: result.filename, error: result.error } } };
   }
   const fields = formEntries(page, fieldsFrom(page, result.values));

@@ -8,7 +8,6 @@ import type { ConfigProblem } from '../core/config/load.ts';
 import { may } from '../core/access.ts';
 import type { PageConfig, SiteConfig } from '../core/config/schema.ts';
 import { attachmentDisposition } from '../core/export.ts';
-import type { App } from '../server/app.ts';
 import { requireAccess, type Viewer } from '../server/auth/access.ts';
 import { currentValues, pageHistory } from '../server/history.ts';
 import { compareVersions, exportPage, publishAnyway, restoreVersion, savePage, type Comparison, type OnPage, type SaveResult } from '../server/pages/actions.ts';
@@ -42,9 +41,9 @@ function loginFirst(page: PageConfig, viewer: Viewer, path: string): string | un
 }
 
 /** A save's (or restore's) result as the browser gets it: the page with what changed, or the form again saying why not. */
-async function answerSave(app: App, viewer: Viewer, form: FormData | undefined, { page, result }: OnPage<SaveResult>): Promise<PageRoute> {
+async function answerSave(locals: App.Locals, form: FormData | undefined, { page, result }: OnPage<SaveResult>): Promise<PageRoute> {
   if (result.kind === 'saved') return { redirect: `${pagePath(page)}?saved=${result.entry.id}` };
-  const view = await pageView(app, page.slug, viewer);
+  const view = await pageView(locals.app, page.slug, viewerOf(locals), locals.lang);
   if (result.kind === 'unchanged') return { status: 200, view: { ...view, notice: { kind: 'unchanged' } } };
   const typed = (notice: PageView['notice'], errors?: Record<string, string>) => (form ? asTyped(view, form, notice, errors) : { ...view, notice });
   if (result.kind === 'stale') return { status: 409, view: typed({ kind: 'conflict', since: result.since }) };
@@ -53,21 +52,21 @@ async function answerSave(app: App, viewer: Viewer, form: FormData | undefined, 
 
 /** GET shows the page, POST saves it; both for `/` (the first page) and `/page/<slug>`. */
 export async function pageRoute(Astro: AstroGlobal, slug: string | undefined): Promise<PageRoute> {
-  const { app } = Astro.locals;
+  const { app, t, lang } = Astro.locals;
   const viewer = viewerOf(Astro.locals);
-  const { page } = await findPage(app, slug);
+  const { page } = await findPage(app, slug, t);
   if (Astro.request.method === 'POST') {
     if (!viewer.user) return { redirect: loginAddress(pagePath(page)) };
     const form = await Astro.request.formData();
-    return savePage(app, page.slug, viewer, form).then(
-      (done) => answerSave(app, viewer, form, done),
-      (e: unknown) => keptForm(app, page.slug, viewer, form, e, Astro.locals.t),
+    return savePage(app, page.slug, viewer, form, t).then(
+      (done) => answerSave(Astro.locals, form, done),
+      (e: unknown) => keptForm(Astro.locals, page.slug, form, e),
     );
   }
   const toLogin = loginFirst(page, viewer, Astro.url.pathname + Astro.url.search);
   if (toLogin) return { redirect: toLogin };
   const saved = Number(Astro.url.searchParams.get('saved'));
-  return { status: 200, view: await pageViewAfterSave(app, slug, viewer, Number.isSafeInteger(saved) && saved > 0 ? saved : undefined) };
+  return { status: 200, view: await pageViewAfterSave(app, slug, viewer, Number.isSafeInteger(saved) && saved > 0 ? saved : undefined, lang) };
 }
 
 export type HistoryRoute =
@@ -82,48 +81,48 @@ export type HistoryRoute =
     } & Awaited<ReturnType<typeof pageHistory>>);
 
 export async function historyRoute(Astro: AstroGlobal, slug: string): Promise<HistoryRoute> {
-  const { app } = Astro.locals;
+  const { app, t } = Astro.locals;
   const viewer = viewerOf(Astro.locals);
-  const { live, page } = await findPage(app, slug);
+  const { live, page } = await findPage(app, slug, t);
   const toLogin = loginFirst(page, viewer, Astro.url.pathname + Astro.url.search);
   if (toLogin) return { redirect: toLogin };
   requireAccess(viewer.user, page, 'view');
   const q = Astro.url.searchParams;
   const before = Number(q.get('before'));
   const history = await pageHistory(app.db, page, { limit: 50, before: Number.isSafeInteger(before) && before > 0 ? before : undefined });
-  const comparison = q.has('from') && q.has('to') ? await compareVersions(app, page, Number(q.get('from')), Number(q.get('to'))) : undefined;
+  const comparison = q.has('from') && q.has('to') ? await compareVersions(app, page, Number(q.get('from')), Number(q.get('to')), t) : undefined;
   const { revision } = await currentValues(app.db, page);
   return { site: live.config, page, configProblems: viewer.user?.role === 'admin' ? live.rejected?.problems : undefined, canEdit: may(viewer.user, page, 'edit'), revision, comparison, ...history };
 }
 
 /** POST /page/<slug>/restore: an earlier version saved again. */
 export async function restoreRoute(Astro: AstroGlobal): Promise<PageRoute> {
-  const { app } = Astro.locals;
+  const { app, t } = Astro.locals;
   const viewer = viewerOf(Astro.locals);
-  const { page } = await findPage(app, Astro.params.slug);
+  const { page } = await findPage(app, Astro.params.slug, t);
   if (Astro.request.method !== 'POST') return { redirect: `${pagePath(page)}/history` };
   if (!viewer.user) return { redirect: loginAddress(`${pagePath(page)}/history`) };
-  return answerSave(app, viewer, undefined, await restoreVersion(app, page.slug, viewer, await Astro.request.formData()));
+  return answerSave(Astro.locals, undefined, await restoreVersion(app, page.slug, viewer, await Astro.request.formData(), t));
 }
 
 export async function exportRoute(Astro: AstroGlobal, slug: string): Promise<{ file: Response } | PageRoute> {
-  const { app } = Astro.locals;
+  const { app, t, lang } = Astro.locals;
   const viewer = viewerOf(Astro.locals);
-  const { page } = await findPage(app, slug);
+  const { page } = await findPage(app, slug, t);
   if (Astro.request.method !== 'POST') return { redirect: pagePath(page) };
   const toLogin = loginFirst(page, viewer, pagePath(page));
   if (toLogin) return { redirect: toLogin };
   const form = await Astro.request.formData();
   try {
-    const { result } = await exportPage(app, page.slug, viewer, form);
+    const { result } = await exportPage(app, page.slug, viewer, form, t);
     if (result.kind === 'file') {
       const headers = { 'Content-Type': 'text/yaml; charset=utf-8', 'Content-Disposition': attachmentDisposition(result.filename), 'Cache-Control': 'no-store' };
       return { file: new Response(result.yaml, { headers }) };
     }
     const notice = { kind: 'invalid' as const, count: Object.keys(result.errors).length, nothing: 'exported' as const };
-    return { status: 422, view: asTyped(await pageView(app, page.slug, viewer), form, notice, result.errors) };
+    return { status: 422, view: asTyped(await pageView(app, page.slug, viewer, lang), form, notice, result.errors) };
   } catch (e) {
-    return keptForm(app, page.slug, viewer, form, e, Astro.locals.t);
+    return keptForm(Astro.locals, page.slug, form, e);
   }
 }
 
@@ -131,17 +130,17 @@ export async function exportRoute(Astro: AstroGlobal, slug: string): Promise<{ f
  * A form the database refused (busy, disk full) comes back as typed, with
  * why and when to try again; nothing was written. Anything else goes on up.
  */
-async function keptForm(app: App, slug: string, viewer: Viewer, form: FormData, e: unknown, t: Translate): Promise<{ status: number; view: PageView; headers: Record<string, string> }> {
-  const { status, headers, message } = refusedByDatabase(e, t);
-  const view = asTyped(await pageView(app, slug, viewer), form, { kind: 'unavailable', message });
+async function keptForm(locals: App.Locals, slug: string, form: FormData, e: unknown): Promise<{ status: number; view: PageView; headers: Record<string, string> }> {
+  const { status, headers, message } = refusedByDatabase(e, locals.t);
+  const view = asTyped(await pageView(locals.app, slug, viewerOf(locals), locals.lang), form, { kind: 'unavailable', message });
   return { status, headers, view };
 }
 
 /** POST /page/<slug>/publish-anyway: resolve a Git conflict in favour of a save. */
 export async function publishAnywayRoute(ctx: APIContext): Promise<Response> {
   const viewer = viewerOf(ctx.locals);
-  const { page } = await findPage(ctx.locals.app, ctx.params.slug);
+  const { page } = await findPage(ctx.locals.app, ctx.params.slug, ctx.locals.t);
   if (!viewer.user) return ctx.redirect(loginAddress(`${pagePath(page)}/history`), 303);
-  await publishAnyway(ctx.locals.app, page.slug, viewer, await ctx.request.formData());
+  await publishAnyway(ctx.locals.app, page.slug, viewer, await ctx.request.formData(), ctx.locals.t);
   return ctx.redirect(`${pagePath(page)}/history`, 303);
 }

@@ -3,6 +3,9 @@ import type { PageConfig, Parameter } from '../../src/core/config/schema.ts';
 import { parseField, parseForm } from '../../src/core/fields.ts';
 import { decodeValue, defaultValues, encodeValue, resolveValues } from '../../src/core/values.ts';
 import { diffValues } from '../../src/core/diff.ts';
+import { translator } from '../../src/core/i18n.ts';
+import { checkReason } from '../../src/core/reason.ts';
+import { importValues } from '../../src/core/import.ts';
 
 const text: Parameter = { name: 'dir', type: 'text', required: true };
 const shortText: Parameter = { name: 'tag', type: 'text', required: false, max_length: 5 };
@@ -46,6 +49,26 @@ describe('parseField', () => {
 });
 
 const page: PageConfig = { slug: 'p', title: 'P', requires_login: true, parameters: [text, integer, flag, level], buttons: [] };
+
+describe('in the reader\'s language', () => {
+  const page: PageConfig = { slug: 'p', title: 'P', requires_login: true, parameters: [integer, level], buttons: [] } as unknown as PageConfig;
+
+  it('words field errors with the given translator, English without one', () => {
+    expect(parseField(integer, '0', translator('fr'))).toEqual({ ok: false, error: 'Doit valoir au moins 1.' });
+    expect(parseField(level, 'trace', translator('es'))).toEqual({ ok: false, error: 'Elige uno de estos: debug, info.' });
+    expect(parseForm(page, (n) => ({ n: '11', level: '' })[n], undefined, translator('it')).errors).toEqual({ n: 'Deve essere al massimo 10.', level: 'Questo campo è obbligatorio.' });
+    expect(parseField(integer, '0')).toEqual({ ok: false, error: 'Must be at least 1.' });
+  });
+
+  it('words a reason\'s refusal and an import\'s problems the same way', () => {
+    expect(checkReason('', true, translator('fr'))).toEqual({ error: 'Indiquez le motif de la modification\u00a0: cette page en demande un à chaque enregistrement.' });
+    expect(importValues(page, 'n: 2.5\nx: 1\n', translator('es')).problems).toEqual([
+      'x: no es un parámetro de esta página (tiene n, level)',
+      'n: se esperaba un número entero, pero se encontró el decimal 2.5',
+    ]);
+    expect(importValues(page, 'n: 2.5\n').problems).toEqual(['n: expected an integer, got the decimal 2.5']);
+  });
+});
 
 describe('parseForm', () => {
   it('collects typed values, every error, and what was typed', () => {

@@ -11,15 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { CATALOGUES, fromAcceptLanguage, languageFor, translator } from '../../src/core/i18n.ts';
 import { LANGUAGES } from '../../src/core/languages.ts';
 
-/** Screens whose every string comes from the catalogues. The rest are still to be translated. */
-const TRANSLATED = [
-  'src/layouts/Shell.astro', 'src/pages/login.astro', 'src/pages/account.astro', 'src/components/ConfirmDialog.astro', 'src/components/AdminShell.astro',
-  'src/pages/404.astro', 'src/pages/500.astro', 'src/pages/error.astro', 'src/pages/admin/users.astro', 'src/pages/admin/sessions.astro',
-  'src/pages/admin/audit.astro', 'src/pages/admin/deliveries.astro', 'src/pages/runs/index.astro', 'src/components/RunState.astro',
-  'src/components/RowAction.astro',
-  'src/pages/runs/[id].astro', 'src/components/RunLive.astro', 'src/components/RunMeta.astro', 'src/components/RunButton.astro', 'src/components/RunInputs.astro',
-  'src/pages/page/[slug]/run/[button].astro', 'src/pages/dashboard.astro', 'src/components/DurationChart.astro', 'src/pages/admin/runners.astro', 'src/components/When.astro',
-];
+/** Every screen: its strings come from the catalogues. */
+const SCREENS = ['src/pages', 'src/components', 'src/layouts'].flatMap((dir) => sources(dir)).filter((f) => f.endsWith('.astro'));
 
 function flatten(o: Record<string, unknown>, prefix = ''): Map<string, string> {
   const out = new Map<string, string>();
@@ -109,7 +102,7 @@ function ownEnglish(source: string): string[] {
 }
 
 describe('translated screens', () => {
-  it.each(TRANSLATED)('%s shows no text of its own', (file) => {
+  it.each(SCREENS)('%s shows no text of its own', (file) => {
     expect(ownEnglish(readFileSync(file, 'utf8'))).toEqual([]);
   });
 
@@ -137,7 +130,7 @@ describe('choosing the language', () => {
     const { emailFor } = await import('../../src/core/notify-message.ts');
     const body = { schema: 'switchyard.event/v1', id: 'e1', type: 'schedule.missed', site: { title: 'Ops' }, page: { slug: 'p', title: 'Backup', url: 'https://x/page/p' }, button: { name: 'b', label: 'Nightly' }, data: { schedule: { missed: 1, at_least: false, first_missed: 'a', last_missed: 'a' } } };
     expect(emailFor(body, 'es').subject).toBe('[Ops] Backup › Nightly: la programación se saltó 1 momento');
-    expect(emailFor({ ...body, data: { schedule: { missed: 3, at_least: true, first_missed: 'a', last_missed: 'b' } } }, 'fr').subject).toBe('[Ops] Backup › Nightly : la planification a manqué au moins 3 moments');
+    expect(emailFor({ ...body, data: { schedule: { missed: 3, at_least: true, first_missed: 'a', last_missed: 'b' } } }, 'fr').subject).toBe('[Ops] Backup › Nightly\u00a0: la planification a manqué au moins 3 moments');
     expect(emailFor(body, 'it').html).toContain('<html lang="it">');
     expect(emailFor(body).text).toContain('Backup › Nightly: the schedule missed 1 moment');
   });
@@ -174,11 +167,10 @@ describe('choosing the language', () => {
     expect(blocked.say(translator('es'))).toBe('la variable de entorno HOOK_SECRET no está definida, así que no se puede firmar el cuerpo; no se envió nada');
   });
 
-  it('puts a no-break space before French double punctuation in the server\'s messages', () => {
-    const fr = flat.fr!;
-    const mine = [...fr].filter(([key]) => /^(http|access|users|auth|admin\.outcomes|admin\.sendable|account\.outcomes|errors\.fileName|errors\.docs)\./.test(key));
-    expect(mine.length).toBeGreaterThan(50);
-    expect(mine.filter(([, text]) => / [:;?!»]|« /.test(text)).map(([key]) => key)).toEqual([]);
+  it('puts a no-break space before French double punctuation and inside guillemets', () => {
+    const fr = [...flat.fr!];
+    expect(fr.filter(([, text]) => /\u00a0/.test(text)).length).toBeGreaterThan(50);
+    expect(fr.filter(([, text]) => / [:;?!»]|« /.test(text)).map(([key]) => key)).toEqual([]);
   });
 
   it('writes sentences with markup for set:html with every value escaped, and the browser\'s words as inert JSON', async () => {
@@ -191,8 +183,17 @@ describe('choosing the language', () => {
     expect(clientWordsJson('en')).not.toContain('<');
   });
 
+  it('remembers plain words per language, and still fills placeholders and plurals', () => {
+    for (let i = 0; i < 2; i++) {
+      expect(translator('es')('page.save')).toBe('Guardar la configuración');
+      expect(translator('fr')('page.save')).toBe('Enregistrer la configuration');
+      expect(translator('it')('page.invalid.notSaved', { count: i + 1 })).toBe(i === 0 ? '1 campo richiede attenzione. Non è stato salvato nulla; quello che hai scritto resta qui sotto.' : '2 campi richiedono attenzione. Non è stato salvato nulla; quello che hai scritto resta qui sotto.');
+    }
+    expect(translator('es')).toBe(translator('es'));
+  });
+
   it('translates with placeholders in each language', () => {
-    expect(translator('fr')('account.tokens.revokeTitle', { name: 'nuit' })).toBe('Révoquer le jeton « nuit » ?');
+    expect(translator('fr')('account.tokens.revokeTitle', { name: 'nuit' })).toBe('Révoquer le jeton «\u00a0nuit\u00a0»\u00a0?');
     expect(translator('es')('shell.loggedInAs', { username: 'ana', role: 'lector' })).toBe('Sesión iniciada como ana (lector)');
   });
 });

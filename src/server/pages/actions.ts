@@ -21,6 +21,11 @@ import { recordSave } from '../save.ts';
 import { requeueConflict } from '../git/outbox.ts';
 import { fieldsFrom, findPage } from './view.ts';
 import { countExport } from '../metrics.ts';
+import { translator, type Translate } from '../../core/i18n.ts';
+import { DEFAULT_LANGUAGE } from '../../core/languages.ts';
+
+// Each action words what it refuses in the language of the page that asked (`t`); English by default.
+const english = translator(DEFAULT_LANGUAGE);
 
 export type Saved = { kind: 'saved'; entry: HistoryEntry } | { kind: 'unchanged' } | { kind: 'stale'; since: HistoryEntry[] };
 export type SaveResult = Saved | { kind: 'invalid'; errors: Record<string, string> };
@@ -55,15 +60,15 @@ function fieldText(form: FormData, name: string): string | undefined {
 }
 
 /** The revision a form was loaded at; a damaged value is refused with a way forward. */
-function formRevision(form: FormData): number {
+function formRevision(form: FormData, t: Translate): number {
   const revision = Number(form.get(REVISION_FIELD));
-  if (!Number.isSafeInteger(revision) || revision < 0) throw new Refused('malformed', 'The form was damaged (bad revision). Reload the page and try again.');
+  if (!Number.isSafeInteger(revision) || revision < 0) throw new Refused('malformed', t('page.errors.badRevision'));
   return revision;
 }
 
 /** The page, for someone who may `edit` it and is logged in (`why` says what they tried). */
-async function pageToEdit(app: App, slug: string | undefined, viewer: Viewer, why: string) {
-  const { page } = await findPage(app, slug);
+async function pageToEdit(app: App, slug: string | undefined, viewer: Viewer, why: string, t: Translate) {
+  const { page } = await findPage(app, slug, t);
   requireAccess(viewer.user, page, 'view');
   requireAccess(viewer.user, page, 'edit');
   if (!viewer.user) throw loginFirst(why);
@@ -77,17 +82,17 @@ function saved(result: Awaited<ReturnType<typeof recordSave>>): Saved {
 }
 
 /** Saves the form's values: validated, checked against the revision it was loaded at, audited, published. */
-export async function savePage(app: App, slug: string | undefined, viewer: Viewer, form: FormData): Promise<OnPage<SaveResult>> {
-  const { page, user } = await pageToEdit(app, slug, viewer, 'Log in to save.');
-  if (page.parameters.length === 0) throw new Refused('malformed', 'This page has no parameters to save.');
+export async function savePage(app: App, slug: string | undefined, viewer: Viewer, form: FormData, t: Translate = english): Promise<OnPage<SaveResult>> {
+  const { page, user } = await pageToEdit(app, slug, viewer, t('page.errors.logInToSave'), t);
+  if (page.parameters.length === 0) throw new Refused('malformed', t('page.errors.noParameters'));
   // A required secret left empty is refused only while none is saved.
   const current = page.parameters.some((p) => p.type === 'secret' && p.required) ? (await currentValues(app.db, page)).values : undefined;
-  const parsed = parseForm(page, (name) => fieldText(form, name), current);
-  const why = checkReason(fieldText(form, REASON_FIELD), page.require_reason === true);
+  const parsed = parseForm(page, (name) => fieldText(form, name), current, t);
+  const why = checkReason(fieldText(form, REASON_FIELD), page.require_reason === true, t);
   // The reason's error sits beside the fields' (its key cannot be a parameter's name), so all show at once.
   if (!isValid(parsed) || 'error' in why) return { page, result: { kind: 'invalid', errors: { ...parsed.errors, ...('error' in why ? { [REASON_FIELD]: why.error } : {}) } } };
   // The form always sends the revision it was loaded at; a client that sends none saves on top of the latest.
-  const baseRevision = form.get(REVISION_FIELD) === null ? undefined : formRevision(form);
+  const baseRevision = form.get(REVISION_FIELD) === null ? undefined : formRevision(form, t);
   const imported = fieldText(form, IMPORTED_FROM_FIELD)?.slice(0, 200);
   const detail = imported === undefined ? undefined : { imported_from: imported };
   return { page, result: saved(await recordSave(app, page, parsed.values, baseRevision, { user, ip: viewer.ip, reason: why.reason, detail })) };
@@ -98,29 +103,29 @@ export async function savePage(app: App, slug: string | undefined, viewer: Viewe
  * for conflicts and published like any other. Values that no longer fit the
  * page's parameters keep their current value.
  */
-export async function restoreVersion(app: App, slug: string, viewer: Viewer, form: FormData): Promise<OnPage<Saved>> {
-  const { page, user } = await pageToEdit(app, slug, viewer, 'Log in to restore a version.');
+export async function restoreVersion(app: App, slug: string, viewer: Viewer, form: FormData, t: Translate = english): Promise<OnPage<Saved>> {
+  const { page, user } = await pageToEdit(app, slug, viewer, t('page.errors.logInToRestore'), t);
   const id = Number(form.get('version'));
   const version = await versionOf(app.db, page, id);
-  if (!version) throw notFound(`Page "${page.title}" has no version ${form.get('version')}.`);
+  if (!version) throw notFound(t('page.errors.noVersion', { title: page.title, id: form.get('version') }));
   // The history's restore form marks the field required, so only a hand-made request gets here without one.
-  const why = checkReason(fieldText(form, REASON_FIELD), page.require_reason === true);
-  if ('error' in why) throw new Refused('malformed', `Version ${id} was not restored. ${why.error}`);
+  const why = checkReason(fieldText(form, REASON_FIELD), page.require_reason === true, t);
+  if ('error' in why) throw new Refused('malformed', t('page.errors.notRestored', { id, why: why.error }));
   const values: Values = {};
   for (const p of page.parameters) {
     const v = version.values[p.name];
     // A version's secrets are masked: restoring keeps the current ones.
     if (p.type !== 'secret' && v !== undefined && decodeValue(p, encodeValue(v)) !== undefined) values[p.name] = v;
   }
-  const result = await recordSave(app, page, values, formRevision(form), { user, ip: viewer.ip, reason: why.reason, detail: { restored_from: id } });
+  const result = await recordSave(app, page, values, formRevision(form, t), { user, ip: viewer.ip, reason: why.reason, detail: { restored_from: id } });
   return { page, result: saved(result) };
 }
 
 /** The form's values as a YAML file under the name typed, or why not; audited, never saved. */
-export async function exportPage(app: App, slug: string, viewer: Viewer, form: FormData): Promise<OnPage<ExportResult>> {
-  const { page } = await findPage(app, slug);
+export async function exportPage(app: App, slug: string, viewer: Viewer, form: FormData, t: Translate = english): Promise<OnPage<ExportResult>> {
+  const { page } = await findPage(app, slug, t);
   requireAccess(viewer.user, page, 'view');
-  const parsed = parseForm(page, (name) => fieldText(form, name));
+  const parsed = parseForm(page, (name) => fieldText(form, name), undefined, t);
   const chosen = exportFilename(fieldText(form, 'filename'), page.slug);
   // A name we would have to change is refused, not changed: the file is called what the person typed.
   if (!isValid(parsed) || 'error' in chosen) {
@@ -159,21 +164,21 @@ async function exportProvenance(app: App, page: PageConfig, viewer: Viewer, valu
  * which saves through savePage, based on the revision compared here.
  * Problems are listed by key.
  */
-export async function importFile(app: App, slug: string, viewer: Viewer, form: FormData): Promise<OnPage<ImportResult>> {
-  const { page, user } = await pageToEdit(app, slug, viewer, 'Log in to import values.');
+export async function importFile(app: App, slug: string, viewer: Viewer, form: FormData, t: Translate = english): Promise<OnPage<ImportResult>> {
+  const { page, user } = await pageToEdit(app, slug, viewer, t('page.errors.logInToImport'), t);
   const file = form.get('file');
-  if (!(file instanceof File) || file.size === 0) return { page, result: { kind: 'failed', error: 'Choose a YAML file to import.' } };
+  if (!(file instanceof File) || file.size === 0) return { page, result: { kind: 'failed', error: t('import.error.noFile') } };
   const filename = file.name.slice(0, 200);
-  if (file.size > IMPORT_MAX_BYTES) return { page, result: { kind: 'failed', filename, error: `The file is larger than ${IMPORT_MAX_BYTES / 1024} KiB.` } };
+  if (file.size > IMPORT_MAX_BYTES) return { page, result: { kind: 'failed', filename, error: t('import.error.tooLarge', { size: IMPORT_MAX_BYTES / 1024 }) } };
   try {
-    const { values, problems, missing } = importValues(page, await file.text());
+    const { values, problems, missing } = importValues(page, await file.text(), t);
     const current = await currentValues(app.db, page);
     const merged = { ...current.values, ...values };
     await audit(app.db, { action: 'import', userId: user.id, username: user.username, ip: viewer.ip, detail: { page: page.slug, filename, imported: Object.keys(values), problems: problems.length } });
     const changes = diffValues(page, current.values, merged);
     // The save reads these values back from form text: the same check here, so the preview can warn first.
     const fields = fieldsFrom(page, merged);
-    const { errors } = parseForm(page, (name) => (fields[name] === true ? 'on' : fields[name] === false ? undefined : (fields[name] as string | undefined)));
+    const { errors } = parseForm(page, (name) => (fields[name] === true ? 'on' : fields[name] === false ? undefined : (fields[name] as string | undefined)), undefined, t);
     return { page, result: { kind: 'preview', filename, values: merged, changes, revision: current.revision, problems, missing, errors } };
   } catch (e) {
     if (!(e instanceof ImportError)) throw e;
@@ -186,14 +191,14 @@ export async function importFile(app: App, slug: string, viewer: Viewer, form: F
  * one in the repository, by an ordinary commit on top of whatever is there.
  * For people who may edit the page; audited.
  */
-export async function publishAnyway(app: App, slug: string, viewer: Viewer, form: FormData): Promise<void> {
-  const { page, user } = await pageToEdit(app, slug, viewer, 'Log in to publish a save.');
+export async function publishAnyway(app: App, slug: string, viewer: Viewer, form: FormData, t: Translate = english): Promise<void> {
+  const { page, user } = await pageToEdit(app, slug, viewer, t('page.errors.logInToPublish'), t);
   const id = Number(form.get('change'));
   const now = new Date().toISOString();
   await app.db.transaction(async (tx) => {
     // The page's later conflicting saves go back in line after this one (see requeueConflict).
     const back = await requeueConflict(tx, page.slug, id, now);
-    if (!back) throw new Refused('conflict', 'That save is not waiting on a conflict (any more).');
+    if (!back) throw new Refused('conflict', t('page.errors.notInConflict'));
     const { requeued } = back;
     await audit(tx, { action: 'publish_anyway', userId: user.id, username: user.username, ip: viewer.ip, detail: { page: page.slug, change: id, requeued } });
     await tx.commit();
@@ -208,12 +213,12 @@ export interface Comparison {
 }
 
 /** Two versions side by side; version 0 means the defaults. */
-export async function compareVersions(app: App, page: PageConfig, fromId: number, toId: number): Promise<Comparison> {
+export async function compareVersions(app: App, page: PageConfig, fromId: number, toId: number, t: Translate = english): Promise<Comparison> {
   const load = async (id: number) => {
-    if (id === 0) return { id: 0, label: 'defaults', values: defaultValues(page) };
+    if (id === 0) return { id: 0, label: t('history.defaultsLabel'), values: defaultValues(page) };
     const v = await versionOf(app.db, page, id);
-    if (!v) throw notFound(`Page "${page.title}" has no version ${id}.`);
-    return { id, label: `version ${id} (${v.author})`, values: v.values };
+    if (!v) throw notFound(t('page.errors.noVersion', { title: page.title, id }));
+    return { id, label: t('history.versionBy', { id, author: v.author }), values: v.values };
   };
   const [a, b] = await Promise.all([load(fromId), load(toId)]);
   const names = [...page.parameters.map((p) => p.name), ...Object.keys({ ...a.values, ...b.values }).filter((n) => !page.parameters.some((p) => p.name === n))];

@@ -19,6 +19,8 @@ import { notFound } from '../refused.ts';
 import { latestRuns, logTail, type LogLine, type RunView } from '../runs/read.ts';
 import { pageOf } from '../../core/config/lookup.ts';
 import { waitingForRunner } from '../runners.ts';
+import { translator, type Translate } from '../../core/i18n.ts';
+import { DEFAULT_LANGUAGE, type Language } from '../../core/languages.ts';
 
 export type Notice =
   | { kind: 'saved'; entry: HistoryEntry }
@@ -56,11 +58,11 @@ export interface PageView {
   docs?: Docs;
 }
 
-/** The page a slug names (the first page for none), with the live config it comes from. */
-export async function findPage(app: App, slug: string | undefined) {
+/** The page a slug names (the first page for none), with the live config it comes from; `t` words the refusal. */
+export async function findPage(app: App, slug: string | undefined, t: Translate = translator(DEFAULT_LANGUAGE)) {
   const live = await app.config.current();
   const page = slug === undefined ? live.config.pages[0]! : pageOf(live.config, slug);
-  if (!page) throw notFound(`There is no page "${slug}". Pick one from the sidebar.`);
+  if (!page) throw notFound(t('page.errors.notFound', { slug }));
   return { live, page };
 }
 
@@ -70,10 +72,10 @@ export function fieldsFrom(page: PageConfig, values: Values, only?: string[]): R
   return Object.fromEntries(params.map((p) => [p.name, p.type === 'boolean' ? values[p.name] === true : p.type === 'secret' ? isSet(values[p.name]) : formText(values[p.name] ?? null)]));
 }
 
-async function tasksOf(app: App, page: PageConfig, viewer: Viewer): Promise<PageView['tasks']> {
+async function tasksOf(app: App, page: PageConfig, viewer: Viewer, lang: Language): Promise<PageView['tasks']> {
   const reads = viewer.reads ?? app.db;
   const latest = page.buttons.length > 0 ? await latestRuns(reads, page.slug) : new Map<string, RunView>();
-  const schedules = await scheduleViews(app, page, viewer);
+  const schedules = await scheduleViews(app, page, viewer, Date.now(), lang);
   return Promise.all(
     page.buttons.map(async (button) => {
       const run = latest.get(button.name);
@@ -85,13 +87,14 @@ async function tasksOf(app: App, page: PageConfig, viewer: Viewer): Promise<Page
   );
 }
 
-/** The page as this visitor sees it, with the current values. */
-export async function pageView(app: App, slug: string | undefined, viewer: Viewer): Promise<PageView> {
-  const { live, page } = await findPage(app, slug);
+/** The page as this visitor sees it, with the current values, worded (and its docs chosen) in `lang`. */
+export async function pageView(app: App, slug: string | undefined, viewer: Viewer, lang: Language = DEFAULT_LANGUAGE): Promise<PageView> {
+  const t = translator(lang);
+  const { live, page } = await findPage(app, slug, t);
   requireAccess(viewer.user, page, 'view');
   const current = await currentValues(viewer.reads ?? app.db, page);
   return {
-    tasks: await tasksOf(app, page, viewer),
+    tasks: await tasksOf(app, page, viewer, lang),
     canRun: may(viewer.user, page, 'run'),
     runBlockedReason: refusal(viewer.user, page, 'run'),
     site: live.config,
@@ -105,13 +108,13 @@ export async function pageView(app: App, slug: string | undefined, viewer: Viewe
     saveBlockedReason: refusal(viewer.user, page, 'edit'),
     filename: page.slug,
     descriptionHtml: page.description ? markdownHtml(page.description) : undefined,
-    docs: await pageDocs(app.settings.configPath, page),
+    docs: await pageDocs(app.settings.configPath, page, lang),
   };
 }
 
 /** The page after a save redirected to it: says what the save changed, while it is still the latest. */
-export async function pageViewAfterSave(app: App, slug: string | undefined, viewer: Viewer, savedId: number | undefined): Promise<PageView> {
-  const view = await pageView(app, slug, viewer);
+export async function pageViewAfterSave(app: App, slug: string | undefined, viewer: Viewer, savedId: number | undefined, lang: Language = DEFAULT_LANGUAGE): Promise<PageView> {
+  const view = await pageView(app, slug, viewer, lang);
   if (savedId !== undefined && savedId === view.revision) {
     const { entries } = await pageHistory(app.db, view.page, { after: savedId - 1, limit: 1 });
     if (entries[0]?.id === savedId) view.notice = { kind: 'saved', entry: entries[0] };
