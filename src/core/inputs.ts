@@ -5,6 +5,7 @@
  */
 import type { Button, Input, Values } from './config/schema.ts';
 import { parseField, type FieldResult, type FieldSource } from './fields.ts';
+import type { Translate } from './i18n.ts';
 import { checkValue } from './import.ts';
 
 export interface InputsResult {
@@ -16,9 +17,9 @@ export interface InputsResult {
 }
 
 /** The value an input takes when nobody gave one: its default, else what an empty field means. */
-function defaultOf(p: Input): { value: Values[string] } | { problem: string } {
+function defaultOf(p: Input, t?: Translate): { value: Values[string] } | { problem: string } {
   if ('default' in p && p.default !== undefined) return { value: p.default };
-  const parsed = parseField(p, undefined);
+  const parsed = parseField(p, undefined, t);
   return parsed.ok ? { value: parsed.value } : { problem: parsed.error };
 }
 
@@ -40,12 +41,12 @@ export function inputDefaults(button: Pick<Button, 'inputs'>): Values {
  * input (an unticked box is absent, so absent is empty); or a pipeline's form,
  * which leaves out what it does not set (`partial`: absent takes the default).
  */
-export function inputsFromForm(button: Pick<Button, 'inputs'>, get: FieldSource, partial = false): InputsResult {
+export function inputsFromForm(button: Pick<Button, 'inputs'>, get: FieldSource, partial = false, t?: Translate): InputsResult {
   const result: InputsResult = { values: {}, errors: {}, raw: {} };
   for (const p of button.inputs) {
     const raw = get(p.name);
     result.raw[p.name] = raw ?? '';
-    const parsed = raw === undefined && partial ? okOrProblem(defaultOf(p)) : parseField(p, raw);
+    const parsed = raw === undefined && partial ? okOrProblem(defaultOf(p, t)) : parseField(p, raw, t);
     if (parsed.ok) result.values[p.name] = parsed.value;
     else result.errors[p.name] = parsed.error;
   }

@@ -14,6 +14,7 @@ import type { Viewer } from './auth/access.ts';
 import { forbidden, loginFirst } from './refused.ts';
 import { createRunnerToken, revokeRunner, RunnerError } from './runners.ts';
 import { createUser, findUser, resetPassword, setDisabled, setLanguage, setOwnPassword, setRole, UserError } from './users.ts';
+import type { Wording } from '../core/worded.ts';
 import { LANGUAGE_NAMES, languageFor, translator, type Translate } from '../core/i18n.ts';
 import { isLanguage, type Language } from '../core/languages.ts';
 import { ENGLISH, messageIn, WordedError } from '../core/worded.ts';
@@ -28,9 +29,9 @@ export class AdminError extends WordedError {}
  * (`task`, default: this area's). A `task` given as English text keeps the
  * refusal English in every language.
  */
-export function requireAdmin(viewer: Viewer, task?: string): { id: number; username: string } {
-  if (!viewer.user) throw loginFirst(task ? `Log in as an admin to ${task}.` : (t) => t('access.adminLogIn'));
-  if (viewer.user.role !== 'admin') throw forbidden(task ? `Only admins may ${task}.` : (t) => t('access.adminOnly'));
+export function requireAdmin(viewer: Viewer, task?: { logIn: Wording; adminOnly: Wording }): { id: number; username: string } {
+  if (!viewer.user) throw loginFirst(task?.logIn ?? ((t) => t('access.adminLogIn')));
+  if (viewer.user.role !== 'admin') throw forbidden(task?.adminOnly ?? ((t) => t('access.adminOnly')));
   return viewer.user;
 }
 

@@ -92,7 +92,7 @@ export async function scheduleRoute(ctx: APIContext): Promise<Response> {
   if (!viewer.user) return ctx.redirect(loginAddress(`/page/${ctx.params.slug}`), 303);
   const action = String((await ctx.request.formData()).get('action') ?? '');
   if (action !== 'pause' && action !== 'resume') throw new HttpError(400, 'Say whether to pause or resume the schedule (action=pause or action=resume).');
-  await setSchedulePaused(ctx.locals.app, ctx.params.slug!, ctx.params.button!, action === 'pause', viewer);
+  await setSchedulePaused(ctx.locals.app, ctx.params.slug!, ctx.params.button!, action === 'pause', viewer, ctx.locals.t);
   return ctx.redirect(back, 303);
 }
 
@@ -168,7 +168,7 @@ export async function reportRoute(ctx: APIContext): Promise<Response> {
   const { app } = ctx.locals;
   const run = await visibleRun(app, runIdFrom(ctx.params.id), viewerOf(ctx.locals));
   const report = await runReport(app.db, run.id);
-  if (!report) throw notFound(`Run ${run.id} has no report.`);
+  if (!report) throw notFound((t) => t('run.errors.noReport', { id: run.id }));
   const headers: Record<string, string> = {
     'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox; frame-ancestors 'self'",
     'X-Frame-Options': 'SAMEORIGIN',

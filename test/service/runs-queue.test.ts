@@ -128,8 +128,8 @@ describe('cancelling', () => {
     expect(await requestCancel(t.app.db, t.app.runs, id, 'someone')).toMatchObject({ ok: true, run: { cancelRequestedBy: 'olivia' } });
     expect(await recordEvents(t.app.db, t.app.runs, runner, id, events(lease))).toEqual({ ok: true, ack: 0, cancel: true });
     await finishRun(t.app.db, t.app.runs, runner, id, finish(lease, { state: 'cancelled', exit_code: null, signal: 'SIGTERM' }));
-    expect(await requestCancel(t.app.db, t.app.runs, id, 'olivia')).toEqual({ ok: false, reason: 'This run has already ended (cancelled).' });
-    expect(await requestCancel(t.app.db, t.app.runs, 999, 'olivia')).toEqual({ ok: false, reason: 'There is no such run.' });
+    expect(await requestCancel(t.app.db, t.app.runs, id, 'olivia')).toEqual({ ok: false, state: 'cancelled' });
+    expect(await requestCancel(t.app.db, t.app.runs, 999, 'olivia')).toEqual({ ok: false, state: 'gone' });
   });
 });
 

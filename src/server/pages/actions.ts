@@ -126,7 +126,7 @@ export async function exportPage(app: App, slug: string, viewer: Viewer, form: F
   const { page } = await findPage(app, slug, t);
   requireAccess(viewer.user, page, 'view');
   const parsed = parseForm(page, (name) => fieldText(form, name), undefined, t);
-  const chosen = exportFilename(fieldText(form, 'filename'), page.slug);
+  const chosen = exportFilename(fieldText(form, 'filename'), page.slug, t);
   // A name we would have to change is refused, not changed: the file is called what the person typed.
   if (!isValid(parsed) || 'error' in chosen) {
     // No parameter is called "filename" (a reserved name), so this error hides none of theirs.

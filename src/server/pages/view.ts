@@ -81,7 +81,7 @@ async function tasksOf(app: App, page: PageConfig, viewer: Viewer, lang: Languag
       const run = latest.get(button.name);
       return {
         button, latest: run, tail: run ? await logTail(reads, run.id, isFinal(run.state) ? 10 : 50) : [], schedule: schedules.get(button.name),
-        waiting: await waitingForRunner(reads, button.runs_on),
+        waiting: await waitingForRunner(reads, button.runs_on, Date.now(), translator(lang)),
       };
     }),
   );
@@ -96,7 +96,7 @@ export async function pageView(app: App, slug: string | undefined, viewer: Viewe
   return {
     tasks: await tasksOf(app, page, viewer, lang),
     canRun: may(viewer.user, page, 'run'),
-    runBlockedReason: refusal(viewer.user, page, 'run'),
+    runBlockedReason: refusal(viewer.user, page, 'run', t),
     site: live.config,
     page,
     configProblems: viewer.user?.role === 'admin' ? live.rejected?.problems : undefined,
@@ -105,7 +105,7 @@ export async function pageView(app: App, slug: string | undefined, viewer: Viewe
     revision: current.revision,
     lastSave: current.lastSave,
     canEdit: may(viewer.user, page, 'edit'),
-    saveBlockedReason: refusal(viewer.user, page, 'edit'),
+    saveBlockedReason: refusal(viewer.user, page, 'edit', t),
     filename: page.slug,
     descriptionHtml: page.description ? markdownHtml(page.description) : undefined,
     docs: await pageDocs(app.settings.configPath, page, lang),

@@ -123,7 +123,8 @@ function secretColumn(page: PageConfig, values: Values): string | null {
   const secrets = secretsOf(page, values);
   return Object.keys(secrets).length ? JSON.stringify(secrets) : null;
 }
-export type CancelOutcome = { ok: true; run: RunView } | { ok: false; reason: string };
+/** A refusal names the run's state (`gone` when there is no such run), for the caller to word. */
+export type CancelOutcome = { ok: true; run: RunView } | { ok: false; state: string };
 
 /** Cancels a queued run at once; asks the runner to stop a running one. */
 export async function requestCancel(db: Database, signals: RunSignals, id: number, username: string, alsoRecord?: AlsoRecord): Promise<CancelOutcome> {
@@ -131,7 +132,7 @@ export async function requestCancel(db: Database, signals: RunSignals, id: numbe
   const outcome = await db.transaction(async (tx): Promise<CancelOutcome | { ok: true }> => {
     const { rows } = await tx.execute({ sql: 'SELECT state FROM runs WHERE id = ?', args: [id] });
     const state = rows[0]?.state;
-    if (state === undefined) return { ok: false, reason: 'There is no such run.' };
+    if (state === undefined) return { ok: false, state: 'gone' };
     if (state === 'queued') {
       await tx.execute({
         sql: `UPDATE runs SET state = 'cancelled', finished_at = ?, cancel_requested_at = ?, cancel_requested_by = ?, message = ? WHERE id = ?`,
@@ -141,7 +142,7 @@ export async function requestCancel(db: Database, signals: RunSignals, id: numbe
     } else if (state === 'running') {
       await tx.execute({ sql: 'UPDATE runs SET cancel_requested_at = coalesce(cancel_requested_at, ?), cancel_requested_by = coalesce(cancel_requested_by, ?) WHERE id = ?', args: [now, username, id] });
     } else {
-      return { ok: false, reason: `This run has already ended (${String(state).replace('_', ' ')}).` };
+      return { ok: false, state: String(state) };
     }
     await alsoRecord?.(tx, id);
     await tx.commit();

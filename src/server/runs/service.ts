@@ -37,8 +37,9 @@ export class InputsRefused extends Error {
 /** The inputs as given: the dialog's form fields, or a JSON object (the API; a re-run's recorded inputs). */
 export type GivenInputs = { form: FieldSource; partial?: boolean } | { json: unknown };
 
-function checkedInputs(button: Button, given: GivenInputs, message: string): InputsResult['values'] {
-  const result = 'form' in given ? inputsFromForm(button, given.form, given.partial) : inputsFromJson(button, given.json);
+/** The inputs, checked; a form's problems are worded by `t` (the dialog's), JSON's stay English (the API's). */
+function checkedInputs(button: Button, given: GivenInputs, message: string, t?: Translate): InputsResult['values'] {
+  const result = 'form' in given ? inputsFromForm(button, given.form, given.partial, t) : inputsFromJson(button, given.json);
   if (Object.keys(result.errors).length) throw new InputsRefused(message, result);
   return result.values;
 }
@@ -84,7 +85,7 @@ async function runnableButton(app: App, slug: string, buttonName: string, viewer
 /** Queues a run of a button with a typed snapshot of the page's current values and the button's inputs, once they pass their checks. */
 export async function startRun(app: App, slug: string, buttonName: string, viewer: Viewer, given: GivenInputs = { json: {} }, t: Translate = ENGLISH): Promise<RunView> {
   const req = await runnableButton(app, slug, buttonName, viewer, t);
-  const inputs = checkedInputs(req.button, given, t('run.errors.inputsRefused'));
+  const inputs = checkedInputs(req.button, given, t('run.errors.inputsRefused'), t);
   return createRun(app.db, app.runs, { ...req, inputs }, (tx, run) =>
     audit(tx, { action: 'run_started', userId: req.user.id, username: req.user.username, ip: viewer.ip, detail: { run, page: slug, button: buttonName, ...(req.button.inputs.length ? { inputs } : {}) } }),
   );
@@ -138,7 +139,10 @@ export async function cancel(app: App, id: number, viewer: Viewer, t: Translate 
   const out = await requestCancel(app.db, app.runs, id, user.username, (tx) =>
     audit(tx, { action: 'run_cancelled', userId: user.id, username: user.username, ip: viewer.ip, detail: { run: id } }),
   );
-  if (!out.ok) throw new Refused('conflict', out.reason);
+  if (!out.ok) {
+    const { state } = out;
+    throw new Refused('conflict', (tt) => (state === 'gone' ? tt('run.errors.noSuchRun') : tt('run.errors.ended', { state: tt(`runs.states.${state}`) })));
+  }
   return out.run;
 }
 

@@ -84,7 +84,7 @@ async function scheduledButton(app: App, slug: string, name: string, t: Translat
 
 /** Pauses (or resumes) a button's schedule: an admin's decision, in the audit log. False when it already was. */
 export async function setSchedulePaused(app: App, slug: string, name: string, pause: boolean, viewer: Viewer, t: Translate = english): Promise<boolean> {
-  const user = requireAdmin(viewer, 'pause or resume a schedule');
+  const user = requireAdmin(viewer, { logIn: (tt) => tt('schedule.errors.adminLogIn'), adminOnly: (tt) => tt('schedule.errors.adminOnly') });
   const { page, button } = await scheduledButton(app, slug, name, t);
   requireAccess(viewer.user, page, 'view');
   return app.db.transaction(async (tx) => {
