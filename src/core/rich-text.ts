@@ -1,6 +1,7 @@
 /**
- * Catalogue sentences that carry markup (`<strong>`) and a moment (`<time>`)
- * inside them, for `set:html`. A whole sentence per key rather than pieces
+ * Catalogue sentences that carry markup (`<strong>`, `<code>`) and a moment
+ * (`<time>`) inside them, for `set:html`, which prints as is (Astro escapes
+ * everything else it prints). A whole sentence per key rather than pieces
  * around a component, so each language puts its words in its own order.
  * Every value is escaped here: only the `<time>` that whenHtml makes goes in
  * as markup, and the catalogue text itself is ours.
@@ -16,8 +17,11 @@ export function whenHtml(at: string): string {
   return `<time datetime="${escapeHtml(at)}" title="${escapeHtml(at)}">${escapeHtml(utcText(at))}</time>`;
 }
 
-/** `key` translated with `text` values escaped and `html` values (made by whenHtml) kept as markup. */
+/**
+ * `key` translated with `text` values escaped (numbers stay numbers, so that
+ * `count` picks the plural) and `html` values (made by whenHtml) kept as markup.
+ */
 export function richText(t: Translate, key: string, text: Record<string, string | number>, html: Record<string, string> = {}): string {
-  const escaped = Object.fromEntries(Object.entries(text).map(([k, v]) => [k, escapeHtml(String(v))]));
+  const escaped = Object.fromEntries(Object.entries(text).map(([k, v]) => [k, typeof v === 'number' ? v : escapeHtml(v)]));
   return t(key, { ...escaped, ...html });
 }

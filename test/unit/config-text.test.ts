@@ -66,3 +66,16 @@ describe('config text in several languages', () => {
     expect(r.ok && r.inLanguage('es')).toBe(r.ok && r.config);
   });
 });
+
+describe('an email in its target\'s language', () => {
+  it('names the site, page and button as the config words them in that language', async () => {
+    const { namedIn, emailFor } = await import('../../src/core/notify-message.ts');
+    const { inLanguage, config } = parsed();
+    const body = { schema: 'switchyard.event/v1', id: 'e1', type: 'run.failed', site: { title: config.toplevel_title }, page: { slug: 'backup', title: 'Backup', url: 'https://x/page/backup' }, button: { name: 'run', label: 'Run now' }, data: { run: { id: 7, state: 'failed' } } };
+    const fr = namedIn(body, inLanguage('fr'));
+    expect(fr).toMatchObject({ site: { title: 'Exploitation' }, page: { slug: 'backup', title: 'Sauvegarde', url: 'https://x/page/backup' }, button: { label: 'Run now' } });
+    expect(emailFor(fr, 'fr').subject).toMatch(/^\[Exploitation\] Sauvegarde › Run now/);
+    // A page since removed keeps the words the event was recorded with.
+    expect(namedIn({ ...body, page: { slug: 'gone', title: 'Gone' } }, inLanguage('fr')).page).toEqual({ slug: 'gone', title: 'Gone' });
+  });
+});
