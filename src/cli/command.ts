@@ -3,6 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { migrate, openDatabase, type Database } from '../server/db.ts';
 import { Refused } from '../server/refused.ts';
 import { readSettings } from '../server/settings.ts';
+import { applyConfigFlag } from './site-flag.ts';
 
 /** Opens the database the server would use (same environment), migrated, and closes it after. */
 export async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
@@ -25,7 +26,7 @@ export async function runCommand(main: () => Promise<number>, isUsageError: (e: 
   try {
     process.exitCode = await main();
   } catch (e) {
-    const usage = isUsageError(e) || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const usage = isUsageError(e) || e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     if (!usage) throw e;
     console.error(`Error: ${(e as Error).message}`);
     process.exitCode = 2;
@@ -35,9 +36,16 @@ export async function runCommand(main: () => Promise<number>, isUsageError: (e: 
 /** A mistake in the command line: the reason, then the usage. */
 export class UsageError extends Error {}
 
+/** `--config <file>` (site-flag.ts): the site in that file's folder, as `npm start -- --config` serves it. */
+export function useConfigFlag(argv: readonly string[]): void {
+  const problem = applyConfigFlag(argv);
+  if (problem) throw new UsageError(problem);
+}
+
 /** The command line by `options`, or undefined once `--help` has printed the usage. */
 export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(usage: string, options: O) {
-  const parsed = parseArgs({ allowPositionals: true, options: { ...options, help: { type: 'boolean', short: 'h' } } });
+  const parsed = parseArgs({ allowPositionals: true, options: { ...options, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  useConfigFlag(process.argv.slice(2));
   if ((parsed.values as { help?: boolean }).help) {
     console.log(usage);
     return undefined;

@@ -20,6 +20,7 @@ import { startPublisher } from '../server/git/worker.ts';
 import { startDeliveries } from '../server/notify/worker.ts';
 import { startScheduler } from '../server/schedules/scheduler.ts';
 import { startLocalRunner, type LocalRunner } from './local-runner.ts';
+import { applyConfigFlag, runnerRoot } from './site-flag.ts';
 import { stopWhenParentEnds } from '../../runner/parent-watch.ts';
 import { readSettings } from '../server/settings.ts';
 import { databaseLayoutProblem } from '../server/data-layout.ts';
@@ -62,6 +63,11 @@ async function createFirstAdmin(db: App['db']): Promise<void> {
 }
 
 async function main() {
+  const flagProblem = applyConfigFlag(process.argv.slice(2));
+  if (flagProblem) {
+    console.error(`Switchyard cannot start: ${flagProblem}.`);
+    process.exit(1);
+  }
   if (process.env.SWITCHYARD_SKIP_BUILD !== '1' && !servingOnly) ensureBuilt();
   const processes = processCount(process.env.SWITCHYARD_PROCESSES);
   if (typeof processes !== 'number') {
@@ -149,7 +155,7 @@ async function main() {
     const many = processes > 1 ? ` with ${processes} processes` : '';
     console.log(`Switchyard is serving ${settings.configPath} on ${scheme}://${shown}:${port}${many} (data in ${settings.dataDir}).`);
     if (processes > 1) others = startServingProcesses(processes, process.argv[1]!, (m) => log().warn(m));
-    if (process.env.SWITCHYARD_LOCAL_RUNNER !== '0') localRunner = await startLocalRunner(app, { host, port, root: process.cwd(), scheme, caFile: process.env.SWITCHYARD_TLS_CERT });
+    if (process.env.SWITCHYARD_LOCAL_RUNNER !== '0') localRunner = await startLocalRunner(app, { host, port, root: runnerRoot(), scheme, caFile: process.env.SWITCHYARD_TLS_CERT });
   });
   let stopping = false;
   const stop = async () => {

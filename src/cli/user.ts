@@ -10,13 +10,14 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createUser, listUsers, removeUser, resetPassword, UserError } from '../server/users.ts';
 import { ROLES } from '../server/auth/roles.ts';
-import { runCommand, withDatabase } from './command.ts';
+import { runCommand, useConfigFlag, withDatabase } from './command.ts';
 
 const USAGE = `Usage:
   npm run user -- add <name> --role <${ROLES.join('|')}> [--password-stdin] [--email E] [--display-name N]
   npm run user -- passwd <name> [--password-stdin]
   npm run user -- list
-  npm run user -- remove <name>`;
+  npm run user -- remove <name>
+Each takes --config <file> for a site in a folder of its own (its data in <folder>/app_data).`;
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -56,9 +57,11 @@ async function main(argv: string[]): Promise<number> {
       'password-stdin': { type: 'boolean', default: false },
       email: { type: 'string' },
       'display-name': { type: 'string' },
+      config: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
+  useConfigFlag(argv);
   const [command, name] = positionals;
   if (values.help || !command) {
     console.log(USAGE);
