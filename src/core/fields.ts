@@ -155,7 +155,14 @@ export function isVisible(page: PageConfig, p: Parameter, values: Values): boole
 }
 
 /**
- * The form's values. A secret left empty is left out (the saved one stays);
+ * The box beside a saved secret that clears it (an empty field keeps it). Its
+ * name starts with "_", which no parameter's may, so it is never a value.
+ */
+export const clearSecretField = (name: string) => `_clear.${name}`;
+
+/**
+ * The form's values. A secret left empty is left out (the saved one stays),
+ * unless its "clear" box is ticked;
  * a required one that was never set is refused, given `current`. A hidden
  * field (isVisible) is not required and its problems block nothing: a valid
  * value it holds is taken, an invalid one dropped, so the saved value stays.
@@ -168,7 +175,11 @@ export function parseForm(page: PageConfig, get: FieldSource, current?: Values, 
     result.raw[p.name] = raw ?? '';
     if (!parsed.ok) result.errors[p.name] = parsed.error;
     else if (p.type === 'secret' && parsed.value === '') {
-      if (p.required && current && !isSet(current[p.name])) result.errors[p.name] = t('fields.error.required');
+      if (get(clearSecretField(p.name)) !== undefined) {
+        // Ticked "clear": a new value typed beside it would have won (the branch above).
+        if (p.required) result.errors[p.name] = t('fields.error.requiredSecretClear');
+        else result.values[p.name] = '';
+      } else if (p.required && current && !isSet(current[p.name])) result.errors[p.name] = t('fields.error.required');
     } else result.values[p.name] = parsed.value;
   }
   const seen = { ...current, ...result.values };

@@ -200,6 +200,25 @@ describe('editing in the browser', () => {
     expect(await page.locator('[data-secret-state]').textContent()).toContain('Set — leave empty to keep it');
   });
 
+  it('clears a saved secret only when asked, and then says it is not set', async () => {
+    await page.goto(`${server.url}/page/field-types`);
+    await page.getByLabel('API token').fill('browser-token-2');
+    await page.getByRole('button', { name: 'Save configuration' }).click();
+    await page.getByTestId('notice-saved').waitFor();
+    // Saved again with the field empty and the box unticked: kept.
+    await page.getByLabel('Notes').fill('kept the token');
+    await page.getByRole('button', { name: 'Save configuration' }).click();
+    await page.getByTestId('notice-saved').waitFor();
+    expect(await page.getByTestId('notice-saved').textContent()).not.toContain('secret');
+    expect(await page.locator('[data-secret-state]').getAttribute('data-secret-state')).toBe('set');
+    await page.getByLabel('Clear this secret when saving').check();
+    await page.getByRole('button', { name: 'Save configuration' }).click();
+    await page.getByTestId('notice-saved').waitFor();
+    expect(await page.getByTestId('notice-saved').textContent()).toContain('secret cleared');
+    expect(await page.locator('[data-secret-state]').getAttribute('data-secret-state')).toBe('unset');
+    expect(await page.getByLabel('Clear this secret when saving').count()).toBe(0);
+  });
+
 });
 
 describe('on a phone-sized screen', () => {

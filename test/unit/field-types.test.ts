@@ -107,6 +107,14 @@ describe('secrets', () => {
     expect(parseForm(page, form({ ...typed, token: 'new' }), { token: null }).values.token).toBe('new');
   });
 
+  it('are cleared by their box when not required; a required one only replaced', () => {
+    const form = (fields: Record<string, string>) => (name: string) => fields[name];
+    const optional = { ...page, parameters: [{ ...token, required: false }] } as PageConfig;
+    expect(parseForm(optional, form({ '_clear.token': 'on' }), { token: 'saved' }).values).toEqual({ token: '' });
+    expect(parseForm(optional, form({ '_clear.token': 'on', token: 'typed' }), { token: 'saved' }).values).toEqual({ token: 'typed' });
+    expect(parseForm(page, form({ regions: 'eu', mode: 'simple', '_clear.token': 'on' }), { token: 'saved' }).errors).toEqual({ token: 'A required secret cannot be cleared; type a new one to replace it.' });
+  });
+
   it('are never read from a file', () => {
     const result = importValues(page, 'token: hunter2\nregions: [eu]\n');
     expect(result.values).not.toHaveProperty('token');
