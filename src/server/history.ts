@@ -174,6 +174,20 @@ export async function versionOf(ex: Executor, page: PageConfig, id: number): Pro
   return entries[0]?.id === id ? entries[0] : undefined;
 }
 
+/**
+ * The secret parameters whose saved values differ between two versions (0:
+ * the defaults). Versions show a secret only as set or not, so this is how a
+ * comparison tells that one was replaced by another; the values stay here.
+ */
+export async function secretsThatDiffer(ex: Executor, page: PageConfig, fromId: number, toId: number): Promise<Set<string>> {
+  const secrets = page.parameters.filter((p) => p.type === 'secret');
+  if (secrets.length === 0) return new Set();
+  const stored = await storedValues(ex, [fromId, toId].filter((id) => id > 0));
+  const valueIn = (id: number) => (id > 0 ? resolveValues(page, stored.get(id) ?? new Map()) : defaultValues(page));
+  const [a, b] = [valueIn(fromId), valueIn(toId)];
+  return new Set(secrets.filter((p) => (a[p.name] ?? null) !== (b[p.name] ?? null)).map((p) => p.name));
+}
+
 /** Saves of many pages at once share one commit (Database.grouped): so this does nothing but database work through `tx`. */
 export async function saveValues(db: Database, req: SaveRequest): Promise<SaveResult> {
   return db.grouped(async (tx) => {

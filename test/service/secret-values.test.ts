@@ -55,3 +55,23 @@ describe('a secret saved, then no secret in config.yaml', () => {
     expect((await currentValues(local.app.db, page(asSecret))).values.token).toBe('hunter2-Zq9xK');
   });
 });
+
+describe('comparing two versions', () => {
+  it('tells a secret replaced by another from one left as it was, without showing either', async () => {
+    const { compareVersions } = await import('../../src/server/pages/actions.ts');
+    const user = (await local.as('editor')).user!;
+    const save = async (values: Record<string, string>) => {
+      const r = await saveValues(local.app.db, { page: page(asSecret), values, configRevision: 'r', user });
+      if (r.status !== 'saved') throw new Error(r.status);
+      return r.entry.id;
+    };
+    const first = (await pageHistory(local.app.db, page(asSecret))).entries[0]!.id;
+    const modeOnly = await save({ mode: 'slow' });
+    const replaced = await save({ token: 'another-Zq9xK' });
+    const row = async (from: number, to: number) => (await compareVersions(local.app, page(asSecret), from, to)).rows.find((r) => r.name === 'token')!;
+    expect(await row(first, modeOnly)).toMatchObject({ from: '(set)', to: '(set)', changed: false });
+    expect(await row(modeOnly, replaced)).toMatchObject({ from: '(set)', to: '(set)', changed: true });
+    expect(await row(0, first)).toMatchObject({ changed: true });
+    expect(JSON.stringify(await compareVersions(local.app, page(asSecret), first, replaced))).not.toMatch(/hunter2|another-/);
+  });
+});

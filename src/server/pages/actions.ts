@@ -15,7 +15,7 @@ import type { PageConfig, Values } from '../../core/config/schema.ts';
 import type { App } from '../app.ts';
 import { audit } from '../audit.ts';
 import { requireAccess, type Viewer } from '../auth/access.ts';
-import { currentValues, versionOf, type CurrentValues, type HistoryEntry } from '../history.ts';
+import { currentValues, secretsThatDiffer, versionOf, type CurrentValues, type HistoryEntry } from '../history.ts';
 import { loginFirst, notFound, Refused } from '../refused.ts';
 import { recordSave } from '../save.ts';
 import { requeueConflict } from '../git/outbox.ts';
@@ -220,7 +220,8 @@ export async function compareVersions(app: App, page: PageConfig, fromId: number
     if (!v) throw notFound(t('page.errors.noVersion', { title: page.title, id }));
     return { id, label: t('history.versionBy', { id, author: v.author }), values: v.values };
   };
-  const [a, b] = await Promise.all([load(fromId), load(toId)]);
+  const [a, b, replaced] = await Promise.all([load(fromId), load(toId), secretsThatDiffer(app.db, page, fromId, toId)]);
+  const isSecret = (name: string) => page.parameters.some((p) => p.name === name && p.type === 'secret');
   const names = [...page.parameters.map((p) => p.name), ...Object.keys({ ...a.values, ...b.values }).filter((n) => !page.parameters.some((p) => p.name === n))];
   return {
     from: { id: a.id, label: a.label },
@@ -230,7 +231,8 @@ export async function compareVersions(app: App, page: PageConfig, fromId: number
       label: page.parameters.find((p) => p.name === name)?.label ?? name,
       from: a.values[name],
       to: b.values[name],
-      changed: !sameValue(a.values[name], b.values[name]),
+      // Two secrets both shown as set may still differ: the saved values say.
+      changed: isSecret(name) ? replaced.has(name) : !sameValue(a.values[name], b.values[name]),
     })),
   };
 }
