@@ -41,8 +41,9 @@ export function inputDefaults(button: Pick<Button, 'inputs'>): Values {
  * input (an unticked box is absent, so absent is empty); or a pipeline's form,
  * which leaves out what it does not set (`partial`: absent takes the default).
  */
-export function inputsFromForm(button: Pick<Button, 'inputs'>, get: FieldSource, partial = false, t?: Translate): InputsResult {
+export function inputsFromForm(button: Pick<Button, 'inputs'>, get: FieldSource, partial = false, t?: Translate, named: readonly string[] = []): InputsResult {
   const result: InputsResult = { values: {}, errors: {}, raw: {} };
+  unknownInputs(button, named, result);
   for (const p of button.inputs) {
     const raw = get(p.name);
     result.raw[p.name] = raw ?? '';
@@ -51,6 +52,14 @@ export function inputsFromForm(button: Pick<Button, 'inputs'>, get: FieldSource,
     else result.errors[p.name] = parsed.error;
   }
   return result;
+}
+
+/** An error for each name given that is no input of the button (`named`: the names a caller sent). */
+function unknownInputs(button: Pick<Button, 'inputs'>, named: readonly string[], result: InputsResult): void {
+  const names = button.inputs.map((p) => p.name);
+  for (const key of named) {
+    if (!names.includes(key)) result.errors[key] = names.length ? `not an input of this button (it has ${names.join(', ')})` : 'not an input: this button asks for none';
+  }
 }
 
 /**
@@ -65,10 +74,7 @@ export function inputsFromJson(button: Pick<Button, 'inputs'>, given: unknown): 
     return result;
   }
   const entries = given as Record<string, unknown>;
-  const names = button.inputs.map((p) => p.name);
-  for (const key of Object.keys(entries)) {
-    if (!names.includes(key)) result.errors[key] = names.length ? `not an input of this button (it has ${names.join(', ')})` : 'not an input: this button asks for none';
-  }
+  unknownInputs(button, Object.keys(entries), result);
   for (const p of button.inputs) {
     const c = p.name in entries ? checkValue(p, entries[p.name]) : defaultOf(p);
     if ('value' in c) result.values[p.name] = c.value;

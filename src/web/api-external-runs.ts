@@ -78,7 +78,10 @@ function answer(out: ReportOutcome, status = 200): Response {
  * dialog's; one left out takes its default.
  */
 function inputsOf(request: Request, fields: Record<string, unknown>): GivenInputs {
-  if (mediaType(request) === FORM) return { form: (name) => fields[`input.${name}`] as string | undefined, partial: true };
+  if (mediaType(request) === FORM) {
+    const named = Object.keys(fields).filter((k) => k.startsWith('input.')).map((k) => k.slice('input.'.length));
+    return { form: (name) => fields[`input.${name}`] as string | undefined, partial: true, named };
+  }
   return { json: fields.inputs ?? {} };
 }
 

@@ -169,6 +169,7 @@ describe('a run reported from outside', () => {
     expect(missing.body).toMatchObject({ error: 'Some inputs are not valid; nothing was started.', errors: { ticket: expect.any(String), count: expect.any(String) } });
     expect((await call(path, { inputs: { ticket: 'x', colour: 'red' } })).body).toMatchObject({ errors: { colour: 'not an input of this button (it has ticket, count, regions)' } });
     expect((await call(path, 'input.count=2', 'application/x-www-form-urlencoded')).status).toBe(422);
+    expect((await call(path, 'input.ticket=x&input.colour=red', 'application/x-www-form-urlencoded')).body).toMatchObject({ errors: { colour: 'not an input of this button (it has ticket, count, regions)' } });
     expect((await server.db().execute('SELECT count(*) AS n FROM runs')).rows[0]!.n).toBe(before);
   });
 

@@ -35,11 +35,12 @@ export class InputsRefused extends Error {
 }
 
 /** The inputs as given: the dialog's form fields, or a JSON object (the API; a re-run's recorded inputs). */
-export type GivenInputs = { form: FieldSource; partial?: boolean } | { json: unknown };
+/** `named`: the input names a pipeline's form gave (each must be an input); the dialog's form gives only inputs. */
+export type GivenInputs = { form: FieldSource; partial?: boolean; named?: string[] } | { json: unknown };
 
 /** The inputs, checked; a form's problems are worded by `t` (the dialog's), JSON's stay English (the API's). */
 function checkedInputs(button: Button, given: GivenInputs, message: string, t?: Translate): InputsResult['values'] {
-  const result = 'form' in given ? inputsFromForm(button, given.form, given.partial, t) : inputsFromJson(button, given.json);
+  const result = 'form' in given ? inputsFromForm(button, given.form, given.partial, t, given.named) : inputsFromJson(button, given.json);
   if (Object.keys(result.errors).length) throw new InputsRefused(message, result);
   return result.values;
 }
