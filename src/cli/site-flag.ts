@@ -7,7 +7,7 @@
  * directory, as before.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 /** The flag's value, or undefined when absent; a problem for a flag without a file. */
 export function configFlag(argv: readonly string[]): { path?: string; problem?: string } {
@@ -37,3 +37,11 @@ export function applyConfigFlag(argv: readonly string[], env: NodeJS.ProcessEnv 
 
 /** The local runner's root: SWITCHYARD_RUNNER_ROOT (set by --config, or by hand), else the working directory. */
 export const runnerRoot = (env: NodeJS.ProcessEnv = process.env): string => resolve(env.SWITCHYARD_RUNNER_ROOT || '.');
+
+/** ` --config <file>` when this start was given one, for the commands it prints (they must reach the same site). */
+export function siteFlag(argv: readonly string[] = process.argv.slice(2)): string {
+  const { path } = configFlag(argv);
+  if (!path) return '';
+  const shown = relative(process.cwd(), path);
+  return ` --config ${shown.startsWith('..') ? path : shown}`;
+}

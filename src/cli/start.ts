@@ -20,7 +20,7 @@ import { startPublisher } from '../server/git/worker.ts';
 import { startDeliveries } from '../server/notify/worker.ts';
 import { startScheduler } from '../server/schedules/scheduler.ts';
 import { startLocalRunner, type LocalRunner } from './local-runner.ts';
-import { applyConfigFlag, runnerRoot } from './site-flag.ts';
+import { applyConfigFlag, runnerRoot, siteFlag } from './site-flag.ts';
 import { stopWhenParentEnds } from '../../runner/parent-watch.ts';
 import { readSettings } from '../server/settings.ts';
 import { databaseLayoutProblem } from '../server/data-layout.ts';
@@ -59,7 +59,7 @@ async function createFirstAdmin(db: App['db']): Promise<void> {
   if ((await countUsers(db)) > 0) return;
   const password = randomBytes(12).toString('base64url');
   await createUser(db, { username: 'admin', password, role: 'admin', displayName: 'Administrator' });
-  console.log(`\nNo users yet: created the first admin.\n  username: admin\n  password: ${password}\nThis password is shown once. Change it under Account after logging in, or with: npm run user -- passwd admin\n`);
+  console.log(`\nNo users yet: created the first admin.\n  username: admin\n  password: ${password}\nThis password is shown once. Change it under Account after logging in, or with: npm run user -- passwd admin${siteFlag()}\n`);
 }
 
 async function main() {
@@ -150,7 +150,7 @@ async function main() {
       return;
     }
     // Only now: a start that fails (port in use, say) must not use up the one-time password.
-    await createFirstAdmin(app.db).catch((e) => console.error(`Could not create the first admin (${(e as Error).message}); create one with: npm run user -- add admin --role admin`));
+    await createFirstAdmin(app.db).catch((e) => console.error(`Could not create the first admin (${(e as Error).message}); create one with: npm run user -- add admin --role admin${siteFlag()}`));
     const shown = host.includes(':') ? `[${host}]` : host;
     const many = processes > 1 ? ` with ${processes} processes` : '';
     console.log(`Switchyard is serving ${settings.configPath} on ${scheme}://${shown}:${port}${many} (data in ${settings.dataDir}).`);

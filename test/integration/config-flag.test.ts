@@ -84,6 +84,13 @@ describe('--config', { timeout: 60_000 }, () => {
     expect(readFileSync(join(site, 'made-by-hello.txt'), 'utf8')).toBe(`hello from ${site}\n`);
   });
 
+  it('names the same site in the commands it prints, so following them reaches this site', async () => {
+    const { siteFlag } = await import('../../src/cli/site-flag.ts');
+    expect(siteFlag(['--config', join(site, 'config.yaml')])).toBe(` --config ${join(site, 'config.yaml')}`);
+    expect(siteFlag([`--config=${join(ROOT, 'config.yaml')}`])).toBe(' --config config.yaml');
+    expect(siteFlag([])).toBe('');
+  });
+
   it('stops a start whose flag names no file, saying so', async () => {
     const r = await run('src/cli/start.ts', ['--config', join(tmp, 'nowhere.yaml')]);
     expect(r.code).toBe(1);
