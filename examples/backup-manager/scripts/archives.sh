@@ -25,4 +25,5 @@ for job in "${jobs[@]}"; do
     echo "$name $(stat -c %s -- "$dir/$name")"
   done < <(archives_of "$job")
 done
-sy_progress 100 "$count archives of ${#jobs[@]} jobs, $(human "$total") in all"
+plural() { if (($1 == 1)); then echo "$1 $2"; else echo "$1 $2s"; fi; }
+sy_progress 100 "$(plural "$count" archive) of $(plural "${#jobs[@]}" job), $(human "$total") in all"

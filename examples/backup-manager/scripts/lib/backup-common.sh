@@ -1,5 +1,9 @@
 # Shared by the backup manager's scripts. Source it after switchyard.sh.
 
+# Cancel and timeout send SIGTERM to the script's group; bash runs an EXIT trap (which removes the
+# temporary archive or folder) on exit, but not when a signal kills it, so a signal becomes an exit.
+trap 'exit 143' TERM INT HUP
+
 # fail MESSAGE: says why in the log and on the page, and stops the run as failed.
 fail() {
   echo "Error: $1" >&2
