@@ -3,8 +3,8 @@
  * data folder: an editor changes a job's keep rule, backs up twice, and finds one archive on disk
  * that holds the folder (its leave-out pattern applied) and its size in the run's message; then
  * restores it, through the inputs dialog and the confirmation, into a folder that matches the
- * source byte for byte, and a second restore onto it is refused and changes nothing. The job page
- * and the restore dialog pass axe in light and dark.
+ * source byte for byte, and a second restore onto it is refused and changes nothing. The archives'
+ * list shows the archive with its size. The job page and the restore dialog pass axe in light and dark.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -104,6 +104,15 @@ describe('examples/backup-manager', { timeout: 90_000 }, () => {
     expect(listed, 'the job leaves out *.tmp').not.toContain('draft.tmp');
     const sha = execFileSync('sha256sum', [archive], { cwd: join(server.dataDir, 'archives'), encoding: 'utf8' });
     expect(readFileSync(join(server.dataDir, 'archives', `${archive}.sha256`), 'utf8')).toBe(sha);
+  });
+
+  it('lists the archives kept with their sizes', async () => {
+    await page.goto(`${server.url}/page/archives`);
+    await page.getByTestId('run-list').click();
+    const run = await ended();
+    expect(run).toEqual({ state: 'succeeded', message: expect.stringMatching(/^1 archive of 1 job, [\d.]+ (B|KiB) in all$/) });
+    // The report, the script's own HTML in the run page's sandboxed frame: a table row per archive.
+    await expect.poll(() => page.frameLocator('iframe').locator('table').first().innerText()).toMatch(new RegExp(`${archive.replace(/\./g, '\\.')}\\s+[\\d.]+ (B|KiB)`));
   });
 
   it('restores the archive, once confirmed, into a folder equal to the source', async () => {
