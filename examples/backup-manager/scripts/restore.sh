@@ -30,8 +30,13 @@ read -r bytes files < <(awk '{s += $3; if ($1 ~ /^-/) n++} END {print s + 0, n +
 
 root=${BACKUP_RESTORE_ROOT:-${SWITCHYARD_DATA_DIR:?}/restored}
 target="$root/$target_rel"
-mkdir -p -- "$root" "$(dirname -- "$target")"
-inside "$(dirname -- "$target")" "$root" || fail "$target_rel leads outside $root"
+mkdir -p -- "$root"
+# Checked on the nearest folder that exists before making the rest, so a link below the root
+# never gets folders made outside it.
+existing=$(dirname -- "$target")
+while [[ ! -e $existing ]]; do existing=$(dirname -- "$existing"); done
+inside "$existing" "$root" || fail "$target_rel leads outside $root"
+mkdir -p -- "$(dirname -- "$target")"
 if [[ -e $target || -L $target ]]; then
   [[ -d $target && ! -L $target ]] && [[ -z $(ls -A -- "$target") ]] \
     || fail "$target_rel exists and is not an empty folder; nothing was restored (choose a new target)"

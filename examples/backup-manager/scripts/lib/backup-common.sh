@@ -15,7 +15,7 @@ fail() {
 # no control characters); fails otherwise. The page's pattern says the same, but a script must
 # not trust that the value came through the form.
 relative_path() {
-  local value=$1 what=$2 part
+  local value=$1 what=$2 part parts
   [[ -n $value ]] || fail "$what is empty"
   [[ $value != /* ]] || fail "$what must be relative, not $value"
   [[ $value != *[[:cntrl:]]* ]] || fail "$what holds control characters"
