@@ -1,0 +1,149 @@
+/**
+ * examples/backup-manager in real Chromium, started as its README says in a copy with its own
+ * data folder: an editor changes a job's keep rule, backs up twice, and finds one archive on disk
+ * that holds the folder (its leave-out pattern applied) and its size in the run's message; then
+ * restores it, through the inputs dialog and the confirmation, into a folder that matches the
+ * source byte for byte, and a second restore onto it is refused and changes nothing. The archives'
+ * list shows the archive with its size. The job page and the restore dialog pass axe in light and dark.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { launchBrowser, logIn, watchedPage } from '../helpers/browser.ts';
+import { startExample, type ExampleServer } from '../helpers/example.ts';
+
+const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+const ED = { name: 'ed', role: 'editor' as const, password: 'ed-password-1' };
+
+let server: ExampleServer;
+let browser: Awaited<ReturnType<typeof launchBrowser>>;
+let page: Page;
+const errors: string[] = [];
+
+beforeAll(async () => {
+  server = await startExample('backup-manager', { users: [ED] });
+  browser = await launchBrowser();
+  page = await watchedPage(browser.context, errors);
+  await logIn(page, server.url, ED, '/page/documents');
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const archives = () => readdirSync(join(server.dataDir, 'archives')).sort();
+
+/** Every file below `dir`, as relative path → content. */
+function tree(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const e of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) files[relative(dir, join(e.parentPath, e.name))] = readFileSync(join(e.parentPath, e.name), 'utf8');
+  }
+  return files;
+}
+
+/** Waits on the run page for the run to end; its state and message. */
+async function ended(): Promise<{ state: string; message: string }> {
+  await page.waitForURL(/\/runs\/\d+$/);
+  await expect.poll(() => page.locator('.run-state').first().textContent(), { timeout: 20_000 }).toMatch(/succeeded|failed/);
+  return { state: (await page.locator('.run-state').first().textContent())!, message: await page.locator('[data-role="message"]').first().innerText() };
+}
+
+async function backUp() {
+  await page.goto(`${server.url}/page/documents`);
+  await page.getByTestId('run-backup').click();
+  return ended();
+}
+
+async function restore(archive: string, target: string) {
+  await page.goto(`${server.url}/page/restore`);
+  await page.getByTestId('run-restore').click();
+  const dialog = page.getByRole('dialog', { name: 'Restore an archive' });
+  await dialog.getByLabel('Archive').fill(archive);
+  await dialog.getByLabel('Target folder').fill(target);
+  await dialog.getByTestId('run-go').click();
+  // The button's confirm: asked in the app's own dialog before anything starts.
+  const confirm = page.getByRole('dialog', { name: 'Restore an archive?' });
+  await confirm.waitFor();
+  await confirm.getByRole('button', { name: 'Restore an archive', exact: true }).click();
+  return ended();
+}
+
+async function axe(name: string, open: () => Promise<unknown>, found: string[]) {
+  for (const theme of ['light', 'dark']) {
+    await page.evaluate((t) => localStorage.setItem('switchyard-theme', t), theme);
+    await open();
+    // The run's report is the script's own HTML in a sandboxed frame, where axe cannot run.
+    const { violations } = await new AxeBuilder({ page }).withTags(WCAG).exclude('iframe').options({ iframes: false }).setLegacyMode().analyze();
+    for (const v of violations) for (const n of v.nodes) found.push(`${name} (${theme}) ${v.id}: ${n.target.join(' ')}`);
+  }
+}
+
+describe('examples/backup-manager', { timeout: 90_000 }, () => {
+  let archive = '';
+
+  it('keeps the newest archive only once the keep rule says 1, with its size in the run', async () => {
+    await page.getByLabel('Keep the newest').fill('1');
+    await page.getByRole('button', { name: 'Save configuration' }).click();
+    await page.getByTestId('notice-saved').waitFor();
+
+    const first = await backUp();
+    expect(first.state).toBe('succeeded');
+    // A second apart, so the second archive has a name of its own.
+    await new Promise((r) => setTimeout(r, 1100));
+    const second = await backUp();
+    expect(second).toMatchObject({ state: 'succeeded', message: expect.stringMatching(/^documents-\d{8}T\d{6}Z\.tar\.gz: [\d.]+ (B|KiB) from 8 files .*; 1 kept, 1 removed$/) });
+    archive = second.message.slice(0, second.message.indexOf(':'));
+    expect(archives()).toEqual([archive, `${archive}.sha256`]);
+
+    const listed = execFileSync('tar', ['-tzf', join(server.dataDir, 'archives', archive)], { encoding: 'utf8' });
+    expect(listed).toContain('./invoices/2026-03-001.txt');
+    expect(listed, 'the job leaves out *.tmp').not.toContain('draft.tmp');
+    const sha = execFileSync('sha256sum', [archive], { cwd: join(server.dataDir, 'archives'), encoding: 'utf8' });
+    expect(readFileSync(join(server.dataDir, 'archives', `${archive}.sha256`), 'utf8')).toBe(sha);
+  });
+
+  it('lists the archives kept with their sizes', async () => {
+    await page.goto(`${server.url}/page/archives`);
+    await page.getByTestId('run-list').click();
+    const run = await ended();
+    expect(run).toEqual({ state: 'succeeded', message: expect.stringMatching(/^1 archive of 1 job, [\d.]+ (B|KiB) in all$/) });
+    // The report, the script's own HTML in the run page's sandboxed frame: a table row per archive.
+    await expect.poll(() => page.frameLocator('iframe').locator('table').first().innerText()).toMatch(new RegExp(`${archive.replace(/\./g, '\\.')}\\s+[\\d.]+ (B|KiB)`));
+  });
+
+  it('restores the archive, once confirmed, into a folder equal to the source', async () => {
+    const run = await restore(archive, 'check/today');
+    expect(run).toEqual({ state: 'succeeded', message: expect.stringContaining(`Restored ${archive} into check/today: 8 files`) });
+    const source = tree(join(server.root, 'sample-data/documents'));
+    delete source['letters/draft.tmp'];
+    expect(tree(join(server.dataDir, 'restored/check/today'))).toEqual(source);
+  });
+
+  it('refuses to restore onto a folder that is not empty, and changes nothing', async () => {
+    const before = tree(join(server.dataDir, 'restored'));
+    const run = await restore(archive, 'check/today');
+    expect(run.state).toBe('failed');
+    expect(run.message).toContain('exists and is not an empty folder; nothing was restored');
+    expect(tree(join(server.dataDir, 'restored'))).toEqual(before);
+    expect(readdirSync(join(server.dataDir, 'restored/check')), 'no temporary folder left').toEqual(['today']);
+  });
+
+  it('passes axe in light and dark: the job page and the restore dialog', async () => {
+    const found: string[] = [];
+    await axe('job page', () => page.goto(`${server.url}/page/documents`), found);
+    await axe('restore dialog', async () => {
+      await page.goto(`${server.url}/page/restore`);
+      await page.getByTestId('run-restore').click();
+      await page.getByRole('dialog', { name: 'Restore an archive' }).waitFor();
+    }, found);
+    expect(found).toEqual([]);
+  });
+
+  it('showed no errors in the browser console', () => {
+    expect(errors).toEqual([]);
+  });
+});
