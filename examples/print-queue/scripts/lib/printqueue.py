@@ -101,11 +101,15 @@ class Queue:
     def save_meta(self, job, meta):
         write_atomic(self.root / "meta" / f"{job}.json", json.dumps(meta, indent=2) + "\n")
 
-    def move(self, job, src, dst, **changes):
-        """Moves a job from folder src to dst, recording changes; the caller holds the lock."""
+    def expect(self, job, src):
+        """Refuses unless the job is in folder src: the second of two runs on one job stops here."""
         here = self.where(job)
         if here != src:
             raise Refused(f"{job} is not in {src}/: " + (f"it is in {here}/." if here else "there is no such job."))
+
+    def move(self, job, src, dst, **changes):
+        """Moves a job from folder src to dst, recording changes; the caller holds the lock."""
+        self.expect(job, src)
         target = self.root / dst / job
         if target.exists():
             raise Refused(f"{dst}/{job} exists already; rename one of them first.")
@@ -168,6 +172,7 @@ def approve(q, v):
         raise Refused(f"{weight} g is over this desk's limit of {v['max_weight_g']} g.")
     if minutes > v["max_time_min"]:
         raise Refused(f"{minutes} min is over this desk's limit of {v['max_time_min']} min.")
+    q.expect(job, "incoming")
     path = q.root / "incoming" / job
     ext = path.suffix.lstrip(".").lower()
     if ext not in v["allowed_ext"]:
