@@ -28,6 +28,9 @@ let smtp: SmtpReceiver;
 let browser: Awaited<ReturnType<typeof launchBrowser>>;
 let page: Page;
 const consoleErrors: string[] = [];
+/** The run page of the approval made in the browser, and the housekeeping run before it. */
+let approval = '';
+let samplesRun = 0;
 
 interface Run {
   id: number;
@@ -77,6 +80,7 @@ describe('the print-queue example', { timeout: 90_000 }, () => {
     expect(await page.getByRole('heading', { name: 'Print queue', level: 1 }).count()).toBe(1);
     const samples = await run(await session(), '/page/housekeeping/run/samples');
     expect(samples.state).toBe('succeeded');
+    samplesRun = samples.id;
     expect(folder('incoming')).toEqual(['bracket.stl', 'gear.obj', 'phone-stand.stl']);
 
     await page.getByLabel('Printer').selectOption('Prusa XL');
@@ -92,6 +96,7 @@ describe('the print-queue example', { timeout: 90_000 }, () => {
     await dialog.getByTestId('run-go').click();
     await page.waitForURL(/\/runs\/\d+$/);
     await expect.poll(() => page.locator('.run-state').first().textContent(), { timeout: 15_000 }).toBe('succeeded');
+    approval = new URL(page.url()).pathname;
 
     expect(folder('incoming')).toEqual(['gear.obj', 'phone-stand.stl']);
     expect(folder('approved')).toEqual(['bracket.stl']);
@@ -158,6 +163,9 @@ describe('the print-queue example', { timeout: 90_000 }, () => {
     expect(html).toContain('Print queue');
     expect(html).not.toContain('data-testid="run-approve"');
     expect((await c.get('/page/housekeeping')).status).toBe(403);
+    // The queue's runs, whose reports list the queue, are the student's to read; housekeeping's are not.
+    expect((await c.get(approval)).status).toBe(200);
+    expect((await c.get(`/runs/${samplesRun}`)).status).not.toBe(200);
   });
 
   it('passes axe on the queue page, light and dark', async () => {
