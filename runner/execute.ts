@@ -108,6 +108,9 @@ export async function executeRun(
 
     const { env, omitted } = scriptEnvironment(run.params, {
       SWITCHYARD_RUN_ID: String(run.id),
+      // Which page and button started it: one script can serve several buttons (a job per page).
+      SWITCHYARD_PAGE: run.page,
+      SWITCHYARD_BUTTON: run.button,
       SWITCHYARD_DATA_DIR: paths.dataDir,
       SWITCHYARD_PARAMS_FILE: paramsFile,
       SWITCHYARD_STATUS_FILE: statusPath,
