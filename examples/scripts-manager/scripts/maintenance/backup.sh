@@ -42,11 +42,14 @@ report="${SWITCHYARD_REPORT_PATH:-/dev/null}"
 say() { echo "$*"; echo "$*" >> "$report"; }
 mkdir -p "$dir" "${data}/script_groups"
 
-# Whatever this run started and did not finish goes, on any failure.
+# On any failure, what this run made goes (and only that: a run started in the same second
+# is refused by the backup command, and must not remove the other run's files).
+made=()
+tmp="${dir}/.site-${stamp}.files.tar.gz.partial-$$"
 cleanup() {
   local code=$?
   if (( code != 0 )); then
-    rm -f -- "$db" "$db.manifest.json" "$files" "${dir}/.site-${stamp}".*
+    rm -f -- "$tmp" ${made[@]+"${made[@]}"}
     say "Backup failed (exit code ${code}); nothing of it was kept."
   fi
 }
@@ -56,11 +59,13 @@ sy_progress 10 "Snapshot of the database"
 say "Switchyard: ${repo}"
 # The project's own Node (24), whatever node the machine has: the command is TypeScript.
 "$repo/node_modules/.bin/node" "$repo/src/cli/backup.ts" "$db" 2>&1 | tee -a "$report"
+made+=("$db" "$db.manifest.json")
 
 sy_progress 50 "Archive of the script groups' files"
-tmp="${dir}/.site-${stamp}.files.tar.gz.partial"
 tar -czf "$tmp" -C "$data" script_groups
-mv -f -- "$tmp" "$files"
+mv -n -- "$tmp" "$files"
+[ ! -e "$tmp" ] || { echo "error: ${files} exists already" >&2; exit 1; }
+made+=("$files")
 say "Archived $(tar -tzf "$files" | grep -vc '/$') file(s) of ${data}/script_groups to ${files} ($(stat -c %s "$files") bytes)"
 
 sy_progress 80 "Removing old backups"

@@ -21,7 +21,6 @@ MAX_BYTES = 50 * 1024 * 1024
 
 def fail(message: str) -> None:
     print(f"error: {message}", file=sys.stderr, flush=True)
-    progress(100, f"Failed: {message}")
     sys.exit(2)
 
 
