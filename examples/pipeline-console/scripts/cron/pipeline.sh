@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The same pipeline run by cron (or any scheduler) instead of Switchyard, reporting itself as a run
+# of the "Run the pipeline" button: each step's progress, output and timing go to the run's log, the
+# report to its page. It uses the page's saved values, read from /page/pipeline/latest.json.
+#
+#   SWITCHYARD_URL=http://localhost:4321 SWITCHYARD_TOKEN=syu_… scripts/cron/pipeline.sh EXPORT_DIR
+#
+# A crontab line (the token in a file only its user reads):
+#   30 1 * * * cd /srv/switchyard/examples/pipeline-console && SWITCHYARD_URL=http://localhost:4321 SWITCHYARD_TOKEN=$(cat ~/.switchyard-token) scripts/cron/pipeline.sh /srv/exports
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/switchyard-report.sh"
+
+out=${1:-}
+[[ -n $out && $# -eq 1 ]] || { echo "usage: $0 EXPORT_DIR  (with SWITCHYARD_URL and SWITCHYARD_TOKEN set)" >&2; exit 2; }
+[[ -n ${SWITCHYARD_URL:-} && -n ${SWITCHYARD_TOKEN:-} ]] || { echo 'error: set SWITCHYARD_URL and SWITCHYARD_TOKEN' >&2; exit 2; }
+command -v python3 >/dev/null || { echo 'error: python3 is needed (Debian: apt-get install python3)' >&2; exit 2; }
+mkdir -p "$out"
+work=$(mktemp -d "$out/.work-XXXXXX")
+# sy_start's EXIT trap finishes the run; this one chains it so the scratch folder goes too.
+steps=$here/../pipeline/steps.py
+
+sy_start pipeline run_pipeline
+trap 'rc=$?; rm -rf "$work"; sy__on_exit $rc' EXIT
+label="cron-${SY_RUN_ID:-$(date -u +%Y%m%dT%H%M%S)}"
+
+# The values go in a file only this user reads; the token goes in a header file, not on curl's command line.
+(umask 077 && printf 'Authorization: Bearer %s\n' "$SWITCHYARD_TOKEN" > "$work/auth")
+sy_step 5 'reading the page values' -- curl -q -fsS --max-time 30 -H @"$work/auth" -o "$work/values.json" "${SWITCHYARD_URL%/}/page/pipeline/latest.json"
+for step in ingest clean export; do
+  case $step in
+    ingest) pct=10 args=("$here/../../data/orders.csv") ;;
+    clean) pct=40 args=("$work/values.json") ;;
+    export) pct=70 args=("$out" "$label" "$work/values.json") ;;
+  esac
+  sy_step "$pct" "$step" -- env PIPELINE_STEP_STARTED="$(date +%s.%N)" python3 "$steps" "$step" "$work" "${args[@]}"
+done
+sy_step 95 'report' -- python3 "$steps" report "$work" "$work/report.html"
+sy_finish 0 "$work/report.html"
