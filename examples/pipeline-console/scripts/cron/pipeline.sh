@@ -36,4 +36,6 @@ for step in ingest clean export; do
   sy_step "$pct" "$step" -- env PIPELINE_STEP_STARTED="$(date +%s.%N)" python3 "$steps" "$step" "$work" "${args[@]}"
 done
 sy_step 95 'report' -- python3 "$steps" report "$work" "$work/report.html"
+rows=$(sed -n 's/.*"rows": \([0-9]*\).*/\1/p' "$work/export.json")
+sy_progress 100 "Done: $rows rows exported"
 sy_finish 0 "$work/report.html"

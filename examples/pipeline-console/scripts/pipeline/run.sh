@@ -17,17 +17,18 @@ work=$(mktemp -d "$out/.work-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 steps=(ingest clean export)
-args_ingest=("$here/../../data/orders.csv")
-args_clean=("$SWITCHYARD_PARAMS_FILE")
-args_export=("$out" "run-$SWITCHYARD_RUN_ID" "$SWITCHYARD_PARAMS_FILE")
 for i in "${!steps[@]}"; do
   step=${steps[$i]}
+  case $step in
+    ingest) args=("$here/../../data/orders.csv") ;;
+    clean) args=("$SWITCHYARD_PARAMS_FILE") ;;
+    export) args=("$out" "run-$SWITCHYARD_RUN_ID" "$SWITCHYARD_PARAMS_FILE") ;;
+  esac
   sy_progress $((i * 100 / ${#steps[@]})) "Step $((i + 1)) of ${#steps[@]}: $step"
   echo "[$((i + 1))/${#steps[@]}] $step started at $(date -u +%H:%M:%S)"
-  declare -n args="args_$step"
   PIPELINE_STEP_STARTED=$(date +%s.%N) python3 "$here/steps.py" "$step" "$work" "${args[@]}"
-  unset -n args
   sleep "$pause"
 done
 python3 "$here/steps.py" report "$work" "$SWITCHYARD_REPORT_PATH"
-sy_progress 100 "Done: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["rows"])' "$work/export.json") rows exported"
+rows=$(sed -n 's/.*"rows": \([0-9]*\).*/\1/p' "$work/export.json")
+sy_progress 100 "Done: $rows rows exported"

@@ -187,7 +187,7 @@ def report(work, report_file):
         meta = json.load(f)
     rows = [dict(zip(COLUMNS, r)) for r in read_csv(os.path.join(work, 'clean.csv'))[1:]]
     write_atomically(report_file, render(steps, drops, meta, rows))
-    print(f'report: {report_file}')
+    print(f'report: {len(steps)} steps, {meta["rows"]} rows')
 
 
 def table(caption, head, body):
