@@ -71,6 +71,10 @@ async function axe(): Promise<string[]> {
 
 describe('the pipeline console example', { timeout: 60_000 }, () => {
   it('exports only the orders asked for, with step timings in the log and the report', async () => {
+    // The page's help (docs/pipeline.md) and the nightly schedule are shown.
+    const text = (await page.locator('body').textContent())!.replace(/\s+/g, ' ');
+    expect(text).toContain('Run the pipeline reads the bundled data/orders.csv');
+    expect(text).toContain('Schedule: At 02:00 (UTC time)');
     await page.getByLabel('Smallest amount kept').fill('250');
     await page.getByRole('checkbox', { name: 'US' }).uncheck();
     await page.getByLabel('Pause after each step (seconds)').fill('0');
