@@ -8,8 +8,8 @@
     steps.py report WORK REPORT_FILE         the HTML report: step timings, drops, totals, files, preview
 
 WORK is the run's own scratch folder; each step appends its timing to WORK/steps.jsonl, which the
-report reads. VALUES_JSON is Switchyard's SWITCHYARD_PARAMS_FILE or a page's latest.json (its
-"values"). Only the standard library: it runs on any machine with python3.
+report reads. VALUES_JSON is Switchyard's SWITCHYARD_PARAMS_FILE, a page's latest.json (its
+"values") or a run's JSON from the API (its "params"). Only the standard library: it runs on any machine with python3.
 """
 import csv
 import hashlib
@@ -30,7 +30,7 @@ def fail(message):
 
 
 def values_from(path):
-    """The page's values, from a runner's params file or from latest.json (which nests them)."""
+    """The page's values: a runner's params file, or nested in latest.json or a run's JSON."""
     try:
         with open(path, encoding='utf-8') as f:
             data = json.load(f)
@@ -38,7 +38,10 @@ def values_from(path):
         fail(f'cannot read the values file {path}: {e}')
     if not isinstance(data, dict):
         fail(f'{path} holds no object of values')
-    return data['values'] if isinstance(data.get('values'), dict) else data
+    for key in ('values', 'params'):
+        if isinstance(data.get(key), dict):
+            return data[key]
+    return data
 
 
 def write_atomically(path, text):
