@@ -1,5 +1,6 @@
 /**
- * examples/pipeline-console in real Chromium: an editor narrows the export (smallest amount, no US),
+ * examples/pipeline-console in real Chromium: showing the latest export before there is one fails
+ * with a clear word in the log; an editor narrows the export (smallest amount, no US),
  * runs the pipeline and finds the CSV and JSON written in the data folder with only the rows asked for,
  * the report's step timings, and the latest export served as a run's report; the same pipeline run
  * as cron would run it reports itself through the API with a token and is listed beside the others;
@@ -35,7 +36,7 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/** The rows of a CSV the pipeline wrote (no quoting in its data but a customer's name; split naively is enough here). */
+/** The rows of a CSV the pipeline wrote (no field of the bundled data holds a comma or a quote, so a split is enough). */
 function csvRows(text: string): Record<string, string>[] {
   const [head, ...lines] = text.trimEnd().split('\n');
   const names = head!.split(',');
@@ -70,6 +71,15 @@ async function axe(): Promise<string[]> {
 }
 
 describe('the pipeline console example', { timeout: 60_000 }, () => {
+  it('says there is no export to show before the pipeline has run', async () => {
+    await page.getByTestId('run-latest_export').click();
+    await page.waitForURL(/\/runs\/\d+$/);
+    await expect.poll(runState, { timeout: 20_000 }).toBe('failed');
+    const log = await (await page.request.get(`${page.url()}/log`)).text();
+    expect(log).toContain('error: no CSV export yet: run the pipeline first');
+    await page.goto(`${server.url}/page/pipeline`);
+  });
+
   it('exports only the orders asked for, with step timings in the log and the report', async () => {
     // The page's help (docs/pipeline.md) and the nightly schedule are shown.
     const text = (await page.locator('body').textContent())!.replace(/\s+/g, ' ');
