@@ -36,7 +36,7 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/** The rows of a CSV the pipeline wrote (no field of the bundled data holds a comma or a quote, so a split is enough). */
+/** The rows of a CSV the pipeline wrote (cleaned, no field holds a comma or a quote, so a split is enough). */
 function csvRows(text: string): Record<string, string>[] {
   const [head, ...lines] = text.trimEnd().split('\n');
   const names = head!.split(',');
