@@ -1,0 +1,18 @@
+# Helpers for task scripts run by Switchyard. Source it:  . "$(dirname "$0")/../lib/switchyard.sh"
+
+# sy_progress PERCENT MESSAGE: report progress (0-100) and a short message to the page.
+# Written atomically (temporary file, then rename) so the runner never reads half a file.
+sy_progress() {
+  local pct="$1" msg="${2:-}"
+  [ -n "${SWITCHYARD_STATUS_FILE:-}" ] || return 0
+  msg=${msg//\\/\\\\}; msg=${msg//\"/\\\"}; msg=${msg//$'\n'/ }; msg=${msg//$'\t'/ }
+  printf '{"progress": %s, "message": "%s"}\n' "$pct" "$msg" > "$SWITCHYARD_STATUS_FILE.tmp.$$"
+  mv -f "$SWITCHYARD_STATUS_FILE.tmp.$$" "$SWITCHYARD_STATUS_FILE"
+}
+
+# sy_html TEXT: TEXT with &, <, > and quotes escaped, for HTML reports.
+sy_html() {
+  local s="$1"
+  s=${s//&/&amp;}; s=${s//</&lt;}; s=${s//>/&gt;}; s=${s//\"/&quot;}; s=${s//\'/&#39;}
+  printf '%s' "$s"
+}
