@@ -14,6 +14,9 @@ import { lineSplitter } from './lines.ts';
 import { Outbox } from './outbox.ts';
 import type { ProcessRegistry } from './process-registry.ts';
 import { readStatus, writeStatus } from './status-file.ts';
+
+/** scripts/lib of the Switchyard this runner belongs to (switchyard.sh, switchyard-report.sh). */
+const SCRIPT_LIB = join(import.meta.dirname, '..', 'scripts', 'lib');
 import { readOutput, resolveOutput, resolveScript, type RunnerPaths } from './paths.ts';
 import { ENV_LIMITS, scriptEnvironment } from './environment.ts';
 
@@ -111,6 +114,9 @@ export async function executeRun(
       // Which page and button started it: one script can serve several buttons (a job per page).
       SWITCHYARD_PAGE: run.page,
       SWITCHYARD_BUTTON: run.button,
+      // Where Switchyard's own script helpers and Node are, wherever the runner was started from.
+      SWITCHYARD_LIB: SCRIPT_LIB,
+      SWITCHYARD_NODE: process.execPath,
       SWITCHYARD_DATA_DIR: paths.dataDir,
       SWITCHYARD_PARAMS_FILE: paramsFile,
       SWITCHYARD_STATUS_FILE: statusPath,

@@ -16,6 +16,7 @@ import type { Page } from 'playwright-core';
 import { launchBrowser, logIn } from '../helpers/browser.ts';
 import { apiToken } from '../helpers/client.ts';
 import { startExample, type ExampleServer } from '../helpers/example.ts';
+import { ROOT } from '../helpers/server.ts';
 
 const ED = { name: 'erin', role: 'editor' as const, password: 'erin-password' };
 
@@ -129,7 +130,7 @@ describe('the pipeline console example', { timeout: 60_000 }, () => {
     const token = await apiToken(server.url, ED.name, ED.password);
     const out = join(scratch, 'exports');
     const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const c = spawn('bash', ['scripts/cron/pipeline.sh', out], { cwd: server.root, env: { ...process.env, SWITCHYARD_URL: server.url, SWITCHYARD_TOKEN: token } });
+      const c = spawn('bash', ['scripts/cron/pipeline.sh', out], { cwd: server.root, env: { ...process.env, SWITCHYARD_URL: server.url, SWITCHYARD_TOKEN: token, SWITCHYARD_LIB: join(ROOT, 'scripts/lib') } });
       let output = '';
       c.stdout.on('data', (d) => (output += d));
       c.stderr.on('data', (d) => (output += d));

@@ -39,6 +39,7 @@ echo "target=$SWITCHYARD_PARAM_TARGET workers=$SWITCHYARD_PARAM_WORKERS dry_run=
 echo "params: $(tr -d ' \\n' < "$SWITCHYARD_PARAMS_FILE")"
 echo "cwd: $PWD"
 echo "started by: $SWITCHYARD_PAGE/$SWITCHYARD_BUTTON"
+echo "lib: $(test -f "$SWITCHYARD_LIB/switchyard.sh" && echo found) node: $("$SWITCHYARD_NODE" -p 'process.versions.node.split(".")[0] >= 24')"
 echo "token: \${SWITCHYARD_RUNNER_TOKEN:-hidden}"
 for p in 25 50 75; do
   printf '{"progress": %s, "message": "at %s"}' $p $p > "$SWITCHYARD_STATUS_FILE.tmp"; mv "$SWITCHYARD_STATUS_FILE.tmp" "$SWITCHYARD_STATUS_FILE"
@@ -135,6 +136,7 @@ describe('runs with one runner', () => {
     expect(log).toContain('params: {"target":"/srv/ab","workers":3,"dry_run":true}');
     expect(log).toContain(`cwd: ${server.dir}`);
     expect(log).toContain('started by: jobs/ok');
+    expect(log).toContain('lib: found node: true');
     expect(log).toContain('token: hidden'); // the runner's token never reaches a script
     const report = await c.get(`/runs/${id}/report`);
     expect(report.headers.get('content-type')).toBe('text/html; charset=utf-8');

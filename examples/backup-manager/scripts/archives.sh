@@ -2,7 +2,7 @@
 # Lists every archive kept, job by job, with sizes: the report is the list, the message the totals.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-. "$here/lib/switchyard.sh"
+. "${SWITCHYARD_LIB:?run by a Switchyard runner, which sets SWITCHYARD_LIB}/switchyard.sh"
 . "$here/lib/backup-common.sh"
 . "$here/lib/report.sh"
 

@@ -5,7 +5,7 @@
 # message and its HTML report give the archive's size, since the dashboard shows durations only.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-. "$here/lib/switchyard.sh"
+. "${SWITCHYARD_LIB:?run by a Switchyard runner, which sets SWITCHYARD_LIB}/switchyard.sh"
 . "$here/lib/backup-common.sh"
 
 progress=0

@@ -9,7 +9,8 @@
 #   30 1 * * * cd /srv/switchyard/examples/pipeline-console && SWITCHYARD_URL=http://localhost:4321 SWITCHYARD_TOKEN=$(cat ~/.switchyard-token) scripts/cron/pipeline.sh /srv/exports
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../lib/switchyard-report.sh"
+# The helper of the Switchyard checkout this example lives in (or SWITCHYARD_LIB, where it lives elsewhere).
+. "${SWITCHYARD_LIB:-$here/../../../../scripts/lib}/switchyard-report.sh"
 
 out=${1:-}
 [[ -n $out && $# -eq 1 ]] || { echo "usage: $0 EXPORT_DIR  (with SWITCHYARD_URL and SWITCHYARD_TOKEN set)" >&2; exit 2; }

@@ -7,7 +7,7 @@
 # renamed when whole, and a set that fails halfway is removed, so a listed backup is a whole one.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-. "$here/../lib/switchyard.sh"
+. "${SWITCHYARD_LIB:?run by a Switchyard runner, which sets SWITCHYARD_LIB}/switchyard.sh"
 
 keep="${SWITCHYARD_PARAM_KEEP:-7}"
 if ! [[ "$keep" =~ ^[0-9]+$ ]] || (( keep < 1 || keep > 100 )); then
