@@ -2,7 +2,7 @@
 # button, one line per step. Needs bash 4.4+ and curl. Source it:
 #
 #   . scripts/lib/switchyard-report.sh            # SWITCHYARD_URL, SWITCHYARD_TOKEN set
-#   sy_start nightly-export run_export            # creates the run (SY_RUN_ID, SY_RUN_URL)
+#   sy_start nightly-export run_export            # creates the run (SY_RUN_ID, SY_RUN_URL, SY_RUN_JSON)
 #   sy_start ops deploy ticket=OPS-12 count=3     # … with the button's inputs, checked like the dialog's
 #   sy_step 10 "dumping" -- ./dump.sh             # shows 10 % "dumping", the output goes to the log
 #   sy_log "a line" "another"                     # log lines (sy_log -e … for stderr; sy_log - reads stdin)
@@ -10,7 +10,10 @@
 #   sy_finish 0 report.html                       # exit code → succeeded/failed; report optional
 #
 # sy_start sets an EXIT trap (it replaces one set before): a pipeline that exits without
-# sy_finish, say under `set -e`, finishes its run with its exit status. A failing sy_step
+# sy_finish, say under `set -e`, finishes its run with its exit status. Clean-up of your own goes
+# in `sy_on_exit 'rm -rf "$work"'` (run at exit, before the run is finished), not in a trap.
+# SY_RUN_JSON is a file holding the run as created (its values in .run.params, its inputs in
+# .run.inputs), so the pipeline uses exactly what the run's page shows. A failing sy_step
 # finishes the run failed and returns the command's status. A cancel asked for on the run's
 # page comes back in the answer to a report: the next sy_step (or the one running, once its
 # command ends) finishes the run cancelled and exits the script with 143.
@@ -26,6 +29,8 @@ SY_RUN_ID=''
 SY_RUN_URL=''
 SY__DIR=''
 SY__FINISHED=''
+SY_RUN_JSON=''
+SY__ON_EXIT=()
 
 sy__warn() { printf 'switchyard-report: %s\n' "$*" >&2; }
 
@@ -69,6 +74,8 @@ sy_start() {
   [[ -n ${SWITCHYARD_SILENCE_S:-} ]] && form+=(--data-urlencode "silence_s=$SWITCHYARD_SILENCE_S")
   sy__post "pages/$(sy__path "$page")/buttons/$(sy__path "$button")/external-runs" "${form[@]}" || return 0
   [[ $SY__BODY =~ ^\{\"id\":([0-9]+) ]] && SY_RUN_ID=${BASH_REMATCH[1]}
+  SY_RUN_JSON="$SY__DIR/run.json"
+  printf '%s\n' "$SY__BODY" > "$SY_RUN_JSON"
   SY_RUN_URL="${SWITCHYARD_URL%/}/runs/$SY_RUN_ID"
   printf 'switchyard-report: reporting as run %s: %s\n' "$SY_RUN_ID" "$SY_RUN_URL" >&2
 }
@@ -195,8 +202,12 @@ sy_step() {
   return "$rc"
 }
 
+# sy_on_exit COMMAND: run COMMAND (with eval) when the script exits, before its run is finished.
+sy_on_exit() { SY__ON_EXIT+=("$1"); }
+
 sy__on_exit() {
-  local code=$1
+  local code=$1 cmd
+  for cmd in "${SY__ON_EXIT[@]}"; do eval "$cmd" || sy__warn "at exit, failed: $cmd"; done
   if [[ -n $SY_RUN_ID && -z $SY__FINISHED ]]; then sy_finish "$code"; fi
   [[ -n $SY__DIR ]] && rm -rf "$SY__DIR"
   return "$code"

@@ -241,8 +241,10 @@ echo "not reached"
   });
 
   it('passes the button\'s inputs given to sy_start as NAME=VALUE', async () => {
-    const r = await bash(`set -euo pipefail\n. "$LIB"\nsy_start ops deploy ticket="OPS 7 & more" count=2 "regions=eu\nus"\nsy_finish 0\n`);
+    const r = await bash(`set -euo pipefail\n. "$LIB"\nsy_start ops deploy ticket="OPS 7 & more" count=2 "regions=eu\nus"\ngrep -o '"ticket":"[^"]*"' "$SY_RUN_JSON" | head -1\nsy_on_exit 'echo cleaned up'\nsy_on_exit 'false'\nsy_finish 0\n`);
     expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toBe('"ticket":"OPS 7 & more"\ncleaned up');
+    expect(r.stderr).toContain('switchyard-report: at exit, failed: false');
     const id = Number(/reporting as run (\d+)/.exec(r.stderr)![1]);
     expect(await getRun(id)).toMatchObject({ state: 'succeeded', inputs: { ticket: 'OPS 7 & more', count: 2, regions: ['eu', 'us'] } });
   });

@@ -22,9 +22,8 @@ steps=$here/../pipeline/steps.py
 work=$(mktemp -d "$out/.work-XXXXXX")
 
 sy_start pipeline run_pipeline
-# sy_start's EXIT trap finishes the run (its status becomes the run's); this one replaces it, so it
-# calls the library's handler itself, after removing the scratch folder, however the script ends.
-trap 'rc=$?; rm -rf "$work"; sy__on_exit $rc' EXIT
+# sy_start's EXIT trap finishes the run (its status becomes the run's); the scratch folder goes first, however the script ends.
+sy_on_exit 'rm -rf "$work"'
 label="cron-$SY_RUN_ID"
 
 # The token goes in a header file only this user reads, not on curl's command line where `ps` shows it.
