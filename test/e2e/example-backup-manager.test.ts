@@ -9,13 +9,11 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, logIn, watchedPage } from '../helpers/browser.ts';
+import { axeFindings, launchBrowser, logIn, watchedPage } from '../helpers/browser.ts';
 import { startExample, type ExampleServer } from '../helpers/example.ts';
 
-const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 const ED = { name: 'ed', role: 'editor' as const, password: 'ed-password-1' };
 
 let server: ExampleServer;
@@ -77,8 +75,7 @@ async function axe(name: string, open: () => Promise<unknown>, found: string[]) 
     await page.evaluate((t) => localStorage.setItem('switchyard-theme', t), theme);
     await open();
     // The run's report is the script's own HTML in a sandboxed frame, where axe cannot run.
-    const { violations } = await new AxeBuilder({ page }).withTags(WCAG).exclude('iframe').options({ iframes: false }).setLegacyMode().analyze();
-    for (const v of violations) for (const n of v.nodes) found.push(`${name} (${theme}) ${v.id}: ${n.target.join(' ')}`);
+    for (const f of await axeFindings(page, { withoutFrames: true })) found.push(`${name} (${theme}) ${f}`);
   }
 }
 

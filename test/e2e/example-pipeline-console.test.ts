@@ -10,10 +10,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, logIn } from '../helpers/browser.ts';
+import { axeFindings, launchBrowser, logIn } from '../helpers/browser.ts';
 import { apiToken } from '../helpers/client.ts';
 import { startExample, type ExampleServer } from '../helpers/example.ts';
 import { ROOT } from '../helpers/server.ts';
@@ -65,8 +64,7 @@ async function axe(): Promise<string[]> {
     await page.reload();
     expect(await page.evaluate(() => document.documentElement.classList.contains('dark'))).toBe(theme === 'dark');
     // The report's frame is the script's own HTML in a sandbox without scripts, where axe cannot run.
-    const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).exclude('iframe').options({ iframes: false }).setLegacyMode().analyze();
-    found.push(...violations.flatMap((v) => v.nodes.map((n) => `${theme} ${v.id}: ${n.target.join(' ')}`)));
+    found.push(...(await axeFindings(page, { withoutFrames: true })).map((f) => `${theme} ${f}`));
   }
   return found;
 }

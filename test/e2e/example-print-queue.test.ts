@@ -8,12 +8,11 @@
  * (viewer) sees the queue but not the housekeeping page, where the nightly purge
  * shows its schedule. The queue page passes axe in light and dark.
  */
-import { AxeBuilder } from '@axe-core/playwright';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, logIn, watchedPage } from '../helpers/browser.ts';
+import { axeFindings, launchBrowser, logIn, watchedPage } from '../helpers/browser.ts';
 import { Client, postJson } from '../helpers/client.ts';
 import { startExample, type ExampleServer } from '../helpers/example.ts';
 import { readable, smtpReceiver, type SmtpReceiver } from '../helpers/receivers.ts';
@@ -21,7 +20,6 @@ import { ended, waitForRun } from '../helpers/runs.ts';
 
 const manager = { name: 'maria', role: 'editor' as const, password: 'manager-password-1' };
 const student = { name: 'sam', role: 'viewer' as const, password: 'student-password-1' };
-const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
 let server: ExampleServer;
 let smtp: SmtpReceiver;
@@ -176,8 +174,7 @@ describe('the print-queue example', { timeout: 90_000 }, () => {
       await page.goto(`${server.url}/page/queue`);
       expect(await page.evaluate(() => document.documentElement.classList.contains('dark'))).toBe(theme === 'dark');
       // The run's report is the script's own text in a sandboxed frame, where axe cannot run.
-      const { violations } = await new AxeBuilder({ page }).withTags(WCAG).exclude('iframe').options({ iframes: false }).setLegacyMode().analyze();
-      for (const v of violations) for (const n of v.nodes) found.push(`queue page (${theme}) ${v.id}: ${n.target.join(' ')}`);
+      for (const f of await axeFindings(page, { withoutFrames: true })) found.push(`queue page (${theme}) ${f}`);
     }
     expect(found).toEqual([]);
   });

@@ -7,10 +7,9 @@
  * desktop and a 390 px phone, with its lang attribute set. A run page in
  * Spanish stays Spanish as the browser updates it live.
  */
-import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser } from '../helpers/browser.ts';
+import { axeFindings, launchBrowser } from '../helpers/browser.ts';
 import { ROOT, startServer, type TestServer } from '../helpers/server.ts';
 import { startRunner } from '../helpers/runner.ts';
 
@@ -29,8 +28,7 @@ afterAll(async () => {
 });
 
 async function axe(): Promise<string[]> {
-  const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).setLegacyMode().analyze();
-  return violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
+  return axeFindings(page);
 }
 
 describe('languages', { timeout: 120_000 }, () => {

@@ -2,9 +2,23 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export const WCAG_21_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+/**
+ * axe's WCAG 2.1 AA findings on the page, one `rule: element` line each.
+ * `withoutFrames` leaves out iframes: a run's report, whose content is the script's, not the app's.
+ */
+export async function axeFindings(page: Page, { withoutFrames = false } = {}): Promise<string[]> {
+  let axe = new AxeBuilder({ page }).withTags(WCAG_21_AA);
+  if (withoutFrames) axe = axe.exclude('iframe').options({ iframes: false });
+  const { violations } = await axe.setLegacyMode().analyze();
+  return violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')}`));
+}
 
 /** Screenshots for people to look at, when SWITCHYARD_SCREENSHOTS names a folder. */
 export async function snapshot(page: Page, name: string): Promise<void> {
