@@ -6,18 +6,22 @@
  *   list            runners, when they were last seen and from where
  */
 import { createRunnerToken, listRunners, revokeRunner, RunnerError } from '../server/runners.ts';
-import { runCommand, withDatabase } from './command.ts';
+import { runCommand, useConfigFlag, withDatabase } from './command.ts';
 
 const USAGE = `Usage:
   npm run runner-token -- create <name>
   npm run runner-token -- rotate <name>
   npm run runner-token -- revoke <name>
-  npm run runner-token -- list`;
+  npm run runner-token -- list
+Each takes --config <file> for a site in a folder of its own (its data in <folder>/app_data).`;
 
 /** Named on the runs a revoke or rotate ends. */
 const BY = `${process.env.USER || process.env.LOGNAME || 'someone'} (npm run runner-token)`;
 
-async function main([command, name]: string[]): Promise<number> {
+async function main(argv: string[]): Promise<number> {
+  useConfigFlag(argv);
+  // The flag and its value are not the command's words.
+  const [command, name] = argv.filter((a, i) => !a.startsWith('--config') && argv[i - 1] !== '--config');
   if (!command || command === '--help' || command === '-h') {
     console.log(USAGE);
     return command ? 0 : 2;

@@ -57,10 +57,14 @@ afterAll(async () => {
 });
 
 describe('--config', { timeout: 60_000 }, () => {
-  it('gives npm run user the site\'s database in its folder', async () => {
+  it('gives npm run user and npm run runner-token the site\'s database in its folder', async () => {
     const r = await run('src/cli/user.ts', ['add', 'ana', '--role', 'operator', '--password-stdin', '--config', join(site, 'config.yaml')], 'ana-password-1');
     expect(r.code, r.out).toBe(0);
     expect(existsSync(join(site, 'app_data', 'switchyard.db'))).toBe(true);
+    const runner = await run('src/cli/runner-token.ts', ['create', 'lab', '--config', join(site, 'config.yaml')]);
+    expect(runner.code, runner.out).toBe(0);
+    const listed = await run('src/cli/runner-token.ts', [`--config=${join(site, 'config.yaml')}`, 'list']);
+    expect(listed.out).toMatch(/^lab\tactive\tnever seen/m);
   });
 
   it('serves the site from its file, with its data and its scripts in its folder', async () => {
