@@ -4,11 +4,9 @@
  */
 import { DATE, DATETIME, DECIMAL, fullMatch, TEXT_MAX_LENGTH, type PageConfig, type Parameter, type Value, type Values } from './config/schema.ts';
 import { isSet } from './values.ts';
-import { translator, type Translate } from './i18n.ts';
-import { DEFAULT_LANGUAGE } from './languages.ts';
+import { ENGLISH, type Translate } from './i18n.ts';
 
 // Messages are in the reader's language on pages; the JSON API and scripts get English.
-const english = translator(DEFAULT_LANGUAGE);
 
 /** The form field that carries the revision the form was loaded at (see the conflict rule in src/server/save.ts). */
 export const REVISION_FIELD = '_revision';
@@ -33,7 +31,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const TRUE_WORDS = new Set(['on', 'true', '1', 'yes']);
 const FALSE_WORDS = new Set(['', 'off', 'false', '0', 'no']);
 
-export function parseField(p: Parameter, raw: string | undefined, t: Translate = english): FieldResult {
+export function parseField(p: Parameter, raw: string | undefined, t: Translate = ENGLISH): FieldResult {
   const text = raw ?? '';
   const fail = (key: string, values: Record<string, unknown> = {}) => failed(t, key, values);
   if (p.type === 'boolean') {
@@ -167,7 +165,7 @@ export const clearSecretField = (name: string) => `_clear.${name}`;
  * field (isVisible) is not required and its problems block nothing: a valid
  * value it holds is taken, an invalid one dropped, so the saved value stays.
  */
-export function parseForm(page: PageConfig, get: FieldSource, current?: Values, t: Translate = english): FormResult {
+export function parseForm(page: PageConfig, get: FieldSource, current?: Values, t: Translate = ENGLISH): FormResult {
   const result: FormResult = { values: {}, errors: {}, raw: {} };
   for (const p of page.parameters) {
     const raw = get(p.name);

@@ -54,6 +54,9 @@ function keepingPlainKeys(t: Translate): Translate {
   return keeping as unknown as Translate;
 }
 
+/** The default language's translator: for the JSON API, the CLI and the log, and as every `t` parameter's default. */
+export const ENGLISH: Translate = translator(DEFAULT_LANGUAGE);
+
 /** The best of our languages for an Accept-Language header, or undefined when none fits. */
 export function fromAcceptLanguage(header: string | null | undefined): Language | undefined {
   const wanted = (header ?? '')

@@ -6,11 +6,9 @@ import { isScalar, parseDocument } from 'yaml';
 import type { PageConfig, Parameter, Value, Values } from './config/schema.ts';
 import { parseField } from './fields.ts';
 import { describeValue } from './config/load.ts';
-import { translator, type Translate } from './i18n.ts';
-import { DEFAULT_LANGUAGE } from './languages.ts';
+import { ENGLISH, type Translate } from './i18n.ts';
 
 // Problems are worded for the reader of the preview; the JSON API and run inputs keep English.
-const english = translator(DEFAULT_LANGUAGE);
 
 export const IMPORT_MAX_BYTES = 256 * 1024;
 
@@ -80,7 +78,7 @@ function asFormText(p: Parameter, raw: unknown): string {
  * form's rules. `written` is how the value was written in a file, where that
  * differs from what it reads as (`1.0` is the number 1).
  */
-export function checkValue(p: Parameter, raw: unknown, written?: string, t: Translate = english): { value: Value } | { problem: string } {
+export function checkValue(p: Parameter, raw: unknown, written?: string, t: Translate = ENGLISH): { value: Value } | { problem: string } {
   const got = written !== undefined && typeof raw !== 'string' && written !== String(raw) ? written : described(t, raw);
   const problem = (key: string, values: Record<string, unknown> = {}) => ({ problem: t(`import.problem.${key}`, { name: p.name, ...values }) });
   if (raw === null) return fromNull(p) ?? problem('expected', { expected: expected(t, p.type), got: 'null' });
@@ -96,7 +94,7 @@ export function checkValue(p: Parameter, raw: unknown, written?: string, t: Tran
   return parsed.ok ? { value: parsed.value } : problem('invalid', { error: parsed.error.replace(/\.$/, ''), got: p.type === 'secret' ? t('import.got.secret') : got });
 }
 
-export function importValues(page: PageConfig, text: string, t: Translate = english): ImportResult {
+export function importValues(page: PageConfig, text: string, t: Translate = ENGLISH): ImportResult {
   if (Buffer.byteLength(text) > IMPORT_MAX_BYTES) throw new ImportError(t('import.error.tooLarge', { size: IMPORT_MAX_BYTES / 1024 }));
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
   const error = doc.errors[0] ?? doc.warnings[0];

@@ -3,8 +3,7 @@
  * `require_reason: true`. Short on purpose: it is the first line of the Git
  * commit's body and a line in the history, not a document.
  */
-import { translator, type Translate } from './i18n.ts';
-import { DEFAULT_LANGUAGE } from './languages.ts';
+import { ENGLISH, type Translate } from './i18n.ts';
 
 /** The form field; a leading underscore, like `_revision`, so no parameter name can take it. */
 export const REASON_FIELD = '_reason';
@@ -14,13 +13,12 @@ export const REASON_MAX_LINES = 5;
 export type ReasonCheck = { reason?: string } | { error: string };
 
 // In the reader's language on pages; the JSON API keeps English.
-const english = translator(DEFAULT_LANGUAGE);
 
 /**
  * The reason in `input`, trimmed, with line breaks as `\n`; none for empty
  * input, unless one is required. Non-strings (a JSON number, say) are refused.
  */
-export function checkReason(input: unknown, required: boolean, t: Translate = english): ReasonCheck {
+export function checkReason(input: unknown, required: boolean, t: Translate = ENGLISH): ReasonCheck {
   if (input !== undefined && input !== null && typeof input !== 'string') return { error: t('page.reason.notText') };
   const text = (input ?? '').replace(/\r\n?/g, '\n').trim();
   if (text === '') return required ? { error: t('page.reason.required') } : {};

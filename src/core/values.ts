@@ -4,8 +4,7 @@
  * save, the history and the export can never disagree.
  */
 import { DATE, DATETIME, type PageConfig, type Parameter, type Value, type Values } from './config/schema.ts';
-import { translator, type Translate } from './i18n.ts';
-import { DEFAULT_LANGUAGE } from './languages.ts';
+import { ENGLISH, type Translate } from './i18n.ts';
 
 /** The value a parameter has before anyone saved it. */
 export function defaultValue(p: Parameter): Value {
@@ -101,10 +100,9 @@ export function formText(value: Value): string {
 }
 
 // Commit messages and notifications read values in English; pages pass their reader's `t`.
-const english = translator(DEFAULT_LANGUAGE);
 
 /** A value as people read it in history and diffs. */
-export function displayValue(value: Value | undefined, t: Translate = english): string {
+export function displayValue(value: Value | undefined, t: Translate = ENGLISH): string {
   if (value === undefined) return t('fields.value.notSet');
   if (Array.isArray(value)) return value.length === 0 ? t('fields.value.none') : value.join(', ');
   if (value === null || value === '') return t('fields.value.empty');

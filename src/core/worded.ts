@@ -5,13 +5,12 @@
  * whoever shows it picks the language. `message` is the English, for the
  * JSON API, the CLI and the log, which stay English.
  */
-import { translator, type Translate } from './i18n.ts';
-import { DEFAULT_LANGUAGE } from './languages.ts';
+import { ENGLISH, type Translate } from './i18n.ts';
 
 /** A message in any language: give it the reader's translator. */
 export type Wording = (t: Translate) => string;
 
-export const ENGLISH: Translate = translator(DEFAULT_LANGUAGE);
+export { ENGLISH };
 
 export class WordedError extends Error {
   readonly wording: Wording;

@@ -5,8 +5,7 @@ import { encodeHexLowerCase } from '@oslojs/encoding';
 import type { Database, Executor, Transaction } from './db.ts';
 import { endRunsOfRunnerIn, publishEndedRuns } from './runs/queue.ts';
 import type { RunSignals } from './runs/notify.ts';
-import { translator, type Translate } from '../core/i18n.ts';
-import { DEFAULT_LANGUAGE } from '../core/languages.ts';
+import { ENGLISH, type Translate } from '../core/i18n.ts';
 
 export interface RunnerRecord {
   id: number;
@@ -130,7 +129,7 @@ export async function touchRunner(db: Database, runner: RunnerRecord, info?: { h
  * The labels of `runsOn` that no online runner has all of, or undefined when
  * some online runner has every one: why a run of a button with `runs_on:` would wait.
  */
-export async function waitingForRunner(db: Executor, runsOn: readonly string[] | undefined, now = Date.now(), t: Translate = translator(DEFAULT_LANGUAGE)): Promise<string | undefined> {
+export async function waitingForRunner(db: Executor, runsOn: readonly string[] | undefined, now = Date.now(), t: Translate = ENGLISH): Promise<string | undefined> {
   if (!runsOn?.length) return undefined;
   const { rows } = await db.execute({
     sql: 'SELECT labels FROM runners WHERE revoked_at IS NULL AND last_seen_at >= ?',

@@ -15,15 +15,14 @@ import { waitingForRunner } from '../server/runners.ts';
 import { asHttpError } from './errors.ts';
 import type { Button, PageConfig, SiteConfig } from '../core/config/schema.ts';
 import { buttonOf, pageOf } from '../core/config/lookup.ts';
-import { translator, type Translate } from '../core/i18n.ts';
-import { DEFAULT_LANGUAGE } from '../core/languages.ts';
+import { ENGLISH, type Translate } from '../core/i18n.ts';
 
 const wantsJson = (r: Request) => (r.headers.get('accept') ?? '').includes('application/json');
 
 /** The words of a refusal: the person's language on a page, English for JSON and event-stream clients (machines). */
 function wordsFor(request: Request, locals: App.Locals): Translate {
   const machine = wantsJson(request) || (request.headers.get('accept') ?? '').includes('text/event-stream');
-  return !machine && locals.t ? locals.t : translator(DEFAULT_LANGUAGE);
+  return !machine && locals.t ? locals.t : ENGLISH;
 }
 
 /** JSON clients get `{ error }` with the status; people get the error page. */

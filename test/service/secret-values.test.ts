@@ -69,9 +69,9 @@ describe('comparing two versions', () => {
     const modeOnly = await save({ mode: 'slow' });
     const replaced = await save({ token: 'another-Zq9xK' });
     const row = async (from: number, to: number) => (await compareVersions(local.app, page(asSecret), from, to)).rows.find((r) => r.name === 'token')!;
-    expect(await row(first, modeOnly)).toMatchObject({ from: '(set)', to: '(set)', changed: false });
-    expect(await row(modeOnly, replaced)).toMatchObject({ from: '(set)', to: '(set)', changed: true });
-    expect(await row(0, first)).toMatchObject({ changed: true });
+    expect(await row(first, modeOnly)).toMatchObject({ from: '(set)', to: '(set)', changed: false, replaced: false });
+    expect(await row(modeOnly, replaced)).toMatchObject({ from: '(set)', to: '(set)', changed: true, replaced: true });
+    expect(await row(0, first)).toMatchObject({ changed: true, replaced: false });
     expect(JSON.stringify(await compareVersions(local.app, page(asSecret), first, replaced))).not.toMatch(/hunter2|another-/);
   });
 });

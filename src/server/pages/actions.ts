@@ -4,7 +4,7 @@
  * access, records first and answers with a domain result; none builds the page
  * view (the edge does that only to show a refused form again).
  */
-import { decodeValue, defaultValues, encodeValue, sameValue } from '../../core/values.ts';
+import { decodeValue, defaultValues, encodeValue, sameValue, SECRET_SET } from '../../core/values.ts';
 import { exportFilename, valuesToYaml } from '../../core/export.ts';
 import { isValid, parseForm, REVISION_FIELD } from '../../core/fields.ts';
 import { IMPORT_MAX_BYTES, ImportError, importValues } from '../../core/import.ts';
@@ -21,11 +21,9 @@ import { recordSave } from '../save.ts';
 import { requeueConflict } from '../git/outbox.ts';
 import { fieldsFrom, findPage } from './view.ts';
 import { countExport } from '../metrics.ts';
-import { translator, type Translate } from '../../core/i18n.ts';
-import { DEFAULT_LANGUAGE } from '../../core/languages.ts';
+import { ENGLISH, type Translate } from '../../core/i18n.ts';
 
 // Each action words what it refuses in the language of the page that asked (`t`); English by default.
-const english = translator(DEFAULT_LANGUAGE);
 
 export type Saved = { kind: 'saved'; entry: HistoryEntry } | { kind: 'unchanged' } | { kind: 'stale'; since: HistoryEntry[] };
 export type SaveResult = Saved | { kind: 'invalid'; errors: Record<string, string> };
@@ -82,7 +80,7 @@ function saved(result: Awaited<ReturnType<typeof recordSave>>): Saved {
 }
 
 /** Saves the form's values: validated, checked against the revision it was loaded at, audited, published. */
-export async function savePage(app: App, slug: string | undefined, viewer: Viewer, form: FormData, t: Translate = english): Promise<OnPage<SaveResult>> {
+export async function savePage(app: App, slug: string | undefined, viewer: Viewer, form: FormData, t: Translate = ENGLISH): Promise<OnPage<SaveResult>> {
   const { page, user } = await pageToEdit(app, slug, viewer, t('page.errors.logInToSave'), t);
   if (page.parameters.length === 0) throw new Refused('malformed', t('page.errors.noParameters'));
   // A required secret left empty is refused only while none is saved.
@@ -103,7 +101,7 @@ export async function savePage(app: App, slug: string | undefined, viewer: Viewe
  * for conflicts and published like any other. Values that no longer fit the
  * page's parameters keep their current value.
  */
-export async function restoreVersion(app: App, slug: string, viewer: Viewer, form: FormData, t: Translate = english): Promise<OnPage<Saved>> {
+export async function restoreVersion(app: App, slug: string, viewer: Viewer, form: FormData, t: Translate = ENGLISH): Promise<OnPage<Saved>> {
   const { page, user } = await pageToEdit(app, slug, viewer, t('page.errors.logInToRestore'), t);
   const id = Number(form.get('version'));
   const version = await versionOf(app.db, page, id);
@@ -122,7 +120,7 @@ export async function restoreVersion(app: App, slug: string, viewer: Viewer, for
 }
 
 /** The form's values as a YAML file under the name typed, or why not; audited, never saved. */
-export async function exportPage(app: App, slug: string, viewer: Viewer, form: FormData, t: Translate = english): Promise<OnPage<ExportResult>> {
+export async function exportPage(app: App, slug: string, viewer: Viewer, form: FormData, t: Translate = ENGLISH): Promise<OnPage<ExportResult>> {
   const { page } = await findPage(app, slug, t);
   requireAccess(viewer.user, page, 'view');
   const parsed = parseForm(page, (name) => fieldText(form, name), undefined, t);
@@ -164,7 +162,7 @@ async function exportProvenance(app: App, page: PageConfig, viewer: Viewer, valu
  * which saves through savePage, based on the revision compared here.
  * Problems are listed by key.
  */
-export async function importFile(app: App, slug: string, viewer: Viewer, form: FormData, t: Translate = english): Promise<OnPage<ImportResult>> {
+export async function importFile(app: App, slug: string, viewer: Viewer, form: FormData, t: Translate = ENGLISH): Promise<OnPage<ImportResult>> {
   const { page, user } = await pageToEdit(app, slug, viewer, t('page.errors.logInToImport'), t);
   const file = form.get('file');
   if (!(file instanceof File) || file.size === 0) return { page, result: { kind: 'failed', error: t('import.error.noFile') } };
@@ -191,7 +189,7 @@ export async function importFile(app: App, slug: string, viewer: Viewer, form: F
  * one in the repository, by an ordinary commit on top of whatever is there.
  * For people who may edit the page; audited.
  */
-export async function publishAnyway(app: App, slug: string, viewer: Viewer, form: FormData, t: Translate = english): Promise<void> {
+export async function publishAnyway(app: App, slug: string, viewer: Viewer, form: FormData, t: Translate = ENGLISH): Promise<void> {
   const { page, user } = await pageToEdit(app, slug, viewer, t('page.errors.logInToPublish'), t);
   const id = Number(form.get('change'));
   const now = new Date().toISOString();
@@ -209,11 +207,12 @@ export async function publishAnyway(app: App, slug: string, viewer: Viewer, form
 export interface Comparison {
   from: { id: number; label: string };
   to: { id: number; label: string };
-  rows: { name: string; label: string; from: Values[string] | undefined; to: Values[string] | undefined; changed: boolean }[];
+  /** `replaced`: a secret set on both sides, but to another value (the values themselves never leave the server). */
+  rows: { name: string; label: string; from: Values[string] | undefined; to: Values[string] | undefined; changed: boolean; replaced: boolean }[];
 }
 
 /** Two versions side by side; version 0 means the defaults. */
-export async function compareVersions(app: App, page: PageConfig, fromId: number, toId: number, t: Translate = english): Promise<Comparison> {
+export async function compareVersions(app: App, page: PageConfig, fromId: number, toId: number, t: Translate = ENGLISH): Promise<Comparison> {
   const load = async (id: number) => {
     if (id === 0) return { id: 0, label: t('history.defaultsLabel'), values: defaultValues(page) };
     const v = await versionOf(app.db, page, id);
@@ -233,6 +232,7 @@ export async function compareVersions(app: App, page: PageConfig, fromId: number
       to: b.values[name],
       // Two secrets both shown as set may still differ: the saved values say.
       changed: isSecret(name) ? replaced.has(name) : !sameValue(a.values[name], b.values[name]),
+      replaced: replaced.has(name) && a.values[name] === SECRET_SET && b.values[name] === SECRET_SET,
     })),
   };
 }

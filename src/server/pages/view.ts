@@ -19,7 +19,7 @@ import { notFound } from '../refused.ts';
 import { latestRuns, logTail, type LogLine, type RunView } from '../runs/read.ts';
 import { pageOf } from '../../core/config/lookup.ts';
 import { waitingForRunner } from '../runners.ts';
-import { translator, type Translate } from '../../core/i18n.ts';
+import { ENGLISH, translator, type Translate } from '../../core/i18n.ts';
 import { DEFAULT_LANGUAGE, type Language } from '../../core/languages.ts';
 
 export type Notice =
@@ -59,7 +59,7 @@ export interface PageView {
 }
 
 /** The page a slug names (the first page for none), with the live config it comes from; `t` words the refusal. */
-export async function findPage(app: App, slug: string | undefined, t: Translate = translator(DEFAULT_LANGUAGE)) {
+export async function findPage(app: App, slug: string | undefined, t: Translate = ENGLISH) {
   const live = await app.config.current();
   const page = slug === undefined ? live.config.pages[0]! : pageOf(live.config, slug);
   if (!page) throw notFound(t('page.errors.notFound', { slug }));

@@ -15,14 +15,12 @@ import { buttonOf, pageOf } from '../../core/config/lookup.ts';
 import type { Button } from '../../core/config/schema.ts';
 import { inputsFromForm, inputsFromJson, type InputsResult } from '../../core/inputs.ts';
 import type { FieldSource } from '../../core/fields.ts';
-import { translator, type Translate } from '../../core/i18n.ts';
-import { DEFAULT_LANGUAGE } from '../../core/languages.ts';
+import { ENGLISH, type Translate } from '../../core/i18n.ts';
 
 /**
  * The words of refusals a person reads on a page; API callers and logs get
  * English (the default), the pages pass the viewer's `t`.
  */
-const ENGLISH = translator(DEFAULT_LANGUAGE);
 
 /** A button's inputs that do not pass their checks: nothing was started. The edge answers 422 with the reasons. */
 export class InputsRefused extends Error {

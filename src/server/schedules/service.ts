@@ -9,11 +9,10 @@ import { notFound, Refused } from '../refused.ts';
 import { requireAdmin } from '../admin.ts';
 import { buttonOf, pageOf } from '../../core/config/lookup.ts';
 import { readSchedules, keyOf, recentEvents, setPaused, type ScheduleEvent } from './store.ts';
-import { translator, type Translate } from '../../core/i18n.ts';
+import { ENGLISH, translator, type Translate } from '../../core/i18n.ts';
 import { DEFAULT_LANGUAGE, type Language } from '../../core/languages.ts';
 
 // Worded for the page's reader; English for callers that say no language.
-const english = translator(DEFAULT_LANGUAGE);
 
 export interface ScheduleView {
   /** Each cron string in words, in the schedule's zone. */
@@ -83,7 +82,7 @@ async function scheduledButton(app: App, slug: string, name: string, t: Translat
 }
 
 /** Pauses (or resumes) a button's schedule: an admin's decision, in the audit log. False when it already was. */
-export async function setSchedulePaused(app: App, slug: string, name: string, pause: boolean, viewer: Viewer, t: Translate = english): Promise<boolean> {
+export async function setSchedulePaused(app: App, slug: string, name: string, pause: boolean, viewer: Viewer, t: Translate = ENGLISH): Promise<boolean> {
   const user = requireAdmin(viewer, { logIn: (tt) => tt('schedule.errors.adminLogIn'), adminOnly: (tt) => tt('schedule.errors.adminOnly') });
   const { page, button } = await scheduledButton(app, slug, name, t);
   requireAccess(viewer.user, page, 'view');
