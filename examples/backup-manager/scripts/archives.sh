@@ -2,7 +2,7 @@
 # Lists every archive kept, job by job, with sizes: the report is the list, the message the totals.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-. "${SWITCHYARD_LIB:?run by a Switchyard runner, which sets SWITCHYARD_LIB}/switchyard.sh"
+. "${SWITCHYARD_LIB:?start this from a Switchyard runner, or set SWITCHYARD_LIB to the scripts/lib folder of Switchyard}/switchyard.sh"
 . "$here/lib/backup-common.sh"
 . "$here/lib/report.sh"
 

@@ -5,7 +5,7 @@
 # message and its HTML report give the archive's size, since the dashboard shows durations only.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-. "${SWITCHYARD_LIB:?run by a Switchyard runner, which sets SWITCHYARD_LIB}/switchyard.sh"
+. "${SWITCHYARD_LIB:?start this from a Switchyard runner, or set SWITCHYARD_LIB to the scripts/lib folder of Switchyard}/switchyard.sh"
 . "$here/lib/backup-common.sh"
 
 progress=0

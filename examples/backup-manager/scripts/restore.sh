@@ -4,7 +4,7 @@
 # target is either absent or whole, and nothing that existed is ever overwritten.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-. "${SWITCHYARD_LIB:?run by a Switchyard runner, which sets SWITCHYARD_LIB}/switchyard.sh"
+. "${SWITCHYARD_LIB:?start this from a Switchyard runner, or set SWITCHYARD_LIB to the scripts/lib folder of Switchyard}/switchyard.sh"
 . "$here/lib/backup-common.sh"
 
 progress=0

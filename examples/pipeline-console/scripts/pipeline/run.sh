@@ -4,7 +4,7 @@
 # The bundled data set is data/orders.csv; exports go to the data folder's reports/exports/.
 set -euo pipefail
 here=$(dirname "$0")
-. "${SWITCHYARD_LIB:?run by a Switchyard runner, which sets SWITCHYARD_LIB}/switchyard.sh"
+. "${SWITCHYARD_LIB:?start this from a Switchyard runner, or set SWITCHYARD_LIB to the scripts/lib folder of Switchyard}/switchyard.sh"
 
 command -v python3 >/dev/null || { echo 'error: python3 is needed (Debian: apt-get install python3)' >&2; exit 2; }
 data_dir=${SWITCHYARD_DATA_DIR:?run this from Switchyard, or set SWITCHYARD_DATA_DIR}

@@ -7,7 +7,7 @@
 # renamed when whole, and a set that fails halfway is removed, so a listed backup is a whole one.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-. "${SWITCHYARD_LIB:?run by a Switchyard runner, which sets SWITCHYARD_LIB}/switchyard.sh"
+. "${SWITCHYARD_LIB:?start this from a Switchyard runner, or set SWITCHYARD_LIB to the scripts/lib folder of Switchyard}/switchyard.sh"
 
 keep="${SWITCHYARD_PARAM_KEEP:-7}"
 if ! [[ "$keep" =~ ^[0-9]+$ ]] || (( keep < 1 || keep > 100 )); then

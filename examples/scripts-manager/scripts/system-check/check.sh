@@ -3,7 +3,7 @@
 # folder, watched for a few seconds so the log shows lines as they come.
 # Parameter: SWITCHYARD_PARAM_WATCH_SECONDS (1-60).
 set -euo pipefail
-. "${SWITCHYARD_LIB:?run by a Switchyard runner, which sets SWITCHYARD_LIB}/switchyard.sh"
+. "${SWITCHYARD_LIB:?start this from a Switchyard runner, or set SWITCHYARD_LIB to the scripts/lib folder of Switchyard}/switchyard.sh"
 
 seconds="${SWITCHYARD_PARAM_WATCH_SECONDS:-3}"
 if ! [[ "$seconds" =~ ^[0-9]+$ ]] || (( seconds < 1 || seconds > 60 )); then
