@@ -4,11 +4,12 @@
  * SIGKILL after a grace period). Output lines, status-file progress and the
  * report go back to the app through the outbox.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
-import { LIMITS, type FinishRequest, type RunAssignment } from '../src/protocol/index.ts';
+import { LIMITS, type FinishRequest, type RunAssignment, type StatusFile } from '../src/protocol/index.ts';
 import { RunGone, Unauthorized, withRetry, type AppApi } from './api.ts';
 import { lineSplitter } from './lines.ts';
 import { Outbox } from './outbox.ts';
@@ -30,6 +31,20 @@ async function readReport(path: string, configPath: string): Promise<{ report: F
   if (!read.ok) return { report: null, refused: read.missing ? undefined : `report ${configPath} ${read.reason}; it is not kept` };
   const type = ['.html', '.htm'].includes(extname(path).toLowerCase()) ? 'html' : 'text';
   return { report: { type, body: read.text, truncated: read.truncated } };
+}
+
+let copies = 0;
+
+/**
+ * The button's report_path holds its latest run's report: a copy of the run's
+ * own (a new file renamed into place, so never written through a link), or
+ * nothing when that run left none.
+ */
+async function keepAsButtonReport(runReport: string, buttonReport: string, kept: boolean): Promise<void> {
+  if (!kept) return rm(buttonReport, { force: true });
+  const tmp = `${buttonReport}.tmp-${process.pid}-${++copies}`;
+  await copyFile(runReport, tmp, constants.COPYFILE_EXCL);
+  await rename(tmp, buttonReport);
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
@@ -90,21 +105,32 @@ export async function executeRun(
   const system = (text: string) => outbox.push({ type: 'log', stream: 'system', at: new Date().toISOString(), text });
   const startedAt = new Date().toISOString();
   let result: Omit<FinishRequest, 'lease' | 'finished_at' | 'report'> = { state: 'failed', exit_code: null, signal: null, error: null };
+  // The script writes its own run's files (two runs of one button at once never
+  // mix their progress or reports); the runner copies them to the button's.
   let statusPath: string | undefined;
   let reportPath: string | undefined;
+  let buttonStatus: string | undefined;
+  let buttonReport: string | undefined;
+  /** The status, in the run's file and in the button's. */
+  const publishStatus = async (status: StatusFile) => {
+    await writeStatus(statusPath!, status);
+    if (buttonStatus) await writeStatus(buttonStatus, status);
+  };
   let progress: { progress: number | null; message: string | null } = { progress: null, message: null };
 
   try {
-    statusPath = await resolveOutput(paths, run.status_file, 'status_file');
-    reportPath = await resolveOutput(paths, run.report_path, 'report_path');
+    buttonStatus = await resolveOutput(paths, run.status_file, 'status_file');
+    buttonReport = await resolveOutput(paths, run.report_path, 'report_path');
     const runDir = join(paths.dataDir, 'runs', String(run.id));
     const paramsFile = join(runDir, 'params.json');
+    statusPath = join(runDir, 'status.json');
+    reportPath = join(runDir, `report${extname(run.report_path)}`);
     await mkdir(runDir, { recursive: true });
     // Written afresh ('wx' after removing any old one): never through a link left at that name.
     await rm(paramsFile, { force: true });
     await writeFile(paramsFile, `${JSON.stringify(run.params, null, 2)}\n`, { flag: 'wx' });
-    await rm(reportPath, { force: true }); // never show the previous run's report as this one's
-    await writeStatus(statusPath, { state: 'running', run_id: run.id, started_at: startedAt, finished_at: null, exit_code: null, progress: null, message: null }).catch((e) =>
+    await rm(reportPath, { force: true }); // never show an earlier attempt's report as this one's
+    await publishStatus({ state: 'running', run_id: run.id, started_at: startedAt, finished_at: null, exit_code: null, progress: null, message: null }).catch((e) =>
       system(`[switchyard runner] warning: cannot write the status file ${run.status_file}: ${(e as Error).message}`),
     );
     const script = await resolveScript(paths, run.script_path);
@@ -153,14 +179,14 @@ export async function executeRun(
       const s = await readStatus(statusPath!);
       if (!s || !watching) return;
       const next = { progress: s.progress ?? null, message: s.message ?? null };
+      const full: StatusFile = { state: 'running', run_id: run.id, started_at: startedAt, finished_at: null, exit_code: null, ...next };
       if (next.progress !== progress.progress || next.message !== progress.message) {
         progress = next;
         outbox.push({ type: 'progress', at: new Date().toISOString(), ...next });
+        if (buttonStatus) await writeStatus(buttonStatus, full).catch(() => undefined);
       }
       // A script that wrote only progress and message gets the runner's fields back.
-      if (s.run_id !== run.id || s.state !== 'running') {
-        await writeStatus(statusPath!, { state: 'running', run_id: run.id, started_at: startedAt, finished_at: null, exit_code: null, ...next }).catch(() => undefined);
-      }
+      if (s.run_id !== run.id || s.state !== 'running') await writeStatus(statusPath!, full).catch(() => undefined);
     };
     const watch = setInterval(() => {
       looking ??= look().finally(() => (looking = undefined));
@@ -203,8 +229,9 @@ export async function executeRun(
   const finishedAt = new Date().toISOString();
   const { report, refused: notKept } = reportPath ? await readReport(reportPath, run.report_path).catch((e) => ({ report: null, refused: `report ${run.report_path} cannot be read: ${(e as Error).message}` })) : { report: null };
   if (notKept) system(`[switchyard runner] ${notKept}`);
+  if (buttonReport && reportPath) await keepAsButtonReport(reportPath, buttonReport, report !== null).catch((e) => log(`run ${run.id}: cannot copy the report to ${run.report_path}: ${(e as Error).message}`));
   if (statusPath) {
-    await writeStatus(statusPath, { state: result.state, run_id: run.id, started_at: startedAt, finished_at: finishedAt, exit_code: result.exit_code, ...progress }).catch((e) =>
+    await publishStatus({ state: result.state, run_id: run.id, started_at: startedAt, finished_at: finishedAt, exit_code: result.exit_code, ...progress }).catch((e) =>
       log(`run ${run.id}: cannot write status file: ${(e as Error).message}`),
     );
   }

@@ -27,6 +27,7 @@ pages:
       - {name: outside, label: Outside, script_path: scripts/outside.sh, status_file: app_data/status/outside.json, report_path: app_data/reports/outside.log}
       - {name: writable, label: Writable, script_path: scripts/writable.sh, status_file: app_data/status/writable.json, report_path: app_data/reports/writable.log}
       - {name: shared, label: Shared folder, script_path: scripts/shared/theirs.sh, status_file: app_data/status/shared.json, report_path: app_data/reports/shared.log}
+      - {name: twice, label: Twice, script_path: scripts/twice.sh, status_file: app_data/status/twice.json, report_path: app_data/reports/twice.log}
       - {name: elsewhere, label: Elsewhere, script_path: scripts/ok.sh, status_file: app_data/status/elsewhere.json, report_path: app_data/reports/away/elsewhere.log}
   - slug: big
     title: Big values
@@ -42,6 +43,9 @@ const SCRIPTS = {
   'scripts/hard-report.sh': '#!/usr/bin/env bash\nrm -f "$SWITCHYARD_REPORT_PATH"\nln "$SWITCHYARD_DATA_DIR/switchyard.db" "$SWITCHYARD_REPORT_PATH"\n',
   // A sparse file: costs no disk, but a runner that reads it whole holds 200 MB.
   'scripts/huge-status.sh': '#!/usr/bin/env bash\ntruncate -s 200M "$SWITCHYARD_STATUS_FILE"\nsleep 1.5\necho survived\n',
+  // Says its own run in its status and report, at the same moments as another run of the button.
+  'scripts/twice.sh':
+    '#!/usr/bin/env bash\nprintf \'{"progress": 50, "message": "run %s"}\' "$SWITCHYARD_RUN_ID" > "$SWITCHYARD_STATUS_FILE.tmp"; mv "$SWITCHYARD_STATUS_FILE.tmp" "$SWITCHYARD_STATUS_FILE"\necho "report of run $SWITCHYARD_RUN_ID" > "$SWITCHYARD_REPORT_PATH"\nsleep 1\n',
   'scripts/writable.sh': '#!/usr/bin/env bash\necho ran > "$SWITCHYARD_DATA_DIR/writable-ran"\n',
   'scripts/env.sh':
     '#!/usr/bin/env bash\necho "omitted=${SWITCHYARD_PARAMS_OMITTED:-}"\necho "p01=${#SWITCHYARD_PARAM_P01}"\nnode -e \'const v=require(process.env.SWITCHYARD_PARAMS_FILE); console.log("file=" + Object.values(v).filter((s) => s.length === 10000).length)\'\n',
@@ -50,7 +54,7 @@ const USERS = [
   { name: 'olga', role: 'operator' as const, password: 'olga-password' },
   { name: 'ed', role: 'editor' as const, password: 'ed-password' },
 ];
-type Run = { id: number; state: string; error: string | null; report: { type: string } | null };
+type Run = { id: number; state: string; error: string | null; message: string | null; started_at: string | null; finished_at: string | null; report: { type: string } | null };
 const waitForEnd = (c: Client, id: number) => waitForRun<Run>(c, id, ended);
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
@@ -64,7 +68,7 @@ describe('files a run may touch', () => {
 
   beforeAll(async () => {
     server = await startServer({ config: CONFIG, files: SCRIPTS, users: USERS });
-    runner = await startRunner(server, 'files');
+    runner = await startRunner(server, 'files', { SWITCHYARD_RUNNER_SLOTS: '2' });
     c = new Client(server.url);
     await c.login('olga', 'olga-password');
   });
@@ -84,8 +88,26 @@ describe('files a run may touch', () => {
   it('writes outputs in their folders and keeps the report', async () => {
     const r = await run('jobs', 'ok');
     expect(r.state).toBe('succeeded');
+    // The script wrote its run's own files; the button's are copies of its latest run's.
+    expect(readFileSync(join(server.dataDir, `runs/${r.id}/report.html`), 'utf8')).toContain('fine');
     expect(readFileSync(join(server.dataDir, 'reports/ok/report.html'), 'utf8')).toContain('fine');
     expect(JSON.parse(readFileSync(join(server.dataDir, 'status/ok.json'), 'utf8'))).toMatchObject({ state: 'succeeded', run_id: r.id });
+    expect(JSON.parse(readFileSync(join(server.dataDir, `runs/${r.id}/status.json`), 'utf8'))).toMatchObject({ state: 'succeeded', run_id: r.id });
+  });
+
+  it('keeps the progress and report of two runs of one button at once apart', async () => {
+    const [a, b] = await Promise.all([run('jobs', 'twice'), run('jobs', 'twice')]);
+    // The runner has two slots: the runs really overlapped.
+    expect(a!.started_at! < b!.finished_at! && b!.started_at! < a!.finished_at!).toBe(true);
+    for (const r of [a!, b!]) {
+      expect(r.state).toBe('succeeded');
+      expect(r.message).toBe(`run ${r.id}`);
+      expect(await (await c.get(`/runs/${r.id}/report`)).text()).toContain(`report of run ${r.id}`);
+    }
+    // The button's own files hold one of the two runs, whole.
+    const last = JSON.parse(readFileSync(join(server.dataDir, 'status/twice.json'), 'utf8')) as { run_id: number; state: string };
+    expect([a!.id, b!.id]).toContain(last.run_id);
+    expect(readFileSync(join(server.dataDir, 'reports/twice.log'), 'utf8')).toMatch(/^report of run \d+\n$/);
   });
 
   it('never keeps or serves a report that is a link to the database', async () => {
@@ -102,7 +124,8 @@ describe('files a run may touch', () => {
     const r = await run('jobs', 'hard_report');
     expect(r.report).toBeNull();
     expect(await log(r.id)).toContain('report app_data/reports/hard.log has other hard links; it is not kept');
-    rmSync(join(server.dataDir, 'reports/hard.log'));
+    expect(existsSync(join(server.dataDir, 'reports/hard.log'))).toBe(false);
+    rmSync(join(server.dataDir, `runs/${r.id}/report.log`));
   });
 
   it('refuses to write outputs through a folder that links out of app_data/', async () => {
