@@ -2,7 +2,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import {
-  claimResponse, errorResponse, eventsResponse, LIMITS, PROTOCOL_HEADER, PROTOCOL_VERSION, RUNNER_TIME_HEADER,
+  claimResponse, errorResponse, eventsResponse, LEASE_HEADER, LIMITS, PROTOCOL_HEADER, PROTOCOL_VERSION, RUNNER_TIME_HEADER, SHA256_HEADER,
   type ClaimRequest, type EventsRequest, type EventsResponse, type FinishRequest, type RunAssignment,
 } from '../src/protocol/index.ts';
 
@@ -56,8 +56,9 @@ export class AppApi {
    * idle kept-alive sockets are dropped too (they likely share the fate), and a
    * retry (`fresh`) goes out on a connection of its own.
    */
-  private post(path: string, body: unknown, opts: { deadlineMs?: number; signal?: AbortSignal; fresh?: boolean } = {}): Promise<Answer> {
-    const data = Buffer.from(JSON.stringify(body));
+  private post(path: string, body: unknown, opts: { deadlineMs?: number; signal?: AbortSignal; fresh?: boolean; headers?: Record<string, string> } = {}): Promise<Answer> {
+    // Raw bytes (a file) go as they are, with the caller's headers; anything else as JSON.
+    const data = body instanceof Uint8Array ? body : Buffer.from(JSON.stringify(body));
     const deadlineMs = opts.deadlineMs ?? BASE_DEADLINE_MS + Math.ceil(data.length / BYTES_PER_MS);
     const url = new URL(`/api/runner/${path}`, this.opts.url);
     const lib = url.protocol === 'https:' ? https : http;
@@ -83,8 +84,9 @@ export class AppApi {
           // A retry never rides on a kept-alive socket that may be the stuck one.
           agent: opts.fresh ? false : this.agent,
           headers: {
-            'content-type': 'application/json',
+            'content-type': body instanceof Uint8Array ? 'application/octet-stream' : 'application/json',
             'content-length': data.length,
+            ...opts.headers,
             authorization: `Bearer ${this.opts.token}`,
             [PROTOCOL_HEADER]: PROTOCOL_VERSION,
             [RUNNER_TIME_HEADER]: new Date().toISOString(),
@@ -144,6 +146,12 @@ export class AppApi {
     const res = await this.post(`runs/${runId}/events`, req, { fresh });
     await this.check(res, 'events');
     return eventsResponse.parse(await res.json());
+  }
+
+  /** One file the script left (see ARTIFACTS in the protocol). */
+  async artifact(runId: number, lease: string, name: string, body: Uint8Array, sha256: string, fresh = false): Promise<void> {
+    const res = await this.post(`runs/${runId}/artifacts/${encodeURIComponent(name)}`, body, { fresh, headers: { [LEASE_HEADER]: lease, [SHA256_HEADER]: sha256 } });
+    await this.check(res, `sending file ${name}`);
   }
 
   async finish(runId: number, req: FinishRequest, fresh = false): Promise<void> {

@@ -10,7 +10,8 @@ import { extname, join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
 import { LIMITS, type FinishRequest, type RunAssignment, type StatusFile } from '../src/protocol/index.ts';
-import { RunGone, Unauthorized, withRetry, type AppApi } from './api.ts';
+import { Rejected, RunGone, Unauthorized, withRetry, type AppApi } from './api.ts';
+import { artifactFiles } from './artifacts.ts';
 import { lineSplitter } from './lines.ts';
 import { Outbox } from './outbox.ts';
 import type { ProcessRegistry } from './process-registry.ts';
@@ -31,6 +32,22 @@ async function readReport(path: string, configPath: string): Promise<{ report: F
   if (!read.ok) return { report: null, refused: read.missing ? undefined : `report ${configPath} ${read.reason}; it is not kept` };
   const type = ['.html', '.htm'].includes(extname(path).toLowerCase()) ? 'html' : 'text';
   return { report: { type, body: read.text, truncated: read.truncated } };
+}
+
+/** Sends the files the script left, one call each, before the run is finished; what is not kept is said in its log. */
+async function sendArtifacts(api: AppApi, run: RunAssignment, dir: string, system: (text: string) => void, log: (m: string) => void): Promise<void> {
+  for await (const file of artifactFiles(dir)) {
+    if ('skipped' in file) {
+      system(`[switchyard runner] file ${file.name} ${file.skipped}; it is not kept`);
+      continue;
+    }
+    try {
+      await withRetry((fresh) => api.artifact(run.id, run.lease, file.name, file.bytes, file.sha256, fresh), log, `sending file ${file.name} of run ${run.id}`);
+    } catch (e) {
+      if (!(e instanceof Rejected)) throw e;
+      system(`[switchyard runner] file ${file.name} was refused by the app (${e.message}); it is not kept`);
+    }
+  }
 }
 
 let copies = 0;
@@ -109,6 +126,7 @@ export async function executeRun(
   // mix their progress or reports); the runner copies them to the button's.
   let statusPath: string | undefined;
   let reportPath: string | undefined;
+  let artifactsDir: string | undefined;
   let buttonStatus: string | undefined;
   let buttonReport: string | undefined;
   /** The status, in the run's file and in the button's. */
@@ -126,6 +144,10 @@ export async function executeRun(
     statusPath = join(runDir, 'status.json');
     reportPath = join(runDir, `report${extname(run.report_path)}`);
     await mkdir(runDir, { recursive: true });
+    // Empty at the start, so only what this script leaves there is sent.
+    await rm(join(runDir, 'artifacts'), { recursive: true, force: true });
+    await mkdir(join(runDir, 'artifacts'));
+    artifactsDir = join(runDir, 'artifacts');
     // Written afresh ('wx' after removing any old one): never through a link left at that name.
     await rm(paramsFile, { force: true });
     await writeFile(paramsFile, `${JSON.stringify(run.params, null, 2)}\n`, { flag: 'wx' });
@@ -147,6 +169,7 @@ export async function executeRun(
       SWITCHYARD_PARAMS_FILE: paramsFile,
       SWITCHYARD_STATUS_FILE: statusPath,
       SWITCHYARD_REPORT_PATH: reportPath,
+      SWITCHYARD_ARTIFACTS_DIR: artifactsDir,
     });
     if (omitted.length) {
       system(`[switchyard runner] ${omitted.join(', ')}: too large for environment variables (over ${ENV_LIMITS.valueBytes / 1024} KiB each or ${ENV_LIMITS.totalBytes / 1024} KiB together); read them from $SWITCHYARD_PARAMS_FILE`);
@@ -229,6 +252,15 @@ export async function executeRun(
   const finishedAt = new Date().toISOString();
   const { report, refused: notKept } = reportPath ? await readReport(reportPath, run.report_path).catch((e) => ({ report: null, refused: `report ${run.report_path} cannot be read: ${(e as Error).message}` })) : { report: null };
   if (notKept) system(`[switchyard runner] ${notKept}`);
+  if (artifactsDir && child && !refused && stopReason !== 'gone') {
+    try {
+      await sendArtifacts(api, run, artifactsDir, system, log);
+    } catch (e) {
+      if (e instanceof RunGone) stopReason = 'gone';
+      else if (e instanceof Unauthorized) refused = e;
+      else throw e;
+    }
+  }
   if (buttonReport && reportPath) await keepAsButtonReport(reportPath, buttonReport, report !== null).catch((e) => log(`run ${run.id}: cannot copy the report to ${run.report_path}: ${(e as Error).message}`));
   if (statusPath) {
     await publishStatus({ state: result.state, run_id: run.id, started_at: startedAt, finished_at: finishedAt, exit_code: result.exit_code, ...progress }).catch((e) =>

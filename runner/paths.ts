@@ -125,7 +125,7 @@ async function startsWith(path: string, prefix: Buffer): Promise<boolean> {
   }
 }
 
-export type OutputRead = { ok: true; text: string; size: number; truncated: boolean } | { ok: false; missing: boolean; reason: string };
+export type OutputRead = { ok: true; text: string; bytes: Buffer; size: number; truncated: boolean } | { ok: false; missing: boolean; reason: string };
 
 /**
  * Reads at most `max` bytes of an output file without following a link and
@@ -150,7 +150,7 @@ export async function readOutput(path: string, max: number): Promise<OutputRead>
     const { bytesRead } = await handle.read(buf, 0, length, 0);
     const bytes = buf.subarray(0, bytesRead);
     if (bytes.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC)) return { ok: false, missing: false, reason: 'is an SQLite database' };
-    return { ok: true, text: bytes.toString('utf8'), size: info.size, truncated: info.size > max };
+    return { ok: true, text: bytes.toString('utf8'), bytes, size: info.size, truncated: info.size > max };
   } finally {
     await handle.close();
   }

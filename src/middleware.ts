@@ -13,6 +13,7 @@ import { currentTrace } from './web/request-trace.ts';
 import { log } from './server/log.ts';
 import { languageFor, translator } from './core/i18n.ts';
 import { isLatestValuesPath } from './web/latest-values.ts';
+import { isLatestArtifactPath } from './web/artifact-routes.ts';
 
 export const onRequest = defineMiddleware(async (ctx, next) => {
   let response: Response;
@@ -61,7 +62,7 @@ export const onRequest = defineMiddleware(async (ctx, next) => {
     }
     // A full disk or a lock held too long is the operator's to fix: say so in the log too.
     if (!(caught instanceof HttpError || caught instanceof Refused)) log().error({ req_id: trace?.id, method: ctx.request.method, route: ctx.routePattern, err: (caught as Error).cause ?? caught }, `${ctx.request.method} ${ctx.url.pathname}: ${e.message}`);
-    if (ctx.url.pathname.startsWith('/api/') || isLatestValuesPath(ctx.url.pathname) || wantsJson(ctx.request)) {
+    if (ctx.url.pathname.startsWith('/api/') || forScripts(ctx.url.pathname) || wantsJson(ctx.request)) {
       return withHeaders(errorJson(e));
     }
     ctx.locals.error = e;
@@ -73,12 +74,12 @@ export const onRequest = defineMiddleware(async (ctx, next) => {
 });
 
 /**
- * Where a bearer token is taken: the JSON API, and a page's latest values
- * (latest.yaml, latest.json). Nowhere else, so a token never opens the pages
- * people use, nor any form that changes something.
+ * Where a bearer token is taken: the JSON API, a page's latest values
+ * (latest.yaml, latest.json) and a button's latest files. Nowhere else, so a
+ * token never opens the pages people use, nor any form that changes something.
  */
 function forScripts(pathname: string): boolean {
-  return pathname.startsWith('/api/v1/') || isLatestValuesPath(pathname);
+  return pathname.startsWith('/api/v1/') || isLatestValuesPath(pathname) || isLatestArtifactPath(pathname);
 }
 
 function withHeaders(response: Response): Response {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Data processing pipeline: walks the inputs directory through five steps,
-# reporting progress after each, and writes an HTML report.
+# reporting progress after each, and writes an HTML report and a CSV summary.
 # Parameters: SWITCHYARD_PARAM_INPUTS_DIRECTORY.  Step length: SWITCHYARD_STEP_SECONDS (default 1).
 set -euo pipefail
 . "$(dirname "$0")/../lib/switchyard.sh"
@@ -19,12 +19,14 @@ else
 fi
 
 rows=""
+csv="step,name,files,result"
 for i in "${!steps[@]}"; do
   step=${steps[$i]}
   sy_progress $(( i * 100 / ${#steps[@]} )) "Step $((i + 1)) of ${#steps[@]}: ${step}"
   echo "[$((i + 1))/${#steps[@]}] ${step}: ${files} file(s)"
   sleep "$pause"
   rows+="<tr><td>$((i + 1))</td><td>${step}</td><td>${files}</td><td>ok</td></tr>"
+  csv+=$'\n'"$((i + 1)),${step},${files},ok"
 done
 sy_progress 100 "Done: ${files} file(s) processed"
 
@@ -39,3 +41,10 @@ cat > "$SWITCHYARD_REPORT_PATH" <<HTML
 </body></html>
 HTML
 echo "Report written to ${SWITCHYARD_REPORT_PATH}"
+
+# The same table as a file to download from the run page (its "Files"), and at
+# /page/data-processing/latest/start_processing/summary.csv for other tools.
+if [ -n "${SWITCHYARD_ARTIFACTS_DIR:-}" ]; then
+  printf '%s\n' "$csv" > "$SWITCHYARD_ARTIFACTS_DIR/summary.csv"
+  echo "summary.csv written"
+fi

@@ -1,7 +1,7 @@
 // Alpine's CSP build: components are registered here by name, and templates
 // only call them, so the page needs no 'unsafe-eval'.
 import Alpine from 'alpinejs';
-import { localText, runDurationText, utcText, type RunTimes } from '../core/time.ts';
+import { fileSize, localText, runDurationText, utcText, type RunTimes } from '../core/time.ts';
 import { isFinal } from '../protocol/states.ts';
 import type { RunJson } from '../server/runs/json.ts';
 import { fill, pageLang, words } from './words.ts';
@@ -115,6 +115,12 @@ Alpine.data('runLive', () => ({
       if (frame) frame.src = frame.dataset.src ?? '';
       report.hidden = false;
     }
+    // And the files it left, once it has ended (they are sent just before the end).
+    const files = document.getElementById('files');
+    if (run.artifacts?.length && files?.hidden && this.$el.dataset.compact !== 'true') {
+      files.querySelector('[data-files]')?.replaceChildren(...run.artifacts.map(fileItem));
+      files.hidden = false;
+    }
   },
   appendLines(lines: { seq: number; stream: string; text: string }[]) {
     const log = this.part('log');
@@ -178,6 +184,21 @@ Alpine.data('visibleWhen', () => ({
 }));
 
 /** Whether a field's form entries give it the value `wanted` (a multiselect: contains it). */
+/** One file of a run, as the run page lists it: a download link and its size. */
+function fileItem(file: RunJson['artifacts'][number]): HTMLLIElement {
+  const li = document.createElement('li');
+  const link = document.createElement('a');
+  link.className = 'font-mono text-sky-700 underline hover:no-underline dark:text-sky-400';
+  link.href = file.url;
+  link.download = '';
+  link.textContent = file.name;
+  const size = document.createElement('span');
+  size.className = 'muted';
+  size.textContent = `(${fileSize(file.size, pageLang())})`;
+  li.append(link, ' ', size);
+  return li;
+}
+
 function holds(type: string, entries: string[], wanted: unknown): boolean {
   const text = entries[0] ?? '';
   if (type === 'boolean') return (entries.length > 0 && text !== '') === wanted;

@@ -71,3 +71,16 @@ export function runDurationText(run: RunTimes, now: number, words: DurationWords
   if (run.finished_at) return words('took', durationText((Date.parse(run.finished_at) - started) / 1000, lang));
   return words('runningFor', durationText(Math.floor((now - started) / 1000), lang));
 }
+
+const sizes = new Map<string, Intl.NumberFormat[]>();
+
+/** A file's size in the reader's language: "812 byte", "4.2 kB", "16 MB" (decimal units, as file managers show them). */
+export function fileSize(bytes: number, lang: string): string {
+  let formats = sizes.get(lang);
+  if (!formats) {
+    formats = (['byte', 'kilobyte', 'megabyte', 'gigabyte'] as const).map((unit) => new Intl.NumberFormat(lang, { style: 'unit', unit, maximumFractionDigits: unit === 'byte' ? 0 : 1 }));
+    sizes.set(lang, formats);
+  }
+  const step = Math.min(3, bytes < 1000 ? 0 : Math.floor(Math.log10(bytes) / 3));
+  return formats[step]!.format(bytes / 1000 ** step);
+}

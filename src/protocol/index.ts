@@ -6,6 +6,7 @@
  *
  *   POST /api/runner/claim            long-poll for work; 200 {run} or 204 after `wait_ms`
  *   POST /api/runner/runs/<id>/events  log lines, progress and heartbeats; answers {ack, cancel}
+ *   POST /api/runner/runs/<id>/artifacts/<name>  one file the script left (raw bytes; see ARTIFACTS)
  *   POST /api/runner/runs/<id>/finish  the end state, exit code and report
  *
  * Every call after the claim carries the run's lease token. Events carry a
@@ -177,6 +178,27 @@ export type StatusFile = z.infer<typeof statusFile>;
  */
 export const OUTPUT_FOLDERS = { status_file: 'status', report_path: 'reports' } as const;
 export type OutputKey = keyof typeof OUTPUT_FOLDERS;
+
+/**
+ * Files a run leaves for people to download (its artifacts): whatever regular
+ * files the script leaves in SWITCHYARD_ARTIFACTS_DIR when it ends, sent one
+ * call each before the finish, as the body (application/octet-stream) with
+ * the lease and the SHA-256 of the body in headers. Names are plain file
+ * names; files past the bounds are not sent, and the run's log says so.
+ */
+export const ARTIFACTS = {
+  /** Files kept per run. */
+  maxFiles: 20,
+  /** Largest file kept. */
+  fileBytes: 16 * 1024 * 1024,
+  /** All of a run's files together. */
+  runBytes: 64 * 1024 * 1024,
+} as const;
+export const LEASE_HEADER = 'switchyard-lease';
+export const SHA256_HEADER = 'switchyard-sha256';
+
+/** A file name a download may carry anywhere: letters, digits, dot, dash, underscore; no leading dot; at most 128. */
+export const ARTIFACT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** Environment variable name for a parameter: `SWITCHYARD_PARAM_<NAME>`. */
 export function paramEnvName(name: string): string {

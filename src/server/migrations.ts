@@ -450,5 +450,25 @@ CREATE TRIGGER runs_forget_secret_params AFTER UPDATE OF state ON runs
 ALTER TABLE changes ADD COLUMN reason TEXT;
 `,
   },
+  {
+    version: 19,
+    name: 'files a run left',
+    sql: `
+-- A run's artifacts: files its script left for people to download, kept in
+-- the database so every app process (and a backup) has them. Bounded per run
+-- by the protocol (ARTIFACTS); deleted with their run.
+-- (A rowid table: SQLite advises against WITHOUT ROWID for rows this large.)
+CREATE TABLE run_artifacts (
+  id          INTEGER PRIMARY KEY,
+  run_id      INTEGER NOT NULL,
+  name        TEXT NOT NULL,
+  size        INTEGER NOT NULL,
+  sha256      TEXT NOT NULL,
+  body        BLOB NOT NULL,
+  created_at  TEXT NOT NULL,
+  UNIQUE (run_id, name)
+);
+`,
+  },
   // Written in the order they were made; applied (and listed) by number.
 ].sort((a, b) => a.version - b.version);

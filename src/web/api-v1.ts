@@ -11,6 +11,8 @@
  *   GET  /api/v1/runs                        runs you may see (?page=&button=&state=&user=&q=&from=&to=&before=&limit=)
  *   GET  /api/v1/runs/<id>                   a run
  *   GET  /api/v1/runs/<id>/log               its whole log, as text
+ *   GET  /api/v1/runs/<id>/artifacts[/<name>] the files it left: the list, or one as a download
+ *   GET  /api/v1/pages/<slug>/buttons/<button>/artifacts/<name>  that file from the button's newest succeeded run
  *   GET  /api/v1/runs/<id>/events            its live events (Server-Sent Events; Last-Event-ID resumes)
  *   POST /api/v1/runs/<id>/cancel            cancel it
  *   POST /api/v1/runs/<id>/rerun             run it again with the same values
@@ -40,6 +42,7 @@ import { errorJson, hasBody, HttpError, json, mediaType, readJsonObject, sentBod
 import { asHttpError } from './errors.ts';
 import { notFound, Refused } from '../server/refused.ts';
 import { runJson } from '../server/runs/json.ts';
+import { artifactResponse, latestButtonArtifact, runArtifact, runArtifactList } from './artifact-routes.ts';
 import { cancel, InputsRefused, rerun, startRun, visibleRun, visibleRuns } from '../server/runs/service.ts';
 import { inputsRefusedJson } from './run-routes.ts';
 import { runEventStream } from './run-stream.ts';
@@ -234,7 +237,21 @@ const ROUTES: { pattern: RegExp; methods: Record<string, Handler>; readsJson?: t
   },
   {
     pattern: /^runs\/([^/]+)$/,
-    methods: { GET: async (app, _r, viewer, [id]) => json(runJson(await visibleRun(app, runIdFrom(id), viewer))) },
+    methods: {
+      GET: async (app, _r, viewer, [id]) => json(runJson(await visibleRun(app, runIdFrom(id), viewer))),
+    },
+  },
+  {
+    pattern: /^runs\/([^/]+)\/artifacts$/,
+    methods: { GET: async (app, _r, viewer, [id]) => json({ artifacts: await runArtifactList(app, viewer, id) }) },
+  },
+  {
+    pattern: /^runs\/([^/]+)\/artifacts\/([^/]+)$/,
+    methods: { GET: async (app, request, viewer, [id, name]) => artifactResponse(request, await runArtifact(app, viewer, id, name)) },
+  },
+  {
+    pattern: /^pages\/([^/]+)\/buttons\/([^/]+)\/artifacts\/([^/]+)$/,
+    methods: { GET: async (app, request, viewer, [slug, button, name]) => artifactResponse(request, await latestButtonArtifact(app, viewer, slug, button, name)) },
   },
   {
     pattern: /^runs\/([^/]+)\/events$/,

@@ -108,9 +108,14 @@ export function sentBody(request: Request): string {
  * hold more than that in memory.
  */
 export async function readBoundedText(request: Request, maxBytes: number): Promise<string | undefined> {
+  return (await readBoundedBytes(request, maxBytes))?.toString('utf8');
+}
+
+/** The body's bytes, or undefined past `maxBytes` (declared or sent): reading stops there. */
+export async function readBoundedBytes(request: Request, maxBytes: number): Promise<Buffer | undefined> {
   const declared = Number(request.headers.get('content-length'));
   if (declared > maxBytes) return undefined;
-  if (!request.body) return '';
+  if (!request.body) return Buffer.alloc(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -124,7 +129,7 @@ export async function readBoundedText(request: Request, maxBytes: number): Promi
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /**

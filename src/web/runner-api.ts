@@ -4,10 +4,11 @@
  */
 import type * as z from 'zod';
 import {
-  claimRequest, eventsRequest, finishRequest, LIMITS, PROTOCOL_HEADER, PROTOCOL_VERSION, RUNNER_TIME_HEADER,
+  ARTIFACTS, claimRequest, eventsRequest, finishRequest, LEASE_HEADER, LIMITS, PROTOCOL_HEADER, PROTOCOL_VERSION, RUNNER_TIME_HEADER, SHA256_HEADER,
 } from '../protocol/index.ts';
 import type { App } from '../server/app.ts';
-import { json, readBoundedText } from './http.ts';
+import { json, readBoundedBytes, readBoundedText } from './http.ts';
+import { storeArtifact } from '../server/runs/artifacts.ts';
 import { authenticateRunner, touchRunner, type RunnerRecord } from '../server/runners.ts';
 import { runnerClock } from '../server/runs/clock.ts';
 import { finishRun, recordEvents } from '../server/runs/lease.ts';
@@ -47,6 +48,8 @@ export async function handleRunnerApi(app: App, request: Request, path: string):
   if (!runner) return fail(401, 'unknown or revoked runner token');
 
   if (path === 'claim') return claim(app, runner, request);
+  const file = /^runs\/(\d{1,15})\/artifacts\/([^/]{1,300})$/.exec(path);
+  if (file) return artifact(app, runner, Number(file[1]), decodedName(file[2]!), request);
   const m = /^runs\/(\d{1,15})\/(events|finish)$/.exec(path);
   if (!m) return fail(404, `no such runner API call: ${path}`);
   const id = Number(m[1]);
@@ -63,6 +66,24 @@ export async function handleRunnerApi(app: App, request: Request, path: string):
   if (!body.ok) return body.response;
   const out = await finishRun(app.db, app.runs, runner, id, body.value, clock);
   return out.ok ? json({ ok: true }) : fail(409, out.reason);
+}
+
+/** A name as sent in the path; a malformed escape stays as it is, and fails the name's check. */
+function decodedName(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** One file the script left, as raw bytes; the lease and its SHA-256 come in headers. */
+async function artifact(app: App, runner: RunnerRecord, id: number, name: string, request: Request): Promise<Response> {
+  await touchRunner(app.db, runner);
+  const body = await readBoundedBytes(request, ARTIFACTS.fileBytes).catch(() => undefined);
+  if (!body) return fail(413, `a file is kept up to ${ARTIFACTS.fileBytes} bytes`);
+  const out = await storeArtifact(app.db, runner, id, { lease: request.headers.get(LEASE_HEADER) ?? '', name, body, sha256: request.headers.get(SHA256_HEADER) ?? '' });
+  return out.ok ? json({ ok: true }) : fail(out.status, out.reason);
 }
 
 async function claim(app: App, runner: RunnerRecord, request: Request): Promise<Response> {

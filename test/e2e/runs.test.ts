@@ -1,7 +1,9 @@
 /**
  * Running a task in real Chromium: press the button, watch the live log and
- * the progress bar reach 100 %, and read the report in its sandboxed frame.
+ * the progress bar reach 100 %, read the report in its sandboxed frame and
+ * download the file the run left.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { snapshot } from '../helpers/browser.ts';
@@ -46,6 +48,12 @@ describe('running a task', () => {
     await expect.poll(() => frame.getByRole('heading', { level: 1 }).textContent({ timeout: 5000 })).toBe('Processing report');
     expect(await page.locator('#report iframe').getAttribute('sandbox')).toBe('');
     expect(await page.locator('#report iframe').getAttribute('title')).toMatch(/^Report of run \d+$/);
+    // The file the script left appears without a reload, and downloads.
+    const files = page.getByTestId('run-files');
+    await files.waitFor({ state: 'visible' });
+    const [download] = await Promise.all([page.waitForEvent('download'), files.getByRole('link', { name: 'summary.csv' }).click()]);
+    expect(download.suggestedFilename()).toBe('summary.csv');
+    expect(readFileSync((await download.path())!, 'utf8')).toContain('5,publish,0,ok');
     await snapshot(page, 'run');
   });
 

@@ -261,6 +261,21 @@ describe('README: JSON API', () => {
           const whole = lines.map((l) => `${l.at} ${l.stream.padEnd(6)} ${l.text}\n`).join('');
           expect(whole.slice(0, state.log!.length)).toBe(state.log);
         }),
+        call(/ \$API\/runs\/7\/artifacts +# the files it left: \{"artifacts": \[\{"name": "summary\.csv", "size": 102, \.\.\.\}\]\}$/, (a) => {
+          // The events above ended with the run, so its files are in.
+          const { artifacts } = jsonOf<{ artifacts: { name: string; size: number; api_url: string }[] }>(a, 200);
+          expect(artifacts).toMatchObject([{ name: 'summary.csv', size: 102, api_url: `/api/v1/runs/${state.run}/artifacts/summary.csv` }]);
+        }),
+        {
+          matches: /^curl -OJ .* \$API\/runs\/7\/artifacts\/summary\.csv +# one of them, saved as summary\.csv$/,
+          async run(command, shell) {
+            const a = await shell.curl(command);
+            expect({ status: a.status, type: a.type }).toEqual({ status: 200, type: 'text/csv; charset=utf-8' });
+            const csv = readFileSync(join(shell.cwd, 'summary.csv'), 'utf8');
+            expect(csv.split('\n')[0]).toBe('step,name,files,result');
+            expect(csv).toContain('5,publish,0,ok');
+          },
+        },
         call(/ \$API\/runs\/7\/cancel +# 200 the run; 409 if it has already ended$/, (a) => expectCancelAnswer(a, state.run!)),
         call(/ \$API\/runs\/7\/rerun +# 201 \{"id": 8, \.\.\.\}, with the same values$/, (a) => {
           const again = jsonOf<{ id: number; run: Run & { rerun_of: number } }>(a, 201);

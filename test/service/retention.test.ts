@@ -81,7 +81,7 @@ const ids = async (app: App) => (await app.db.execute('SELECT id FROM runs ORDER
 const count = async (app: App, sql: string) => Number((await app.db.execute(sql)).rows[0]!.n);
 
 describe('runs', () => {
-  it('go by age and by count, nearest level first, never while queued or running, with their logs', async () => {
+  it('go by age and by count, nearest level first, never while queued or running, with their logs and files', async () => {
     const { app } = await start(config('retention:\n  runs: {max_age: 30d}', '    retention:\n      runs: {max_count: 3}', ', retention: {runs: {max_age: 2d}}'));
     const oldBuild = await addRun(app, { age: 40 * DAY, lines: 5 });
     const queued = await addRun(app, { age: 40 * DAY, state: 'queued' });
@@ -94,11 +94,17 @@ describe('runs', () => {
     const gone = await addRun(app, { slug: 'removed', button: 'old', age: 31 * DAY, lines: 1 });
     const recentGone = await addRun(app, { slug: 'removed', button: 'old', age: 29 * DAY });
 
+    // Files the runs left: they go with their run, and stay with a running one.
+    for (const id of [oldBuild, running, build1d]) {
+      await app.db.write({ sql: `INSERT INTO run_artifacts (run_id, name, size, sha256, body, created_at) VALUES (?, 'out.csv', 1, 'x', X'41', ?)`, args: [id, ago(DAY)] });
+    }
+
     const { removed } = await sweepRetention(app, NOW);
 
     expect(await ids(app)).toEqual([queued, running, build1d, deploys[2], deploys[3], deploys[4], recentGone]);
     expect(removed).toMatchObject({ runs: 5, run_logs: 5 + 5 + 1 + 1 + 1 });
     expect(await count(app, 'SELECT count(*) AS n FROM run_logs')).toBe(2 + 5 + 3);
+    expect((await app.db.execute('SELECT run_id FROM run_artifacts ORDER BY run_id')).rows.map((r) => Number(r.run_id))).toEqual([running, build1d]);
   });
 
   it('keep the newest run of all, so that no id is handed out twice', async () => {

@@ -16,7 +16,7 @@ import { recordRunEndsIn } from '../notify/events.ts';
 
 export type LeaseCheck = { ok: true; cancel: boolean; lastSeq: number; logBytes: number; logTruncated: boolean } | { ok: false; reason: string };
 
-async function checkLease(tx: Transaction, runner: RunnerRecord, id: number, lease: string): Promise<LeaseCheck> {
+export async function checkLease(tx: Transaction, runner: RunnerRecord, id: number, lease: string): Promise<LeaseCheck> {
   const { rows } = await tx.execute({
     sql: 'SELECT state, runner_id, lease, cancel_requested_at, last_seq, log_bytes, log_truncated FROM runs WHERE id = ?',
     args: [id],

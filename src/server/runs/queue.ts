@@ -235,7 +235,7 @@ export async function forgetRunLogsIn(tx: Transaction, runIds: number[], limit: 
 }
 
 /**
- * Deletes these runs (retention) with whatever log lines they still have,
+ * Deletes these runs (retention) with whatever log lines they still have and their files,
  * unless queued or running, in the caller's transaction. A later run that
  * re-ran one of them keeps its own record, without the link to a run that is
  * gone. Returns the runs deleted, with the outputs they were written to.
@@ -244,6 +244,7 @@ export async function forgetRunsIn(tx: Transaction, ids: number[]): Promise<{ ru
   const inIds = inList(ids.length);
   await tx.execute({ sql: `UPDATE runs SET rerun_of = NULL WHERE rerun_of IN (${inIds})`, args: ids });
   const logs = await tx.execute({ sql: `DELETE FROM run_logs WHERE run_id IN (${inIds}) AND run_id IN (SELECT id FROM runs WHERE state NOT IN ('queued', 'running'))`, args: ids });
+  await tx.execute({ sql: `DELETE FROM run_artifacts WHERE run_id IN (${inIds}) AND run_id IN (SELECT id FROM runs WHERE state NOT IN ('queued', 'running'))`, args: ids });
   const del = await tx.execute({ sql: `DELETE FROM runs WHERE id IN (${inIds}) AND state NOT IN ('queued', 'running') RETURNING id, status_file, report_path`, args: ids });
   return { runs: del.rows.map((r) => ({ id: Number(r.id), statusFile: String(r.status_file), reportPath: String(r.report_path) })), logLines: logs.rowsAffected };
 }
