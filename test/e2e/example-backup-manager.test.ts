@@ -1,9 +1,9 @@
 /**
  * examples/backup-manager in real Chromium, started as its README says in a copy with its own
- * data folder: an editor changes a job's keep rule, backs up twice, and finds one archive on disk
- * that holds the folder (its leave-out pattern applied) and its size in the run's message; then
- * restores it, through the inputs dialog and the confirmation, into a folder that matches the
- * source byte for byte, and a second restore onto it is refused and changes nothing. The archives'
+ * data folder: an editor changes a job's keep rule, backs up twice, and finds one archive in the
+ * scripts' own app_data/files/archives/ that holds the folder (its leave-out pattern applied) and
+ * its size in the run's message; then restores it, through the inputs dialog and the confirmation,
+ * into a folder below app_data/files/restored/ that matches the source byte for byte, and a second restore onto it is refused and changes nothing. The archives'
  * list shows the archive with its size. The job page and the restore dialog pass axe in light and dark.
  */
 import { execFileSync } from 'node:child_process';
@@ -32,7 +32,9 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const archives = () => readdirSync(join(server.dataDir, 'archives')).sort();
+/** The scripts' own folder in the data folder (app_data/files/), where Switchyard never writes. */
+const ownFiles = (...parts: string[]) => join(server.dataDir, 'files', ...parts);
+const archives = () => readdirSync(ownFiles('archives')).sort();
 
 /** Every file below `dir`, as relative path → content. */
 function tree(dir: string): Record<string, string> {
@@ -96,11 +98,11 @@ describe('examples/backup-manager', { timeout: 90_000 }, () => {
     archive = second.message.slice(0, second.message.indexOf(':'));
     expect(archives()).toEqual([archive, `${archive}.sha256`]);
 
-    const listed = execFileSync('tar', ['-tzf', join(server.dataDir, 'archives', archive)], { encoding: 'utf8' });
+    const listed = execFileSync('tar', ['-tzf', ownFiles('archives', archive)], { encoding: 'utf8' });
     expect(listed).toContain('./invoices/2026-03-001.txt');
     expect(listed, 'the job leaves out *.tmp').not.toContain('draft.tmp');
-    const sha = execFileSync('sha256sum', [archive], { cwd: join(server.dataDir, 'archives'), encoding: 'utf8' });
-    expect(readFileSync(join(server.dataDir, 'archives', `${archive}.sha256`), 'utf8')).toBe(sha);
+    const sha = execFileSync('sha256sum', [archive], { cwd: ownFiles('archives'), encoding: 'utf8' });
+    expect(readFileSync(ownFiles('archives', `${archive}.sha256`), 'utf8')).toBe(sha);
   });
 
   it('lists the archives kept with their sizes', async () => {
@@ -117,16 +119,16 @@ describe('examples/backup-manager', { timeout: 90_000 }, () => {
     expect(run).toEqual({ state: 'succeeded', message: expect.stringContaining(`Restored ${archive} into check/today: 8 files`) });
     const source = tree(join(server.root, 'sample-data/documents'));
     delete source['letters/draft.tmp'];
-    expect(tree(join(server.dataDir, 'restored/check/today'))).toEqual(source);
+    expect(tree(ownFiles('restored/check/today'))).toEqual(source);
   });
 
   it('refuses to restore onto a folder that is not empty, and changes nothing', async () => {
-    const before = tree(join(server.dataDir, 'restored'));
+    const before = tree(ownFiles('restored'));
     const run = await restore(archive, 'check/today');
     expect(run.state).toBe('failed');
     expect(run.message).toContain('exists and is not an empty folder; nothing was restored');
-    expect(tree(join(server.dataDir, 'restored'))).toEqual(before);
-    expect(readdirSync(join(server.dataDir, 'restored/check')), 'no temporary folder left').toEqual(['today']);
+    expect(tree(ownFiles('restored'))).toEqual(before);
+    expect(readdirSync(ownFiles('restored/check')), 'no temporary folder left').toEqual(['today']);
   });
 
   it('passes axe in light and dark: the job page and the restore dialog', async () => {

@@ -38,7 +38,7 @@ interface Run {
 }
 
 /** The jobs in one of the queue's folders, as files on disk. */
-const folder = (name: string) => readdirSync(join(server.dataDir, 'print-queue', name)).sort();
+const folder = (name: string) => readdirSync(join(server.dataDir, 'files/print-queue', name)).sort();
 
 /** A client holding the browser's session, for starting runs side by side. */
 async function session(): Promise<Client> {
@@ -98,7 +98,7 @@ describe('the print-queue example', { timeout: 90_000 }, () => {
 
     expect(folder('incoming')).toEqual(['gear.obj', 'phone-stand.stl']);
     expect(folder('approved')).toEqual(['bracket.stl']);
-    const meta = JSON.parse(readFileSync(join(server.dataDir, 'print-queue', 'meta', 'bracket.stl.json'), 'utf8'));
+    const meta = JSON.parse(readFileSync(join(server.dataDir, 'files/print-queue', 'meta', 'bracket.stl.json'), 'utf8'));
     // 12.5 g × $0.09 + 90 min × $0.011 = 2.115, rounded half up: the Prusa XL's rates, not the default printer's ($1.90).
     expect(meta).toMatchObject({ printer: 'Prusa XL', weight_g: 12.5, time_min: 90, cost_usd: '2.12' });
 

@@ -42,7 +42,8 @@ afterAll(async () => {
   for (const d of tmp) rmSync(d, { recursive: true, force: true });
 });
 
-const groups = () => join(server.dataDir, 'script_groups');
+/** What the script groups write: in the data folder's files/, the scripts' own. */
+const groups = () => join(server.dataDir, 'files/script-groups');
 const state = () => page.locator('.run-state').first().textContent();
 const logText = () => page.locator('[data-role="log"]').first().innerText();
 
@@ -117,7 +118,7 @@ describe('the scripts-manager example', { timeout: 60_000 }, () => {
     expect(manifest).toBe(`${db}.manifest.json`);
     expect(files).toBe(db!.replace('.db.gz', '.files.tar.gz'));
     const listed = execFileSync('tar', ['-tzf', join(dir, files!)], { encoding: 'utf8' });
-    expect(listed).toContain('script_groups/text-reports/word-stats.csv');
+    expect(listed).toContain('files/script-groups/text-reports/word-stats.csv');
 
     // The restore command puts the snapshot in place on a host without a database.
     const fresh = mkdtempSync(join(tmpdir(), 'scripts-manager-restore-'));

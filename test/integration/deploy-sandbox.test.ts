@@ -4,10 +4,10 @@
  * the data folder (ProtectSystem=strict), no /home (ProtectHome), a fresh /tmp
  * (PrivateTmp), an unprivileged user with no capabilities and no new
  * privileges, the unit's UMask, Environment= and ExecStart=. In there the built
- * app must serve, run a button through its local runner, publish a save to a
- * Git working copy below its data folder, and stop as systemd stops it (with
- * KillMode=mixed, SIGTERM to the app alone) with the run under way reported
- * as cancelled.
+ * app must serve, run a button through its local runner (whose script finds
+ * the project's Node first on its PATH), publish a save to a Git working copy
+ * below its data folder, and stop as systemd stops it (with KillMode=mixed,
+ * SIGTERM to the app alone) with the run under way reported as cancelled.
  *
  * The seccomp-based options (RestrictAddressFamilies=, SystemCallArchitectures=,
  * LockPersonality=, RestrictNamespaces=, …) and PrivateDevices= are not rebuilt
@@ -15,7 +15,7 @@
  * Needs root (for the namespace) and util-linux's unshare and setpriv.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, chownSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
@@ -58,12 +58,12 @@ function sandboxScript(env: Record<string, string>): string {
   return lines.join('\n');
 }
 
-/** The unit's Environment=, its paths moved to where the namespace shows them. */
+/** The unit's Environment=, its paths moved to where the namespace shows them (the install folder is this checkout). */
 function unitEnvironment(): Record<string, string> {
   const env: Record<string, string> = {};
   for (const line of unit.split('\n').filter((l) => l.startsWith('Environment='))) {
     const [k, v] = line.slice('Environment='.length).split(/=(.*)/s) as [string, string];
-    env[k] = v.replace('/var/lib/switchyard', INSIDE.state).replace('/etc/switchyard', INSIDE.etc);
+    env[k] = v.replace('/var/lib/switchyard', INSIDE.state).replace('/etc/switchyard', INSIDE.etc).replaceAll(INSTALL_DIR, ROOT);
   }
   return env;
 }
@@ -71,6 +71,25 @@ function unitEnvironment(): Record<string, string> {
 function descendants(pid: number): number[] {
   const children = spawnSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
   return children.flatMap((c) => [c, ...descendants(c)]);
+}
+
+/** A process's environment, as the kernel shows it (readable by root). */
+function environOf(pid: number): Record<string, string> {
+  const pairs = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
+  return Object.fromEntries(pairs.map((p) => p.split(/=(.*)/s).slice(0, 2) as [string, string]));
+}
+
+/** The program `node` names on a PATH, as a shell finds it, links followed. */
+function nodeOn(path: string): string | undefined {
+  for (const dir of path.split(':')) {
+    try {
+      accessSync(join(dir, 'node'), constants.X_OK);
+      return realpathSync(join(dir, 'node'));
+    } catch {
+      // not in this folder: the next one
+    }
+  }
+  return undefined;
 }
 
 async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
@@ -135,6 +154,15 @@ describe.skipIf(SKIP)(`the app under deploy/switchyard.service's sandbox${SKIP ?
     });
     expect(run).toMatchObject({ state: 'succeeded', error: null });
     expect(readFileSync(join(state, 'reports/processing/latest.html'), 'utf8')).toContain(`Run ${id}`);
+  });
+
+  it("gives the local runner's scripts the project's Node first on their PATH", async () => {
+    const { id } = (await (await postJson(client, '/page/data-processing/run/start_processing')).json()) as { id: number };
+    await until('the run is under way', async () => ((await getJson<{ progress: number | null }>(client, `/runs/${id}`)).progress !== null ? true : undefined));
+    const script = descendants(app.pid!).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('scripts/processing/start.sh'));
+    expect(script, 'the script is a process of the app').toBeDefined();
+    expect(nodeOn(environOf(script!).PATH ?? '')).toBe(realpathSync(join(ROOT, 'node_modules/.bin/node')));
+    await until('the run ends', async () => (['queued', 'running'].includes((await getJson<{ state: string }>(client, `/runs/${id}`)).state) ? undefined : true));
   });
 
   it('publishes a save to a Git working copy below the data folder', async () => {

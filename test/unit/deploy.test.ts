@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { APP_MALLOC_ENV, APP_NODE_FLAGS, RUNNER_NODE_FLAGS } from '../../src/cli/node-flags.ts';
 
@@ -91,6 +91,15 @@ describe('deploy/ units', () => {
     expect(statSync(join(ROOT, entry!)).isFile()).toBe(true);
   });
 
+  // Scripts inherit the unit's PATH; systemd's own has no node_modules/.bin, so `node` in a
+  // script would be the system's (too old, or missing) without this line.
+  it.each(UNITS)("%s puts the folder of its Node first on the PATH its scripts inherit", (name) => {
+    const unit = read(`deploy/${name}`);
+    const path = environment(unit).PATH?.split(':') ?? [];
+    expect(path[0]).toBe(dirname(one(unit, 'ExecStart').split(' ')[0]!));
+    expect(path).toEqual(expect.arrayContaining(['/usr/local/bin', '/usr/bin', '/bin']));
+  });
+
   it.each(UNITS)('%s signals the main process alone and keeps its data in its StateDirectory', (name) => {
     const unit = read(`deploy/${name}`);
     // The app and the runner stop their own children and report them; see the unit's comment.
@@ -139,7 +148,7 @@ describe('deploy/ environment files', () => {
   });
 
   it.each(cases)('$file and its unit name only variables the code knows', ({ file, unit }) => {
-    const names = [...exampleNames(read(file)), ...Object.keys(environment(read(unit)))].filter((n) => n !== 'HOME');
+    const names = [...exampleNames(read(file)), ...Object.keys(environment(read(unit)))].filter((n) => n !== 'HOME' && n !== 'PATH');
     expect(names.filter((n) => !new RegExp(`\\b${n}\\b`).test(sourceText))).toEqual([]);
   });
 });

@@ -28,7 +28,7 @@ fi
 listing=$(tar -tv $flag -f "$file") || fail "$archive cannot be read; nothing was restored"
 read -r bytes files < <(awk '{s += $3; if ($1 ~ /^-/) n++} END {print s + 0, n + 0}' <<< "$listing")
 
-root=${BACKUP_RESTORE_ROOT:-${SWITCHYARD_DATA_DIR:?}/restored}
+root=${BACKUP_RESTORE_ROOT:-${SWITCHYARD_DATA_DIR:?}/files/restored}
 target="$root/$target_rel"
 mkdir -p -- "$root"
 # Checked on the nearest folder that exists before making the rest, so a link below the root

@@ -33,8 +33,9 @@ inside() {
   [[ $child == "$parent" || $child == "$parent"/* ]]
 }
 
-# Where the archives live: the data folder's archives/ unless the operator names another.
-archive_dir() { printf '%s' "${BACKUP_ARCHIVE_DIR:-${SWITCHYARD_DATA_DIR:?}/archives}"; }
+# Where the archives live: files/archives/ of the data folder (files/ is the scripts' own, which
+# Switchyard never touches) unless the operator names another.
+archive_dir() { printf '%s' "${BACKUP_ARCHIVE_DIR:-${SWITCHYARD_DATA_DIR:?}/files/archives}"; }
 
 # human BYTES: 1.5 MiB and the like.
 human() { if (($1 < 1024)); then echo "$1 B"; else numfmt --to=iec-i --suffix=B --format=%.1f "$1" | sed -E 's/([0-9])([KMGTPE]iB)$/\1 \2/'; fi; }

@@ -125,7 +125,10 @@ class Queue:
 
 
 def queue_root():
-    """PRINT_QUEUE_ROOT as the operator set it where Switchyard starts, else <data folder>/print-queue."""
+    """PRINT_QUEUE_ROOT as the operator set it where Switchyard starts, else <data folder>/files/print-queue.
+
+    files/ of the data folder is the scripts' own: Switchyard never writes, moves or deletes there.
+    """
     configured = os.environ.get("PRINT_QUEUE_ROOT")
     if configured:
         if not os.path.isabs(configured):
@@ -134,7 +137,7 @@ def queue_root():
     data = os.environ.get("SWITCHYARD_DATA_DIR")
     if not data:
         raise Refused("SWITCHYARD_DATA_DIR is not set: run this from Switchyard.")
-    return Path(data) / "print-queue"
+    return Path(data) / "files" / "print-queue"
 
 
 def load_values():

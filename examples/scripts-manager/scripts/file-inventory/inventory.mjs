@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Lists every file the script groups wrote under <data dir>/script_groups/, with its size and
-// checksum, into script_groups/file-inventory/inventory.json and a text report.
+// Lists every file the script groups wrote under <data dir>/files/script-groups/, with its size
+// and checksum, into files/script-groups/file-inventory/inventory.json and a text report.
 // Parameter: SWITCHYARD_PARAM_ALGORITHM (sha256, sha1 or md5). Plain ESM and node: modules only,
 // so any Node from 18 on runs it, the project's own or the machine's.
 import { createHash } from 'node:crypto';
@@ -53,7 +53,8 @@ async function writeAtomically(path, text) {
 
 const algorithm = process.env.SWITCHYARD_PARAM_ALGORITHM || 'sha256';
 if (!ALGORITHMS.includes(algorithm)) fail(`algorithm must be one of ${ALGORITHMS.join(', ')}, got "${algorithm}"`);
-const base = join(process.env.SWITCHYARD_DATA_DIR || 'app_data', 'script_groups');
+// files/ of the data folder is the scripts' own: Switchyard never writes, moves or deletes there.
+const base = join(process.env.SWITCHYARD_DATA_DIR || 'app_data', 'files', 'script-groups');
 const outDir = join(base, 'file-inventory');
 const target = join(outDir, 'inventory.json');
 await mkdir(outDir, { recursive: true });

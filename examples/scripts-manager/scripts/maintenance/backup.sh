@@ -2,7 +2,7 @@
 # A backup of this site's own data, in <data dir>/backups/:
 #   site-<UTC stamp>.db.gz (+ .manifest.json)  the database, by Switchyard's own backup command
 #                                              (a consistent snapshot, safe while the app serves);
-#   site-<UTC stamp>.files.tar.gz              the files the script groups wrote (script_groups/).
+#   site-<UTC stamp>.files.tar.gz              the files the script groups wrote (files/script-groups/).
 # The newest SWITCHYARD_PARAM_KEEP sets are kept. Each file is written under a temporary name and
 # renamed when whole, and a set that fails halfway is removed, so a listed backup is a whole one.
 set -euo pipefail
@@ -40,7 +40,7 @@ files="${dir}/site-${stamp}.files.tar.gz"
 report="${SWITCHYARD_REPORT_PATH:-/dev/null}"
 : > "$report"
 say() { echo "$*"; echo "$*" >> "$report"; }
-mkdir -p "$dir" "${data}/script_groups"
+mkdir -p "$dir" "${data}/files/script-groups"
 
 # On any failure, what this run made goes (and only that: a run started in the same second
 # is refused by the backup command, and must not remove the other run's files).
@@ -62,11 +62,11 @@ say "Switchyard: ${repo}"
 made+=("$db" "$db.manifest.json")
 
 sy_progress 50 "Archive of the script groups' files"
-tar -czf "$tmp" -C "$data" script_groups
+tar -czf "$tmp" -C "$data" files/script-groups
 mv -n -- "$tmp" "$files"
 [ ! -e "$tmp" ] || { echo "error: ${files} exists already" >&2; exit 1; }
 made+=("$files")
-say "Archived $(tar -tzf "$files" | grep -vc '/$') file(s) of ${data}/script_groups to ${files} ($(stat -c %s "$files") bytes)"
+say "Archived $(tar -tzf "$files" | grep -vc '/$') file(s) of ${data}/files/script-groups to ${files} ($(stat -c %s "$files") bytes)"
 
 sy_progress 80 "Removing old backups"
 # Names sort by time; a set is its database, its manifest and its files.

@@ -3,7 +3,7 @@
 
 Parameters (from Switchyard): SWITCHYARD_PARAM_INPUT_FILE (a path inside the
 example's folder), SWITCHYARD_PARAM_TOP, SWITCHYARD_PARAM_MIN_LENGTH.
-Writes <data dir>/script_groups/text-reports/word-stats.csv and an HTML report.
+Writes <data dir>/files/script-groups/text-reports/word-stats.csv and an HTML report.
 Standard library only, so Debian's python3 is enough.
 """
 import csv
@@ -77,7 +77,8 @@ def main() -> None:
     top = integer("TOP", 10, 1, 100)
     shortest = integer("MIN_LENGTH", 4, 1, 20)
     data_dir = Path(os.environ.get("SWITCHYARD_DATA_DIR") or "app_data")
-    target = data_dir / "script_groups" / "text-reports" / "word-stats.csv"
+    # files/ of the data folder is the scripts' own: Switchyard never writes, moves or deletes there.
+    target = data_dir / "files" / "script-groups" / "text-reports" / "word-stats.csv"
 
     progress(10, f"Reading {source.name}")
     print(f"Reading {source.relative_to(Path.cwd().resolve())}", flush=True)
