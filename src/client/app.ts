@@ -5,6 +5,8 @@ import { fileSize, localText, runDurationText, utcText, type RunTimes } from '..
 import { isFinal } from '../protocol/states.ts';
 import type { RunJson } from '../server/runs/json.ts';
 import { fill, pageLang, words } from './words.ts';
+import { CONFIRMED_FIELD, fillConfirm } from '../core/confirm.ts';
+import type { Value } from '../core/config/schema.ts';
 
 Alpine.data('shell', () => ({
   navOpen: false,
@@ -359,7 +361,7 @@ function askFirst(dialog: HTMLDialogElement): void {
       event.stopImmediatePropagation();
       pending = { form, submitter: event.submitter };
       part('confirm-title').textContent = form.dataset.confirmTitle ?? defaults['confirm-title']!;
-      part('confirm-text').textContent = form.dataset.confirm;
+      part('confirm-text').textContent = fillConfirm(form.dataset.confirm, enteredValues(form));
       part('confirm-go').textContent = form.dataset.confirmButton ?? defaults['confirm-go']!;
       part('confirm-back').textContent = form.dataset.confirmBack ?? defaults['confirm-back']!;
       dialog.returnValue = '';
@@ -376,9 +378,28 @@ function askFirst(dialog: HTMLDialogElement): void {
       return;
     }
     asked.form.dataset.confirmed = 'yes';
+    // Tells the server the person confirmed, so it starts the run instead of asking again on a page.
+    const confirmedField = asked.form.elements.namedItem(CONFIRMED_FIELD);
+    if (confirmedField instanceof HTMLInputElement) confirmedField.value = 'yes';
     asked.form.requestSubmit(asked.submitter as HTMLButtonElement | null);
     delete asked.form.dataset.confirmed;
+    if (confirmedField instanceof HTMLInputElement) confirmedField.value = '';
   });
+}
+
+/**
+ * What the person entered in each field of a run form, as the server fills a
+ * confirm text: a box as true or false, a multiselect as its ticked options.
+ */
+function enteredValues(form: HTMLFormElement): Record<string, Value> {
+  const data = new FormData(form);
+  const values: Record<string, Value> = {};
+  for (const field of form.querySelectorAll<HTMLElement>('[data-field]')) {
+    const name = field.dataset.field!;
+    const all = data.getAll(name).filter((v): v is string => typeof v === 'string');
+    values[name] = field.dataset.type === 'boolean' ? all.length > 0 : field.dataset.type === 'multiselect' ? all : (all[0] ?? '');
+  }
+  return values;
 }
 
 // Times meant for the reader's own clock (a schedule's next moments): the server wrote them in UTC.

@@ -4,7 +4,7 @@
  * apply the same way to the form, the save, the export, the history, the runs
  * and the JSON API. Pure, so the layout can ask it too.
  */
-import type { PageConfig } from './config/schema.ts';
+import type { Button, PageConfig } from './config/schema.ts';
 import { hasRole, type Role } from './roles.ts';
 import type { Translate } from './i18n.ts';
 import { ENGLISH } from './worded.ts';
@@ -37,4 +37,28 @@ export function refusal(user: (Person & { role: Role }) | undefined, page: PageC
   const least = action === 'view' ? leastRole(page, 'view') : [leastRole(page, action), leastRole(page, 'view')].sort((a, b) => (hasRole(a, b) ? -1 : 1))[0]!;
   // Whole sentences per action, and the roles that may as one phrase per least role: each language words them its own way.
   return t(`access.notAllowed.${action}`, { role: t(`roles.${user.role}`), who: t(`access.rolesFrom.${least}`) });
+}
+
+/**
+ * Whether `user` may see and run `button`: the page's `run` rule, and the
+ * button's own `access.run` where it has one (it can only narrow the page's).
+ */
+export function mayRunButton(user: Person | undefined, page: PageConfig, button: Pick<Button, 'access'>): boolean {
+  return may(user, page, 'run') && (!button.access || (!!user && hasRole(user.role, button.access.run)));
+}
+
+/**
+ * Whether the page lists `button` for `user`: a button with its own `access`
+ * is hidden from those who may not run it; others show, with the page's
+ * reason when the person may not run the page's buttons at all.
+ */
+export function showsButton(user: Person | undefined, page: PageConfig, button: Pick<Button, 'access'>): boolean {
+  return !button.access || mayRunButton(user, page, button);
+}
+
+/** Why `user` may not run `button`, in `t`'s language; undefined when they may. */
+export function buttonRefusal(user: Person | undefined, page: PageConfig, button: Pick<Button, 'access'>, t: Translate = ENGLISH): string | undefined {
+  const onPage = refusal(user, page, 'run', t);
+  if (onPage !== undefined || mayRunButton(user, page, button)) return onPage;
+  return t('access.notAllowed.button', { role: t(`roles.${user!.role}`), who: t(`access.rolesFrom.${button.access!.run}`) });
 }

@@ -7,7 +7,7 @@
  * are counts (as /readyz shows them to anyone).
  */
 import type { SiteConfig } from '../core/config/schema.ts';
-import { may } from '../core/access.ts';
+import { may, showsButton } from '../core/access.ts';
 import { pageOf } from '../core/config/lookup.ts';
 import type { Viewer } from './auth/access.ts';
 import type { Database, Executor } from './db.ts';
@@ -86,11 +86,12 @@ async function recentSaves(ex: Executor, site: SiteConfig, pages: string[]): Pro
   }));
 }
 
-async function buttonSummaries(ex: Executor, site: SiteConfig, pages: string[]): Promise<ButtonSummary[]> {
+/** Each button the viewer's pages show them (one with its own `access` only to those who may run it). */
+async function buttonSummaries(ex: Executor, site: SiteConfig, pages: string[], viewer: Viewer): Promise<ButtonSummary[]> {
   const out: ButtonSummary[] = [];
   for (const page of site.pages.filter((p) => pages.includes(p.slug) && p.buttons.length > 0)) {
     const latest = await latestRuns(ex, page.slug);
-    for (const b of page.buttons) {
+    for (const b of page.buttons.filter((b) => showsButton(viewer.user, page, b))) {
       out.push({ page: page.slug, pageTitle: page.title, button: b.name, label: b.label, latest: latest.get(b.name), durations: await durations(ex, page.slug, b.name) });
     }
   }
@@ -108,7 +109,7 @@ export async function dashboard(db: Database, site: SiteConfig, viewer: Viewer):
   const [active, failures, buttons, runners, git, notifications, saves] = await Promise.all([
     runsIn(db, pages, ['running', 'queued'], 50),
     runsIn(db, pages, FAILED, 10),
-    buttonSummaries(db, site, pages),
+    buttonSummaries(db, site, pages, viewer),
     runnerCounts(db),
     backlog(db),
     deliveryCounts(db),

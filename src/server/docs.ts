@@ -1,5 +1,5 @@
 /**
- * A page's description and docs as safe HTML (src/core/markdown.ts). Docs
+ * A page's description and docs (and its buttons' docs) as safe HTML (src/core/markdown.ts). Docs
  * kept in a `.md` file beside config.yaml are read when shown, so an edit to
  * the file shows on the next view without touching config.yaml; the file
  * must stay inside config.yaml's folder (also through symbolic links) and
@@ -8,7 +8,7 @@
  */
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
-import type { PageConfig } from '../core/config/schema.ts';
+import type { Button, PageConfig } from '../core/config/schema.ts';
 import { docsFor, isDocsFile } from '../core/config/docs.ts';
 import { DEFAULT_LANGUAGE, type Language } from '../core/languages.ts';
 import { translator, type Translate } from '../core/i18n.ts';
@@ -53,8 +53,17 @@ async function readDocsFile(configPath: string, name: string, t: Translate): Pro
 }
 
 /** The page's docs in `lang` (or the default language), as HTML or as the reason they cannot be shown, said in `lang`. */
-export async function pageDocs(configPath: string, page: PageConfig, lang: Language = DEFAULT_LANGUAGE): Promise<Docs | undefined> {
-  const value = docsFor(page.docs, lang);
+export function pageDocs(configPath: string, page: PageConfig, lang: Language = DEFAULT_LANGUAGE): Promise<Docs | undefined> {
+  return docsHtml(configPath, page.docs, lang);
+}
+
+/** A button's docs, as its page's are: the same files, renderer and sanitiser. */
+export function buttonDocs(configPath: string, button: Button, lang: Language = DEFAULT_LANGUAGE): Promise<Docs | undefined> {
+  return docsHtml(configPath, button.docs, lang);
+}
+
+async function docsHtml(configPath: string, docs: PageConfig['docs'], lang: Language): Promise<Docs | undefined> {
+  const value = docsFor(docs, lang);
   if (value === undefined) return undefined;
   if (!isDocsFile(value)) return { html: markdownHtml(value) };
   const t = translator(lang);

@@ -35,7 +35,7 @@ import type { PageConfig, Parameter, Values } from '../core/config/schema.ts';
 import { checkValue } from '../core/import.ts';
 import { maskSecrets } from '../core/values.ts';
 import type { App } from '../server/app.ts';
-import { may } from '../core/access.ts';
+import { may, showsButton } from '../core/access.ts';
 import { requireAccess, type Viewer } from '../server/auth/access.ts';
 import { currentValues, pageHistory, type HistoryEntry } from '../server/history.ts';
 import { errorJson, hasBody, HttpError, json, mediaType, readJsonObject, sentBody } from './http.ts';
@@ -68,13 +68,13 @@ function parameterJson(q: Parameter) {
   return { name: q.name, label: q.label ?? q.name, type: q.type, required: q.required, ...('options' in q ? { options: q.options } : {}) };
 }
 
-function pageJson(p: PageConfig) {
+function pageJson(p: PageConfig, viewer: Viewer) {
   return {
     slug: p.slug,
     title: p.title,
     parameters: p.parameters.map(parameterJson),
-    // What a start call must send ({"inputs": {...}}) and which runners may take the runs.
-    buttons: p.buttons.map((b) => ({ name: b.name, label: b.label, inputs: b.inputs.map(parameterJson), runs_on: b.runs_on ?? null })),
+    // What a start call must send ({"inputs": {...}}) and which runners may take the runs; not the buttons the caller may not run.
+    buttons: p.buttons.filter((b) => showsButton(viewer.user, p, b)).map((b) => ({ name: b.name, label: b.label, inputs: b.inputs.map(parameterJson), runs_on: b.runs_on ?? null })),
   };
 }
 
@@ -148,7 +148,7 @@ const ROUTES: { pattern: RegExp; methods: Record<string, Handler>; readsJson?: t
     methods: {
       GET: async (app, _r, viewer) => {
         const { config } = await app.config.current();
-        return json({ pages: config.pages.filter((p) => may(viewer.user, p, 'view')).map(pageJson) });
+        return json({ pages: config.pages.filter((p) => may(viewer.user, p, 'view')).map((p) => pageJson(p, viewer)) });
       },
     },
   },
@@ -158,7 +158,7 @@ const ROUTES: { pattern: RegExp; methods: Record<string, Handler>; readsJson?: t
       GET: async (app, _r, viewer, [slug]) => {
         const page = await pageFor(app, slug!, viewer);
         const current = await currentValues(viewer.reads ?? app.db, page);
-        return json({ ...pageJson(page), revision: current.revision, values: maskSecrets(page, current.values), last_save: current.lastSave ? { id: current.lastSave.id, author: current.lastSave.author, saved_at: current.lastSave.savedAt, reason: current.lastSave.reason ?? null } : null });
+        return json({ ...pageJson(page, viewer), revision: current.revision, values: maskSecrets(page, current.values), last_save: current.lastSave ? { id: current.lastSave.id, author: current.lastSave.author, saved_at: current.lastSave.savedAt, reason: current.lastSave.reason ?? null } : null });
       },
     },
   },

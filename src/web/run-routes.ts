@@ -4,7 +4,7 @@ import { errorJson, HttpError, json, loginAddress, mediaType, readJsonObject } f
 import { notFound } from '../server/refused.ts';
 import { runJson } from '../server/runs/json.ts';
 import { logTail, runReport, type LogLine, type RunView } from '../server/runs/read.ts';
-import { buttonToRun, cancel, canRun, InputsRefused, rerun, startRun, visibleRun, visibleRuns, type GivenInputs } from '../server/runs/service.ts';
+import { buttonToRun, cancel, canRun, checkInputs, InputsRefused, rerun, startRun, visibleRun, visibleRuns, type GivenInputs } from '../server/runs/service.ts';
 import { runEventStream } from './run-stream.ts';
 import { setSchedulePaused } from '../server/schedules/service.ts';
 import { runFilterFrom, runFilterQuery, runIdFrom, runLogDownload } from './run-http.ts';
@@ -16,6 +16,8 @@ import { asHttpError } from './errors.ts';
 import type { Button, PageConfig, SiteConfig } from '../core/config/schema.ts';
 import { buttonOf, pageOf } from '../core/config/lookup.ts';
 import { ENGLISH, type Translate } from '../core/i18n.ts';
+import { CONFIRMED_FIELD, fillConfirm } from '../core/confirm.ts';
+import { buttonDocs, type Docs } from '../server/docs.ts';
 
 const wantsJson = (r: Request) => (r.headers.get('accept') ?? '').includes('application/json');
 
@@ -45,13 +47,34 @@ async function givenInputs(request: Request): Promise<GivenInputs> {
   }
   if (type === '') return { json: {} };
   const form = await request.formData();
-  return { form: (name) => (typeof form.get(name) === 'string' ? (form.get(name) as string) : undefined) };
+  return { form: (name) => formText(form, name) };
+}
+
+/** A form field's text; a multiselect sends one entry per ticked box, read one per line (as the page's form is). */
+function formText(form: FormData, name: string): string | undefined {
+  const all = form.getAll(name).filter((v): v is string => typeof v === 'string');
+  return all.length === 0 ? undefined : all.join('\n');
+}
+
+/**
+ * A person's form post to a button with `confirm:` that has not been
+ * confirmed yet: the browser's dialog sets CONFIRMED_FIELD once the person
+ * agrees; without script, the review page asks and sends it.
+ */
+function needsReview(button: Button, given: GivenInputs): boolean {
+  return button.confirm !== undefined && 'form' in given && given.form(CONFIRMED_FIELD) !== 'yes';
 }
 
 export type RunButtonRoute =
   | { response: Response }
   | { redirect: string }
-  | { status: number; site: SiteConfig; page: PageConfig; button: Button; raw: Record<string, string>; errors: Record<string, string> };
+  | {
+    status: number; site: SiteConfig; page: PageConfig; button: Button; raw: Record<string, string>; errors: Record<string, string>;
+    /** The button's docs as HTML (or why they cannot be shown). */
+    docs?: Docs;
+    /** Inputs that passed, waiting for the person to confirm: the confirm text filled with them. */
+    review?: string;
+  };
 
 /**
  * `/page/<slug>/run/<button>`: POST starts a run with the inputs sent (then
@@ -69,15 +92,21 @@ export async function runButtonRoute(Astro: AstroGlobal): Promise<RunButtonRoute
     if (request.method !== 'POST') {
       const { site, page, button } = await buttonToRun(app, slug, name, viewer, t);
       // Nothing sent yet: the form shows each input's default.
-      return { status: 200, site, page, button, raw: {}, errors: {} };
+      return { status: 200, site, page, button, raw: {}, errors: {}, docs: await buttonDocs(app.settings.configPath, button, Astro.locals.lang) };
     }
-    const run = await startRun(app, slug, name, viewer, await givenInputs(request), t);
+    const given = await givenInputs(request);
+    const target = await buttonToRun(app, slug, name, viewer, t);
+    if (needsReview(target.button, given)) {
+      const { values, raw } = checkInputs(target.button, given, t);
+      return { status: 200, ...target, raw, errors: {}, review: fillConfirm(target.button.confirm!, values) };
+    }
+    const run = await startRun(app, slug, name, viewer, given, t);
     return wantsJson(request) ? { response: json({ id: run.id, url: `/runs/${run.id}` }, 201) } : { redirect: `/runs/${run.id}` };
   } catch (e) {
     if (e instanceof InputsRefused) {
       if (wantsJson(request)) return { response: inputsRefusedJson(e) };
       const { site, page, button } = await buttonToRun(app, slug, name, viewer, t);
-      return { status: 422, site, page, button, raw: e.result.raw, errors: e.result.errors };
+      return { status: 422, site, page, button, raw: e.result.raw, errors: e.result.errors, docs: await buttonDocs(app.settings.configPath, button, Astro.locals.lang) };
     }
     if (wantsJson(request)) return { response: asJson(e) };
     throw e;
@@ -121,7 +150,7 @@ export async function runPageRoute(Astro: AstroGlobal): Promise<RunPageRoute> {
   return {
     run,
     tail: await logTail(app.db, run.id, 2000),
-    canRun: canRun(viewer, page),
+    canRun: canRun(viewer, page, buttonOf(config, run.page, run.button)),
     site: config,
     pageTitle: page?.title ?? run.page,
     buttonLabel: buttonOf(config, run.page, run.button)?.label ?? run.button,

@@ -68,6 +68,8 @@ async function restore(archive: string, target: string) {
   // The button's confirm: asked in the app's own dialog before anything starts.
   const confirm = page.getByRole('dialog', { name: 'Restore an archive?' });
   await confirm.waitFor();
+  // It names the archive and the folder as typed.
+  expect(await page.locator('#confirm-text').textContent()).toBe(`Unpack ${archive} into ${target}? The folder must not exist yet or be empty; nothing is overwritten.`);
   await confirm.getByRole('button', { name: 'Restore an archive', exact: true }).click();
   return ended();
 }

@@ -6,8 +6,8 @@
  * of its log, the Node script lists the files with the chosen checksum, the bash
  * script's lines arrive while it runs, and the backup button writes a snapshot
  * that the restore command puts in place and a tarball of the scripts' files.
- * An operator sees neither the developers' nor the admins' page, and reads the
- * docs in French. The page passes axe, light and dark.
+ * An operator sees neither the developers' pages nor their inventory button,
+ * nor the admins' page, and reads the docs (the page's and a button's) in French. The page passes axe, light and dark.
  */
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -147,7 +147,7 @@ describe('the scripts-manager example', { timeout: 60_000 }, () => {
     expect(errors).toEqual([]);
   });
 
-  it("shows an operator neither the developers' nor the admins' page, and the docs in the browser's language", async () => {
+  it("shows an operator neither the developers' pages and button nor the admins' page, and the docs in the browser's language", async () => {
     await browser.context.clearCookies();
     await logIn(page, server.url, OPERATOR, '/page/text-reports');
     // Nobody chose a language: the browser's is used (after the login form, which the helper fills in English).
@@ -155,6 +155,11 @@ describe('the scripts-manager example', { timeout: 60_000 }, () => {
     await page.reload();
     expect(await page.getByTestId('docs').innerText()).toContain('Compter les mots');
     expect(await page.locator('a[href="/page/file-inventory"]').count()).toBeGreaterThan(0);
+    // The button's own docs, in French; and the inventory, a developer's script, is not shown to him.
+    expect(await page.getByTestId('button-docs-word_stats').textContent()).toContain('Lit Fichier texte');
+    await page.goto(`${server.url}/page/file-inventory`);
+    expect(await page.getByTestId('run-inventory').count()).toBe(0);
+    expect(await page.locator('[data-button="inventory"]').count()).toBe(0);
     expect(await page.locator('a[href="/page/system-check"], a[href="/page/maintenance"]').count()).toBe(0);
     for (const slug of ['system-check', 'maintenance']) {
       const response = await page.goto(`${server.url}/page/${slug}`);

@@ -2,8 +2,10 @@
  * A button with inputs in real Chromium: pressing it opens the app's own
  * dialog with focus on the first field; Escape and Cancel close it and give
  * focus back; Run starts the run with what was typed; inputs the server
- * refuses come back as a page with the reasons. The dialog, the refusal, and
- * a run waiting for a labelled runner pass axe in light and dark and fit 390 px.
+ * refuses come back as a page with the reasons. A confirm naming the inputs
+ * asks with the values typed, as text; without script the server asks on a
+ * review page. The dialog, the refusal, the review, and a run waiting for a
+ * labelled runner pass axe in light and dark and fit 390 px.
  */
 import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +29,17 @@ pages:
           - {name: count, label: Instances, type: integer, min: 1, max: 5, default: 2}
           - {name: dry, label: Dry run, type: boolean}
           - {name: level, label: Level, type: select, options: [low, high], default: low}
+      - name: "restore"
+        label: "Restore"
+        script_path: "scripts/echo.sh"
+        status_file: "app_data/status/restore.json"
+        report_path: "app_data/reports/restore.txt"
+        docs: "Unpacks **one** archive; see [the runbook](https://example.org/runbook)."
+        confirm: "Restore {archive} ({parts}) into {folder}?"
+        inputs:
+          - {name: archive, label: Archive, type: text, required: true}
+          - {name: parts, label: Parts, type: multiselect, options: [db, files, logs]}
+          - {name: folder, label: Target folder, type: text, default: check}
       - name: "on_db"
         label: "On the database host"
         script_path: "scripts/echo.sh"
@@ -122,7 +135,67 @@ describe('a button with inputs', { timeout: 120_000 }, () => {
     await page.waitForURL(/\/runs\/\d+$/);
   });
 
+  const restoreDialog = () => page.getByRole('dialog', { name: 'Restore', exact: true });
+  const confirmDialog = () => page.getByRole('dialog', { name: 'Restore?' });
+  async function openRestore() {
+    await page.goto(`${session.server.url}/page/jobs`);
+    await page.getByTestId('run-restore').click();
+    await restoreDialog().waitFor();
+  }
+
+  it("asks a confirm filled with the values typed, as text, and starts only once confirmed", async () => {
+    await openRestore();
+    expect(await restoreDialog().getByTestId('button-docs-restore-dialog').innerText()).toContain('Unpacks one archive; see the runbook.');
+    await restoreDialog().getByLabel('Archive').fill('<i>docs</i>-1.tar');
+    await restoreDialog().getByLabel('db').check();
+    await restoreDialog().getByLabel('logs').check();
+    await restoreDialog().getByLabel('Target folder').fill('checks/today');
+    await restoreDialog().getByTestId('run-go').click();
+    await confirmDialog().waitFor();
+    expect(await page.locator('#confirm-text').textContent()).toBe('Restore <i>docs</i>-1.tar (db, logs) into checks/today?');
+    expect(await page.locator('#confirm-text i').count()).toBe(0);
+    // Escape asks nothing more and starts nothing: the inputs dialog is still there, as typed.
+    await page.keyboard.press('Escape');
+    await expect.poll(() => confirmDialog().isVisible()).toBe(false);
+    expect(page.url()).toMatch(/\/page\/jobs$/);
+    expect(await restoreDialog().getByLabel('Archive').inputValue()).toBe('<i>docs</i>-1.tar');
+    await restoreDialog().getByLabel('Archive').fill('docs-2.tar');
+    await restoreDialog().getByTestId('run-go').click();
+    await confirmDialog().waitFor();
+    expect(await page.locator('#confirm-text').textContent()).toBe('Restore docs-2.tar (db, logs) into checks/today?');
+    await confirmDialog().getByRole('button', { name: 'Restore', exact: true }).click();
+    await page.waitForURL(/\/runs\/\d+$/);
+    await expect.poll(() => page.locator('.run-state').first().textContent(), { timeout: 15_000 }).toBe('succeeded');
+    expect(await page.getByTestId('run-inputs').innerText()).toMatch(/archive\s+docs-2\.tar\s+parts\s+db, logs|archive\s+docs-2\.tar\s+parts\s+db\s+logs/);
+  });
+
+  /** The form page posted as a browser without script posts it: no dialog, so the server asks on a page. */
+  async function openReview() {
+    await page.goto(`${session.server.url}/page/jobs/run/restore`);
+    await page.getByLabel('Archive').fill('docs-3.tar');
+    await page.getByLabel('files').check();
+    // submit() skips the submit event, as a browser without script skips the app's dialog.
+    await Promise.all([page.waitForLoadState('load'), page.locator('form[data-confirm]').evaluate((f: HTMLFormElement) => f.submit())]);
+    await page.getByTestId('run-review').waitFor();
+  }
+
+  it('asks on a review page without script, filled the same way, and starts once confirmed there', async () => {
+    await openReview();
+    expect(await page.getByTestId('run-review-text').innerText()).toBe('Restore docs-3.tar (files) into check?');
+    await page.getByTestId('run-confirmed').click();
+    await page.waitForURL(/\/runs\/\d+$/);
+    await expect.poll(() => page.locator('.run-state').first().textContent(), { timeout: 15_000 }).toBe('succeeded');
+  });
+
   it('passes axe and fits a phone: the dialog open, the refusal, a run waiting for a labelled runner', async () => {
+    await check('inputs dialog with docs', openRestore);
+    await check('confirm filled with the inputs', async () => {
+      await openRestore();
+      await restoreDialog().getByLabel('Archive').fill('docs-4.tar');
+      await restoreDialog().getByTestId('run-go').click();
+      await confirmDialog().waitFor();
+    });
+    await check('confirm review page', openReview);
     await check('inputs dialog', openDialog);
     await check('inputs refused', async () => {
       await openDialog();

@@ -381,6 +381,36 @@ const badConfigs: { name: string; yaml: string; expected: string }[] = [
     yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: token, type: secret}\n      - {name: a, type: boolean, visible_when: {token: x}}\n",
     expected: "config.yaml:7:56 pages[0].parameters[1].visible_when.token: cannot depend on token: a secret's value is never shown, not even by which fields it reveals",
   },
+  {
+    name: "a button's access naming an unknown role",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.log\n        access: {run: superuser}\n",
+    expected: "config.yaml:11:23 pages[0].buttons[0].access.run: expected \"viewer\" or \"operator\" or \"editor\" or \"admin\", got \"superuser\"",
+  },
+  {
+    name: "a button's access widening its page's",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    access: {run: editor}\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.log\n        access: {run: operator}\n",
+    expected: "config.yaml:12:23 pages[0].buttons[0].access.run: can only narrow who may run: the page lets editor and above run its buttons, so editor or admin, got \"operator\"",
+  },
+  {
+    name: "a button's access with a key buttons do not have",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.log\n        access: {view: admin, run: admin}\n",
+    expected: "config.yaml:11:18 pages[0].buttons[0].access.view: unknown key \"view\" (allowed: run)",
+  },
+  {
+    name: "a confirm naming no input",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.log\n        confirm: \"Restore {archve} into {target}?\"\n        inputs:\n          - {name: archive, type: text}\n          - {name: target, type: text}\n",
+    expected: "config.yaml:11:18 pages[0].buttons[0].confirm: names {archve}, which is not an input of this button (its inputs are archive, target); a placeholder is filled with the value entered for that input",
+  },
+  {
+    name: "a translated confirm naming an input of a button without inputs",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.log\n        confirm: {en: \"Run it?\", fr: \"Lancer {cible}\u00a0?\"}\n",
+    expected: "config.yaml:11:38 pages[0].buttons[0].confirm.fr: names {cible}, which is not an input of this button (it has no inputs); a placeholder is filled with the value entered for that input",
+  },
+  {
+    name: "button docs outside the config folder",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.log\n        docs: ../secrets.md\n",
+    expected: "config.yaml:11:15 pages[0].buttons[0].docs: must stay in the folder of config.yaml (no \"..\", \".\" or empty segments)",
+  },
 ];
 
 describe('config.yaml validation', () => {

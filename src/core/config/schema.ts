@@ -5,13 +5,14 @@
  * defaults) live in refinements so their errors carry a document path.
  */
 import * as z from 'zod';
-import { hasRole, ROLES } from '../roles.ts';
+import { hasRole, ROLES, type Role } from '../roles.ts';
 import { buttonRetention, pageRetention, siteRetention } from './retention.ts';
 import { durationUpTo, parseDuration } from './duration.ts';
 import { scheduleSchema } from './schedule.ts';
 import { buttonNotify, checkNotify, pageNotify, siteNotify } from './notify.ts';
 import { docsSchema } from './docs.ts';
-import { translatable } from './text.ts';
+import { translatable, Translations } from './text.ts';
+import { placeholders } from '../confirm.ts';
 
 export const PARAMETER_TYPES = ['text', 'textarea', 'integer', 'number', 'boolean', 'select', 'multiselect', 'date', 'datetime', 'secret'] as const;
 export type ParameterType = (typeof PARAMETER_TYPES)[number];
@@ -310,6 +311,14 @@ const runnerLabel = z.string().regex(RUNNER_LABEL, { message: 'must be a runner 
 
 const MAX_TIMEOUT_MS = 7 * 24 * 3_600_000;
 
+const role = z.enum(ROLES, { message: `must be one of ${ROLES.join(', ')}` });
+
+/**
+ * Who may see and run one button: the page's `access` shape, with the one
+ * action a button has. It can only narrow the page's `run` (checked by the page).
+ */
+const buttonAccess = z.strictObject({ run: role });
+
 const button = z.strictObject({
   name: identifier,
   label,
@@ -330,6 +339,9 @@ const button = z.strictObject({
   // Asked when the button is pressed; the same shapes (and checks) as the page's parameters.
   inputs: z.array(parameter).max(50).default([]),
   runs_on: z.array(runnerLabel).min(1, { message: 'must list at least one runner label' }).max(RUNNER_LABELS_MAX).optional(),
+  access: buttonAccess.optional(),
+  // Markdown shown with the button and in its inputs dialog: the page docs' shapes and renderer.
+  docs: docsSchema.optional(),
 });
 
 /**
@@ -354,6 +366,41 @@ function checkInputs(p: { parameters: { name: string }[]; buttons: z.output<type
         ctx.addIssue({ code: 'custom', path: [...at, ii, 'default'], message: `is needed: the button has a schedule, and a scheduled run takes the inputs' defaults (input "${input.name}" is required)` });
       }
     });
+    checkConfirmPlaceholders(b, ['buttons', bi, 'confirm'], ctx);
+  });
+}
+
+/** Every `{name}` in a button's confirm text (each translation) must be one of its inputs. */
+function checkConfirmPlaceholders(b: z.output<typeof button>, at: (string | number)[], ctx: z.RefinementCtx): void {
+  if (b.confirm === undefined) return;
+  // Typed as a string, but a Translations until the config is localized (text.ts).
+  const confirm: unknown = b.confirm;
+  const texts: [string[], string][] = confirm instanceof Translations
+    ? Object.entries(confirm.byLanguage).map(([lang, text]) => [[lang], text!])
+    : [[[], b.confirm]];
+  const names = b.inputs.map((i) => i.name);
+  for (const [sub, text] of texts) {
+    // A text its own checks refused already has its problem.
+    if (typeof text !== 'string') continue;
+    for (const name of placeholders(text).filter((n) => !names.includes(n))) {
+      const has = names.length ? `its inputs are ${names.join(', ')}` : 'it has no inputs';
+      ctx.addIssue({ code: 'custom', path: [...at, ...sub], message: `names {${name}}, which is not an input of this button (${has}); a placeholder is filled with the value entered for that input` });
+    }
+  }
+}
+
+/**
+ * A button's `access` narrows its page's: `run: operator` on a page whose
+ * buttons only editors may run would widen it, and is refused like the page's
+ * `edit: operator`.
+ */
+function checkButtonAccess(p: { access?: { run?: Role }; buttons: z.output<typeof button>[] }, ctx: z.RefinementCtx): void {
+  const pageLeast = p.access?.run ?? 'operator';
+  p.buttons.forEach((b, bi) => {
+    const least = b.access?.run;
+    if (least && !hasRole(least, pageLeast)) {
+      ctx.addIssue({ code: 'custom', path: ['buttons', bi, 'access', 'run'], message: `can only narrow who may run: the page lets ${pageLeast} and above run its buttons, so ${ROLES.filter((r) => hasRole(r, pageLeast)).join(' or ')}, got "${least}"` });
+    }
   });
 }
 
@@ -367,8 +414,6 @@ function uniqueBy<T>(items: T[], key: keyof T & string, what: string, ctx: z.Ref
     else ctx.addIssue({ code: 'custom', path: [...prefix, i, key], message: `duplicate ${what} "${String(value)}" (first used at index ${earlier})` });
   });
 }
-
-const role = z.enum(ROLES, { message: `must be one of ${ROLES.join(', ')}` });
 
 /**
  * Who may see, change and run a page: the least role for each. A page can
@@ -404,6 +449,7 @@ const page = z
     checkVisibleWhen(p.parameters, ctx);
     uniqueBy(p.buttons, 'name', 'button name', ctx, ['buttons']);
     checkInputs(p, ctx);
+    checkButtonAccess(p, ctx);
   });
 
 type ParameterOf = z.output<typeof parameter>;

@@ -1,6 +1,6 @@
 /** Access checks for the services: the rules of src/core/access.ts, enforced. */
-import type { PageConfig } from '../../core/config/schema.ts';
-import { refusal, type Action, type Person } from '../../core/access.ts';
+import type { Button, PageConfig } from '../../core/config/schema.ts';
+import { buttonRefusal, refusal, type Action, type Person } from '../../core/access.ts';
 import { Refused } from '../refused.ts';
 import type { SessionUser } from './sessions.ts';
 import type { Reads } from '../read-cache.ts';
@@ -20,4 +20,10 @@ export interface Viewer {
 export function requireAccess(user: Person | undefined, page: PageConfig, action: Action): void {
   if (refusal(user, page, action) === undefined) return;
   throw new Refused(user ? 'forbidden' : 'login', (t) => refusal(user, page, action, t)!);
+}
+
+/** Refuses unless `user` may run `button` of `page` (the page's `run` rule and the button's own `access`). */
+export function requireButtonRun(user: Person | undefined, page: PageConfig, button: Pick<Button, 'access'>): void {
+  if (buttonRefusal(user, page, button) === undefined) return;
+  throw new Refused(user ? 'forbidden' : 'login', (t) => buttonRefusal(user, page, button, t)!);
 }

@@ -4,12 +4,12 @@
  * (./actions.ts) never need it; the edge builds it to show the page, or to
  * show a refused form again as it was typed.
  */
-import { markdownHtml, pageDocs, type Docs } from '../docs.ts';
+import { buttonDocs, markdownHtml, pageDocs, type Docs } from '../docs.ts';
 import { REASON_FIELD } from '../../core/reason.ts';
 import { scheduleViews, type ScheduleView } from '../schedules/service.ts';
 import type { ConfigProblem } from '../../core/config/load.ts';
 import type { Button, PageConfig, SiteConfig, Values } from '../../core/config/schema.ts';
-import { may, refusal } from '../../core/access.ts';
+import { buttonRefusal, may, mayRunButton, refusal, showsButton } from '../../core/access.ts';
 import { formText, isSet } from '../../core/values.ts';
 import { isFinal } from '../../protocol/index.ts';
 import type { App } from '../app.ts';
@@ -32,6 +32,20 @@ export type Notice =
   /** The database refused the write (busy, disk full): nothing was saved, the typed values are kept. */
   | { kind: 'unavailable'; message: string };
 
+export interface Task {
+  button: Button;
+  latest?: RunView;
+  tail: LogLine[];
+  schedule?: ScheduleView;
+  /** Why its runs would wait: no online runner has its runs_on: labels. */
+  waiting?: string;
+  /** Whether the visitor may run it, and why not when they may not. */
+  canRun: boolean;
+  runBlockedReason?: string;
+  /** The button's own docs, as HTML (or why they cannot be shown). */
+  docs?: Docs;
+}
+
 export interface PageView {
   site: SiteConfig;
   page: PageConfig;
@@ -49,10 +63,8 @@ export interface PageView {
   filename: string;
   /** The reason as typed, kept when the form comes back (invalid, conflict). */
   reason?: string;
-  /** Each button with its latest run and the tail of that run's log. */
-  tasks: { button: Button; latest?: RunView; tail: LogLine[]; schedule?: ScheduleView; /** Why its runs would wait: no online runner has its runs_on: labels. */ waiting?: string }[];
-  canRun: boolean;
-  runBlockedReason?: string;
+  /** Each button the visitor may see with its latest run and the tail of that run's log. */
+  tasks: Task[];
   /** The description and docs as safe HTML (Markdown from config.yaml). */
   descriptionHtml?: string;
   docs?: Docs;
@@ -72,16 +84,21 @@ export function fieldsFrom(page: PageConfig, values: Values, only?: string[]): R
   return Object.fromEntries(params.map((p) => [p.name, p.type === 'boolean' ? values[p.name] === true : p.type === 'secret' ? isSet(values[p.name]) : formText(values[p.name] ?? null)]));
 }
 
-async function tasksOf(app: App, page: PageConfig, viewer: Viewer, lang: Language): Promise<PageView['tasks']> {
+/** The buttons this visitor may see (one with its own `access` only by those who may run it), each with its latest run. */
+async function tasksOf(app: App, page: PageConfig, viewer: Viewer, lang: Language): Promise<Task[]> {
   const reads = viewer.reads ?? app.db;
+  const t = translator(lang);
   const latest = page.buttons.length > 0 ? await latestRuns(reads, page.slug) : new Map<string, RunView>();
   const schedules = await scheduleViews(app, page, viewer, Date.now(), lang);
   return Promise.all(
-    page.buttons.map(async (button) => {
+    page.buttons.filter((button) => showsButton(viewer.user, page, button)).map(async (button) => {
       const run = latest.get(button.name);
       return {
         button, latest: run, tail: run ? await logTail(reads, run.id, isFinal(run.state) ? 10 : 50) : [], schedule: schedules.get(button.name),
-        waiting: await waitingForRunner(reads, button.runs_on, Date.now(), translator(lang)),
+        waiting: await waitingForRunner(reads, button.runs_on, Date.now(), t),
+        canRun: mayRunButton(viewer.user, page, button),
+        runBlockedReason: buttonRefusal(viewer.user, page, button, t),
+        docs: await buttonDocs(app.settings.configPath, button, lang),
       };
     }),
   );
@@ -95,8 +112,6 @@ export async function pageView(app: App, slug: string | undefined, viewer: Viewe
   const current = await currentValues(viewer.reads ?? app.db, page);
   return {
     tasks: await tasksOf(app, page, viewer, lang),
-    canRun: may(viewer.user, page, 'run'),
-    runBlockedReason: refusal(viewer.user, page, 'run', t),
     site: live.config,
     page,
     configProblems: viewer.user?.role === 'admin' ? live.rejected?.problems : undefined,

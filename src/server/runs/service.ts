@@ -1,8 +1,8 @@
 /** What people do with runs: start one from a button, re-run, cancel, and who may see them. */
 import type { App } from '../app.ts';
 import { audit } from '../audit.ts';
-import { may } from '../../core/access.ts';
-import { requireAccess } from '../auth/access.ts';
+import { may, mayRunButton } from '../../core/access.ts';
+import { requireAccess, requireButtonRun } from '../auth/access.ts';
 import type { PageConfig } from '../../core/config/schema.ts';
 import type { Viewer } from '../auth/access.ts';
 import { currentValues } from '../history.ts';
@@ -38,19 +38,35 @@ export type GivenInputs = { form: FieldSource; partial?: boolean; named?: string
 
 /** The inputs, checked; a form's problems are worded by `t` (the dialog's), JSON's stay English (the API's). */
 function checkedInputs(button: Button, given: GivenInputs, message: string, t?: Translate): InputsResult['values'] {
-  const result = 'form' in given ? inputsFromForm(button, given.form, given.partial, t, given.named) : inputsFromJson(button, given.json);
-  if (Object.keys(result.errors).length) throw new InputsRefused(message, result);
-  return result.values;
+  return checkedResult(button, given, message, t).values;
 }
 
-function requireRun(viewer: Viewer, page: PageConfig | undefined, t: Translate = ENGLISH): { id: number; username: string } {
+function checkedResult(button: Button, given: GivenInputs, message: string, t?: Translate): InputsResult {
+  const result = 'form' in given ? inputsFromForm(button, given.form, given.partial, t, given.named) : inputsFromJson(button, given.json);
+  if (Object.keys(result.errors).length) throw new InputsRefused(message, result);
+  return result;
+}
+
+/** A button's inputs checked as a start would check them, starting nothing (the review before a confirmed start). */
+export function checkInputs(button: Button, given: GivenInputs, t: Translate = ENGLISH): InputsResult {
+  return checkedResult(button, given, t('run.errors.inputsRefused'), t);
+}
+
+/**
+ * The person, if they may run `button` of `page`: the page's `run` rule and
+ * the button's own `access`. Every way a person starts, re-runs, reports or
+ * cancels a run comes through here; schedules start runs without a person.
+ */
+function requireRun(viewer: Viewer, page: PageConfig | undefined, button: Button | undefined, t: Translate = ENGLISH): { id: number; username: string } {
   if (!page) throw new Refused('conflict', t('run.errors.pageGone'));
-  requireAccess(viewer.user, page, 'run');
+  if (button) requireButtonRun(viewer.user, page, button);
+  else requireAccess(viewer.user, page, 'run');
   return viewer.user!;
 }
 
-export function canRun(viewer: Viewer, page: PageConfig | undefined): boolean {
-  return !!page && may(viewer.user, page, 'run');
+/** Whether the viewer may run the button (run again, cancel); a button the config dropped keeps the page's rule. */
+export function canRun(viewer: Viewer, page: PageConfig | undefined, button?: Button): boolean {
+  return !!page && mayRunButton(viewer.user, page, button ?? {});
 }
 
 async function findButton(app: App, slug: string, name: string) {
@@ -66,7 +82,7 @@ export async function buttonToRun(app: App, slug: string, buttonName: string, vi
   if (!page) throw notFound(t('run.errors.noPage', { slug }));
   requireAccess(viewer.user, page, 'view');
   if (!button) throw notFound(t('run.errors.noButton', { page: page.title, button: buttonName }));
-  requireRun(viewer, page, t);
+  requireRun(viewer, page, button, t);
   return { site: live.config, page, button };
 }
 
@@ -76,7 +92,7 @@ async function runnableButton(app: App, slug: string, buttonName: string, viewer
   if (!page) throw notFound(t('run.errors.noPage', { slug }));
   requireAccess(viewer.user, page, 'view');
   if (!button) throw notFound(t('run.errors.noButton', { page: page.title, button: buttonName }));
-  const user = requireRun(viewer, page, t);
+  const user = requireRun(viewer, page, button, t);
   const { values } = await currentValues(app.db, page);
   return { page, button, values, configRevision: live.revision, user };
 }
@@ -110,7 +126,8 @@ export async function startExternalRun(app: App, slug: string, buttonName: strin
  */
 export async function reportableRun(app: App, id: number, viewer: Viewer): Promise<RunView> {
   const run = await visibleRun(app, id, viewer);
-  requireRun(viewer, await app.config.page(run.page));
+  const { page, button } = await findButton(app, run.page, run.button);
+  requireRun(viewer, page, button);
   return run;
 }
 
@@ -122,7 +139,7 @@ export async function reportableRun(app: App, id: number, viewer: Viewer): Promi
 export async function rerun(app: App, id: number, viewer: Viewer, t: Translate = ENGLISH): Promise<RunView> {
   const old = await visibleRun(app, id, viewer, t);
   const { live, page, button } = await findButton(app, old.page, old.button);
-  const user = requireRun(viewer, page, t);
+  const user = requireRun(viewer, page, button, t);
   if (!page || !button) throw new Refused('conflict', t('run.errors.buttonGone', { button: old.button, page: old.page }));
   const inputs = checkedInputs(button, { json: old.inputs }, t('run.errors.inputsChanged', { id: old.id }));
   // The old run's secrets were kept masked and are forgotten: it runs with the current ones.
@@ -134,7 +151,8 @@ export async function rerun(app: App, id: number, viewer: Viewer, t: Translate =
 
 export async function cancel(app: App, id: number, viewer: Viewer, t: Translate = ENGLISH): Promise<RunView> {
   const run = await visibleRun(app, id, viewer, t);
-  const user = requireRun(viewer, (await findButton(app, run.page, run.button)).page, t);
+  const { page, button } = await findButton(app, run.page, run.button);
+  const user = requireRun(viewer, page, button, t);
   const out = await requestCancel(app.db, app.runs, id, user.username, (tx) =>
     audit(tx, { action: 'run_cancelled', userId: user.id, username: user.username, ip: viewer.ip, detail: { run: id } }),
   );
