@@ -9,13 +9,13 @@ import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
-import { LIMITS, type FinishRequest, type RunAssignment, type StatusFile } from '../src/protocol/index.ts';
+import { LIMITS, parseMetrics, type FinishRequest, type RunAssignment, type StatusFile } from '../src/protocol/index.ts';
 import { Rejected, RunGone, Unauthorized, withRetry, type AppApi } from './api.ts';
 import { artifactFiles } from './artifacts.ts';
 import { lineSplitter } from './lines.ts';
 import { Outbox } from './outbox.ts';
 import type { ProcessRegistry } from './process-registry.ts';
-import { readStatus, writeStatus } from './status-file.ts';
+import { readStatus, STATUS_MAX_BYTES, writeStatus } from './status-file.ts';
 
 /** scripts/lib of the Switchyard this runner belongs to (switchyard.sh, switchyard-report.sh). */
 const SCRIPT_LIB = join(import.meta.dirname, '..', 'scripts', 'lib');
@@ -32,6 +32,19 @@ async function readReport(path: string, configPath: string): Promise<{ report: F
   if (!read.ok) return { report: null, refused: read.missing ? undefined : `report ${configPath} ${read.reason}; it is not kept` };
   const type = ['.html', '.htm'].includes(extname(path).toLowerCase()) ? 'html' : 'text';
   return { report: { type, body: read.text, truncated: read.truncated } };
+}
+
+/** The figures the script wrote to SWITCHYARD_METRICS_FILE, if any; lines that are not `name number` are named in the log. */
+async function readMetrics(path: string, system: (text: string) => void): Promise<Record<string, number> | undefined> {
+  const read = await readOutput(path, STATUS_MAX_BYTES);
+  if (!read.ok) {
+    if (!read.missing) system(`[switchyard runner] metrics file ${read.reason}; no figures are kept`);
+    return undefined;
+  }
+  const { metrics, refused } = parseMetrics(read.text);
+  if (read.truncated) system(`[switchyard runner] metrics file is larger than ${STATUS_MAX_BYTES / 1024} KiB; only its start is read`);
+  for (const line of refused.slice(0, 5)) system(`[switchyard runner] metrics line not kept (write "name number", name in a-z 0-9 _): ${line}`);
+  return Object.keys(metrics).length ? metrics : undefined;
 }
 
 /** Sends the files the script left, one call each, before the run is finished; what is not kept is said in its log. */
@@ -127,6 +140,7 @@ export async function executeRun(
   let statusPath: string | undefined;
   let reportPath: string | undefined;
   let artifactsDir: string | undefined;
+  let metricsPath: string | undefined;
   let buttonStatus: string | undefined;
   let buttonReport: string | undefined;
   /** The status, in the run's file and in the button's. */
@@ -148,6 +162,8 @@ export async function executeRun(
     await rm(join(runDir, 'artifacts'), { recursive: true, force: true });
     await mkdir(join(runDir, 'artifacts'));
     artifactsDir = join(runDir, 'artifacts');
+    metricsPath = join(runDir, 'metrics.txt');
+    await rm(metricsPath, { force: true });
     // Written afresh ('wx' after removing any old one): never through a link left at that name.
     await rm(paramsFile, { force: true });
     await writeFile(paramsFile, `${JSON.stringify(run.params, null, 2)}\n`, { flag: 'wx' });
@@ -170,6 +186,11 @@ export async function executeRun(
       SWITCHYARD_STATUS_FILE: statusPath,
       SWITCHYARD_REPORT_PATH: reportPath,
       SWITCHYARD_ARTIFACTS_DIR: artifactsDir,
+      SWITCHYARD_METRICS_FILE: metricsPath,
+      // Who pressed the button: empty for a schedule (and from an app too old to say).
+      SWITCHYARD_STARTED_BY: run.started_by?.username ?? '',
+      SWITCHYARD_STARTED_BY_ROLE: run.started_by?.role ?? '',
+      SWITCHYARD_LANGUAGE: run.started_by?.language ?? '',
     });
     if (omitted.length) {
       system(`[switchyard runner] ${omitted.join(', ')}: too large for environment variables (over ${ENV_LIMITS.valueBytes / 1024} KiB each or ${ENV_LIMITS.totalBytes / 1024} KiB together); read them from $SWITCHYARD_PARAMS_FILE`);
@@ -252,6 +273,7 @@ export async function executeRun(
   const finishedAt = new Date().toISOString();
   const { report, refused: notKept } = reportPath ? await readReport(reportPath, run.report_path).catch((e) => ({ report: null, refused: `report ${run.report_path} cannot be read: ${(e as Error).message}` })) : { report: null };
   if (notKept) system(`[switchyard runner] ${notKept}`);
+  const metrics = metricsPath ? await readMetrics(metricsPath, system) : undefined;
   if (artifactsDir && child && !refused && stopReason !== 'gone') {
     try {
       await sendArtifacts(api, run, artifactsDir, system, log);
@@ -272,7 +294,7 @@ export async function executeRun(
     outbox.close();
     if (refused) throw refused;
     if (stopReason === 'gone') return;
-    await withRetry((fresh) => api.finish(run.id, { lease: run.lease, finished_at: finishedAt, report, ...result }, fresh), log, `finishing run ${run.id}`);
+    await withRetry((fresh) => api.finish(run.id, { lease: run.lease, finished_at: finishedAt, report, ...result, ...(metrics ? { metrics } : {}) }, fresh), log, `finishing run ${run.id}`);
     log(`run ${run.id}: ${result.state}`);
   } catch (e) {
     if (e instanceof RunGone) log(`run ${run.id}: the app no longer holds it for us (${e.message})`);

@@ -16,3 +16,10 @@ sy_html() {
   s=${s//&/&amp;}; s=${s//</&lt;}; s=${s//>/&gt;}; s=${s//\"/&quot;}; s=${s//\'/&#39;}
   printf '%s' "$s"
 }
+
+# sy_metric NAME NUMBER: a figure of this run (archive_bytes 52428800, rows 249), kept with it when
+# it ends; a button's metrics: in config.yaml charts it on the dashboard. Saying a name again replaces it.
+sy_metric() {
+  [ -n "${SWITCHYARD_METRICS_FILE:-}" ] || return 0
+  printf '%s %s\n' "$1" "$2" >> "$SWITCHYARD_METRICS_FILE"
+}

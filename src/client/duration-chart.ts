@@ -1,10 +1,12 @@
-// The dashboard's run duration charts, drawn with uPlot into each
-// [data-duration-chart] element from the points in that attribute. uPlot sets
+// The dashboard's charts of runs (durations, and the figures buttons chart),
+// drawn with uPlot into each [data-duration-chart] element from the points in
+// that attribute, in the unit of its data-unit (seconds when none). uPlot sets
 // sizes through element.style (CSSOM), which a CSP without 'unsafe-inline'
 // allows; its stylesheet is bundled from this import, not injected.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { decimalText } from '../core/time.ts';
+import { figureText, type FigureUnit } from '../core/figures.ts';
 import { pageLang, words } from './words.ts';
 
 interface Point {
@@ -56,17 +58,18 @@ function draw(el: HTMLElement): void {
   const points = JSON.parse(el.dataset.durationChart ?? '[]') as Point[];
   const c = palette();
   const lang = pageLang();
+  const unit = (el.dataset.unit ?? 'seconds') as FigureUnit;
   const axis = { stroke: c.text, grid: { stroke: c.grid, width: 1 }, ticks: { stroke: c.grid, width: 1 } };
   const opts: uPlot.Options = {
     width: Math.max(200, el.clientWidth),
     height: el.clientHeight || 160,
     legend: { show: false },
     cursor: { show: false },
-    axes: [{ ...axis, values: timeLabels(lang) }, { ...axis, size: 56, values: (_u, vals) => vals.map((v) => seconds(v, lang)) }],
-    scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
+    axes: [{ ...axis, values: timeLabels(lang) }, { ...axis, size: 64, values: (_u, vals) => vals.map((v) => (unit === 'seconds' ? seconds(v, lang) : figureText(v, unit, lang))) }],
+    scales: { y: { range: (_u, min, max) => [Math.min(0, min), Math.max(1, max * 1.1)] } },
     series: [
       {},
-      { label: words().chartDuration, stroke: c.line, width: 2, spanGaps: true, points: { show: true, size: 5, fill: c.line } },
+      { label: el.dataset.series ?? words().chartDuration, stroke: c.line, width: 2, spanGaps: true, points: { show: true, size: 5, fill: c.line } },
       // Failures: points only, larger, in red, on top of the line.
       { label: words().chartFailed, stroke: c.fail, paths: () => null, points: { show: true, size: 9, fill: c.fail } },
     ],

@@ -22,7 +22,14 @@
  */
 import * as z from 'zod';
 
-export const PROTOCOL_VERSION = '1';
+/**
+ * The protocol this code speaks. The app also serves runners of the versions
+ * in PROTOCOL_VERSIONS_SERVED, sending each only what it knows: a version 1
+ * runner gets no `started_by` (its strict schema would refuse the run) and
+ * sends no `metrics`. Upgrade the app before its runners.
+ */
+export const PROTOCOL_VERSION = '2';
+export const PROTOCOL_VERSIONS_SERVED: readonly string[] = ['1', '2'];
 export const PROTOCOL_HEADER = 'switchyard-protocol';
 export const RUNNER_TIME_HEADER = 'switchyard-runner-time';
 
@@ -88,6 +95,10 @@ export function parseRunnerLabels(text: string | undefined): { labels: string[] 
 export type ClaimRequest = z.infer<typeof claimRequest>;
 
 /** What a runner needs to execute a run; paths are relative to its root (`scripts/…`, `app_data/…`). */
+/** A figure's name, as scripts write it and config.yaml charts it: archive_bytes, rows, files. */
+export const METRIC_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+export const METRICS_MAX = 20;
+
 export const runAssignment = z.strictObject({
   id: z.int().positive(),
   lease: z.string().min(16).max(128),
@@ -98,6 +109,8 @@ export const runAssignment = z.strictObject({
   report_path: z.string(),
   timeout_ms: z.int().positive().nullable(),
   params: z.record(z.string(), paramValue),
+  /** Who pressed the button (or started the re-run), with their role and language now (null: no longer a user); null for a schedule. Version 2 on. */
+  started_by: z.strictObject({ username: z.string(), role: z.string().nullable(), language: z.string().nullable() }).nullable().optional(),
 });
 export type RunAssignment = z.infer<typeof runAssignment>;
 
@@ -154,6 +167,11 @@ export const finishRequest = z.strictObject({
       truncated: z.boolean(),
     })
     .nullable(),
+  /** Figures the script gave (SWITCHYARD_METRICS_FILE), by name. Version 2 on. */
+  metrics: z
+    .record(z.string().regex(METRIC_NAME), z.number().finite())
+    .refine((m) => Object.keys(m).length <= METRICS_MAX, { message: `at most ${METRICS_MAX} metrics` })
+    .optional(),
 });
 export type FinishRequest = z.infer<typeof finishRequest>;
 
@@ -199,6 +217,26 @@ export const SHA256_HEADER = 'switchyard-sha256';
 
 /** A file name a download may carry anywhere: letters, digits, dot, dash, underscore; no leading dot; at most 128. */
 export const ARTIFACT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/**
+ * The figures a script wrote to SWITCHYARD_METRICS_FILE: one `name value` per
+ * line, a later line for a name replacing an earlier one. What is not such a
+ * line is named in `refused`, for the run's log.
+ */
+export function parseMetrics(text: string): { metrics: Record<string, number>; refused: string[] } {
+  const metrics: Record<string, number> = {};
+  const refused: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line) continue;
+    const m = /^(\S+)\s+(\S+)$/.exec(line);
+    const value = m ? Number(m[2]) : NaN;
+    if (!m || !METRIC_NAME.test(m[1]!) || !/^-?\d/.test(m[2]!) || !Number.isFinite(value)) refused.push(line.slice(0, 100));
+    else if (!(m[1]! in metrics) && Object.keys(metrics).length >= METRICS_MAX) refused.push(`${m[1]} (past ${METRICS_MAX} metrics)`);
+    else metrics[m[1]!] = value;
+  }
+  return { metrics, refused };
+}
 
 /** Environment variable name for a parameter: `SWITCHYARD_PARAM_<NAME>`. */
 export function paramEnvName(name: string): string {

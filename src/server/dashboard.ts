@@ -1,12 +1,13 @@
 /**
  * The dashboard's read model: what is running and waiting, what failed last,
- * each button's latest run and recent durations, runners, the Git and
+ * each button's latest run, recent durations and charted figures, runners, the Git and
  * notification backlogs, and the latest saves. Reads only, every one from the
  * database, so any app process serving the same database shows the same.
  * Runs and saves are limited to the pages the viewer may see; the backlogs
  * are counts (as /readyz shows them to anyone).
  */
-import type { SiteConfig } from '../core/config/schema.ts';
+import type { Button, SiteConfig } from '../core/config/schema.ts';
+import type { FigureUnit } from '../core/figures.ts';
 import { may, showsButton } from '../core/access.ts';
 import { pageOf } from '../core/config/lookup.ts';
 import type { Viewer } from './auth/access.ts';
@@ -25,6 +26,15 @@ export interface DurationPoint {
   ok: boolean;
 }
 
+/** A figure of a button's recent runs, as its chart draws it (metrics: in config.yaml). */
+export interface FigureSeries {
+  name: string;
+  label: string;
+  unit: FigureUnit;
+  /** Oldest first; runs that did not give this figure are left out. */
+  points: { id: number; at: number; value: number; ok: boolean }[];
+}
+
 export interface ButtonSummary {
   page: string;
   pageTitle: string;
@@ -33,6 +43,7 @@ export interface ButtonSummary {
   latest: RunView | undefined;
   /** Its last finished runs, oldest first. */
   durations: DurationPoint[];
+  figures: FigureSeries[];
 }
 
 export interface RecentSave {
@@ -71,6 +82,23 @@ export async function durations(ex: Executor, page: string, button: string): Pro
   });
 }
 
+/** The figures a button charts, from its last `CHART_RUNS` finished runs that gave any. */
+export async function figures(ex: Executor, page: string, button: Button): Promise<FigureSeries[]> {
+  if (!button.metrics?.length) return [];
+  const { rows } = await ex.execute({
+    sql: `SELECT id, state, started_at, created_at, metrics FROM runs
+          WHERE page_slug = ? AND button_name = ? AND metrics IS NOT NULL AND finished_at IS NOT NULL ORDER BY id DESC LIMIT ?`,
+    args: [page, button.name, CHART_RUNS],
+  });
+  const runs = rows.reverse().map((r) => ({ id: Number(r.id), at: Date.parse(String(r.started_at ?? r.created_at)) / 1000, ok: r.state === 'succeeded', metrics: JSON.parse(String(r.metrics)) as Record<string, number> }));
+  return button.metrics.map((m) => ({
+    name: m.name,
+    label: m.label,
+    unit: m.unit,
+    points: runs.filter((r) => typeof r.metrics[m.name] === 'number').map((r) => ({ id: r.id, at: r.at, value: r.metrics[m.name]!, ok: r.ok })),
+  }));
+}
+
 async function recentSaves(ex: Executor, site: SiteConfig, pages: string[]): Promise<RecentSave[]> {
   if (pages.length === 0) return [];
   const { rows } = await ex.execute({
@@ -92,7 +120,7 @@ async function buttonSummaries(ex: Executor, site: SiteConfig, pages: string[], 
   for (const page of site.pages.filter((p) => pages.includes(p.slug) && p.buttons.length > 0)) {
     const latest = await latestRuns(ex, page.slug);
     for (const b of page.buttons.filter((b) => showsButton(viewer.user, page, b))) {
-      out.push({ page: page.slug, pageTitle: page.title, button: b.name, label: b.label, latest: latest.get(b.name), durations: await durations(ex, page.slug, b.name) });
+      out.push({ page: page.slug, pageTitle: page.title, button: b.name, label: b.label, latest: latest.get(b.name), durations: await durations(ex, page.slug, b.name), figures: await figures(ex, page.slug, b) });
     }
   }
   return out;

@@ -470,5 +470,15 @@ CREATE TABLE run_artifacts (
 );
 `,
   },
+  {
+    version: 20,
+    name: 'figures a run gave',
+    sql: `
+-- The figures a script wrote to SWITCHYARD_METRICS_FILE (JSON object, name to
+-- number), kept when its run ends; NULL when it gave none. The dashboard charts
+-- those its button declares under metrics:.
+ALTER TABLE runs ADD COLUMN metrics TEXT;
+`,
+  },
   // Written in the order they were made; applied (and listed) by number.
 ].sort((a, b) => a.version - b.version);

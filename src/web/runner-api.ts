@@ -4,7 +4,7 @@
  */
 import type * as z from 'zod';
 import {
-  ARTIFACTS, claimRequest, eventsRequest, finishRequest, LEASE_HEADER, LIMITS, PROTOCOL_HEADER, PROTOCOL_VERSION, RUNNER_TIME_HEADER, SHA256_HEADER,
+  ARTIFACTS, claimRequest, eventsRequest, finishRequest, LEASE_HEADER, LIMITS, PROTOCOL_HEADER, PROTOCOL_VERSIONS_SERVED, RUNNER_TIME_HEADER, SHA256_HEADER,
 } from '../protocol/index.ts';
 import type { App } from '../server/app.ts';
 import { json, readBoundedBytes, readBoundedText } from './http.ts';
@@ -42,12 +42,14 @@ const runLimits = (app: App) => ({ leaseMs: app.settings.runLeaseMs, logMaxBytes
 export async function handleRunnerApi(app: App, request: Request, path: string): Promise<Response> {
   if (request.method !== 'POST') return fail(405, 'use POST');
   const version = request.headers.get(PROTOCOL_HEADER);
-  if (version !== PROTOCOL_VERSION) return fail(400, `this app speaks runner protocol ${PROTOCOL_VERSION}; the runner sent ${version ?? 'none'}: update the runner`);
+  if (!version || !PROTOCOL_VERSIONS_SERVED.includes(version)) {
+    return fail(400, `this app speaks runner protocol ${PROTOCOL_VERSIONS_SERVED.join(' and ')}; the runner sent ${version ?? 'none'}: install the runner of this app's version`);
+  }
   const token = request.headers.get('authorization')?.match(/^Bearer (\S+)$/)?.[1];
   const runner = await authenticateRunner(app.db, token);
   if (!runner) return fail(401, 'unknown or revoked runner token');
 
-  if (path === 'claim') return claim(app, runner, request);
+  if (path === 'claim') return claim(app, runner, request, version);
   const file = /^runs\/(\d{1,15})\/artifacts\/([^/]{1,300})$/.exec(path);
   if (file) return artifact(app, runner, Number(file[1]), decodedName(file[2]!), request);
   const m = /^runs\/(\d{1,15})\/(events|finish)$/.exec(path);
@@ -86,14 +88,15 @@ async function artifact(app: App, runner: RunnerRecord, id: number, name: string
   return out.ok ? json({ ok: true }) : fail(out.status, out.reason);
 }
 
-async function claim(app: App, runner: RunnerRecord, request: Request): Promise<Response> {
+async function claim(app: App, runner: RunnerRecord, request: Request, version: string): Promise<Response> {
   const body = await readJson(request, claimRequest);
   if (!body.ok) return body.response;
   await touchRunner(app.db, runner, { hostname: body.value.hostname, version: body.value.version, labels: body.value.labels });
   const deadline = Date.now() + Math.min(body.value.wait_ms, LIMITS.claimWaitMs);
   for (;;) {
     const run = await claimNext(app.db, app.runs, runner, runLimits(app));
-    if (run) return json({ run });
+    // A version 1 runner refuses fields it does not know, so it is sent none.
+    if (run) return json({ run: version === '1' ? { ...run, started_by: undefined } : run });
     const left = deadline - Date.now();
     if (left <= 0 || request.signal.aborted) return new Response(null, { status: 204 });
     await app.runs.waitForQueued(Math.min(left, RECHECK_MS), request.signal);

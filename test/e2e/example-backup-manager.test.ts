@@ -7,12 +7,13 @@
  * list shows the archive with its size. The job page and the restore dialog pass axe in light and dark.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { axeFindings, launchBrowser, logIn, watchedPage } from '../helpers/browser.ts';
 import { startExample, type ExampleServer } from '../helpers/example.ts';
+import { figureText } from '../../src/core/figures.ts';
 
 const ED = { name: 'ed', role: 'editor' as const, password: 'ed-password-1' };
 
@@ -105,6 +106,26 @@ describe('examples/backup-manager', { timeout: 90_000 }, () => {
     expect(listed, 'the job leaves out *.tmp').not.toContain('draft.tmp');
     const sha = execFileSync('sha256sum', [archive], { cwd: ownFiles('archives'), encoding: 'utf8' });
     expect(readFileSync(ownFiles('archives', `${archive}.sha256`), 'utf8')).toBe(sha);
+  });
+
+  it("charts each backup's figures on the dashboard, and shows them on its run page", async () => {
+    // The run page of the second backup, where backUp() left the browser; its figures are there once it has ended.
+    await page.reload();
+    const figures = page.getByTestId('run-figures');
+    const size = statSync(ownFiles('archives', archive)).size;
+    expect(await figures.innerText()).toContain(`Archive size\n${figureText(size, 'bytes', 'en')}`);
+    expect(await figures.innerText()).toContain('Files\n8');
+
+    await page.goto(`${server.url}/dashboard`);
+    const job = page.locator('[data-button="documents/backup"]');
+    const chart = job.getByTestId('figure-archive_bytes');
+    await chart.locator('canvas').waitFor();
+    expect(await chart.getByRole('img').getAttribute('aria-label')).toMatch(/^Archive size of Job: Documents · Back up now\. Last 2 runs: latest /);
+    // The table behind it: both runs, newest first, with the archive's size on disk.
+    const rows = await chart.getByTestId('figure-table').locator('tbody tr').allTextContents();
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toContain(figureText(size, 'bytes', 'en'));
+    expect(await job.getByTestId('figure-files').getByTestId('figure-summary').innerText()).toMatch(/^Last 2 runs: latest 8, lowest 8, highest 8\./);
   });
 
   it('lists the archives kept with their sizes', async () => {

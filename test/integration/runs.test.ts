@@ -314,7 +314,7 @@ describe('the runner API', () => {
     const auth = { authorization: `Bearer ${token}` };
     const v = await call('claim', {}, { ...auth, 'switchyard-protocol': '9' });
     expect(v.status).toBe(400);
-    expect(((await v.json()) as { error: string }).error).toBe('this app speaks runner protocol 1; the runner sent 9: update the runner');
+    expect(((await v.json()) as { error: string }).error).toBe("this app speaks runner protocol 1 and 2; the runner sent 9: install the runner of this app's version");
     const bad = await call('claim', { hostname: 'h', wait_ms: 99999999 }, auth);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toMatch(/^invalid body: /);

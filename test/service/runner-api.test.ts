@@ -48,7 +48,7 @@ describe('the runner API, in process', () => {
       expect(((await r.json()) as { error: string }).error).toMatch(error);
     };
     await expectError(call('claim', { method: 'GET' }), 405, /^use POST$/);
-    await expectError(call('claim', { headers: { [PROTOCOL_HEADER]: '0' } }), 400, /speaks runner protocol 1; the runner sent 0/);
+    await expectError(call('claim', { headers: { [PROTOCOL_HEADER]: '0' } }), 400, /speaks runner protocol 1 and 2; the runner sent 0/);
     await expectError(call('claim', { headers: { authorization: 'Bearer nope' } }), 401, /unknown or revoked runner token/);
     await expectError(call('runs/1/restart'), 404, /no such runner API call: runs\/1\/restart/);
     await expectError(call('claim', { body: '{' }), 400, /body is not valid JSON/);
@@ -59,6 +59,14 @@ describe('the runner API, in process', () => {
     expect((await call('claim', { body: claimBody() })).status).toBe(204);
     const run = await claimed();
     expect(run).toMatchObject({ page: 'database-backup', button: 'run_backup', params: { mode: 'full' } });
+    expect(run.started_by).toEqual({ username: 'olivia', role: 'operator', language: null });
+  });
+
+  it('sends a runner of protocol 1 nothing its strict schema would refuse', async () => {
+    await queueRun(t);
+    const res = await call('claim', { body: claimBody(), headers: { [PROTOCOL_HEADER]: '1' } });
+    const { run } = (await res.json()) as { run: Record<string, unknown> };
+    expect(Object.keys(run).sort()).toEqual(['button', 'id', 'lease', 'page', 'params', 'report_path', 'script_path', 'status_file', 'timeout_ms']);
   });
 
   it('wakes a waiting claim as soon as a run is queued', async () => {

@@ -317,6 +317,16 @@ const badConfigs: { name: string; yaml: string; expected: string }[] = [
     expected: "config.yaml:11:19 pages[0].buttons[0].runs_on[0]: must be a runner label: up to 100 letters, digits, \".\", \"_\", \":\", \"/\", \"=\" or \"-\", such as gpu or host=db-1, got \"host db-1\"",
   },
   {
+    name: "metric name a script cannot write",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n        metrics:\n          - {name: Archive-Size, label: Size, unit: bytes}\n",
+    expected: "config.yaml:12:20 pages[0].buttons[0].metrics[0].name: must be a figure's name as the script writes it: a-z, 0-9 and _, starting with a letter, such as archive_bytes, got \"Archive-Size\"",
+  },
+  {
+    name: "metric with an unknown unit",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n        metrics:\n          - {name: size, label: Size, unit: kilobytes}\n",
+    expected: "config.yaml:12:45 pages[0].buttons[0].metrics[0].unit: expected \"bytes\" or \"seconds\" or \"count\" or \"number\", got \"kilobytes\"",
+  },
+  {
     name: "pattern that is not a valid regex",
     yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: code, type: text, max_length: 20, pattern: \"[a-z\"}\n",
     expected: "config.yaml:6:59 pages[0].parameters[0].pattern: must be a valid regular expression (JavaScript, u flag): Invalid regular expression: /[a-z/u: Unterminated character class",

@@ -31,7 +31,7 @@ describe('allowed keys', () => {
     expect(allowedKeys(siteSchema, ['pages', 0, 'parameters', 3], site)).toEqual(['name', 'label', 'type', 'default', 'required', 'help_text', 'visible_when', 'min', 'max', 'step']);
     // A secret has no default: config.yaml is committed.
     expect(allowedKeys(siteSchema, ['pages', 0, 'parameters', 4], site)).toEqual(['name', 'label', 'type', 'required', 'help_text', 'visible_when']);
-    expect(allowedKeys(siteSchema, ['pages', 0, 'buttons', 0], site)).toEqual(['name', 'label', 'script_path', 'status_file', 'report_path', 'timeout', 'confirm', 'schedule', 'retention', 'notify', 'inputs', 'runs_on', 'access', 'docs']);
+    expect(allowedKeys(siteSchema, ['pages', 0, 'buttons', 0], site)).toEqual(['name', 'label', 'script_path', 'status_file', 'report_path', 'timeout', 'confirm', 'schedule', 'retention', 'notify', 'inputs', 'runs_on', 'access', 'docs', 'metrics']);
     expect(allowedKeys(siteSchema, ['git', 'github'], site)).toEqual(['repository', 'branch', 'token_env', 'api_url']);
   });
 });

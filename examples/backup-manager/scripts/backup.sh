@@ -2,7 +2,7 @@
 # A backup job: the page's folder as one tar archive (gzip, xz or none) in the archive folder,
 # written under a temporary name, checked, then renamed into place with its SHA-256 beside it;
 # then the job's old archives are pruned. Progress comes from tar's checkpoints. The run's
-# message and its HTML report give the archive's size, since the dashboard shows durations only.
+# message and its HTML report give the archive's size, and its figures (sy_metric) chart it on the dashboard.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "${SWITCHYARD_LIB:?start this from a Switchyard runner, or set SWITCHYARD_LIB to the scripts/lib folder of Switchyard}/switchyard.sh"
@@ -75,6 +75,9 @@ mv -f -T -- "$tmp.sha256" "$final.sha256"
 rm -f -- "$tmp"
 size=$(stat -c %s -- "$final")
 echo "Wrote $name: $(human "$size") from $files files ($(human "$bytes")), sha256 $sha"
+sy_metric archive_bytes "$size"
+sy_metric source_bytes "$bytes"
+sy_metric files "$files"
 
 progress=92
 sy_progress 92 "Removing old archives"

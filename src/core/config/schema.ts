@@ -311,6 +311,18 @@ const runnerLabel = z.string().regex(RUNNER_LABEL, { message: 'must be a runner 
 
 const MAX_TIMEOUT_MS = 7 * 24 * 3_600_000;
 
+/** A figure's name and how many a button charts: the same rule as METRIC_NAME in src/protocol, which the runner checks. */
+export const METRIC_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+export const METRICS_MAX = 20;
+
+/** How a figure reads: bytes as kB/MB, seconds as a duration, counts as whole numbers, any other number as it is. */
+export const METRIC_UNITS = ['bytes', 'seconds', 'count', 'number'] as const;
+const metricChart = z.strictObject({
+  name: z.string().regex(METRIC_NAME, { message: 'must be a figure\'s name as the script writes it: a-z, 0-9 and _, starting with a letter, such as archive_bytes' }),
+  label,
+  unit: z.enum(METRIC_UNITS).default('number'),
+});
+
 const role = z.enum(ROLES, { message: `must be one of ${ROLES.join(', ')}` });
 
 /**
@@ -342,6 +354,8 @@ const button = z.strictObject({
   access: buttonAccess.optional(),
   // Markdown shown with the button and in its inputs dialog: the page docs' shapes and renderer.
   docs: docsSchema.optional(),
+  // Figures its script gives (SWITCHYARD_METRICS_FILE) that the dashboard charts over its recent runs.
+  metrics: z.array(metricChart).max(METRICS_MAX).optional(),
 });
 
 /**

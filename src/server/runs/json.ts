@@ -31,6 +31,7 @@ export function runJson(run: RunView) {
     runs_on: run.runsOn,
     log: { lines: run.logLines, bytes: run.logBytes, truncated: run.logTruncated },
     report: run.reportType ? { type: run.reportType, truncated: run.reportTruncated } : null,
+    metrics: run.metrics,
     artifacts: run.artifacts.map((a) => ({ ...a, url: `/runs/${run.id}/artifacts/${a.name}` })),
   };
 }

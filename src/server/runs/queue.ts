@@ -97,12 +97,13 @@ export async function claimNext(db: Database, signals: RunSignals, runner: Runne
           WHERE id = (SELECT id FROM runs q WHERE state = 'queued'
                         AND (runs_on IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(q.runs_on) need WHERE need.value NOT IN (SELECT value FROM json_each(?))))
                       ORDER BY id LIMIT 1) AND state = 'queued'
-          RETURNING id, page_slug, button_name, script_path, status_file, report_path, timeout_ms, params, inputs, secret_params`,
+          RETURNING id, page_slug, button_name, script_path, status_file, report_path, timeout_ms, params, inputs, secret_params, requested_by, user_id`,
     args: [runner.id, lease, now + limits.leaseMs, new Date(now).toISOString(), JSON.stringify(runner.labels)],
   });
   const r = rows[0];
   if (!r) return undefined;
   await publishRun(db, signals, Number(r.id));
+  const startedBy = r.user_id == null ? null : await starter(db, String(r.requested_by), Number(r.user_id));
   return {
     id: Number(r.id),
     lease,
@@ -115,7 +116,14 @@ export async function claimNext(db: Database, signals: RunSignals, runner: Runne
     // The inputs reach the script as parameters do (no name is both: the config refuses it), so a runner from before inputs runs them too.
     // The script gets the real secrets; the recorded params keep them masked.
     params: { ...JSON.parse(String(r.params)), ...(r.secret_params == null ? {} : JSON.parse(String(r.secret_params))), ...JSON.parse(String(r.inputs)) },
+    started_by: startedBy,
   };
+}
+
+/** Who started a run, with their role and chosen language as they are now (none of either once the account is gone). */
+async function starter(db: Database, username: string, userId: number): Promise<NonNullable<RunAssignment['started_by']>> {
+  const { rows } = await db.execute({ sql: 'SELECT role, language FROM users WHERE id = ?', args: [userId] });
+  return { username, role: rows[0] ? String(rows[0].role) : null, language: rows[0]?.language == null ? null : String(rows[0].language) };
 }
 
 /** The secrets of a run's values as kept beside its masked params (migration 13), or NULL when the page has none. */

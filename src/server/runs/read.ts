@@ -43,6 +43,8 @@ export interface RunView {
   reportTruncated: boolean;
   /** The files the run left (its artifacts), by name. */
   artifacts: { name: string; size: number }[];
+  /** The figures its script gave (SWITCHYARD_METRICS_FILE), by name. */
+  metrics: Record<string, number>;
   /** Reported through the API by a pipeline outside Switchyard (no runner ran it). */
   external: boolean;
 }
@@ -56,7 +58,7 @@ export interface LogLine {
 
 const RUN_COLUMNS = `r.id, r.page_slug, r.button_name, r.state, r.params, r.config_revision, r.requested_by, r.scheduled_for, r.rerun_of, r.created_at,
   r.claimed_at, r.started_at, r.finished_at, r.exit_code, r.signal, r.progress, r.message, r.error, r.cancel_requested_at,
-  r.cancel_requested_by, r.timeout_ms, r.log_lines, r.log_bytes, r.log_truncated, r.last_seq, r.report_type, r.report_truncated, r.external, r.inputs, r.runs_on,
+  r.cancel_requested_by, r.timeout_ms, r.log_lines, r.log_bytes, r.log_truncated, r.last_seq, r.report_type, r.report_truncated, r.external, r.inputs, r.runs_on, r.metrics,
   (SELECT name FROM runners WHERE id = r.runner_id) AS runner_name,
   (SELECT json_group_array(json_object('name', name, 'size', size)) FROM (SELECT name, size FROM run_artifacts WHERE run_id = r.id ORDER BY name)) AS artifacts`;
 
@@ -96,6 +98,7 @@ function toView(r: Record<string, unknown>): RunView {
     reportType: str(r.report_type) as RunView['reportType'],
     reportTruncated: Number(r.report_truncated) !== 0,
     artifacts: JSON.parse(String(r.artifacts ?? '[]')) as RunView['artifacts'],
+    metrics: r.metrics == null ? {} : (JSON.parse(String(r.metrics)) as Record<string, number>),
     external: Number(r.external) !== 0,
   };
 }
