@@ -468,6 +468,8 @@ CREATE TABLE run_artifacts (
   created_at  TEXT NOT NULL,
   UNIQUE (run_id, name)
 );
+-- The newest file of a name (the latest export, the choices a run lists).
+CREATE INDEX run_artifacts_name ON run_artifacts(name, run_id);
 `,
   },
   {

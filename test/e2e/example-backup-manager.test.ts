@@ -63,7 +63,8 @@ async function restore(archive: string, target: string) {
   await page.goto(`${server.url}/page/restore`);
   await page.getByTestId('run-restore').click();
   const dialog = page.getByRole('dialog', { name: 'Restore an archive' });
-  await dialog.getByLabel('Archive').fill(archive);
+  // The choices come from the newest List archives run.
+  await dialog.getByLabel('Archive').selectOption(archive);
   await dialog.getByLabel('Target folder').fill(target);
   await dialog.getByTestId('run-go').click();
   // The button's confirm: asked in the app's own dialog before anything starts.

@@ -24,6 +24,20 @@ pages:
         report_path: app_data/reports/export.log
         inputs:
           - {name: fail, type: boolean, default: false}
+      - name: pick
+        label: Pick
+        script_path: scripts/pick.sh
+        status_file: app_data/status/pick.json
+        report_path: app_data/reports/pick.log
+        inputs:
+          - {name: choice, label: Choice, type: select, required: true, options_from: {button: export, file: choices.txt}}
+      - name: wait
+        label: Wait
+        script_path: scripts/pick.sh
+        status_file: app_data/status/wait.json
+        report_path: app_data/reports/wait.log
+        inputs:
+          - {name: other, label: Other, type: select, options_from: {file: never.txt}}
   - slug: private
     title: Private
     access: {view: admin}
@@ -36,6 +50,7 @@ set -euo pipefail
 cd "$SWITCHYARD_ARTIFACTS_DIR"
 printf 'run,value\\n%s,1\\n' "$SWITCHYARD_RUN_ID" > orders.csv
 printf '{"run": %s}\\n' "$SWITCHYARD_RUN_ID" > summary.json
+printf 'alpha\\nbeta\\n\\nalpha\\n  run-%s  \\n' "$SWITCHYARD_RUN_ID" > choices.txt
 ln -s /etc/passwd passwd.txt
 mkdir sub && echo inside > sub/file.txt
 echo hidden > .hidden
@@ -66,7 +81,7 @@ describe('files a run leaves', () => {
   const bearer = (path: string, headers: Record<string, string> = {}) => fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}`, ...headers } });
 
   beforeAll(async () => {
-    server = await startServer({ config: CONFIG, files: { 'scripts/export.sh': SCRIPT }, users: USERS });
+    server = await startServer({ config: CONFIG, files: { 'scripts/export.sh': SCRIPT, 'scripts/pick.sh': '#!/usr/bin/env bash\necho "picked ${SWITCHYARD_PARAM_CHOICE:-}"\n' }, users: USERS });
     runner = await startRunner(server, 'files');
     c = new Client(server.url);
     await c.login('olga', 'olga-password');
@@ -81,8 +96,8 @@ describe('files a run leaves', () => {
   it('keeps the plain files a script left, and says in the log why the others are not kept', async () => {
     const [run] = runs;
     expect(run!.state).toBe('succeeded');
-    expect(run!.artifacts.map((a) => a.name)).toEqual(['orders.csv', 'summary.json']);
-    expect(run!.artifacts[0]).toEqual({ name: 'orders.csv', size: `run,value\n${run!.id},1\n`.length, url: `/runs/${run!.id}/artifacts/orders.csv` });
+    expect(run!.artifacts.map((a) => a.name)).toEqual(['choices.txt', 'orders.csv', 'summary.json']);
+    expect(run!.artifacts[1]).toEqual({ name: 'orders.csv', size: `run,value\n${run!.id},1\n`.length, url: `/runs/${run!.id}/artifacts/orders.csv` });
     const log = await (await c.get(`/runs/${run!.id}/log`)).text();
     expect(log).toContain('file passwd.txt is a symbolic link; it is not kept');
     expect(log).toContain('file sub is a folder; only files are kept (pack a folder with tar first); it is not kept');
@@ -108,9 +123,9 @@ describe('files a run leaves', () => {
   it('lists and serves files to a token under /api/v1', async () => {
     const id = runs[0]!.id;
     const list = (await (await bearer(`/api/v1/runs/${id}/artifacts`)).json()) as { artifacts: { name: string; sha256: string; api_url: string }[] };
-    expect(list.artifacts.map((a) => a.name)).toEqual(['orders.csv', 'summary.json']);
-    expect(list.artifacts[1]!.sha256).toMatch(/^[0-9a-f]{64}$/);
-    const file = await bearer(list.artifacts[1]!.api_url);
+    expect(list.artifacts.map((a) => a.name)).toEqual(['choices.txt', 'orders.csv', 'summary.json']);
+    expect(list.artifacts[2]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const file = await bearer(list.artifacts[2]!.api_url);
     expect(file.status).toBe(200);
     expect(await file.json()).toEqual({ run: id });
     // Without a token, a script is told how to send one.
@@ -120,8 +135,9 @@ describe('files a run leaves', () => {
   it('gives the latest good file of a button at a stable address, with a cheap conditional GET', async () => {
     const second = await start();
     const failed = await start({ fail: true });
+    runs.push(second, failed);
     expect(failed.state).toBe('failed');
-    expect(failed.artifacts.map((a) => a.name)).toEqual(['orders.csv', 'summary.json']);
+    expect(failed.artifacts.map((a) => a.name)).toEqual(['choices.txt', 'orders.csv', 'summary.json']);
     for (const path of ['/page/jobs/latest/export/orders.csv', '/api/v1/pages/jobs/buttons/export/artifacts/orders.csv']) {
       const res = await bearer(path);
       expect(res.status).toBe(200);
@@ -142,6 +158,29 @@ describe('files a run leaves', () => {
 
   it('shows the files on the run page once the run has ended, as JSON too', async () => {
     const run = await getJson<Run>(c, `/runs/${runs[0]!.id}`);
-    expect(run.artifacts.map((a) => a.url)).toEqual([`/runs/${run.id}/artifacts/orders.csv`, `/runs/${run.id}/artifacts/summary.json`]);
+    expect(run.artifacts.map((a) => a.url)).toEqual([`/runs/${run.id}/artifacts/choices.txt`, `/runs/${run.id}/artifacts/orders.csv`, `/runs/${run.id}/artifacts/summary.json`]);
+  });
+
+  it("offers a button input the choices another button's newest good run listed, and checks a start against them", async () => {
+    // The newest succeeded run of the export: the failed one after it does not count.
+    const newest = runs.filter((r) => r.state === 'succeeded').at(-1)!;
+    expect(runs.at(-1)!.state).toBe('failed');
+    // The dialog on the page: the listed choices, once each, in their order.
+    const html = await (await c.get('/page/jobs')).text();
+    const options = [...html.matchAll(/<option value="([^"]*)"/g)].map((m) => m[1]);
+    expect(options).toEqual(expect.arrayContaining(['alpha', 'beta', `run-${newest.id}`]));
+    expect(options.filter((o) => o === 'alpha')).toHaveLength(1);
+    const pick = async (inputs: Record<string, unknown>) => postJson(c, '/page/jobs/run/pick', { inputs });
+    const ok = await pick({ choice: 'beta' });
+    expect(ok.status).toBe(201);
+    expect((await waitForRun<Run>(c, ((await ok.json()) as { id: number }).id, ended)).state).toBe('succeeded');
+    const refused = await pick({ choice: 'gamma' });
+    expect(refused.status).toBe(422);
+    expect(((await refused.json()) as { errors: Record<string, string> }).errors.choice).toBe(`Choose one of: alpha, beta, run-${newest.id} (got "gamma")`);
+    // A list no run has left yet: the dialog says so, and a start with a value is refused in words that say why.
+    expect(html).toContain('data-testid="no-choices-other"');
+    const early = await postJson(c, '/page/jobs/run/wait', { inputs: { other: 'x' } });
+    expect(early.status).toBe(422);
+    expect(((await early.json()) as { errors: Record<string, string> }).errors.other).toMatch(/^No choices yet: the run that lists them has not happened/);
   });
 });

@@ -327,6 +327,36 @@ const badConfigs: { name: string; yaml: string; expected: string }[] = [
     expected: "config.yaml:12:45 pages[0].buttons[0].metrics[0].unit: expected \"bytes\" or \"seconds\" or \"count\" or \"number\", got \"kilobytes\"",
   },
   {
+    name: "options_from on a page parameter",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: pick, type: select, options_from: {button: go, file: a.txt}}\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n",
+    expected: "config.yaml:6:50 pages[0].parameters[0].options_from: is only for a button's inputs: a saved value must stay valid while the list it came from changes",
+  },
+  {
+    name: "select input with both options and options_from",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n        inputs:\n          - {name: pick, type: select, options: [a], options_from: {file: a.txt}}\n",
+    expected: "config.yaml:12:68 pages[0].buttons[0].inputs[0].options_from: cannot be given with options: the choices come from one or the other",
+  },
+  {
+    name: "options_from naming a button its page lacks",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n        inputs:\n          - {name: pick, type: select, options_from: {button: nope, file: a.txt}}\n",
+    expected: "config.yaml:12:63 pages[0].buttons[0].inputs[0].options_from.button: page \"home\" has no button \"nope\"",
+  },
+  {
+    name: "options_from naming a page that does not exist",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n        inputs:\n          - {name: pick, type: select, options_from: {page: other, file: a.txt}}\n",
+    expected: "config.yaml:12:61 pages[0].buttons[0].inputs[0].options_from.page: no page \"other\"",
+  },
+  {
+    name: "select input without options or options_from",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n        inputs:\n          - {name: pick, type: select}\n",
+    expected: "config.yaml:12:13 pages[0].buttons[0].inputs[0].options: must list at least one option",
+  },
+  {
+    name: "default on a select input with options_from",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n        inputs:\n          - {name: pick, type: select, default: a, options_from: {file: a.txt}}\n",
+    expected: "config.yaml:12:49 pages[0].buttons[0].inputs[0].default: cannot be given with options_from: the choices are not known until a run lists them",
+  },
+  {
     name: "pattern that is not a valid regex",
     yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: code, type: text, max_length: 20, pattern: \"[a-z\"}\n",
     expected: "config.yaml:6:59 pages[0].parameters[0].pattern: must be a valid regular expression (JavaScript, u flag): Invalid regular expression: /[a-z/u: Unterminated character class",

@@ -26,7 +26,7 @@ describe('allowed keys', () => {
     expect(allowedKeys(siteSchema, [], site)).toEqual(['toplevel_title', 'pages', 'git', 'retention', 'notify']);
     expect(allowedKeys(siteSchema, ['pages', 0], site)).toEqual(['slug', 'title', 'description', 'docs', 'requires_login', 'require_reason', 'access', 'parameters', 'buttons', 'retention', 'notify']);
     expect(allowedKeys(siteSchema, ['pages', 0, 'parameters', 0], site)).toEqual(['name', 'label', 'type', 'default', 'required', 'help_text', 'visible_when', 'min', 'max']);
-    expect(allowedKeys(siteSchema, ['pages', 0, 'parameters', 1], site)).toEqual(['name', 'label', 'type', 'default', 'required', 'help_text', 'visible_when', 'options']);
+    expect(allowedKeys(siteSchema, ['pages', 0, 'parameters', 1], site)).toEqual(['name', 'label', 'type', 'default', 'required', 'help_text', 'visible_when', 'options', 'options_from']);
     expect(allowedKeys(siteSchema, ['pages', 0, 'parameters', 2], site)).toEqual(['name', 'label', 'type', 'default', 'required', 'help_text', 'visible_when', 'max_length', 'pattern', 'pattern_message']);
     expect(allowedKeys(siteSchema, ['pages', 0, 'parameters', 3], site)).toEqual(['name', 'label', 'type', 'default', 'required', 'help_text', 'visible_when', 'min', 'max', 'step']);
     // A secret has no default: config.yaml is committed.

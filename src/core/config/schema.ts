@@ -179,17 +179,31 @@ const booleanParameter = z.strictObject({
 });
 
 // No control characters: a multiselect's form text is its options one per line.
-const options = z
-  .array(z.string().min(1).max(200).regex(/^[^\u0000-\u001f\u007f]*$/, { message: 'must not contain control characters or line breaks' }))
-  .min(1, { message: 'must list at least one option' })
-  .max(500);
+const optionList = z.array(z.string().min(1).max(200).regex(/^[^\u0000-\u001f\u007f]*$/, { message: 'must not contain control characters or line breaks' })).max(500);
+const options = optionList.min(1, { message: 'must list at least one option' });
+
+/**
+ * Where a button input's choices come from at run time instead of `options`:
+ * the file of that name from the newest succeeded run (of one button, or of
+ * any button of the page) that left one, one choice a line, or a JSON list of
+ * strings. So a host's own lists (the archives kept, the jobs waiting) reach
+ * the dialog from wherever the runner is, and a start is checked against the
+ * same list.
+ */
+const optionsFrom = z.strictObject({
+  page: slug.optional(),
+  button: identifier.optional(),
+  file: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, { message: 'must be a file name a run leaves: letters, digits, ".", "_" or "-", such as archives.txt' }),
+});
 
 const selectParameter = z.strictObject({
   ...named,
   type: z.literal('select'),
   default: z.string().optional(),
   ...described,
-  options,
+  // Empty only with options_from; filled from the run's file when a dialog is shown or a start is checked.
+  options: optionList.default([]),
+  options_from: optionsFrom.optional(),
 });
 
 const multiselectParameter = z.strictObject({
@@ -246,7 +260,13 @@ const parameter = z
   ])
   .superRefine((p, ctx) => {
     if (p.type === 'multiselect') checkMultiselect(p, ctx);
-    if (p.type === 'select') {
+    if (p.type === 'select' && p.options_from) {
+      if (p.options.length) ctx.addIssue({ code: 'custom', path: ['options_from'], message: 'cannot be given with options: the choices come from one or the other' });
+      if (p.default !== undefined) ctx.addIssue({ code: 'custom', path: ['default'], message: 'cannot be given with options_from: the choices are not known until a run lists them' });
+    } else if (p.type === 'select' && p.options.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['options'], message: 'must list at least one option' });
+    }
+    if (p.type === 'select' && !p.options_from) {
       const seen = new Set<string>();
       p.options.forEach((o, i) => {
         if (seen.has(o)) ctx.addIssue({ code: 'custom', path: ['options', i], message: `duplicate option "${o}"` });
@@ -460,6 +480,11 @@ const page = z
       ctx.addIssue({ code: 'custom', path: ['access', 'view'], message: 'cannot be set on a page with requires_login: false (anyone may see it)' });
     }
     uniqueBy(p.parameters, 'name', 'parameter name', ctx, ['parameters']);
+    p.parameters.forEach((q, i) => {
+      if (q.type === 'select' && q.options_from) {
+        ctx.addIssue({ code: 'custom', path: ['parameters', i, 'options_from'], message: "is only for a button's inputs: a saved value must stay valid while the list it came from changes" });
+      }
+    });
     checkVisibleWhen(p.parameters, ctx);
     uniqueBy(p.buttons, 'name', 'button name', ctx, ['buttons']);
     checkInputs(p, ctx);
@@ -578,7 +603,24 @@ export const siteSchema = z
     uniqueBy(site.pages, 'slug', 'page slug', ctx, ['pages']);
     distinctOutputs(site.pages, ctx);
     checkNotify(site, ctx);
+    checkOptionsFrom(site, ctx);
   });
+
+/** Every `options_from` names a page and button that exist (its own page unless it names another; any of its buttons unless it names one). */
+function checkOptionsFrom(site: { pages: { slug: string; buttons: z.output<typeof button>[] }[] }, ctx: z.RefinementCtx): void {
+  site.pages.forEach((page, pi) =>
+    page.buttons.forEach((b, bi) =>
+      b.inputs.forEach((input, ii) => {
+        if (input.type !== 'select' || !input.options_from) return;
+        const { page: slug = page.slug, button: name } = input.options_from;
+        const source = site.pages.find((q) => q.slug === slug);
+        const at = ['pages', pi, 'buttons', bi, 'inputs', ii, 'options_from'];
+        if (!source) ctx.addIssue({ code: 'custom', path: [...at, 'page'], message: `no page "${slug}"` });
+        else if (name !== undefined && !source.buttons.some((x) => x.name === name)) ctx.addIssue({ code: 'custom', path: [...at, 'button'], message: `page "${slug}" has no button "${name}"` });
+      }),
+    ),
+  );
+}
 
 export type SiteConfig = z.output<typeof siteSchema>;
 export type PageConfig = SiteConfig['pages'][number];

@@ -16,6 +16,7 @@ import type { App } from '../app.ts';
 import { requireAccess, type Viewer } from '../auth/access.ts';
 import { currentValues, pageHistory, type CurrentValues, type HistoryEntry } from '../history.ts';
 import { notFound } from '../refused.ts';
+import { withHostOptions } from '../runs/host-options.ts';
 import { latestRuns, logTail, type LogLine, type RunView } from '../runs/read.ts';
 import { pageOf } from '../../core/config/lookup.ts';
 import { waitingForRunner } from '../runners.ts';
@@ -91,7 +92,8 @@ async function tasksOf(app: App, page: PageConfig, viewer: Viewer, lang: Languag
   const latest = page.buttons.length > 0 ? await latestRuns(reads, page.slug) : new Map<string, RunView>();
   const schedules = await scheduleViews(app, page, viewer, Date.now(), lang);
   return Promise.all(
-    page.buttons.filter((button) => showsButton(viewer.user, page, button)).map(async (button) => {
+    page.buttons.filter((b) => showsButton(viewer.user, page, b)).map(async (configured) => {
+      const button = await withHostOptions(reads, page.slug, configured);
       const run = latest.get(button.name);
       return {
         button, latest: run, tail: run ? await logTail(reads, run.id, isFinal(run.state) ? 10 : 50) : [], schedule: schedules.get(button.name),

@@ -82,16 +82,17 @@ export async function readArtifact(ex: Executor, runId: number, name: string): P
 }
 
 /**
- * The file of this name from the newest succeeded run of a button that left
- * one: a stable address for "the latest export". A failed run's partial file
- * never replaces the last good one.
+ * The file of this name from the newest succeeded run of a button (or of any
+ * button of the page) that left one: a stable address for "the latest
+ * export". A failed run's partial file never replaces the last good one.
  */
-export async function latestArtifact(ex: Executor, page: string, button: string, name: string): Promise<Artifact | undefined> {
+export async function latestArtifact(ex: Executor, page: string, button: string | undefined, name: string): Promise<Artifact | undefined> {
   if (!ARTIFACT_NAME.test(name)) return undefined;
+  // Newest first by the file's run; with no button, any button of the page.
   const { rows } = await ex.execute({
     sql: `SELECT a.run_id, a.name, a.size, a.sha256, a.body, a.created_at FROM run_artifacts a JOIN runs r ON r.id = a.run_id
-          WHERE r.page_slug = ? AND r.button_name = ? AND r.state = 'succeeded' AND a.name = ? ORDER BY a.run_id DESC LIMIT 1`,
-    args: [page, button, name],
+          WHERE a.name = ? AND r.page_slug = ? AND r.button_name = coalesce(?, r.button_name) AND r.state = 'succeeded' ORDER BY a.run_id DESC LIMIT 1`,
+    args: [name, page, button ?? null],
   });
   return artifactOf(rows[0]);
 }

@@ -14,6 +14,7 @@ import { getRun, listRuns, type RunFilter, type RunView } from './read.ts';
 import { buttonOf, pageOf } from '../../core/config/lookup.ts';
 import type { Button } from '../../core/config/schema.ts';
 import { inputsFromForm, inputsFromJson, type InputsResult } from '../../core/inputs.ts';
+import { withHostOptions } from './host-options.ts';
 import type { FieldSource } from '../../core/fields.ts';
 import { ENGLISH, type Translate } from '../../core/i18n.ts';
 
@@ -72,7 +73,9 @@ export function canRun(viewer: Viewer, page: PageConfig | undefined, button?: Bu
 async function findButton(app: App, slug: string, name: string) {
   const live = await app.config.current();
   const page = pageOf(live.config, slug);
-  const button = buttonOf(live.config, slug, name);
+  const configured = buttonOf(live.config, slug, name);
+  // Choices a run lists (options_from) are read now, for the dialog and for the check of a start alike.
+  const button = configured && (await withHostOptions(app.db, slug, configured));
   return { live, page, button };
 }
 
