@@ -3,6 +3,7 @@
 import Alpine from 'alpinejs';
 import { fileSize, localText, runDurationText, utcText, type RunTimes } from '../core/time.ts';
 import { isFinal } from '../protocol/states.ts';
+import { figureText, type FigureUnit } from '../core/figures.ts';
 import type { RunJson } from '../server/runs/json.ts';
 import { fill, pageLang, words } from './words.ts';
 import { CONFIRMED_FIELD, fillConfirm } from '../core/confirm.ts';
@@ -117,6 +118,12 @@ Alpine.data('runLive', () => ({
       if (frame) frame.src = frame.dataset.src ?? '';
       report.hidden = false;
     }
+    // Its figures, once it has ended, worded as the page words them (labels and units of its button's metrics:).
+    const figures = document.getElementById('figures');
+    if (isFinal(run.state) && Object.keys(run.metrics ?? {}).length && figures?.hidden && this.$el.dataset.compact !== 'true') {
+      figures.querySelector('[data-figures]')?.replaceChildren(...figureItems(run.metrics, JSON.parse(figures.dataset.charted ?? '{}') as Charted));
+      figures.hidden = false;
+    }
     // And the files it left, once it has ended (they are sent just before the end).
     const files = document.getElementById('files');
     if (run.artifacts?.length && files?.hidden && this.$el.dataset.compact !== 'true') {
@@ -186,6 +193,22 @@ Alpine.data('visibleWhen', () => ({
 }));
 
 /** Whether a field's form entries give it the value `wanted` (a multiselect: contains it). */
+type Charted = Record<string, { label: string; unit: FigureUnit }>;
+
+/** A run's figures as the run page lists them: a term (its label, or its name) and its value in its unit. */
+function figureItems(metrics: Record<string, number>, charted: Charted): HTMLElement[] {
+  return Object.entries(metrics).flatMap(([name, value]) => {
+    const dt = document.createElement('dt');
+    const dd = document.createElement('dd');
+    const declared = charted[name];
+    dt.textContent = declared?.label ?? name;
+    if (!declared) dt.className = 'font-mono muted';
+    dd.className = 'tabular-nums';
+    dd.textContent = figureText(value, declared?.unit ?? 'number', pageLang());
+    return [dt, dd];
+  });
+}
+
 /** One file of a run, as the run page lists it: a download link and its size. */
 function fileItem(file: RunJson['artifacts'][number]): HTMLLIElement {
   const li = document.createElement('li');
