@@ -9,7 +9,7 @@ import { copyFile, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
-import { LIMITS, parseMetrics, type FinishRequest, type RunAssignment, type StatusFile } from '../src/protocol/index.ts';
+import { LIMITS, parseMetrics, parseRecipients, type FinishRequest, type RunAssignment, type StatusFile } from '../src/protocol/index.ts';
 import { Rejected, RunGone, Unauthorized, withRetry, type AppApi } from './api.ts';
 import { artifactFiles } from './artifacts.ts';
 import { lineSplitter } from './lines.ts';
@@ -34,18 +34,34 @@ async function readReport(path: string, configPath: string): Promise<{ report: F
   return { report: { type, body: read.text, truncated: read.truncated } };
 }
 
-/** The figures the script wrote to SWITCHYARD_METRICS_FILE, if any; lines that are not `name number` are named in the log. */
-async function readMetrics(path: string, system: (text: string) => void): Promise<Record<string, number> | undefined> {
+/**
+ * A small file the script wrote for the app (figures, whom to tell), parsed
+ * line by line; undefined when it wrote none or nothing usable. Lines that do
+ * not parse are named in the run's log, with `hint` saying what a line is.
+ */
+async function readScriptFile<T>(path: string, what: string, hint: string, parse: (text: string) => { value: T | undefined; refused: string[] }, system: (text: string) => void): Promise<T | undefined> {
   const read = await readOutput(path, STATUS_MAX_BYTES);
   if (!read.ok) {
-    if (!read.missing) system(`[switchyard runner] metrics file ${read.reason}; no figures are kept`);
+    if (!read.missing) system(`[switchyard runner] ${what} file ${read.reason}; it is not read`);
     return undefined;
   }
-  const { metrics, refused } = parseMetrics(read.text);
-  if (read.truncated) system(`[switchyard runner] metrics file is larger than ${STATUS_MAX_BYTES / 1024} KiB; only its start is read`);
-  for (const line of refused.slice(0, 5)) system(`[switchyard runner] metrics line not kept (write "name number", name in a-z 0-9 _): ${line}`);
-  return Object.keys(metrics).length ? metrics : undefined;
+  if (read.truncated) system(`[switchyard runner] ${what} file is larger than ${STATUS_MAX_BYTES / 1024} KiB; only its start is read`);
+  const { value, refused } = parse(read.text);
+  for (const line of refused.slice(0, 5)) system(`[switchyard runner] ${what} line not kept (${hint}): ${line}`);
+  return value;
 }
+
+const readMetrics = (path: string, system: (text: string) => void) =>
+  readScriptFile(path, 'metrics', 'write "name number", name in a-z 0-9 _', (text) => {
+    const { metrics, refused } = parseMetrics(text);
+    return { value: Object.keys(metrics).length ? metrics : undefined, refused };
+  }, system);
+
+const readRecipients = (path: string, system: (text: string) => void) =>
+  readScriptFile(path, 'notify', 'write a user name or an email address', (text) => {
+    const { recipients, refused } = parseRecipients(text);
+    return { value: recipients.length ? recipients : undefined, refused };
+  }, system);
 
 /** Sends the files the script left, one call each, before the run is finished; what is not kept is said in its log. */
 async function sendArtifacts(api: AppApi, run: RunAssignment, dir: string, system: (text: string) => void, log: (m: string) => void): Promise<void> {
@@ -141,6 +157,7 @@ export async function executeRun(
   let reportPath: string | undefined;
   let artifactsDir: string | undefined;
   let metricsPath: string | undefined;
+  let notifyPath: string | undefined;
   let buttonStatus: string | undefined;
   let buttonReport: string | undefined;
   /** The status, in the run's file and in the button's. */
@@ -163,7 +180,9 @@ export async function executeRun(
     await mkdir(join(runDir, 'artifacts'));
     artifactsDir = join(runDir, 'artifacts');
     metricsPath = join(runDir, 'metrics.txt');
+    notifyPath = join(runDir, 'notify.txt');
     await rm(metricsPath, { force: true });
+    await rm(notifyPath, { force: true });
     // Written afresh ('wx' after removing any old one): never through a link left at that name.
     await rm(paramsFile, { force: true });
     await writeFile(paramsFile, `${JSON.stringify(run.params, null, 2)}\n`, { flag: 'wx' });
@@ -187,6 +206,7 @@ export async function executeRun(
       SWITCHYARD_REPORT_PATH: reportPath,
       SWITCHYARD_ARTIFACTS_DIR: artifactsDir,
       SWITCHYARD_METRICS_FILE: metricsPath,
+      SWITCHYARD_NOTIFY_FILE: notifyPath,
       // Who pressed the button: empty for a schedule (and from an app too old to say).
       SWITCHYARD_STARTED_BY: run.started_by?.username ?? '',
       SWITCHYARD_STARTED_BY_ROLE: run.started_by?.role ?? '',
@@ -274,6 +294,7 @@ export async function executeRun(
   const { report, refused: notKept } = reportPath ? await readReport(reportPath, run.report_path).catch((e) => ({ report: null, refused: `report ${run.report_path} cannot be read: ${(e as Error).message}` })) : { report: null };
   if (notKept) system(`[switchyard runner] ${notKept}`);
   const metrics = metricsPath ? await readMetrics(metricsPath, system) : undefined;
+  const notify = notifyPath ? await readRecipients(notifyPath, system) : undefined;
   if (artifactsDir && child && !refused && stopReason !== 'gone') {
     try {
       await sendArtifacts(api, run, artifactsDir, system, log);
@@ -294,7 +315,7 @@ export async function executeRun(
     outbox.close();
     if (refused) throw refused;
     if (stopReason === 'gone') return;
-    await withRetry((fresh) => api.finish(run.id, { lease: run.lease, finished_at: finishedAt, report, ...result, ...(metrics ? { metrics } : {}) }, fresh), log, `finishing run ${run.id}`);
+    await withRetry((fresh) => api.finish(run.id, { lease: run.lease, finished_at: finishedAt, report, ...result, ...(metrics ? { metrics } : {}), ...(notify ? { notify } : {}) }, fresh), log, `finishing run ${run.id}`);
     log(`run ${run.id}: ${result.state}`);
   } catch (e) {
     if (e instanceof RunGone) log(`run ${run.id}: the app no longer holds it for us (${e.message})`);

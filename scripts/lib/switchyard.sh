@@ -23,3 +23,10 @@ sy_metric() {
   [ -n "${SWITCHYARD_METRICS_FILE:-}" ] || return 0
   printf '%s %s\n' "$1" "$2" >> "$SWITCHYARD_METRICS_FILE"
 }
+
+# sy_notify WHO: ask that WHO (a Switchyard user name or an email address) be told of this run's
+# end; an email target with run_recipients: in config.yaml decides whom it really tells.
+sy_notify() {
+  [ -n "${SWITCHYARD_NOTIFY_FILE:-}" ] || return 0
+  printf '%s\n' "$1" >> "$SWITCHYARD_NOTIFY_FILE"
+}

@@ -95,6 +95,28 @@ export function parseRunnerLabels(text: string | undefined): { labels: string[] 
 export type ClaimRequest = z.infer<typeof claimRequest>;
 
 /** What a runner needs to execute a run; paths are relative to its root (`scripts/…`, `app_data/…`). */
+/**
+ * Someone a script asks to be told of its run's end: a Switchyard user name
+ * (told at the address of their account) or an email address. Which of them
+ * are told is the app's config to decide (an email target's run_recipients).
+ */
+export const RECIPIENT = /^(?:[a-z0-9][a-z0-9._-]{0,63}|[^\s@<>(),;:"]{1,64}@[^\s@<>(),;:"]+\.[^\s@<>(),;:".]+)$/;
+export const RECIPIENTS_MAX = 20;
+
+/** The recipients a script wrote to SWITCHYARD_NOTIFY_FILE, one a line, each once; what is not one is named in `refused`. */
+export function parseRecipients(text: string): { recipients: string[]; refused: string[] } {
+  const recipients: string[] = [];
+  const refused: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || recipients.includes(line)) continue;
+    if (line.length > 254 || !RECIPIENT.test(line)) refused.push(line.slice(0, 100));
+    else if (recipients.length >= RECIPIENTS_MAX) refused.push(`${line.slice(0, 100)} (past ${RECIPIENTS_MAX} recipients)`);
+    else recipients.push(line);
+  }
+  return { recipients, refused };
+}
+
 /** A figure's name, as scripts write it and config.yaml charts it: archive_bytes, rows, files. */
 export const METRIC_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 export const METRICS_MAX = 20;
@@ -167,6 +189,8 @@ export const finishRequest = z.strictObject({
       truncated: z.boolean(),
     })
     .nullable(),
+  /** Whom the script asks to tell of this run's end (SWITCHYARD_NOTIFY_FILE): user names and addresses. Version 2 on. */
+  notify: z.array(z.string().regex(RECIPIENT)).max(RECIPIENTS_MAX).optional(),
   /** Figures the script gave (SWITCHYARD_METRICS_FILE), by name. Version 2 on. */
   metrics: z
     .record(z.string().regex(METRIC_NAME), z.number().finite())

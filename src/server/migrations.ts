@@ -482,5 +482,15 @@ CREATE INDEX run_artifacts_name ON run_artifacts(name, run_id);
 ALTER TABLE runs ADD COLUMN metrics TEXT;
 `,
   },
+  {
+    version: 21,
+    name: 'whom a run asks to tell',
+    sql: `
+-- The user names and addresses a script wrote to SWITCHYARD_NOTIFY_FILE (JSON
+-- list), kept when its run ends; NULL when none. Its end's notification names
+-- them, and email targets with run_recipients add those they allow.
+ALTER TABLE runs ADD COLUMN notify TEXT;
+`,
+  },
   // Written in the order they were made; applied (and listed) by number.
 ].sort((a, b) => a.version - b.version);

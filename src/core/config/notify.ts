@@ -57,8 +57,20 @@ const webhook = z.strictObject({
 /** An address as SMTP takes it: no spaces, one @, a dot in the domain. Display names go in `from` only. */
 const address = z.string().max(254).regex(/^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:".]+$/, { message: 'must be an email address such as ops@example.com' });
 
+const domain = z.string().max(253).regex(/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, { message: 'must be a mail domain such as lab.example.edu' });
+
+/**
+ * Also tell whom a run's script names (SWITCHYARD_NOTIFY_FILE): Switchyard
+ * users at their account's address, and addresses only in these domains, so a
+ * script cannot make this server mail anyone anywhere.
+ */
+const runRecipients = z.strictObject({
+  domains: z.array(domain).max(50).default([]),
+});
+
 const email = z.strictObject({
   to: z.array(address).min(1, { message: 'must list at least one address' }).max(50),
+  run_recipients: runRecipients.optional(),
   language: z.enum(LANGUAGES, { message: `must be one of ${LANGUAGES.join(', ')}` }).default(DEFAULT_LANGUAGE),
 });
 

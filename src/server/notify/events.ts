@@ -37,7 +37,7 @@ export async function recordRunEndsIn(tx: Transaction, ids: number[]): Promise<v
   if (ids.length === 0) return;
   const { rows } = await tx.execute({
     sql: `SELECT id, page_slug, button_name, state, requested_by, scheduled_for, rerun_of, created_at, started_at, finished_at, exit_code, signal,
-            error, message, progress, external, (SELECT name FROM runners WHERE id = runs.runner_id) AS runner
+            error, message, progress, external, notify, (SELECT name FROM runners WHERE id = runs.runner_id) AS runner
           FROM runs WHERE id IN (${inList(ids.length)}) ORDER BY id`,
     args: ids,
   });
@@ -69,6 +69,8 @@ export async function recordRunEndsIn(tx: Transaction, ids: number[]): Promise<v
           error: r.error == null ? null : String(r.error),
           message: r.message == null ? null : String(r.message),
           progress: r.progress == null ? null : Number(r.progress),
+          // Whom the script asked to tell (SWITCHYARD_NOTIFY_FILE); only when it asked.
+          ...(r.notify == null ? {} : { notify: JSON.parse(String(r.notify)) as string[] }),
         },
       },
     });

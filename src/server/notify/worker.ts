@@ -26,6 +26,7 @@ import { FANOUT_BATCH, fanOut } from './fanout.ts';
 import { sendWebhook, type WebhookResult } from './webhook.ts';
 import { cannotSend } from './sendable.ts';
 import { sendEmail } from './email.ts';
+import { runRecipients } from './run-recipients.ts';
 import type { NotifySettings } from '../settings.ts';
 
 const IDLE_CHECK_MS = 1000;
@@ -52,8 +53,11 @@ async function attempt(app: App, live: LiveConfig, d: Due): Promise<WebhookResul
     const w = target.webhook;
     return sendWebhook({ url: w.url, secret: process.env[w.secret_env]!, body: event.body, ...ids, timeoutMs: w.timeout ?? s.timeoutMs });
   }
-  const lang = target.email!.language;
-  return sendEmail(smtp!, target.email!.to, emailFor(namedIn(JSON.parse(event.body) as Record<string, unknown>, live.inLanguage(lang)), lang), ids, s.timeoutMs);
+  const { language: lang, to, run_recipients: allow } = target.email!;
+  const body = JSON.parse(event.body) as Record<string, unknown>;
+  // The target's own list first; whom the run named (and the target allows) after, each once.
+  const recipients = [...new Set([...to, ...(await runRecipients(app.db, body, allow))])];
+  return sendEmail(smtp!, recipients, emailFor(namedIn(body, live.inLanguage(lang)), lang), ids, s.timeoutMs);
 }
 
 async function deliver(app: App, live: LiveConfig, d: Due, mine: string, log: (m: string) => void): Promise<void> {

@@ -125,7 +125,7 @@ export async function finishRun(
   return outcome;
 }
 
-export type RunEnd = Pick<FinishRequest, 'state' | 'exit_code' | 'signal' | 'error' | 'finished_at' | 'report' | 'metrics'>;
+export type RunEnd = Pick<FinishRequest, 'state' | 'exit_code' | 'signal' | 'error' | 'finished_at' | 'report' | 'metrics' | 'notify'>;
 
 /**
  * Ends a running run (a runner's or a pipeline's) inside the caller's write
@@ -137,10 +137,10 @@ export async function endRunIn(tx: Transaction, id: number, end: RunEnd): Promis
   await tx.execute({
     sql: `UPDATE runs SET state = ?, exit_code = ?, signal = ?, error = ?, finished_at = max(?, coalesce(started_at, claimed_at)), lease = NULL, lease_expires_at = NULL,
             progress = CASE WHEN ? = 'succeeded' THEN 100 ELSE progress END,
-            report_type = ?, report = ?, report_truncated = ?, metrics = ? WHERE id = ?`,
+            report_type = ?, report = ?, report_truncated = ?, metrics = ?, notify = ? WHERE id = ?`,
     args: [
       end.state, end.exit_code, end.signal, end.error, end.finished_at, end.state, report?.type ?? null, report?.body ?? null, report?.truncated ? 1 : 0,
-      end.metrics && Object.keys(end.metrics).length ? JSON.stringify(end.metrics) : null, id,
+      end.metrics && Object.keys(end.metrics).length ? JSON.stringify(end.metrics) : null, end.notify?.length ? JSON.stringify(end.notify) : null, id,
     ],
   });
   await recordRunEndsIn(tx, [id]);
