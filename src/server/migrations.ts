@@ -492,5 +492,21 @@ ALTER TABLE runs ADD COLUMN metrics TEXT;
 ALTER TABLE runs ADD COLUMN notify TEXT;
 `,
   },
+  {
+    version: 23,
+    name: 'one publisher per Git target',
+    sql: `
+-- Which app process publishes to a Git target (a local working copy, a
+-- repository's branch) now, and until when unless it renews. One at a time,
+-- so commits go in save order and never race in one working copy; a process
+-- that dies leaves it to the others (at once on its own host, else when it
+-- lapses). Held only while there is work.
+CREATE TABLE publisher_leases (
+  target  TEXT PRIMARY KEY,
+  holder  TEXT NOT NULL,
+  until   INTEGER NOT NULL
+);
+`,
+  },
   // Written in the order they were made; applied (and listed) by number.
 ].sort((a, b) => a.version - b.version);

@@ -305,7 +305,7 @@ done
 });
 
 describe('two app processes on one database', () => {
-  it('never publish the same save: the second leaves a save claimed by the first alone and publishes the other pages', async () => {
+  it('publish one at a time: the second waits while the first holds the target, then every save is committed once, in save order', async () => {
     const { server, c } = await serve(localConfig('path: values-repo\nbranch: main'));
     const repo = join(server.dir, 'values-repo');
     await until(server, await save(c, 'data-processing', { inputs_directory: '/before' }), (p) => p.state === 'committed');
@@ -328,13 +328,19 @@ describe('two app processes on one database', () => {
     const c2 = new Client(`http://127.0.0.1:${port}`);
     await c2.login('ed', 'ed-password');
     const other = await save(c2, 'toplevel', { version: '3.0', instance_name: 'two', logging_level: 'info', debug_mode: 'on' });
-    await until(server, other, (p) => p.attempts > 0 || p.state !== 'pending');
+    // The first process holds the target's lease while its commit is held: the second touches nothing meanwhile.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await publication(server, other)).toMatchObject({ state: 'pending', attempts: 0 });
 
     rmSync(hold);
     const p = await until(server, held, (x) => x.state !== 'pending');
     expect(p.state).toBe('committed');
     expect(commitsOfSave(repo, 'main', held)).toEqual([p.commit_sha]);
-    expect(await publication(server, other)).toMatchObject({ state: 'committed' });
+    const o = await until(server, other, (x) => x.state !== 'pending');
+    expect(o.state).toBe('committed');
+    expect(commitsOfSave(repo, 'main', other)).toEqual([o.commit_sha]);
+    // In save order: the other save's commit comes after the held one.
+    expect(git(repo, 'log', '-2', '--format=%H', 'main').split('\n')).toEqual([o.commit_sha, p.commit_sha]);
     expect(out).not.toMatch(new RegExp(`[Ss]ave ${held} `));
     expect(existsSync(hold)).toBe(false);
   });

@@ -5,13 +5,13 @@
  * the save, the worker and "publish anyway" call these functions.
  *
  * A save is enqueued in its own transaction, so no save is lost or published
- * without being recorded. The worker takes a save by claiming it in the
- * database, so several app processes share the outbox without publishing a
- * save twice at once; a claim lapses unless renewed, so a stalled or dead
- * process leaves nothing the others cannot take over.
+ * without being recorded. One app process at a time publishes to a target
+ * (its lease in `publisher_leases`), and it claims each save before it
+ * publishes it; both lapse unless renewed, so a stalled or dead process
+ * leaves nothing the others cannot take over.
  */
 import type { Database, Executor, Transaction } from '../db.ts';
-import { CLAIM, CLAIM_MS } from '../claims.ts';
+import { CLAIM, CLAIM_MS, heldByOther } from '../claims.ts';
 import { recordEvent } from '../notify/events.ts';
 
 /** Where a save stands in Git, as the history shows it. */
@@ -85,6 +85,32 @@ export async function pageHeads(db: Database): Promise<Pending[]> {
     claim: r.claim == null ? null : String(r.claim),
     claimedUntil: Number(r.claimed_until),
   }));
+}
+
+/**
+ * Takes, keeps or renews the target's publisher lease for this process; false
+ * while another live process holds it. A compare-and-swap on the row as read,
+ * so two processes never both take it; a fresh lease of our own is not
+ * written again (one write per half lease at most).
+ */
+export async function holdPublisherLease(db: Database, target: string, now = Date.now()): Promise<boolean> {
+  const { rows } = await db.execute({ sql: 'SELECT holder, until FROM publisher_leases WHERE target = ?', args: [target] });
+  const held = rows[0] ? { claim: String(rows[0].holder), claimedUntil: Number(rows[0].until) } : undefined;
+  if (held && heldByOther(held, now)) return false;
+  if (held?.claim === CLAIM && held.claimedUntil - now > CLAIM_MS / 2) return true;
+  const taken = await db.write({
+    sql: `INSERT INTO publisher_leases (target, holder, until) VALUES (?, ?, ?)
+          ON CONFLICT (target) DO UPDATE SET holder = excluded.holder, until = excluded.until
+            WHERE publisher_leases.holder = ? AND publisher_leases.until = ?
+          RETURNING holder`,
+    args: [target, CLAIM, now + CLAIM_MS, held?.claim ?? null, held?.claimedUntil ?? null],
+  });
+  return taken.rows.length > 0;
+}
+
+/** Lets the target's lease go (nothing left to publish, or this process stops), if it is ours. */
+export async function releasePublisherLease(db: Database, target: string): Promise<void> {
+  await db.write({ sql: 'DELETE FROM publisher_leases WHERE target = ? AND holder = ?', args: [target, CLAIM] });
 }
 
 /** Claims a save for this process; false if another process got there first. */

@@ -1,10 +1,11 @@
 /**
- * Works through the publication outbox: one save at a time per process, each
- * retried with backoff until it is committed or found to conflict. Saves of
- * one page are published in the order they were made (a failing save holds
- * back the later saves of its page); other pages go ahead meanwhile. Each
- * save is claimed in the database first, so several app processes share the
- * outbox without publishing a save twice at once; and publishing is
+ * Works through the publication outbox: one save at a time, each retried
+ * with backoff until it is committed or found to conflict. Saves are
+ * published in the order they were made; a failing save holds back the later
+ * saves of its page, and other pages go ahead meanwhile. Of several app
+ * processes on one database, one at a time publishes to a target (its lease),
+ * so commits keep save order and never race in one working copy; each save
+ * is claimed too, so none is published twice at once; and publishing is
  * idempotent (a save's commit is recognised by its trailer), so a process
  * that dies at any point leaves nothing that a retry cannot finish.
  * Saves never wait for any of this.
@@ -18,14 +19,16 @@ import { LocalGitPublisher } from './local.ts';
 import { GitHubPublisher } from './github.ts';
 import type { PublicationSignals } from './signals.ts';
 import { localPath } from './target.ts';
-import { claim, lastPublished, markCommitted, markConflict, markFailed, pageHeads, savesBetween, type Pending } from './outbox.ts';
-import { heldByOther, renewing } from '../claims.ts';
+import { claim, holdPublisherLease, lastPublished, markCommitted, markConflict, markFailed, pageHeads, releasePublisherLease, savesBetween, type Pending } from './outbox.ts';
+import { CLAIM_MS, heldByOther, renewing } from '../claims.ts';
 import { Sleeper } from '../wake.ts';
 import type { Publisher, PublishResult } from './types.ts';
 import { pageOf } from '../../core/config/lookup.ts';
 
 const MAX_BACKOFF_MS = 5 * 60 * 1000;
 const IDLE_CHECK_MS = 30_000;
+/** How often a process with saves waiting looks whether the process publishing them has let the target go. */
+const LEASE_POLL_MS = 500;
 
 export function backoffMs(attempts: number): number {
   return Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.max(0, attempts - 1));
@@ -59,18 +62,25 @@ export function fileFor(git: GitConfig, slug: string): string {
   return `${git.directory.replace(/\/+$/, '')}/${slug}.yaml`;
 }
 
-/** The next save to publish now, claimed; or how long to wait for one. */
-async function nextPending(app: App): Promise<{ item: Pending } | { waitMs: number }> {
+/**
+ * The next save to publish now, claimed, with this process holding the
+ * target's lease; or how long to wait. Nothing due: the lease is let go, so
+ * the process whose save comes next takes it at once. Another process holds
+ * it: a short wait, since that process sees our saves in the database and
+ * publishes them, and lets the lease go when it is done.
+ */
+async function nextPending(app: App, target: string): Promise<{ item: Pending } | { waitMs: number }> {
   for (;;) {
     const now = Date.now();
     const heads = await pageHeads(app.db);
     const due = heads.find((h) => h.nextAttemptAt <= now && !heldByOther(h, now));
-    if (due) {
-      if (await claim(app.db, due)) return { item: due };
-      continue;
+    if (!due) {
+      await releasePublisherLease(app.db, target);
+      const soonest = Math.min(...heads.map((h) => (heldByOther(h, now) ? Math.max(h.claimedUntil, h.nextAttemptAt) : h.nextAttemptAt)));
+      return { waitMs: Math.min(IDLE_CHECK_MS, Math.max(50, soonest - now)) };
     }
-    const soonest = Math.min(...heads.map((h) => (heldByOther(h, now) ? Math.max(h.claimedUntil, h.nextAttemptAt) : h.nextAttemptAt)));
-    return { waitMs: Math.min(IDLE_CHECK_MS, Math.max(50, soonest - now)) };
+    if (!(await holdPublisherLease(app.db, target, now))) return { waitMs: LEASE_POLL_MS };
+    if (await claim(app.db, due)) return { item: due };
   }
 }
 
@@ -120,9 +130,14 @@ function record(app: App, publisher: Publisher, site: SiteConfig, item: Pending,
   return markFailed(app.db, item, result.reason, Date.now() + retryDelayMs(item, result));
 }
 
-/** Publishes one claimed save and records the outcome, keeping the claim alive meanwhile. */
+/** Publishes one claimed save and records the outcome, keeping the claim and the target's lease alive meanwhile. */
 async function publishClaimed(app: App, site: SiteConfig, publisher: Publisher, item: Pending, log: (m: string) => void): Promise<void> {
-  const stopRenewing = renewing(app.db, 'publications', 'change_id', item.changeId);
+  const stopRenewingClaim = renewing(app.db, 'publications', 'change_id', item.changeId);
+  const lease = setInterval(() => void holdPublisherLease(app.db, publisher.target).catch(() => false), CLAIM_MS / 3);
+  const stopRenewing = () => {
+    stopRenewingClaim();
+    clearInterval(lease);
+  };
   let result: PublishResult;
   try {
     result = await publishOne(app, site, publisher, item);
@@ -146,17 +161,19 @@ export function startPublisher(app: App, signals: PublicationSignals, log: (m: s
   const sleep = (ms: number) => sleeper.sleep(ms);
 
   const publisherOf = publisherCache(app.settings.configPath, log, app.settings.gitTimeoutMs);
+  let lastGit: GitConfig | undefined;
   void (async () => {
     while (!stopped) {
       sleeper.begin();
       try {
         const live = await app.config.current();
-        const publisher = publisherOf(live.config.git);
+        lastGit = live.config.git;
+        const publisher = publisherOf(lastGit);
         if (!publisher) {
           await sleep(IDLE_CHECK_MS);
           continue;
         }
-        const next = await nextPending(app);
+        const next = await nextPending(app, publisher.target);
         if ('waitMs' in next) await sleep(next.waitMs);
         else await publishClaimed(app, live.config, publisher, next.item, log);
       } catch (e) {
@@ -168,5 +185,8 @@ export function startPublisher(app: App, signals: PublicationSignals, log: (m: s
   return () => {
     stopped = true;
     sleeper.stop();
+    // Let the others publish at once rather than when the lease lapses.
+    const target = publisherOf(lastGit)?.target;
+    if (target) void releasePublisherLease(app.db, target).catch(() => undefined);
   };
 }
