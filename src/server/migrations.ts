@@ -492,5 +492,24 @@ ALTER TABLE runs ADD COLUMN metrics TEXT;
 ALTER TABLE runs ADD COLUMN notify TEXT;
 `,
   },
+  {
+    version: 22,
+    name: 'files given to a run',
+    sql: `
+-- Files people gave a run through a button's file inputs (type: file), one per
+-- input, kept with it until the runner fetches them and for a re-run, which
+-- copies them. Bounded by the config (max_size_mb); deleted with their run.
+CREATE TABLE run_input_files (
+  id      INTEGER PRIMARY KEY,
+  run_id  INTEGER NOT NULL,
+  input   TEXT NOT NULL,
+  name    TEXT NOT NULL,
+  size    INTEGER NOT NULL,
+  sha256  TEXT NOT NULL,
+  body    BLOB NOT NULL,
+  UNIQUE (run_id, input)
+);
+`,
+  },
   // Written in the order they were made; applied (and listed) by number.
 ].sort((a, b) => a.version - b.version);
