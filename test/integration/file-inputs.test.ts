@@ -2,8 +2,9 @@
  * A button's file input, end to end with the real built server and a real
  * runner: a file given through the form (multipart) or the JSON API is kept
  * with the run, fetched by the runner into the run's inputs/ folder and handed
- * to the script as a path, byte for byte; refusals keep nothing; a re-run
- * uses the same file; a runner of protocol 1 is never given such a run.
+ * to the script as a path, byte for byte (a damaged one fails the run before
+ * its script starts); refusals keep nothing; a re-run uses the same file; a
+ * runner of protocol 1 is never given such a run.
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,8 +95,19 @@ describe('file inputs', () => {
     await c.post(`/runs/${id}/cancel`, {});
   });
 
-  it('hands the script the file given through the form, byte for byte, at a path in its run folder', async () => {
+  it('fails a run whose file arrives damaged, before its script starts', async () => {
+    const res = await upload({ name: 'dented.stl', bytes: MODEL });
+    const id = runIdOf(res);
+    // Damaged at rest: the runner's SHA-256 check must catch it.
+    await server.db().execute({ sql: "UPDATE run_input_files SET body = x'00' WHERE run_id = ?", args: [id] });
     runner = await startRunner(server, 'files');
+    const run = await waitForRun<Run>(c, id, ended);
+    expect(run.state).toBe('failed');
+    expect(run.error).toContain('the file dented.stl given for input job_file arrived damaged');
+    expect(await log(id)).not.toContain('path=');
+  });
+
+  it('hands the script the file given through the form, byte for byte, at a path in its run folder', async () => {
     const res = await upload({ name: 'C:\\Users\\olga\\cube part.STL', bytes: MODEL }, { note: 'first' });
     expect(res.status).toBe(303);
     const run = await waitForRun<Run>(c, runIdOf(res), ended);
