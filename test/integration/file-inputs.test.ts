@@ -27,6 +27,14 @@ pages:
         inputs:
           - {name: job_file, label: 3D model, type: file, accept: [".stl", ".obj"], max_size_mb: 1, required: true}
           - {name: note, type: text}
+      - name: checked
+        label: Checked
+        script_path: scripts/submit.sh
+        status_file: app_data/status/checked.json
+        report_path: app_data/reports/checked.log
+        confirm: "Print {job_file}?"
+        inputs:
+          - {name: job_file, type: file, accept: [".stl"], max_size_mb: 1, required: true}
 `;
 
 const SCRIPT = `#!/usr/bin/env bash
@@ -136,6 +144,19 @@ describe('file inputs', () => {
     expect(second.inputs).toEqual(first.inputs);
     expect(await log(second.id)).toContain(`sum=${sha(bytes)}`);
     expect(await log(second.id)).toContain(`/runs/${second.id}/inputs/cube.obj`);
+  });
+
+  it('asks for the file again on the review page of a confirm without script, which cannot keep it', async () => {
+    const form = new FormData();
+    form.append('job_file', new Blob([MODEL]), 'cube.stl');
+    form.append('_confirmed', '');
+    const res = await fetch(`${server.url}/page/lab/run/checked`, { method: 'POST', body: form, redirect: 'manual', headers: { cookie: c.cookieHeader(), origin: server.url } });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('Print cube.stl?');
+    expect(html).toContain('enctype="multipart/form-data"');
+    expect(html).toMatch(/<input id="review-job_file" name="job_file" type="file" accept=".stl"/);
+    expect(html).toContain('Choose the file again');
   });
 
   it('refuses a missing, mistyped, oversized or oddly named file and keeps nothing of it', async () => {
