@@ -49,11 +49,16 @@ export function fileProblem(p: FileInput, file: { name: string; size: number }, 
   return undefined;
 }
 
-/** The most a request that starts a run of `button` needs: its form fields plus its files, as base64 (a third more than the bytes). */
+/**
+ * The most a request that starts a run of `button` needs: its other fields (50
+ * inputs of 10,000 characters, percent-encoded, fit in FIELDS_BYTES) plus its
+ * files as base64 (a third more than their bytes), under the app's 32 MiB.
+ */
 export function runRequestBytes(button: Pick<Button, 'inputs'>): number {
   const files = button.inputs.reduce((sum, p) => sum + (p.type === 'file' ? maxBytesOf(p) : 0), 0);
-  return MB + Math.ceil((files * 4) / 3);
+  return FIELDS_BYTES + Math.ceil((files * 4) / 3);
 }
+const FIELDS_BYTES = 8 * MB;
 
 /** The input's file, checked: its value to record (no bytes) and the bytes; or why it is refused; or none given. */
 export type FileCheck = { ok: true; value: FileValue | null; bytes?: Uint8Array } | { ok: false; error: string };

@@ -170,7 +170,7 @@ describe('file inputs', () => {
     await refused(await upload({ name: 'big.stl', bytes: new Uint8Array(1024 * 1024 + 1) }), 'The file is larger than 1 MB.');
     await refused(await upload({ name: '.cube.stl', bytes: MODEL }), 'cannot be used: letters, digits');
     // Past what the button can take at all, the body is not read.
-    expect((await upload({ name: 'huge.stl', bytes: new Uint8Array(4 * 1024 * 1024) })).status).toBe(413);
+    expect((await upload({ name: 'huge.stl', bytes: new Uint8Array(10 * 1024 * 1024) })).status).toBe(413);
     const json = await postJson(c, '/page/lab/run/submit', { inputs: { job_file: { name: 'x.exe', content_base64: 'AAAA' } } });
     expect(json.status).toBe(422);
     expect(((await json.json()) as { errors: Record<string, string> }).errors).toEqual({ job_file: 'Choose a file ending in .stl, .obj.' });
