@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, postJson } from '../helpers/client.ts';
+import { apiToken, Client, postJson } from '../helpers/client.ts';
 import { ended, waitForRun } from '../helpers/runs.ts';
 import { runnerToken, startRunner, type TestRunner } from '../helpers/runner.ts';
 import { startServer, type TestServer } from '../helpers/server.ts';
@@ -144,6 +144,17 @@ describe('file inputs', () => {
     expect(second.inputs).toEqual(first.inputs);
     expect(await log(second.id)).toContain(`sum=${sha(bytes)}`);
     expect(await log(second.id)).toContain(`/runs/${second.id}/inputs/cube.obj`);
+    // The same through /api/v1 with a personal token, with a file larger than the 1 MiB other JSON calls take.
+    const big = Buffer.alloc(900 * 1024, 7);
+    const token = await apiToken(server.url, 'olga', 'olga-password');
+    const api = await fetch(`${server.url}/api/v1/pages/lab/runs/submit`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ inputs: { job_file: { name: 'big.stl', content_base64: big.toString('base64') } } }),
+    });
+    expect(api.status).toBe(201);
+    const third = await waitForRun<Run>(c, ((await api.json()) as { id: number }).id, ended);
+    expect(await log(third.id)).toContain(`sum=${sha(big)}`);
   });
 
   it('asks for the file again on the review page of a confirm without script, which cannot keep it', async () => {
