@@ -25,6 +25,8 @@ interface Answer {
   status: number;
   text: () => Promise<string>;
   json: () => Promise<unknown>;
+  /** The body as it came (a file the app sends). */
+  bytes: Buffer;
 }
 
 /** A request that got no answer in time; a network error like any other, so it is retried. */
@@ -103,9 +105,10 @@ export class AppApi {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (e) => finish(e));
         res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
+          const bytes = Buffer.concat(chunks);
+          const text = bytes.toString('utf8');
           const status = res.statusCode ?? 0;
-          finish(undefined, { ok: status >= 200 && status < 300, status, text: async () => text, json: async () => JSON.parse(text) });
+          finish(undefined, { ok: status >= 200 && status < 300, status, text: async () => text, json: async () => JSON.parse(text), bytes });
         });
       });
       if (opts.signal?.aborted) return onAbort();
@@ -152,6 +155,15 @@ export class AppApi {
   async artifact(runId: number, lease: string, name: string, body: Uint8Array, sha256: string, fresh = false): Promise<void> {
     const res = await this.post(`runs/${runId}/artifacts/${encodeURIComponent(name)}`, body, { fresh, headers: { [LEASE_HEADER]: lease, [SHA256_HEADER]: sha256 } });
     await this.check(res, `sending file ${name}`);
+  }
+
+  /** A file given to the run's input `input` (see INPUT_FILES in the protocol), of `size` bytes: its time to arrive counts like an upload's. */
+  async inputFile(runId: number, lease: string, input: string, size: number, fresh = false): Promise<Buffer> {
+    const res = await this.post(`runs/${runId}/inputs/${input}`, new Uint8Array(0), { fresh, headers: { [LEASE_HEADER]: lease }, deadlineMs: BASE_DEADLINE_MS + Math.ceil(size / BYTES_PER_MS) });
+    // No such file (or an app without the call): asking again will not bring it.
+    if (res.status === 404) throw new Rejected(`fetching the file of input ${input}: ${(await res.text()).slice(0, 300)}`);
+    await this.check(res, `fetching the file of input ${input}`);
+    return res.bytes;
   }
 
   async finish(runId: number, req: FinishRequest, fresh = false): Promise<void> {

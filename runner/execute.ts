@@ -12,6 +12,7 @@ import { execa } from 'execa';
 import { LIMITS, parseMetrics, parseRecipients, type FinishRequest, type RunAssignment, type StatusFile } from '../src/protocol/index.ts';
 import { Rejected, RunGone, Unauthorized, withRetry, type AppApi } from './api.ts';
 import { artifactFiles } from './artifacts.ts';
+import { fetchInputFiles } from './input-files.ts';
 import { lineSplitter } from './lines.ts';
 import { Outbox } from './outbox.ts';
 import type { ProcessRegistry } from './process-registry.ts';
@@ -183,16 +184,18 @@ export async function executeRun(
     notifyPath = join(runDir, 'notify.txt');
     await rm(metricsPath, { force: true });
     await rm(notifyPath, { force: true });
+    // A file input's parameter becomes the path of its file, fetched before the script starts.
+    const params = { ...run.params, ...(await fetchInputFiles(api, run, runDir, log)) };
     // Written afresh ('wx' after removing any old one): never through a link left at that name.
     await rm(paramsFile, { force: true });
-    await writeFile(paramsFile, `${JSON.stringify(run.params, null, 2)}\n`, { flag: 'wx' });
+    await writeFile(paramsFile, `${JSON.stringify(params, null, 2)}\n`, { flag: 'wx' });
     await rm(reportPath, { force: true }); // never show an earlier attempt's report as this one's
     await publishStatus({ state: 'running', run_id: run.id, started_at: startedAt, finished_at: null, exit_code: null, progress: null, message: null }).catch((e) =>
       system(`[switchyard runner] warning: cannot write the status file ${run.status_file}: ${(e as Error).message}`),
     );
     const script = await resolveScript(paths, run.script_path);
 
-    const { env, omitted } = scriptEnvironment(run.params, {
+    const { env, omitted } = scriptEnvironment(params, {
       SWITCHYARD_RUN_ID: String(run.id),
       // Which page and button started it: one script can serve several buttons (a job per page).
       SWITCHYARD_PAGE: run.page,

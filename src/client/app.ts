@@ -419,7 +419,8 @@ function enteredValues(form: HTMLFormElement): Record<string, Value> {
   const values: Record<string, Value> = {};
   for (const field of form.querySelectorAll<HTMLElement>('[data-field]')) {
     const name = field.dataset.field!;
-    const all = data.getAll(name).filter((v): v is string => typeof v === 'string');
+    // A file input names its file.
+    const all = data.getAll(name).map((v) => (typeof v === 'string' ? v : v.name)).filter((v) => v !== '');
     values[name] = field.dataset.type === 'boolean' ? all.length > 0 : field.dataset.type === 'multiselect' ? all : (all[0] ?? '');
   }
   return values;

@@ -27,7 +27,9 @@ export function placeholders(text: string): string[] {
 /** A value as the question shows it: a list comma-separated, no value as empty. */
 export function valueText(value: Value | undefined): string {
   if (value === null || value === undefined) return '';
-  return Array.isArray(value) ? value.join(', ') : String(value);
+  if (Array.isArray(value)) return value.join(', ');
+  // A file input: its name.
+  return typeof value === 'object' ? value.name : String(value);
 }
 
 /**

@@ -77,6 +77,9 @@ export function parseField(p: Parameter, raw: string | undefined, t: Translate =
       const when = text.trim();
       return DATETIME.test(when) && validDate(when.slice(0, 10)) && validTime(when.slice(11)) ? { ok: true, value: when } : fail('datetime');
     }
+    case 'file':
+      // A file never comes as form text (src/core/files.ts reads it); only "none given" does.
+      return { ok: true, value: null };
   }
 }
 

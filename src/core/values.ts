@@ -17,6 +17,7 @@ export function defaultValue(p: Parameter): Value {
     case 'multiselect':
       return p.default ?? [];
     case 'secret':
+    case 'file':
       return null;
     default:
       return p.default ?? null;
@@ -106,6 +107,8 @@ export function displayValue(value: Value | undefined, t: Translate = ENGLISH): 
   if (value === undefined) return t('fields.value.notSet');
   if (Array.isArray(value)) return value.length === 0 ? t('fields.value.none') : value.join(', ');
   if (value === null || value === '') return t('fields.value.empty');
+  // A file a run was given: its name, size and the start of its SHA-256 (the run's JSON has all of it).
+  if (typeof value === 'object') return `${value.name} (${value.size} B, sha256 ${value.sha256.slice(0, 12)}…)`;
   return String(value);
 }
 

@@ -7,6 +7,7 @@
  *   POST /api/runner/claim            long-poll for work; 200 {run} or 204 after `wait_ms`
  *   POST /api/runner/runs/<id>/events  log lines, progress and heartbeats; answers {ack, cancel}
  *   POST /api/runner/runs/<id>/artifacts/<name>  one file the script left (raw bytes; see ARTIFACTS)
+ *   POST /api/runner/runs/<id>/inputs/<input>    a file given to the run (answer: raw bytes; see INPUT_FILES)
  *   POST /api/runner/runs/<id>/finish  the end state, exit code and report
  *
  * Every call after the claim carries the run's lease token. Events carry a
@@ -121,6 +122,22 @@ export function parseRecipients(text: string): { recipients: string[]; refused: 
 export const METRIC_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 export const METRICS_MAX = 20;
 
+/**
+ * Files people give a run through a button's file inputs. The app keeps them
+ * with the run; before the script starts the runner fetches each (POST
+ * .../inputs/<input> with the lease header; the answer is the bytes), checks
+ * its SHA-256 and writes it to <run folder>/inputs/<name>, and the script's
+ * parameter holds that absolute path. A runner of protocol 1 is never given a
+ * run that has files.
+ */
+export const INPUT_FILES = {
+  /** Largest file an input takes (and all of a run's files together). */
+  fileBytes: 16 * 1024 * 1024,
+} as const;
+
+/** An uploaded file's name: letters, digits, ". _ -" and spaces, starting with a letter, digit or _; at most 128. */
+export const INPUT_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._ -]{0,127}$/;
+
 export const runAssignment = z.strictObject({
   id: z.int().positive(),
   lease: z.string().min(16).max(128),
@@ -133,6 +150,15 @@ export const runAssignment = z.strictObject({
   params: z.record(z.string(), paramValue),
   /** Who pressed the button (or started the re-run), with their role and language now (null: no longer a user); null for a schedule. Version 2 on. */
   started_by: z.strictObject({ username: z.string(), role: z.string().nullable(), language: z.string().nullable() }).nullable().optional(),
+  /**
+   * The files given to the run's file inputs, by input name (see INPUT_FILES);
+   * their `params` hold the file name until the runner has fetched them. Version 2 on.
+   */
+  input_files: z.record(z.string(), z.strictObject({
+    name: z.string().regex(INPUT_FILE_NAME),
+    size: z.int().min(0).max(INPUT_FILES.fileBytes),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  })).optional(),
 });
 export type RunAssignment = z.infer<typeof runAssignment>;
 

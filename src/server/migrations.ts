@@ -493,6 +493,25 @@ ALTER TABLE runs ADD COLUMN notify TEXT;
 `,
   },
   {
+    version: 22,
+    name: 'files given to a run',
+    sql: `
+-- Files people gave a run through a button's file inputs (type: file), one per
+-- input, kept with it until the runner fetches them and for a re-run, which
+-- copies them. Bounded by the config (max_size_mb); deleted with their run.
+CREATE TABLE run_input_files (
+  id      INTEGER PRIMARY KEY,
+  run_id  INTEGER NOT NULL,
+  input   TEXT NOT NULL,
+  name    TEXT NOT NULL,
+  size    INTEGER NOT NULL,
+  sha256  TEXT NOT NULL,
+  body    BLOB NOT NULL,
+  UNIQUE (run_id, input)
+);
+`,
+  },
+  {
     version: 23,
     name: 'one publisher per Git target',
     sql: `

@@ -44,7 +44,7 @@ import { notFound, Refused } from '../server/refused.ts';
 import { runJson } from '../server/runs/json.ts';
 import { artifactResponse, latestButtonArtifact, runArtifact, runArtifactList } from './artifact-routes.ts';
 import { cancel, InputsRefused, rerun, startRun, visibleRun, visibleRuns } from '../server/runs/service.ts';
-import { inputsRefusedJson } from './run-routes.ts';
+import { inputsRefusedJson, runBodyBytes } from './run-routes.ts';
 import { runEventStream } from './run-stream.ts';
 import { runFilterFrom, runIdFrom, runLogDownload } from './run-http.ts';
 import { recordSave } from '../server/save.ts';
@@ -186,7 +186,8 @@ const ROUTES: { pattern: RegExp; methods: Record<string, Handler>; readsJson?: t
     methods: {
       POST: async (app, request, viewer, [slug, button]) => {
         // {"inputs": {...}} for a button that asks some; no body at all for one that does not.
-        const body = hasBody(request) ? await readBody(request) : {};
+        // A button with file inputs takes their bytes as base64: its bound (runBodyBytes) says how much.
+        const body = hasBody(request) ? await readJsonObject(request, await runBodyBytes(app, slug!, button!)) : {};
         try {
           const run = await startRun(app, (await pageFor(app, slug!, viewer)).slug, button!, viewer, { json: body.inputs });
           return json({ id: run.id, url: `/runs/${run.id}`, run: runJson(run) }, 201);

@@ -9,6 +9,8 @@ import type { Button } from '../core/config/schema.ts';
  */
 export function reviewFields(button: Pick<Button, 'inputs'>, raw: Record<string, string>): [string, string][] {
   return button.inputs.flatMap((p): [string, string][] => {
+    // A file cannot be a hidden field: the review page asks for it again.
+    if (p.type === 'file') return [];
     const text = raw[p.name] ?? '';
     if (p.type === 'multiselect') return text.split(/\r?\n/).filter((o) => o !== '').map((o) => [p.name, o]);
     if (p.type === 'boolean') return text !== '' && text !== 'off' && text !== 'false' ? [[p.name, 'on']] : [];

@@ -1,6 +1,7 @@
 /** Glue for the run pages and endpoints: read the request, call one service, shape the answer. */
 import type { APIContext, AstroGlobal } from 'astro';
-import { errorJson, HttpError, json, loginAddress, mediaType, readJsonObject } from './http.ts';
+import { errorJson, HttpError, json, loginAddress, mediaType, readBoundedBytes, readJsonObject } from './http.ts';
+import { runRequestBytes, type UploadedFile } from '../core/files.ts';
 import { notFound } from '../server/refused.ts';
 import { runJson } from '../server/runs/json.ts';
 import { logTail, runReport, type LogLine, type RunView } from '../server/runs/read.ts';
@@ -39,15 +40,39 @@ export function inputsRefusedJson(e: InputsRefused): Response {
   return json({ error: e.message, errors: e.result.errors }, 422);
 }
 
-/** The inputs a POST to the run address sent: form fields (the dialog), or `{"inputs": {...}}` as JSON. */
-async function givenInputs(request: Request): Promise<GivenInputs> {
+/**
+ * The inputs a POST to the run address sent: form fields (the dialog; multipart
+ * when it has files), or `{"inputs": {...}}` as JSON. At most `maxBytes` of the
+ * body is read (runBodyBytes), before any of it is parsed.
+ */
+async function givenInputs(request: Request, maxBytes: number): Promise<GivenInputs> {
   const type = mediaType(request);
   if (type === 'application/json') {
-    return { json: (await readJsonObject(request, 1024 * 1024, { allowEmpty: true })).inputs };
+    return { json: (await readJsonObject(request, maxBytes, { allowEmpty: true })).inputs };
   }
   if (type === '') return { json: {} };
-  const form = await request.formData();
-  return { form: (name) => formText(form, name) };
+  const body = await readBoundedBytes(request, maxBytes);
+  if (!body) throw new HttpError(413, (t) => t('http.tooLarge', { size: Math.floor(maxBytes / MB) }));
+  const form = await new Response(body as Uint8Array<ArrayBuffer>, { headers: { 'content-type': request.headers.get('content-type') ?? '' } }).formData();
+  const files = await formFiles(form);
+  return { form: (name) => formText(form, name), files: (name) => files.get(name) };
+}
+
+const MB = 1024 * 1024;
+
+/** The most a request to start a run of this button may send (its files as base64 included); a button the config lacks takes the least. */
+export async function runBodyBytes(app: App.Locals['app'], slug: string, name: string): Promise<number> {
+  const button = buttonOf((await app.config.current()).config, slug, name);
+  return runRequestBytes(button ?? { inputs: [] });
+}
+
+/** The files a form sent, the first under each name, read once (a FileSource reads synchronously). */
+async function formFiles(form: FormData): Promise<Map<string, UploadedFile>> {
+  const files = new Map<string, UploadedFile>();
+  for (const [name, value] of form) {
+    if (typeof value !== 'string' && !files.has(name)) files.set(name, { name: value.name, bytes: new Uint8Array(await value.arrayBuffer()) });
+  }
+  return files;
 }
 
 /** A form field's text; a multiselect sends one entry per ticked box, read one per line (as the page's form is). */
@@ -94,8 +119,9 @@ export async function runButtonRoute(Astro: AstroGlobal): Promise<RunButtonRoute
       // Nothing sent yet: the form shows each input's default.
       return { status: 200, site, page, button, raw: {}, errors: {}, docs: await buttonDocs(app.settings.configPath, button, Astro.locals.lang) };
     }
-    const given = await givenInputs(request);
+    // Who may run it is settled before the body is read, and the button says how much may come.
     const target = await buttonToRun(app, slug, name, viewer, t);
+    const given = await givenInputs(request, runRequestBytes(target.button));
     if (needsReview(target.button, given)) {
       const { values, raw } = checkInputs(target.button, given, t);
       return { status: 200, ...target, raw, errors: {}, review: fillConfirm(target.button.confirm!, values) };

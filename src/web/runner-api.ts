@@ -9,6 +9,7 @@ import {
 import type { App } from '../server/app.ts';
 import { json, readBoundedBytes, readBoundedText } from './http.ts';
 import { storeArtifact } from '../server/runs/artifacts.ts';
+import { inputFileForRunner } from '../server/runs/input-files.ts';
 import { authenticateRunner, touchRunner, type RunnerRecord } from '../server/runners.ts';
 import { runnerClock } from '../server/runs/clock.ts';
 import { finishRun, recordEvents } from '../server/runs/lease.ts';
@@ -52,6 +53,8 @@ export async function handleRunnerApi(app: App, request: Request, path: string):
   if (path === 'claim') return claim(app, runner, request, version);
   const file = /^runs\/(\d{1,15})\/artifacts\/([^/]{1,300})$/.exec(path);
   if (file) return artifact(app, runner, Number(file[1]), decodedName(file[2]!), request);
+  const given = /^runs\/(\d{1,15})\/inputs\/([a-z][a-z0-9_]{0,63})$/.exec(path);
+  if (given) return inputFile(app, runner, Number(given[1]), given[2]!, request);
   const m = /^runs\/(\d{1,15})\/(events|finish)$/.exec(path);
   if (!m) return fail(404, `no such runner API call: ${path}`);
   const id = Number(m[1]);
@@ -88,15 +91,24 @@ async function artifact(app: App, runner: RunnerRecord, id: number, name: string
   return out.ok ? json({ ok: true }) : fail(out.status, out.reason);
 }
 
+/** A file given to the run (a file input), as raw bytes, for the runner holding its lease. */
+async function inputFile(app: App, runner: RunnerRecord, id: number, input: string, request: Request): Promise<Response> {
+  await touchRunner(app.db, runner);
+  const out = await inputFileForRunner(app.db, runner, id, request.headers.get(LEASE_HEADER) ?? '', input);
+  if (!out.ok) return fail(out.status, out.reason);
+  return new Response(out.body as Uint8Array<ArrayBuffer>, { headers: { 'Content-Type': 'application/octet-stream', 'Cache-Control': 'no-store' } });
+}
+
 async function claim(app: App, runner: RunnerRecord, request: Request, version: string): Promise<Response> {
   const body = await readJson(request, claimRequest);
   if (!body.ok) return body.response;
   await touchRunner(app.db, runner, { hostname: body.value.hostname, version: body.value.version, labels: body.value.labels });
   const deadline = Date.now() + Math.min(body.value.wait_ms, LIMITS.claimWaitMs);
   for (;;) {
-    const run = await claimNext(app.db, app.runs, runner, runLimits(app));
+    // A version 1 runner cannot fetch a run's files, so it never claims a run that has some.
+    const run = await claimNext(app.db, app.runs, runner, runLimits(app), version !== '1');
     // A version 1 runner refuses fields it does not know, so it is sent none.
-    if (run) return json({ run: version === '1' ? { ...run, started_by: undefined } : run });
+    if (run) return json({ run: version === '1' ? { ...run, started_by: undefined, input_files: undefined } : run });
     const left = deadline - Date.now();
     if (left <= 0 || request.signal.aborted) return new Response(null, { status: 204 });
     await app.runs.waitForQueued(Math.min(left, RECHECK_MS), request.signal);

@@ -1,6 +1,7 @@
 /**
  * examples/print-queue as its README starts it, in Chromium: the lab manager
- * sets the printer and the limits, approves a job in the button's dialog, and
+ * sets the printer and the limits, submits a model file through the site
+ * (it lands in incoming/), approves a job in the button's dialog, and
  * the file is in approved/ on disk, priced with the new printer's rates, with
  * an email to the print desk through a real SMTP server. Two runs at once on
  * the runner's two slots: approving one job twice moves it once (the other run
@@ -150,6 +151,25 @@ describe('the print-queue example', { timeout: 90_000 }, () => {
     expect(purge.message).toBe('Purged 1 finished job(s) older than 0 day(s)');
     expect(folder('done')).toEqual([]);
     expect(folder('meta')).not.toContain('bracket.stl.json');
+  });
+
+  it('takes a model file through Submit a job: it lands in incoming/ with the same bytes, and a name in the queue already is refused', async () => {
+    await page.goto(`${server.url}/page/queue`);
+    await page.getByTestId('run-submit').click();
+    const dialog = page.getByRole('dialog', { name: 'Submit a job' });
+    const model = Buffer.from('solid lab_cube\n  facet normal 0 0 1\n  endfacet\nendsolid lab_cube\n');
+    await dialog.getByLabel('Model file').setInputFiles({ name: 'lab-cube.stl', mimeType: 'model/stl', buffer: model });
+    await dialog.getByTestId('run-go').click();
+    await page.waitForURL(/\/runs\/\d+$/);
+    await expect.poll(() => page.locator('.run-state').first().textContent(), { timeout: 15_000 }).toBe('succeeded');
+    expect(folder('incoming')).toEqual(['gear.obj', 'lab-cube.stl']);
+    expect(readFileSync(join(server.dataDir, 'files/print-queue', 'incoming', 'lab-cube.stl')).equals(model)).toBe(true);
+    expect(JSON.parse(readFileSync(join(server.dataDir, 'files/print-queue', 'meta', 'lab-cube.stl.json'), 'utf8'))).toMatchObject({ submitted_by: manager.name });
+
+    const again = await run(await session(), '/page/queue/run/submit', { job_file: { name: 'gear.obj', content_base64: Buffer.from('o gear\n').toString('base64') } });
+    expect(again.state).toBe('failed');
+    expect(again.message).toBe('Refused: A job named gear.obj is in incoming/ already; rename your file and submit it again.');
+    expect(folder('incoming').filter((n) => n.startsWith('.'))).toEqual([]);
   });
 
   it('lets a student see the queue but not housekeeping', async () => {

@@ -4,9 +4,11 @@
  * focus back; Run starts the run with what was typed; inputs the server
  * refuses come back as a page with the reasons. A confirm naming the inputs
  * asks with the values typed, as text; without script the server asks on a
- * review page. The dialog, the refusal, the review, and a run waiting for a
+ * review page. A file input takes a file in the dialog and the script gets
+ * its bytes. The dialogs, the refusal, the review, and a run waiting for a
  * labelled runner pass axe in light and dark and fit 390 px.
  */
+import { createHash } from 'node:crypto';
 import { AxeBuilder } from '@axe-core/playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -46,7 +48,16 @@ pages:
         status_file: "app_data/status/on-db.json"
         report_path: "app_data/reports/on-db.txt"
         runs_on: [host=db-1]
+      - name: "print"
+        label: "Print"
+        script_path: "scripts/print.sh"
+        status_file: "app_data/status/print.json"
+        report_path: "app_data/reports/print.txt"
+        inputs:
+          - {name: model, label: 3D model, type: file, accept: [".stl", ".obj"], max_size_mb: 2, required: true}
 `;
+
+const PRINT = '#!/bin/sh\necho "model=$(basename "$SWITCHYARD_PARAM_MODEL") sum=$(sha256sum "$SWITCHYARD_PARAM_MODEL" | cut -d" " -f1)"\n';
 
 const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
@@ -55,7 +66,7 @@ let page: Page;
 
 beforeAll(async () => {
   session = await operatorBrowser({
-    server: { config: CONFIG, files: { 'scripts/echo.sh': '#!/bin/sh\necho "ticket=$SWITCHYARD_PARAM_TICKET count=$SWITCHYARD_PARAM_COUNT dry=$SWITCHYARD_PARAM_DRY level=$SWITCHYARD_PARAM_LEVEL"\n' } },
+    server: { config: CONFIG, files: { 'scripts/echo.sh': '#!/bin/sh\necho "ticket=$SWITCHYARD_PARAM_TICKET count=$SWITCHYARD_PARAM_COUNT dry=$SWITCHYARD_PARAM_DRY level=$SWITCHYARD_PARAM_LEVEL"\n', 'scripts/print.sh': PRINT } },
     runner: 'plain-runner',
     next: '/page/jobs',
   });
@@ -187,7 +198,30 @@ describe('a button with inputs', { timeout: 120_000 }, () => {
     await expect.poll(() => page.locator('.run-state').first().textContent(), { timeout: 15_000 }).toBe('succeeded');
   });
 
+  const printDialog = () => page.getByRole('dialog', { name: 'Print' });
+  async function openPrint() {
+    await page.goto(`${session.server.url}/page/jobs`);
+    await page.getByTestId('run-print').click();
+    await printDialog().waitFor();
+  }
+
+  it('takes a file in the dialog and hands the script the same bytes', async () => {
+    await openPrint();
+    const input = printDialog().getByLabel('3D model');
+    expect(await input.getAttribute('accept')).toBe('.stl,.obj');
+    expect(await printDialog().innerText()).toContain('Takes .stl, .obj files of up to 2 MB.');
+    const bytes = Buffer.from('solid cube\n  facet normal 0 0 1\nendsolid cube\n');
+    await input.setInputFiles({ name: 'cube.stl', mimeType: 'model/stl', buffer: bytes });
+    await printDialog().getByTestId('run-go').click();
+    await page.waitForURL(/\/runs\/\d+$/);
+    await expect.poll(() => page.locator('.run-state').first().textContent(), { timeout: 15_000 }).toBe('succeeded');
+    const sum = createHash('sha256').update(bytes).digest('hex');
+    expect(await page.getByTestId('run-inputs').innerText()).toContain(`cube.stl (${bytes.length} B, sha256 ${sum.slice(0, 12)}`);
+    await expect.poll(() => page.locator('[data-role="log"]').innerText()).toContain(`model=cube.stl sum=${sum}`);
+  });
+
   it('passes axe and fits a phone: the dialog open, the refusal, a run waiting for a labelled runner', async () => {
+    await check('inputs dialog with a file', openPrint);
     await check('inputs dialog with docs', openRestore);
     await check('confirm filled with the inputs', async () => {
       await openRestore();

@@ -42,7 +42,7 @@ describe('start', () => {
       const { code, output } = await runStart(dir);
       expect(code).toBe(1);
       expect(output).toContain(`Switchyard cannot start: ${join(dir, 'config.yaml')} is not valid.`);
-      expect(output).toMatch(/config\.yaml:\d+:\d+ pages\[0\]\.parameters\[3\]\.type: expected one of text, textarea, integer, number, boolean, select, multiselect, date, datetime, secret, got "txt"/);
+      expect(output).toMatch(/config\.yaml:\d+:\d+ pages\[0\]\.parameters\[3\]\.type: expected one of text, textarea, integer, number, boolean, select, multiselect, date, datetime, secret, file, got "txt"/);
       expect(existsSync(join(dir, 'data', 'switchyard.db'))).toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -131,7 +131,7 @@ describe('config changes while running', () => {
       await eventually(async () => (await admin.get('/page/reports')).text().then((h) => h.includes('config-problems-title')));
       const adminPage = await (await admin.get('/page/reports')).text();
       expect(adminPage).toContain('The config file on disk was refused; the last valid version is still live.');
-      expect(adminPage).toMatch(/config\.yaml:\d+:\d+ pages\[4\]\.parameters\[0\]\.type: expected one of text, textarea, integer, number, boolean, select, multiselect, date, datetime, secret, got &quot;float&quot;/);
+      expect(adminPage).toMatch(/config\.yaml:\d+:\d+ pages\[4\]\.parameters\[0\]\.type: expected one of text, textarea, integer, number, boolean, select, multiselect, date, datetime, secret, file, got &quot;float&quot;/);
       expect(adminPage).toContain('name="keep_days"'); // still the last good config
       // One JSON log line: the problems follow the message, their line break escaped.
       expect(s.output()).toMatch(/config\.yaml changed but is not valid; still serving revision [0-9a-f]{12}:\\nconfig\.yaml:\d+:\d+ pages\[4\]/);

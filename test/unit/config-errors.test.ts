@@ -10,7 +10,7 @@ const badConfigs: { name: string; yaml: string; expected: string }[] = [
   {
     name: "unknown parameter type",
     yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - name: a\n        type: \"txt\"\n",
-    expected: "config.yaml:7:15 pages[0].parameters[0].type: expected one of text, textarea, integer, number, boolean, select, multiselect, date, datetime, secret, got \"txt\"",
+    expected: "config.yaml:7:15 pages[0].parameters[0].type: expected one of text, textarea, integer, number, boolean, select, multiselect, date, datetime, secret, file, got \"txt\"",
   },
   {
     name: "integer default written as a string",
@@ -130,7 +130,7 @@ const badConfigs: { name: string; yaml: string; expected: string }[] = [
   {
     name: "missing parameter type",
     yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - name: a\n",
-    expected: "config.yaml:6:9 pages[0].parameters[0].type: required, expected one of text, textarea, integer, number, boolean, select, multiselect, date, datetime, secret",
+    expected: "config.yaml:6:9 pages[0].parameters[0].type: required, expected one of text, textarea, integer, number, boolean, select, multiselect, date, datetime, secret, file",
   },
   {
     name: "integer min above max",
@@ -450,6 +450,36 @@ const badConfigs: { name: string; yaml: string; expected: string }[] = [
     name: "button docs outside the config folder",
     yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.log\n        docs: ../secrets.md\n",
     expected: "config.yaml:11:15 pages[0].buttons[0].docs: must stay in the folder of config.yaml (no \"..\", \".\" or empty segments)",
+  },
+  {
+    name: "a file parameter on a page",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    parameters:\n      - {name: model, type: file}\n",
+    expected: "config.yaml:6:29 pages[0].parameters[0].type: cannot be file on a page: a file is given when a button is pressed; make it one of the button's inputs",
+  },
+  {
+    name: "a required file input on a scheduled button",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n        schedule: \"0 3 * * *\"\n        inputs:\n          - {name: model, type: file, required: true}\n",
+    expected: "config.yaml:13:49 pages[0].buttons[0].inputs[0].required: cannot be true: the button has a schedule, and a scheduled run has nobody to give it a file (input \"model\")",
+  },
+  {
+    name: "a file extension in upper case",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n        inputs:\n          - {name: model, type: file, accept: [STL]}\n",
+    expected: "config.yaml:12:48 pages[0].buttons[0].inputs[0].accept[0]: must be a file extension in lower case with its dot, such as .stl, got \"STL\"",
+  },
+  {
+    name: "a file input larger than the bound",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n        inputs:\n          - {name: model, type: file, max_size_mb: 50}\n",
+    expected: "config.yaml:12:52 pages[0].buttons[0].inputs[0].max_size_mb: must be at most 16, got 50",
+  },
+  {
+    name: "file inputs larger than the bound together",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n        inputs:\n          - {name: a, type: file, max_size_mb: 10}\n          - {name: b, type: file, max_size_mb: 10}\n",
+    expected: "config.yaml:12:11 pages[0].buttons[0].inputs: file inputs may allow at most 16 MB together (one request carries them all), got 20 MB: set max_size_mb on each",
+  },
+  {
+    name: "a default on a file input",
+    yaml: "toplevel_title: T\npages:\n  - slug: home\n    title: Home\n    buttons:\n      - name: go\n        label: Go\n        script_path: scripts/go.sh\n        status_file: app_data/status/go.json\n        report_path: app_data/reports/go.html\n        inputs:\n          - {name: a, type: file, default: x.stl}\n",
+    expected: "config.yaml:12:35 pages[0].buttons[0].inputs[0].default: unknown key \"default\" (allowed: name, label, type, required, help_text, visible_when, accept, max_size_mb)",
   },
 ];
 

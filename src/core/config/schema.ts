@@ -13,8 +13,9 @@ import { buttonNotify, checkNotify, pageNotify, siteNotify } from './notify.ts';
 import { docsSchema } from './docs.ts';
 import { translatable, Translations } from './text.ts';
 import { placeholders } from '../confirm.ts';
+import { FILE_MAX_MB } from '../files.ts';
 
-export const PARAMETER_TYPES = ['text', 'textarea', 'integer', 'number', 'boolean', 'select', 'multiselect', 'date', 'datetime', 'secret'] as const;
+export const PARAMETER_TYPES = ['text', 'textarea', 'integer', 'number', 'boolean', 'select', 'multiselect', 'date', 'datetime', 'secret', 'file'] as const;
 export type ParameterType = (typeof PARAMETER_TYPES)[number];
 
 /** Longest text value accepted by default; a text parameter may lower it. */
@@ -253,10 +254,23 @@ const secretParameter = z.strictObject({
   ...described,
 });
 
+/**
+ * A file the person gives when pressing a button (inputs only: a page keeps
+ * values, not files). No default: a file lives with its run. The bound is
+ * FILE_MAX_MB (src/core/files.ts), also for all of a button's files together.
+ */
+const fileParameter = z.strictObject({
+  ...named,
+  type: z.literal('file'),
+  ...described,
+  accept: z.array(z.string().regex(/^\.[a-z0-9][a-z0-9._-]{0,19}$/, { message: 'must be a file extension in lower case with its dot, such as .stl' })).min(1).max(50).optional(),
+  max_size_mb: z.int().min(1).max(FILE_MAX_MB, { message: `must be at most ${FILE_MAX_MB} (MB)` }).optional(),
+});
+
 const parameter = z
   .discriminatedUnion('type', [
     textParameter, textareaParameter, integerParameter, numberParameter, booleanParameter,
-    selectParameter, multiselectParameter, dateParameter, datetimeParameter, secretParameter,
+    selectParameter, multiselectParameter, dateParameter, datetimeParameter, secretParameter, fileParameter,
   ])
   .superRefine((p, ctx) => {
     if (p.type === 'multiselect') checkMultiselect(p, ctx);
@@ -396,11 +410,36 @@ function checkInputs(p: { parameters: { name: string }[]; buttons: z.output<type
       if (input.type === 'secret') {
         ctx.addIssue({ code: 'custom', path: [...at, ii, 'type'], message: 'cannot be secret: a run keeps its inputs with it and shows them; make it a parameter of the page instead' });
       }
+      if (input.type === 'file') return checkFileInput(b, input, [...at, ii], ctx);
       if (b.schedule && input.required && input.type !== 'boolean' && !('default' in input && input.default !== undefined)) {
         ctx.addIssue({ code: 'custom', path: [...at, ii, 'default'], message: `is needed: the button has a schedule, and a scheduled run takes the inputs' defaults (input "${input.name}" is required)` });
       }
     });
     checkConfirmPlaceholders(b, ['buttons', bi, 'confirm'], ctx);
+    checkFileTotal(b, at, ctx);
+  });
+}
+
+/** A scheduled run has nobody to give it a file, so a required file input and a schedule cannot go together. */
+function checkFileInput(b: z.output<typeof button>, input: { name: string; required: boolean }, at: (string | number)[], ctx: z.RefinementCtx): void {
+  if (b.schedule && input.required) {
+    ctx.addIssue({ code: 'custom', path: [...at, 'required'], message: `cannot be true: the button has a schedule, and a scheduled run has nobody to give it a file (input "${input.name}")` });
+  }
+}
+
+/** One request carries all of a button's files: together they stay within FILE_MAX_MB. */
+function checkFileTotal(b: z.output<typeof button>, at: (string | number)[], ctx: z.RefinementCtx): void {
+  const files = b.inputs.filter((i) => i.type === 'file');
+  const total = files.reduce((sum, i) => sum + (i.max_size_mb ?? FILE_MAX_MB), 0);
+  if (files.length > 1 && total > FILE_MAX_MB) {
+    ctx.addIssue({ code: 'custom', path: at, message: `file inputs may allow at most ${FILE_MAX_MB} MB together (one request carries them all), got ${total} MB: set max_size_mb on each` });
+  }
+}
+
+/** A page's parameters keep values between saves; a file belongs to one run, so it is a button's input only. */
+function checkNoFileParameters(params: { type: string }[], ctx: z.RefinementCtx): void {
+  params.forEach((p, i) => {
+    if (p.type === 'file') ctx.addIssue({ code: 'custom', path: ['parameters', i, 'type'], message: 'cannot be file on a page: a file is given when a button is pressed; make it one of the button\'s inputs' });
   });
 }
 
@@ -485,6 +524,7 @@ const page = z
         ctx.addIssue({ code: 'custom', path: ['parameters', i, 'options_from'], message: "is only for a button's inputs: a saved value must stay valid while the list it came from changes" });
       }
     });
+    checkNoFileParameters(p.parameters, ctx);
     checkVisibleWhen(p.parameters, ctx);
     uniqueBy(p.buttons, 'name', 'button name', ctx, ['buttons']);
     checkInputs(p, ctx);
@@ -629,6 +669,13 @@ export type Button = PageConfig['buttons'][number];
 /** What a button asks when pressed: a parameter in all but where its value comes from. */
 export type Input = Button['inputs'][number];
 
-/** A parameter's value once parsed: what the form shows, the database keeps and the export writes. */
-export type Value = string | number | boolean | null | string[];
+/** A file input's value as a run records it: the file's name, size and SHA-256, never its bytes (src/core/files.ts). */
+export interface FileValue {
+  name: string;
+  size: number;
+  sha256: string;
+}
+
+/** A parameter's value once parsed: what the form shows, the database keeps and the export writes; a file only as a run's input. */
+export type Value = string | number | boolean | null | string[] | FileValue;
 export type Values = Record<string, Value>;

@@ -17,6 +17,7 @@ import { maskSecrets, secretsOf } from '../../core/values.ts';
 import { observeRunEnd } from '../metrics.ts';
 import { isFinal } from '../../protocol/states.ts';
 import { recordRunEndsIn } from '../notify/events.ts';
+import { inputFilesOf } from './input-files.ts';
 
 export interface NewRun {
   page: PageConfig;
@@ -89,19 +90,22 @@ export const DEFAULT_RUN_LIMITS: RunLimits = { leaseMs: LIMITS.leaseMs, logMaxBy
  * every one of those labels. One UPDATE under the write lock, so two runners
  * never take the same run, and runs it may not take never hold back the rest.
  */
-export async function claimNext(db: Database, signals: RunSignals, runner: RunnerRecord, limits: RunLimits = DEFAULT_RUN_LIMITS): Promise<RunAssignment | undefined> {
+/** `takesFiles`: false for a runner of protocol 1, which cannot fetch a run's files, so it never gets a run that has some. */
+export async function claimNext(db: Database, signals: RunSignals, runner: RunnerRecord, limits: RunLimits = DEFAULT_RUN_LIMITS, takesFiles = true): Promise<RunAssignment | undefined> {
   const lease = randomBytes(24).toString('base64url');
   const now = Date.now();
   const { rows } = await db.write({
     sql: `UPDATE runs SET state = 'running', runner_id = ?, lease = ?, lease_expires_at = ?, claimed_at = ?
           WHERE id = (SELECT id FROM runs q WHERE state = 'queued'
                         AND (runs_on IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(q.runs_on) need WHERE need.value NOT IN (SELECT value FROM json_each(?))))
+                        AND (? OR NOT EXISTS (SELECT 1 FROM run_input_files f WHERE f.run_id = q.id))
                       ORDER BY id LIMIT 1) AND state = 'queued'
           RETURNING id, page_slug, button_name, script_path, status_file, report_path, timeout_ms, params, inputs, secret_params, requested_by, user_id`,
-    args: [runner.id, lease, now + limits.leaseMs, new Date(now).toISOString(), JSON.stringify(runner.labels)],
+    args: [runner.id, lease, now + limits.leaseMs, new Date(now).toISOString(), JSON.stringify(runner.labels), takesFiles ? 1 : 0],
   });
   const r = rows[0];
   if (!r) return undefined;
+  const files = await inputFilesOf(db, Number(r.id));
   await publishRun(db, signals, Number(r.id));
   const startedBy = r.user_id == null ? null : await starter(db, String(r.requested_by), Number(r.user_id));
   return {
@@ -115,9 +119,15 @@ export async function claimNext(db: Database, signals: RunSignals, runner: Runne
     timeout_ms: r.timeout_ms == null ? null : Number(r.timeout_ms),
     // The inputs reach the script as parameters do (no name is both: the config refuses it), so a runner from before inputs runs them too.
     // The script gets the real secrets; the recorded params keep them masked.
-    params: { ...JSON.parse(String(r.params)), ...(r.secret_params == null ? {} : JSON.parse(String(r.secret_params))), ...JSON.parse(String(r.inputs)) },
+    params: { ...JSON.parse(String(r.params)), ...(r.secret_params == null ? {} : JSON.parse(String(r.secret_params))), ...JSON.parse(String(r.inputs)), ...fileNames(files) },
     started_by: startedBy,
+    ...(Object.keys(files).length ? { input_files: files } : {}),
   };
+}
+
+/** A file input's parameter names its file until the runner has fetched it and puts its path there instead. */
+function fileNames(files: Record<string, { name: string }>): Record<string, string> {
+  return Object.fromEntries(Object.entries(files).map(([input, f]) => [input, f.name]));
 }
 
 /** Who started a run, with their role and chosen language as they are now (none of either once the account is gone). */
@@ -253,6 +263,7 @@ export async function forgetRunsIn(tx: Transaction, ids: number[]): Promise<{ ru
   await tx.execute({ sql: `UPDATE runs SET rerun_of = NULL WHERE rerun_of IN (${inIds})`, args: ids });
   const logs = await tx.execute({ sql: `DELETE FROM run_logs WHERE run_id IN (${inIds}) AND run_id IN (SELECT id FROM runs WHERE state NOT IN ('queued', 'running'))`, args: ids });
   await tx.execute({ sql: `DELETE FROM run_artifacts WHERE run_id IN (${inIds}) AND run_id IN (SELECT id FROM runs WHERE state NOT IN ('queued', 'running'))`, args: ids });
+  await tx.execute({ sql: `DELETE FROM run_input_files WHERE run_id IN (${inIds}) AND run_id IN (SELECT id FROM runs WHERE state NOT IN ('queued', 'running'))`, args: ids });
   const del = await tx.execute({ sql: `DELETE FROM runs WHERE id IN (${inIds}) AND state NOT IN ('queued', 'running') RETURNING id, status_file, report_path`, args: ids });
   return { runs: del.rows.map((r) => ({ id: Number(r.id), statusFile: String(r.status_file), reportPath: String(r.report_path) })), logLines: logs.rowsAffected };
 }

@@ -13,8 +13,11 @@ import { createExternalRun } from './external.ts';
 import { getRun, listRuns, type RunFilter, type RunView } from './read.ts';
 import { buttonOf, pageOf } from '../../core/config/lookup.ts';
 import type { Button } from '../../core/config/schema.ts';
-import { inputsFromForm, inputsFromJson, type InputsResult } from '../../core/inputs.ts';
 import { withHostOptions } from './host-options.ts';
+import { inputsFromForm, inputsFromJson, type FileSource, type InputsResult } from '../../core/inputs.ts';
+import { copyInputFilesIn, storeInputFilesIn } from './input-files.ts';
+import { isFileValue } from '../../core/files.ts';
+import type { Transaction } from '../db.ts';
 import type { FieldSource } from '../../core/fields.ts';
 import { ENGLISH, type Translate } from '../../core/i18n.ts';
 
@@ -35,7 +38,8 @@ export class InputsRefused extends Error {
 
 /** The inputs as given: the dialog's form fields, or a JSON object (the API; a re-run's recorded inputs). */
 /** `named`: the input names a pipeline's form gave (each must be an input); the dialog's form gives only inputs. */
-export type GivenInputs = { form: FieldSource; partial?: boolean; named?: string[] } | { json: unknown };
+/** `files`: the files a form sent; `kept`: the JSON is a run's recorded inputs, whose files are copied from it (a re-run). */
+export type GivenInputs = { form: FieldSource; partial?: boolean; named?: string[]; files?: FileSource } | { json: unknown; kept?: boolean };
 
 /** The inputs, checked; a form's problems are worded by `t` (the dialog's), JSON's stay English (the API's). */
 function checkedInputs(button: Button, given: GivenInputs, message: string, t?: Translate): InputsResult['values'] {
@@ -43,7 +47,7 @@ function checkedInputs(button: Button, given: GivenInputs, message: string, t?: 
 }
 
 function checkedResult(button: Button, given: GivenInputs, message: string, t?: Translate): InputsResult {
-  const result = 'form' in given ? inputsFromForm(button, given.form, given.partial, t, given.named) : inputsFromJson(button, given.json);
+  const result = 'form' in given ? inputsFromForm(button, given.form, given.partial, t, given.named, given.files) : inputsFromJson(button, given.json, given.kept);
   if (Object.keys(result.errors).length) throw new InputsRefused(message, result);
   return result;
 }
@@ -103,10 +107,21 @@ async function runnableButton(app: App, slug: string, buttonName: string, viewer
 /** Queues a run of a button with a typed snapshot of the page's current values and the button's inputs, once they pass their checks. */
 export async function startRun(app: App, slug: string, buttonName: string, viewer: Viewer, given: GivenInputs = { json: {} }, t: Translate = ENGLISH): Promise<RunView> {
   const req = await runnableButton(app, slug, buttonName, viewer, t);
-  const inputs = checkedInputs(req.button, given, t('run.errors.inputsRefused'), t);
-  return createRun(app.db, app.runs, { ...req, inputs }, (tx, run) =>
-    audit(tx, { action: 'run_started', userId: req.user.id, username: req.user.username, ip: viewer.ip, detail: { run, page: slug, button: buttonName, ...(req.button.inputs.length ? { inputs } : {}) } }),
-  );
+  const checked = checkedResult(req.button, given, t('run.errors.inputsRefused'), t);
+  const inputs = checked.values;
+  return createRun(app.db, app.runs, { ...req, inputs }, async (tx, run) => {
+    await keepFiles(tx, run, checked);
+    await audit(tx, { action: 'run_started', userId: req.user.id, username: req.user.username, ip: viewer.ip, detail: { run, page: slug, button: buttonName, ...(req.button.inputs.length ? { inputs } : {}) } });
+  });
+}
+
+/** The files given with a run's inputs, kept with it in the transaction that creates it. */
+async function keepFiles(tx: Transaction, runId: number, checked: InputsResult): Promise<void> {
+  const files = Object.entries(checked.files ?? {}).flatMap(([input, bytes]) => {
+    const value = checked.values[input];
+    return isFileValue(value) ? [{ input, bytes, value }] : [];
+  });
+  await storeInputFilesIn(tx, runId, files);
 }
 
 /**
@@ -144,12 +159,15 @@ export async function rerun(app: App, id: number, viewer: Viewer, t: Translate =
   const { live, page, button } = await findButton(app, old.page, old.button);
   const user = requireRun(viewer, page, button, t);
   if (!page || !button) throw new Refused('conflict', t('run.errors.buttonGone', { button: old.button, page: old.page }));
-  const inputs = checkedInputs(button, { json: old.inputs }, t('run.errors.inputsChanged', { id: old.id }));
+  const inputs = checkedInputs(button, { json: old.inputs, kept: true }, t('run.errors.inputsChanged', { id: old.id }));
   // The old run's secrets were kept masked and are forgotten: it runs with the current ones.
   const values = { ...old.params, ...secretsOf(page, (await currentValues(app.db, page)).values) };
-  return createRun(app.db, app.runs, { page, button, values, inputs, configRevision: live.revision, user, rerunOf: old.id }, (tx, run) =>
-    audit(tx, { action: 'run_started', userId: user.id, username: user.username, ip: viewer.ip, detail: { run, rerun_of: old.id } }),
-  );
+  // Its files are the old run's, copied: the same bytes under the same records.
+  const files = Object.keys(inputs).filter((name) => isFileValue(inputs[name]));
+  return createRun(app.db, app.runs, { page, button, values, inputs, configRevision: live.revision, user, rerunOf: old.id }, async (tx, run) => {
+    await copyInputFilesIn(tx, old.id, run, files);
+    await audit(tx, { action: 'run_started', userId: user.id, username: user.username, ip: viewer.ip, detail: { run, rerun_of: old.id } });
+  });
 }
 
 export async function cancel(app: App, id: number, viewer: Viewer, t: Translate = ENGLISH): Promise<RunView> {

@@ -14,7 +14,7 @@ is in one folder or the other, never half-copied, and two runs at once (two
 staff pressing Approve on the same job) cannot both move it: the second finds
 it gone and fails saying where it is.
 
-Usage (one command per button): printqueue.py approve|reject|start|finish|purge|samples
+Usage (one command per button): printqueue.py submit|approve|reject|start|finish|purge|samples
 Values come from Switchyard: the page's parameters and the button's inputs in
 SWITCHYARD_PARAMS_FILE, the data folder in SWITCHYARD_DATA_DIR.
 """
@@ -166,6 +166,40 @@ def cost(printer, weight_g, time_min):
     return total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def submit(q, v):
+    """Puts the file given in Submit a job's dialog into incoming/: copied under a hidden .part name, then renamed.
+
+    Switchyard has checked the name and the button's accept: and max_size_mb:; the page's own
+    limits (file types taken, largest file) are checked here, since the lab manager sets them.
+    """
+    given = v.get("job_file")
+    if not given or not os.path.isabs(given) or not os.path.isfile(given):
+        raise Refused("Choose the model file to submit.")
+    source = Path(given)
+    job = source.name
+    if not JOB_NAME.match(job) or job.endswith(".part"):
+        raise Refused(f"{job!r} cannot be a job's name: start it with a letter or digit (and not end in .part).")
+    ext = source.suffix.lstrip(".").lower()
+    if ext not in v["allowed_ext"]:
+        raise Refused(f"{job}: .{ext} files are not taken here (allowed: {', '.join(v['allowed_ext'])}).")
+    if source.stat().st_size > v["max_size_mb"] * 1024 * 1024:
+        raise Refused(f"{job} is larger than {v['max_size_mb']} MB.")
+    here = q.where(job)
+    if here:
+        raise Refused(f"A job named {job} is in {here}/ already; rename your file and submit it again.")
+    meta = {"job": job, "history": [{"from": None, "to": "incoming", "at": now(), "by": os.environ.get("SWITCHYARD_RUN_ID", "")}]}
+    submitter = os.environ.get("SWITCHYARD_STARTED_BY")
+    if submitter:
+        meta["submitted_by"] = submitter
+    q.save_meta(job, meta)
+    # Never half a file in incoming/: a name with a leading dot is not a job until the rename.
+    tmp = q.root / "incoming" / f".{job}.part"
+    tmp.write_bytes(source.read_bytes())
+    os.rename(tmp, q.root / "incoming" / job)
+    say(f"Submitted incoming/{job} ({source.stat().st_size} bytes)")
+    progress(100, f"{job}: submitted -> incoming")
+
+
 def approve(q, v):
     job = job_name(v)
     weight, minutes = v.get("weight_g"), v.get("time_min")
@@ -271,7 +305,7 @@ def report(q):
     write_atomic(Path(path), "\n".join(lines))
 
 
-COMMANDS = {"approve": approve, "reject": reject, "start": start, "finish": finish, "purge": purge, "samples": samples}
+COMMANDS = {"submit": submit, "approve": approve, "reject": reject, "start": start, "finish": finish, "purge": purge, "samples": samples}
 
 
 def main(argv):
