@@ -153,7 +153,7 @@ describe('the print-queue example', { timeout: 90_000 }, () => {
     expect(folder('meta')).not.toContain('bracket.stl.json');
   });
 
-  it('takes a model file through Submit a job: it lands in incoming/ with the same bytes, and a name in the queue already is refused', async () => {
+  it('takes a model file through Submit a job: it lands in incoming/ with the same bytes, a name in the queue already is refused, and its submitter is told when it moves', async () => {
     await page.goto(`${server.url}/page/queue`);
     await page.getByTestId('run-submit').click();
     const dialog = page.getByRole('dialog', { name: 'Submit a job' });
@@ -170,6 +170,14 @@ describe('the print-queue example', { timeout: 90_000 }, () => {
     expect(again.state).toBe('failed');
     expect(again.message).toBe('Refused: A job named gear.obj is in incoming/ already; rename your file and submit it again.');
     expect(folder('incoming').filter((n) => n.startsWith('.'))).toEqual([]);
+
+    // Approving it names its submitter, and the print desk's target tells her too, at her account's address.
+    await server.db().execute({ sql: "UPDATE users SET email = 'maria@lab.example.edu' WHERE username = ?", args: [manager.name] });
+    const approved = await run(await session(), '/page/queue/run/approve', { job: 'lab-cube.stl', weight_g: 5, time_min: 20 });
+    expect(approved.state).toBe('succeeded');
+    await expect
+      .poll(() => smtp.mails.find((m) => readable(m.raw).includes('lab-cube.stl: incoming -> approved'))?.to.slice().sort(), { timeout: 20_000 })
+      .toEqual(['maria@lab.example.edu', 'print-desk@lab.example.edu']);
   });
 
   it('lets a student see the queue but not housekeeping', async () => {

@@ -122,6 +122,16 @@ class Queue:
         os.utime(target)  # its time in the new folder, for the order of the queue and for purge
         say(f"Moved {job}: {src}/ -> {dst}/")
         progress(100, f"{job}: {src} -> {dst}")
+        tell(meta.get("submitted_by"))
+
+
+def tell(user):
+    """Asks Switchyard to tell this user (who submitted the job) of the run's end: the print-desk
+    target's run_recipients sends them the email too, at their account's address."""
+    path = os.environ.get("SWITCHYARD_NOTIFY_FILE")
+    if user and path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(f"{user}\n")
 
 
 def queue_root():
