@@ -3,7 +3,7 @@
 import Alpine from 'alpinejs';
 import { fileSize, localText, runDurationText, utcText, type RunTimes } from '../core/time.ts';
 import { isFinal } from '../protocol/states.ts';
-import { figureText, type FigureUnit } from '../core/figures.ts';
+import { figureText, type ChartedFigures } from '../core/figures.ts';
 import type { RunJson } from '../server/runs/json.ts';
 import { fill, pageLang, words } from './words.ts';
 import { CONFIRMED_FIELD, fillConfirm } from '../core/confirm.ts';
@@ -121,7 +121,7 @@ Alpine.data('runLive', () => ({
     // Its figures, once it has ended, worded as the page words them (labels and units of its button's metrics:).
     const figures = document.getElementById('figures');
     if (isFinal(run.state) && Object.keys(run.metrics ?? {}).length && figures?.hidden && this.$el.dataset.compact !== 'true') {
-      figures.querySelector('[data-figures]')?.replaceChildren(...figureItems(run.metrics, JSON.parse(figures.dataset.charted ?? '{}') as Charted));
+      figures.querySelector('[data-figures]')?.replaceChildren(...figureItems(run.metrics, JSON.parse(figures.dataset.charted ?? '{}') as ChartedFigures));
       figures.hidden = false;
     }
     // And the files it left, once it has ended (they are sent just before the end).
@@ -193,10 +193,8 @@ Alpine.data('visibleWhen', () => ({
 }));
 
 /** Whether a field's form entries give it the value `wanted` (a multiselect: contains it). */
-type Charted = Record<string, { label: string; unit: FigureUnit }>;
-
 /** A run's figures as the run page lists them: a term (its label, or its name) and its value in its unit. */
-function figureItems(metrics: Record<string, number>, charted: Charted): HTMLElement[] {
+function figureItems(metrics: Record<string, number>, charted: ChartedFigures): HTMLElement[] {
   return Object.entries(metrics).flatMap(([name, value]) => {
     const dt = document.createElement('dt');
     const dd = document.createElement('dd');

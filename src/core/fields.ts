@@ -63,7 +63,7 @@ export function parseField(p: Parameter, raw: string | undefined, t: Translate =
     case 'select': {
       if (empty) return { ok: true, value: null };
       // Choices listed by a run (options_from) that has not happened yet.
-      if (p.options.length === 0) return fail('noChoicesYet');
+      if (p.options.length === 0) return fail('noChoicesYet', { file: p.options_from?.file ?? '' });
       if (!p.options.includes(text)) return fail('oneOf', { options: p.options.join(', ') });
       return { ok: true, value: text };
     }

@@ -7,6 +7,9 @@ import { durationText, fileSize } from './time.ts';
 
 export type FigureUnit = 'bytes' | 'seconds' | 'count' | 'number';
 
+/** The figures a button charts (its metrics:), by name: how the run page words each. */
+export type ChartedFigures = Record<string, { label: string; unit: FigureUnit }>;
+
 const plain = new Map<string, Intl.NumberFormat>();
 
 function numberIn(lang: string, digits: number): Intl.NumberFormat {

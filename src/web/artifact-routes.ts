@@ -17,7 +17,7 @@ import { latestArtifact, listArtifacts, readArtifact, type Artifact, type Artifa
 import { visibleRun } from '../server/runs/service.ts';
 import { notFound, Refused } from '../server/refused.ts';
 import { loginAddress } from './http.ts';
-import { buttonOf } from '../core/config/lookup.ts';
+import { buttonOf, pageOf } from '../core/config/lookup.ts';
 import { notModified } from './conditional.ts';
 import { runIdFrom } from './run-http.ts';
 import { viewerOf } from './routes.ts';
@@ -89,7 +89,7 @@ export async function runArtifactList(app: App, viewer: Viewer, id: string | und
 /** The newest succeeded run's file of that name, for a viewer of the page. */
 export async function latestButtonArtifact(app: App, viewer: Viewer, slug: string | undefined, button: string | undefined, name: string | undefined): Promise<Artifact> {
   const { config } = await app.config.current();
-  const page = config.pages.find((p) => p.slug === slug);
+  const page = pageOf(config, slug ?? '');
   if (!page) throw notFound(`no page ${JSON.stringify(String(slug).slice(0, 130))}`);
   requireAccess(viewer.user, page, 'view');
   if (!buttonOf(config, page.slug, button ?? '')) throw notFound(`page ${page.slug} has no button ${JSON.stringify(String(button).slice(0, 130))}`);

@@ -17,6 +17,7 @@ import { asHttpError } from './errors.ts';
 import type { Button, PageConfig, SiteConfig } from '../core/config/schema.ts';
 import { buttonOf, pageOf } from '../core/config/lookup.ts';
 import { ENGLISH, type Translate } from '../core/i18n.ts';
+import type { ChartedFigures } from '../core/figures.ts';
 import { CONFIRMED_FIELD, fillConfirm } from '../core/confirm.ts';
 import { buttonDocs, type Docs } from '../server/docs.ts';
 
@@ -150,7 +151,7 @@ export async function scheduleRoute(ctx: APIContext): Promise<Response> {
   return ctx.redirect(back, 303);
 }
 
-export type RunPageRoute = { response: Response } | { redirect: string } | { run: RunView; tail: LogLine[]; canRun: boolean; site: SiteConfig; pageTitle: string; buttonLabel: string; waiting?: string };
+export type RunPageRoute = { response: Response } | { redirect: string } | { run: RunView; tail: LogLine[]; canRun: boolean; site: SiteConfig; pageTitle: string; buttonLabel: string; charted: ChartedFigures; waiting?: string };
 
 /** `/runs/<id>`: the page, the run as JSON, or its live event stream, by Accept. */
 export async function runPageRoute(Astro: AstroGlobal): Promise<RunPageRoute> {
@@ -173,13 +174,16 @@ export async function runPageRoute(Astro: AstroGlobal): Promise<RunPageRoute> {
   if (wantsJson(Astro.request)) return { response: json(runJson(run)) };
   const { config } = await app.config.current();
   const page = pageOf(config, run.page);
+  const button = buttonOf(config, run.page, run.button);
   return {
     run,
     tail: await logTail(app.db, run.id, 2000),
-    canRun: canRun(viewer, page, buttonOf(config, run.page, run.button)),
+    canRun: canRun(viewer, page, button),
     site: config,
     pageTitle: page?.title ?? run.page,
-    buttonLabel: buttonOf(config, run.page, run.button)?.label ?? run.button,
+    buttonLabel: button?.label ?? run.button,
+    // The figures its button charts, for their labels and units; any other the script gave shows by name.
+    charted: Object.fromEntries((button?.metrics ?? []).map((m) => [m.name, { label: m.label, unit: m.unit }])),
     waiting: run.state === 'queued' ? await waitingForRunner(app.db, run.runsOn ?? undefined, Date.now(), t) : undefined,
   };
 }

@@ -85,8 +85,8 @@ function decodedName(text: string): string {
 /** One file the script left, as raw bytes; the lease and its SHA-256 come in headers. */
 async function artifact(app: App, runner: RunnerRecord, id: number, name: string, request: Request): Promise<Response> {
   await touchRunner(app.db, runner);
-  const body = await readBoundedBytes(request, ARTIFACTS.fileBytes).catch(() => undefined);
-  if (!body) return fail(413, `a file is kept up to ${ARTIFACTS.fileBytes} bytes`);
+  const body = await readBoundedBytes(request, ARTIFACTS.fileBytes);
+  if (!body) return fail(413, `${name.slice(0, 130)} is larger than the ${ARTIFACTS.fileBytes} bytes a run's file may have; it is not kept`);
   const out = await storeArtifact(app.db, runner, id, { lease: request.headers.get(LEASE_HEADER) ?? '', name, body, sha256: request.headers.get(SHA256_HEADER) ?? '' });
   return out.ok ? json({ ok: true }) : fail(out.status, out.reason);
 }

@@ -181,6 +181,6 @@ describe('files a run leaves', () => {
     expect(html).toContain('data-testid="no-choices-other"');
     const early = await postJson(c, '/page/jobs/run/wait', { inputs: { other: 'x' } });
     expect(early.status).toBe(422);
-    expect(((await early.json()) as { errors: Record<string, string> }).errors.other).toMatch(/^No choices yet: the run that lists them has not happened/);
+    expect(((await early.json()) as { errors: Record<string, string> }).errors.other).toMatch(/^No choices yet: they come from never\.txt, which no succeeded run has left yet\. Run the button that writes it/);
   });
 });

@@ -191,10 +191,12 @@ const options = optionList.min(1, { message: 'must list at least one option' });
  * the dialog from wherever the runner is, and a start is checked against the
  * same list.
  */
+/** A file a run may leave: the same rule as ARTIFACT_NAME in src/protocol, which the runner checks. */
+export const OPTIONS_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const optionsFrom = z.strictObject({
   page: slug.optional(),
   button: identifier.optional(),
-  file: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, { message: 'must be a file name a run leaves: letters, digits, ".", "_" or "-", such as archives.txt' }),
+  file: z.string().regex(OPTIONS_FILE_NAME, { message: 'must be a file name a run leaves: letters, digits, ".", "_" or "-", such as archives.txt' }),
 });
 
 const selectParameter = z.strictObject({
