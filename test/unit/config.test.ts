@@ -85,15 +85,18 @@ describe('the git block', () => {
   const base = 'toplevel_title: T\npages:\n  - {slug: a, title: A}\n';
   it('accepts the documented keys with their defaults', () => {
     const r = parseConfig(`${base}git:\n  local:\n    path: ../values-repo\n`);
-    expect(r.ok && r.config.git).toEqual({ directory: 'values', local: { path: '../values-repo', branch: 'main' } });
+    expect(r.ok && r.config.git).toEqual({ directory: 'values', adopt: 'review', mode: 'direct', local: { path: '../values-repo', branch: 'main' } });
     const g = parseConfig(`${base}git:\n  directory: conf/values\n  github: {repository: acme/settings, branch: prod}\n`);
     expect(g.ok && g.config.git).toEqual({
       directory: 'conf/values',
+      adopt: 'review',
+      mode: 'direct',
       github: { repository: 'acme/settings', branch: 'prod', token_env: 'GITHUB_TOKEN', api_url: 'https://api.github.com' },
     });
   });
 
   it.each([
+    ['git:\n  adopt: always\n  mode: pr\n  local: {path: x}\n', 'config.yaml:5:10 git.adopt: expected "auto" or "review", got "always"\nconfig.yaml:6:9 git.mode: expected "direct" or "pull_request", got "pr"'],
     ['git:\n  local: {path: x}\n  github: {repository: a/b}\n', 'config.yaml:5:3 git: must have exactly one of local or github'],
     ['git:\n  directory: ../out\n  local: {path: x}\n', 'config.yaml:5:14 git.directory: must be a relative folder inside the repository, without "..", got "../out"'],
     ['git:\n  local: {path: x, branch: "a..b"}\n', 'config.yaml:5:28 git.local.branch: must be a valid branch name (letters, digits, ".", "_", "-", "/"), got "a..b"'],

@@ -611,6 +611,17 @@ const gitSchema = z
       .string()
       .regex(/^(?!\/)(?!.*\.\.)[A-Za-z0-9._\/-]{1,100}$/, { message: 'must be a relative folder inside the repository, without ".."' })
       .default('values'),
+    /**
+     * A change made in the repository to a page's values file: `auto` records it
+     * as a save by the commit's author when config.yaml accepts its values;
+     * `review` offers it to editors to adopt or keep theirs.
+     */
+    adopt: z.enum(['auto', 'review']).default('review'),
+    /**
+     * `direct` commits to the branch, and proposes the save instead when the
+     * branch refuses the push; `pull_request` always proposes.
+     */
+    mode: z.enum(['direct', 'pull_request']).default('direct'),
     local: z
       .strictObject({
         path: z.string().min(1).max(1000),
