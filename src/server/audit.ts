@@ -6,7 +6,7 @@ export const AUDIT_ACTIONS = [
   'login', 'login_failed', 'logout', 'save', 'export', 'import', 'run_started', 'run_cancelled',
   'user_created', 'user_disabled', 'user_enabled', 'user_role_changed', 'user_password_reset', 'password_changed', 'session_ended',
   'runner_created', 'runner_rotated', 'runner_revoked', 'api_token_created', 'api_token_revoked', 'publish_anyway',
-  'schedule_paused', 'schedule_resumed', 'retention_sweep', 'delivery_resent', 'notification_test',
+  'schedule_paused', 'schedule_resumed', 'retention_sweep', 'delivery_resent', 'notification_test', 'git_adopted', 'git_kept', 'git_refused',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -26,6 +26,8 @@ export interface HistoryEntry {
   changes: ValueChange[];
   /** Where the save stands in Git; absent when publication was off for it. */
   publication?: Publication;
+  /** The Git commit its values came from, when it was adopted from Git. */
+  origin?: { commit: string; url?: string };
 }
 
 export interface CurrentValues {
@@ -46,7 +48,8 @@ export interface SaveRequest {
   /** The revision the editor loaded; undefined saves on top of whatever is latest. */
   baseRevision?: number;
   configRevision: string;
-  user: { id: number; username: string };
+  /** null: an author with no account here (a change adopted from Git, by its commit's author). */
+  user: { id: number | null; username: string };
   /** Why, as checked by core/reason.ts; none when not given. */
   reason?: string;
   /** Where the save is to be published (see git/target.ts); none when publication is off. */
@@ -134,7 +137,7 @@ export async function pageHistory(
 ): Promise<{ entries: HistoryEntry[]; more: boolean }> {
   const limit = Math.min(Math.max(opts.limit ?? 50, 1), 500);
   const { rows } = await ex.execute({
-    sql: `SELECT id, author, saved_at, config_revision, reason FROM changes
+    sql: `SELECT id, author, saved_at, config_revision, reason, origin_commit, origin_url FROM changes
           WHERE page_slug = ? AND id > ? AND id < ? ORDER BY id DESC LIMIT ?`,
     args: [page.slug, opts.after ?? 0, opts.before ?? Number.MAX_SAFE_INTEGER, limit + 1],
   });
@@ -161,6 +164,7 @@ export async function pageHistory(
       values: maskSecrets(page, values),
       changes: diffValues(page, before, values),
       publication: published.get(Number(r.id)),
+      ...(r.origin_commit == null ? {} : { origin: { commit: String(r.origin_commit), ...(r.origin_url == null ? {} : { url: String(r.origin_url) }) } }),
     });
     before = values;
   }

@@ -527,5 +527,66 @@ CREATE TABLE publisher_leases (
 );
 `,
   },
+  {
+    version: 25,
+    name: 'changes made in Git',
+    sql: `
+-- A page's values file changed in the repository by someone else: found on a
+-- poll or a push webhook, once per file content (blob). Adopted as a save
+-- (state adopted, change_id the save), offered to editors (offered), kept
+-- out by an editor who kept Switchyard's values (kept), refused because
+-- config.yaml does not accept its values (refused, reason), or replaced by a
+-- later change of the same file before anyone decided (superseded).
+CREATE TABLE git_changes (
+  id            INTEGER PRIMARY KEY,
+  target        TEXT NOT NULL,
+  page_slug     TEXT NOT NULL,
+  path          TEXT NOT NULL,
+  blob_sha      TEXT NOT NULL,
+  commit_sha    TEXT NOT NULL,
+  commit_url    TEXT,
+  author_name   TEXT NOT NULL,
+  author_email  TEXT NOT NULL,
+  committed_at  TEXT,
+  subject       TEXT NOT NULL,
+  content       TEXT NOT NULL,
+  state         TEXT NOT NULL,
+  reason        TEXT,
+  change_id     INTEGER,
+  decided_by    TEXT,
+  found_at      TEXT NOT NULL,
+  decided_at    TEXT,
+  UNIQUE (target, path, blob_sha)
+);
+CREATE INDEX git_changes_page ON git_changes(page_slug, state);
+-- The commit a save's values came from, when it was adopted from Git.
+ALTER TABLE changes ADD COLUMN origin_commit TEXT;
+ALTER TABLE changes ADD COLUMN origin_url TEXT;
+-- A save of ours not yet in Git when Git's values were adopted over it is
+-- superseded: never published, kept in the history. SQLite cannot widen a
+-- CHECK, so the table is rebuilt with the same rows.
+CREATE TABLE publications_next (
+  change_id       INTEGER PRIMARY KEY REFERENCES changes(id),
+  page_slug       TEXT NOT NULL,
+  target          TEXT NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('pending', 'committed', 'conflict', 'superseded')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  last_error      TEXT,
+  commit_sha      TEXT,
+  commit_url      TEXT,
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL,
+  overwrite       INTEGER NOT NULL DEFAULT 0,
+  claim           TEXT,
+  claimed_until   INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO publications_next (change_id, page_slug, target, state, attempts, next_attempt_at, last_error, commit_sha, commit_url, created_at, updated_at, overwrite, claim, claimed_until)
+  SELECT change_id, page_slug, target, state, attempts, next_attempt_at, last_error, commit_sha, commit_url, created_at, updated_at, overwrite, claim, claimed_until FROM publications;
+DROP TABLE publications;
+ALTER TABLE publications_next RENAME TO publications;
+CREATE INDEX publications_state ON publications(state, change_id);
+`,
+  },
   // Written in the order they were made; applied (and listed) by number.
 ].sort((a, b) => a.version - b.version);

@@ -61,6 +61,7 @@ function entryJson(e: HistoryEntry) {
     values: e.values,
     changes: e.changes.map((c) => ({ name: c.name, before: c.before ?? null, after: c.after ?? null })),
     publication: e.publication ? { state: e.publication.state, commit: e.publication.sha, url: e.publication.url, error: e.publication.error } : null,
+    origin: e.origin ? { commit: e.origin.commit, url: e.origin.url ?? null } : null,
   };
 }
 

@@ -10,6 +10,7 @@ import type { PageConfig, SiteConfig } from '../core/config/schema.ts';
 import { attachmentDisposition } from '../core/export.ts';
 import { requireAccess, type Viewer } from '../server/auth/access.ts';
 import { currentValues, pageHistory } from '../server/history.ts';
+import { decideGitChange } from '../server/pages/git-change.ts';
 import { compareVersions, exportPage, publishAnyway, restoreVersion, savePage, type Comparison, type OnPage, type SaveResult } from '../server/pages/actions.ts';
 import { asTyped, findPage, pageView, pageViewAfterSave, type PageView } from '../server/pages/view.ts';
 import { refusedByDatabase } from './errors.ts';
@@ -134,6 +135,15 @@ async function keptForm(locals: App.Locals, slug: string, form: FormData, e: unk
   const { status, headers, message } = refusedByDatabase(e, locals.t);
   const view = asTyped(await pageView(locals.app, slug, viewerOf(locals), locals.lang), form, { kind: 'unavailable', message });
   return { status, headers, view };
+}
+
+/** POST /page/<slug>/git-change: adopt a change made in Git, or keep Switchyard's values; the history shows the outcome. */
+export async function gitChangeRoute(ctx: APIContext): Promise<Response> {
+  const viewer = viewerOf(ctx.locals);
+  const { page } = await findPage(ctx.locals.app, ctx.params.slug, ctx.locals.t);
+  if (!viewer.user) return ctx.redirect(loginAddress(pagePath(page)), 303);
+  await decideGitChange(ctx.locals.app, page.slug, viewer, await ctx.request.formData(), ctx.locals.t);
+  return ctx.redirect(`${pagePath(page)}/history`, 303);
 }
 
 /** POST /page/<slug>/publish-anyway: resolve a Git conflict in favour of a save. */

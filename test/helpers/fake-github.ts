@@ -30,6 +30,8 @@ export class FakeGitHub {
   hangs: Hang[] = [];
   /** Requests left hanging so far. */
   hung = 0;
+  /** Conditional requests answered 304 Not Modified. */
+  notModified = 0;
   requests: { method: string; path: string; at: number }[] = [];
   private server: Server | undefined;
   url = '';
@@ -152,7 +154,27 @@ export class FakeGitHub {
     if (method === 'GET' && m) {
       if (this.refs.size === 0) return send(409, { message: 'Git Repository is empty.' });
       const sha = this.refs.get(m[1]!);
-      return sha ? send(200, { ref: `refs/${m[1]}`, object: { sha, type: 'commit' } }) : send(404, { message: 'Not Found' });
+      if (!sha) return send(404, { message: 'Not Found' });
+      // A conditional request for an unchanged ref costs a 304, as on GitHub.
+      const etag = `"${sha1(`ref ${m[1]} ${sha}`)}"`;
+      if (req.headers['if-none-match'] === etag) {
+        this.notModified++;
+        res.writeHead(304, { etag });
+        return void res.end();
+      }
+      return send(200, { ref: `refs/${m[1]}`, object: { sha, type: 'commit' } }, { etag });
+    }
+    m = /^\/git\/trees\/([0-9a-f]{40})$/.exec(rest);
+    if (method === 'GET' && m) {
+      const files = this.trees.get(m[1]!);
+      if (!files) return send(404, { message: 'Not Found' });
+      const tree = [...files].map(([path, sha]) => ({ path, mode: '100644', type: 'blob', sha, size: Buffer.byteLength(this.blobs.get(sha) ?? '') }));
+      return send(200, { sha: m[1], tree, truncated: false });
+    }
+    m = /^\/git\/blobs\/([0-9a-f]{40})$/.exec(rest);
+    if (method === 'GET' && m) {
+      const content = this.blobs.get(m[1]!);
+      return content === undefined ? send(404, { message: 'Not Found' }) : send(200, { sha: m[1], size: Buffer.byteLength(content), encoding: 'base64', content: Buffer.from(content).toString('base64') });
     }
     m = /^\/git\/commits\/([0-9a-f]{40})$/.exec(rest);
     if (method === 'GET' && m) {

@@ -46,7 +46,7 @@ describe('a local working copy', () => {
     expect(git(repo, 'log', '-1', '--format=%an|%ae|%cn|%ce', p1!.commit_sha!)).toBe('ed|ed@users.switchyard.invalid|Switchyard|switchyard@localhost');
     expect(git(repo, 'log', '-1', '--format=%(trailers:key=Switchyard-Save,valueonly)', p1!.commit_sha!)).toBe(String(first));
     const file = readFileSync(join(repo, 'values/toplevel.yaml'), 'utf8');
-    expect(file.startsWith('# Global Settings (toplevel): values published by Switchyard.\n')).toBe(true);
+    expect(file.startsWith("# Global Settings (toplevel): values published by Switchyard.\n# Edits committed here are offered to the page's editors in Switchyard.\n")).toBe(true);
     expect(parse(file)).toEqual({ version: '2.0', instance_name: 'prod', debug_mode: true, logging_level: 'debug' });
     expect(git(repo, 'status', '--porcelain')).toBe('');
     const history = await (await c.get('/page/toplevel/history')).text();

@@ -32,6 +32,6 @@ describe('allowed keys', () => {
     // A secret has no default: config.yaml is committed.
     expect(allowedKeys(siteSchema, ['pages', 0, 'parameters', 4], site)).toEqual(['name', 'label', 'type', 'required', 'help_text', 'visible_when']);
     expect(allowedKeys(siteSchema, ['pages', 0, 'buttons', 0], site)).toEqual(['name', 'label', 'script_path', 'status_file', 'report_path', 'timeout', 'confirm', 'schedule', 'retention', 'notify', 'inputs', 'runs_on', 'access', 'docs', 'metrics']);
-    expect(allowedKeys(siteSchema, ['git', 'github'], site)).toEqual(['repository', 'branch', 'token_env', 'api_url']);
+    expect(allowedKeys(siteSchema, ['git', 'github'], site)).toEqual(['repository', 'branch', 'token_env', 'api_url', 'webhook_secret_env']);
   });
 });

@@ -100,7 +100,7 @@ describe('the git block', () => {
     ['git:\n  local: {path: x}\n  github: {repository: a/b}\n', 'config.yaml:5:3 git: must have exactly one of local or github'],
     ['git:\n  directory: ../out\n  local: {path: x}\n', 'config.yaml:5:14 git.directory: must be a relative folder inside the repository, without "..", got "../out"'],
     ['git:\n  local: {path: x, branch: "a..b"}\n', 'config.yaml:5:28 git.local.branch: must be a valid branch name (letters, digits, ".", "_", "-", "/"), got "a..b"'],
-    ['git:\n  github: {repository: acme, token: abc}\n', 'config.yaml:5:24 git.github.repository: must be owner/name, got "acme"\nconfig.yaml:5:30 git.github.token: unknown key "token" (allowed: repository, branch, token_env, api_url)'],
+    ['git:\n  github: {repository: acme, token: abc}\n', 'config.yaml:5:24 git.github.repository: must be owner/name, got "acme"\nconfig.yaml:5:30 git.github.token: unknown key "token" (allowed: repository, branch, token_env, api_url, webhook_secret_env)'],
   ])('refuses %j', (yaml, expected) => {
     const r = parseConfig(base + yaml);
     expect(!r.ok && formatProblems(r.problems)).toBe(expected);

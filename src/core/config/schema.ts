@@ -635,6 +635,8 @@ const gitSchema = z
         branch: branch.default('main'),
         token_env: envName.default('GITHUB_TOKEN'),
         api_url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('https://api.github.com'),
+        /** The environment variable holding the push webhook's secret; the webhook is off without it. */
+        webhook_secret_env: envName.optional(),
       })
       .optional(),
   })

@@ -26,7 +26,7 @@ class NoAnswer extends Error {}
  * response is read in full before Octokit sees it, so a server that sends
  * headers and then stalls is cut off too (Octokit itself applies no timeout).
  */
-function fetchWithin(ms: number): typeof fetch {
+export function fetchWithin(ms: number): typeof fetch {
   return async (input, init) => {
     const deadline = AbortSignal.timeout(ms);
     const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;

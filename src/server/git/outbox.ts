@@ -16,7 +16,7 @@ import { recordEvent } from '../notify/events.ts';
 
 /** Where a save stands in Git, as the history shows it. */
 export interface Publication {
-  state: 'pending' | 'committed' | 'conflict';
+  state: 'pending' | 'committed' | 'conflict' | 'superseded';
   sha: string | null;
   url: string | null;
   error: string | null;

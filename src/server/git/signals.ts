@@ -7,7 +7,22 @@
 import { WakeSignal } from '../wake.ts';
 
 export class PublicationSignals extends WakeSignal {
+  private lookAsked = false;
+
   saved(): void {
     this.poke();
+  }
+
+  /** The branch changed (a push webhook, a conflict): look for changes made in Git now, not at the next poll. */
+  lookInGit(): void {
+    this.lookAsked = true;
+    this.poke();
+  }
+
+  /** Whether a look was asked for since the last call. */
+  takeLookRequest(): boolean {
+    const asked = this.lookAsked;
+    this.lookAsked = false;
+    return asked;
   }
 }

@@ -22,6 +22,7 @@ import { localPath } from './target.ts';
 import { claim, holdPublisherLease, lastPublished, markCommitted, markConflict, markFailed, pageHeads, releasePublisherLease, savesBetween, type Pending } from './outbox.ts';
 import { CLAIM_MS, heldByOther, renewing } from '../claims.ts';
 import { Sleeper } from '../wake.ts';
+import { gitLooker } from './inbound.ts';
 import type { Publisher, PublishResult } from './types.ts';
 import { pageOf } from '../../core/config/lookup.ts';
 
@@ -101,7 +102,7 @@ export async function publishOne(app: App, site: SiteConfig, publisher: Publishe
   const author = { name: String(u.display_name || username), email: String(u.email || `${username}@users.switchyard.invalid`) };
   const path = fileFor(git, page.slug);
   const last = await lastPublished(app.db, publisher.target, path);
-  const header = `${page.title} (${page.slug}): values published by Switchyard.\nChange them in Switchyard; edits made here are not taken back.`;
+  const header = `${page.title} (${page.slug}): values published by Switchyard.\n${git.adopt === 'auto' ? 'Edits committed here are taken into Switchyard when config.yaml accepts them.' : "Edits committed here are offered to the page's editors in Switchyard."}`;
   return publisher.publish({
     path,
     content: valuesToYaml(page, entry.values, header),
@@ -131,7 +132,7 @@ function record(app: App, publisher: Publisher, site: SiteConfig, item: Pending,
 }
 
 /** Publishes one claimed save and records the outcome, keeping the claim and the target's lease alive meanwhile. */
-async function publishClaimed(app: App, site: SiteConfig, publisher: Publisher, item: Pending, log: (m: string) => void): Promise<void> {
+async function publishClaimed(app: App, site: SiteConfig, publisher: Publisher, item: Pending, log: (m: string) => void, signals: PublicationSignals): Promise<void> {
   const stopRenewingClaim = renewing(app.db, 'publications', 'change_id', item.changeId);
   const lease = setInterval(() => void holdPublisherLease(app.db, publisher.target).catch(() => false), CLAIM_MS / 3);
   const stopRenewing = () => {
@@ -151,7 +152,10 @@ async function publishClaimed(app: App, site: SiteConfig, publisher: Publisher, 
     return;
   }
   if (result.status === 'committed') log(`Published save ${item.changeId} (${item.slug}) as ${result.sha.slice(0, 12)}.`);
-  else if (result.status === 'conflict') log(`Save ${item.changeId} (${item.slug}) conflicts: ${result.reason}`);
+  else if (result.status === 'conflict') {
+    log(`Save ${item.changeId} (${item.slug}) conflicts: ${result.reason}`);
+    signals.lookInGit(); // the change made in Git is offered to the page's editors at once
+  }
   else log(`Publishing save ${item.changeId} (${item.slug}) failed: ${result.reason}; trying again in ${Math.round(retryDelayMs(item, result) / 1000)} s.`);
 }
 
@@ -161,6 +165,7 @@ export function startPublisher(app: App, signals: PublicationSignals, log: (m: s
   const sleep = (ms: number) => sleeper.sleep(ms);
 
   const publisherOf = publisherCache(app.settings.configPath, log, app.settings.gitTimeoutMs);
+  const looker = gitLooker(app, log);
   let lastGit: GitConfig | undefined;
   void (async () => {
     while (!stopped) {
@@ -174,8 +179,12 @@ export function startPublisher(app: App, signals: PublicationSignals, log: (m: s
           continue;
         }
         const next = await nextPending(app, publisher.target);
-        if ('waitMs' in next) await sleep(next.waitMs);
-        else await publishClaimed(app, live.config, publisher, next.item, log);
+        if ('waitMs' in next) {
+          // Nothing to publish now: time to look for changes made in Git, if it is due.
+          const look = await looker.lookIfDue(live.config, publisher.target, signals.takeLookRequest());
+          if (look.leased) await releasePublisherLease(app.db, publisher.target);
+          await sleep(Math.max(50, Math.min(next.waitMs, look.nextInMs)));
+        } else await publishClaimed(app, live.config, publisher, next.item, log, signals);
       } catch (e) {
         log(`Publication worker error: ${(e as Error).message}`);
         await sleep(5000);

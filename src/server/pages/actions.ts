@@ -65,7 +65,7 @@ function formRevision(form: FormData, t: Translate): number {
 }
 
 /** The page, for someone who may `edit` it and is logged in (`why` says what they tried). */
-async function pageToEdit(app: App, slug: string | undefined, viewer: Viewer, why: string, t: Translate) {
+export async function pageToEdit(app: App, slug: string | undefined, viewer: Viewer, why: string, t: Translate) {
   const { page } = await findPage(app, slug, t);
   requireAccess(viewer.user, page, 'view');
   requireAccess(viewer.user, page, 'edit');

@@ -16,6 +16,7 @@ import type { App } from '../app.ts';
 import { requireAccess, type Viewer } from '../auth/access.ts';
 import { currentValues, pageHistory, type CurrentValues, type HistoryEntry } from '../history.ts';
 import { notFound } from '../refused.ts';
+import { gitChangeView, type GitChangeView } from './git-change.ts';
 import { withHostOptions } from '../runs/host-options.ts';
 import { latestRuns, logTail, type LogLine, type RunView } from '../runs/read.ts';
 import { pageOf } from '../../core/config/lookup.ts';
@@ -69,6 +70,8 @@ export interface PageView {
   /** The description and docs as safe HTML (Markdown from config.yaml). */
   descriptionHtml?: string;
   docs?: Docs;
+  /** A change of the page's values file made in Git: offered to those who may edit, or refused (shown to admins). */
+  gitChange?: GitChangeView;
 }
 
 /** The page a slug names (the first page for none), with the live config it comes from; `t` words the refusal. */
@@ -126,6 +129,7 @@ export async function pageView(app: App, slug: string | undefined, viewer: Viewe
     filename: page.slug,
     descriptionHtml: page.description ? markdownHtml(page.description) : undefined,
     docs: await pageDocs(app.settings.configPath, page, lang),
+    gitChange: await gitChangeView(app, page, viewer, current.values, t),
   };
 }
 
