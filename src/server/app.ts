@@ -10,6 +10,7 @@ import { markSecretValues } from './history.ts';
 import { LoginThrottle } from './auth/throttle.ts';
 import { readSettings, type Settings } from './settings.ts';
 import { RunSignals } from './runs/notify.ts';
+import { RunWatch } from './runs/run-watch.ts';
 import { PublicationSignals } from './git/signals.ts';
 import { AuditBatch } from './audit-batch.ts';
 import { WakeSignal } from './wake.ts';
@@ -20,6 +21,8 @@ export interface App {
   config: ConfigStore;
   throttle: LoginThrottle;
   runs: RunSignals;
+  /** Runs streamed here, looked at for what other processes did to them (run-watch.ts). */
+  runWatch: RunWatch;
   publications: PublicationSignals;
   /** Audit entries written a few at a time (exports); flushed before the database closes. */
   auditLater: AuditBatch;
@@ -32,7 +35,7 @@ export async function createApp(settings: Settings = readSettings()): Promise<Ap
   const db = await openDatabase(settings.dbUrl, settings.dbAuthToken, settings.dbBusyMs);
   await migrate(db);
   await markSecretValues(db, (await config.current()).config);
-  return { settings, db, config, throttle: new LoginThrottle(), runs: new RunSignals(), publications: new PublicationSignals(), auditLater: new AuditBatch(db), deliveries: new WakeSignal() };
+  return { settings, db, config, throttle: new LoginThrottle(), runs: new RunSignals(), runWatch: new RunWatch(db), publications: new PublicationSignals(), auditLater: new AuditBatch(db), deliveries: new WakeSignal() };
 }
 
 const inLanguages = new WeakMap<App, Map<Language, App>>();

@@ -13,7 +13,6 @@ import type { RunUpdate } from '../server/runs/notify.ts';
 import { runJson } from '../server/runs/json.ts';
 import { getRun, runLog, type LogLine, type RunView } from '../server/runs/read.ts';
 
-const RECHECK_MS = 2000;
 const KEEPALIVE_MS = 15_000;
 
 export function runEventStream(app: App, initial: RunView, lastEventId: number, signal: AbortSignal): Response {
@@ -91,17 +90,28 @@ export function runEventStream(app: App, initial: RunView, lastEventId: number, 
       queued.splice(0).forEach(onUpdate);
       await maybeEnd();
       if (closed) return;
-      // Changes made through another app instance reach this one only through the database.
-      const recheck = setInterval(async () => {
-        const run = await getRun(app.db, initial.id).catch(() => undefined);
-        if (!run || closed) return;
-        if (run.lastSeq > sentSeq) sendLines(await runLog(app.db, initial.id, sentSeq, 5000));
-        latest = run;
-        sendRun(run);
-        await maybeEnd();
-      }, RECHECK_MS);
+      // Changes made through another app instance reach this one only through the database:
+      // the process's one watcher says when the run moved, and only then is it read.
+      let reading = false;
+      // The sequence read last: it also counts progress updates, which are no log line.
+      let seenSeq = Math.max(sentSeq, latest.lastSeq);
+      const stopWatching = app.runWatch.watch(initial.id, async (mark) => {
+        if (closed || reading || (mark.lastSeq <= seenSeq && mark.state === latest.state)) return;
+        reading = true;
+        try {
+          const run = await getRun(app.db, initial.id).catch(() => undefined);
+          if (!run || closed) return;
+          if (run.lastSeq > sentSeq) sendLines(await runLog(app.db, initial.id, sentSeq, 5000));
+          seenSeq = run.lastSeq;
+          latest = run;
+          sendRun(run);
+          await maybeEnd();
+        } finally {
+          reading = false;
+        }
+      });
       const keepalive = setInterval(() => write(': keepalive\n\n'), KEEPALIVE_MS);
-      cleanups.push(() => clearInterval(recheck), () => clearInterval(keepalive));
+      cleanups.push(stopWatching, () => clearInterval(keepalive));
     },
     cancel() {
       closed = true;
