@@ -35,7 +35,7 @@ export async function createApp(settings: Settings = readSettings()): Promise<Ap
   const db = await openDatabase(settings.dbUrl, settings.dbAuthToken, settings.dbBusyMs);
   await migrate(db);
   await markSecretValues(db, (await config.current()).config);
-  return { settings, db, config, throttle: new LoginThrottle(), runs: new RunSignals(), runWatch: new RunWatch(db), publications: new PublicationSignals(), auditLater: new AuditBatch(db), deliveries: new WakeSignal() };
+  return { settings, db, config, throttle: new LoginThrottle(db), runs: new RunSignals(), runWatch: new RunWatch(db), publications: new PublicationSignals(), auditLater: new AuditBatch(db), deliveries: new WakeSignal() };
 }
 
 const inLanguages = new WeakMap<App, Map<Language, App>>();

@@ -588,5 +588,21 @@ ALTER TABLE publications_next RENAME TO publications;
 CREATE INDEX publications_state ON publications(state, change_id);
 `,
   },
+  {
+    version: 26,
+    name: 'failed logins counted in the database',
+    sql: `
+-- Failed logins per account and per address, so that every app process on the
+-- database counts the same failures (kept in one process's memory, each of N
+-- processes gave N times the tries). Rows past the window are deleted as new
+-- failures come in.
+CREATE TABLE login_failures (
+  key           TEXT PRIMARY KEY,
+  failures      INTEGER NOT NULL,
+  last_failure  INTEGER NOT NULL
+);
+CREATE INDEX login_failures_last ON login_failures(last_failure);
+`,
+  },
   // Written in the order they were made; applied (and listed) by number.
 ].sort((a, b) => a.version - b.version);

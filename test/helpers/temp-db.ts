@@ -7,12 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileUrl, migrate, openDatabase, type Database } from '../../src/server/db.ts';
 
-export async function tempDatabase(): Promise<{ db: Database; close: () => void }> {
+export async function tempDatabase(): Promise<{ db: Database; url: string; close: () => void }> {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-service-'));
-  const db = await openDatabase(fileUrl(join(dir, 'test.db')));
+  const url = fileUrl(join(dir, 'test.db'));
+  const db = await openDatabase(url);
   await migrate(db);
   return {
     db,
+    url,
     close: () => {
       db.close();
       rmSync(dir, { recursive: true, force: true });

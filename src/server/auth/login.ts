@@ -31,7 +31,7 @@ export async function login(app: App, attempt: LoginAttempt, t: Translate = ENGL
   if (!username || !attempt.password) return failed({ ok: false, status: 400, error: t('auth.enterBoth') });
   if (username.length > 64 || attempt.password.length > 1024) return failed({ ok: false, status: 401, error: t('auth.invalid') });
   const keys = throttleKeys(username, attempt.ip);
-  const wait = app.throttle.retryAfterMs(keys);
+  const wait = await app.throttle.retryAfterMs(keys);
   if (wait > 0) {
     const seconds = Math.ceil(wait / 1000);
     countLogin('throttled');
@@ -40,11 +40,11 @@ export async function login(app: App, attempt: LoginAttempt, t: Translate = ENGL
   const user = await findUser(app.db, username);
   const valid = await verifyPassword(user?.passwordHash, attempt.password);
   if (!user || !valid || user.disabled) {
-    app.throttle.fail(keys);
+    await app.throttle.fail(keys);
     await audit(app.db, { action: 'login_failed', username, ip: attempt.ip, detail: { reason: !user ? 'unknown user' : user.disabled && valid ? 'disabled' : 'wrong password' } });
     return failed({ ok: false, status: 401, error: t(user?.disabled && valid ? 'auth.disabled' : 'auth.invalid') });
   }
-  app.throttle.succeed(keys);
+  await app.throttle.succeed(keys);
   const token = generateSessionToken();
   const session = await createSession(app.db, token, user.id, { ip: attempt.ip, userAgent: attempt.userAgent }, app.settings.sessions);
   await audit(app.db, { action: 'login', userId: user.id, username: user.username, ip: attempt.ip });

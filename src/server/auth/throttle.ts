@@ -3,61 +3,61 @@
  * failures inside WINDOW_MS, each further attempt must wait twice as long as
  * the last, up to MAX_DELAY_MS; never a permanent lockout. An address gets
  * far more free failures than an account, because a whole office may share
- * one address. Kept in memory: a restart forgets it, which errs toward
- * letting people in.
+ * one address. Counted in the database, so every app process sees the same
+ * failures: with the count in each process's memory, N processes behind one
+ * port gave an attacker N times the tries.
  */
+import type { Database } from '../db.ts';
+
 const FREE_FAILURES = { user: 5, ip: 50 } as const;
 const WINDOW_MS = 15 * 60 * 1000;
 const MAX_DELAY_MS = 15 * 60 * 1000;
-const MAX_KEYS = 10_000;
 
 interface Entry {
   failures: number;
   lastFailure: number;
 }
 
+/** How long `key` must wait after these failures, at `now`: the rule itself, without storage. */
+export function waitFor(key: string, e: Entry | undefined, now: number): number {
+  if (!e || now - e.lastFailure > WINDOW_MS) return 0;
+  const free = key.startsWith('ip:') ? FREE_FAILURES.ip : FREE_FAILURES.user;
+  if (e.failures < free) return 0;
+  const delay = Math.min(MAX_DELAY_MS, 1000 * 2 ** (e.failures - free));
+  return Math.max(0, e.lastFailure + delay - now);
+}
+
 export class LoginThrottle {
-  private entries = new Map<string, Entry>();
+  private db: Database;
   private now: () => number;
 
-  constructor(now: () => number = Date.now) {
+  constructor(db: Database, now: () => number = Date.now) {
+    this.db = db;
     this.now = now;
   }
 
   /** Milliseconds to wait before another attempt for any of `keys`, 0 when allowed now. */
-  retryAfterMs(keys: string[]): number {
-    return Math.max(0, ...keys.map((k) => this.waitFor(k)));
-  }
-
-  fail(keys: string[]): void {
+  async retryAfterMs(keys: string[]): Promise<number> {
+    const { rows } = await this.db.execute({ sql: `SELECT key, failures, last_failure FROM login_failures WHERE key IN (${keys.map(() => '?').join(',')})`, args: keys });
     const now = this.now();
-    for (const key of keys) {
-      const e = this.live(key);
-      this.entries.delete(key); // re-insert so the Map stays ordered by last use
-      this.entries.set(key, { failures: (e?.failures ?? 0) + 1, lastFailure: now });
-    }
-    while (this.entries.size > MAX_KEYS) this.entries.delete(this.entries.keys().next().value!);
+    return Math.max(0, ...rows.map((r) => waitFor(String(r.key), { failures: Number(r.failures), lastFailure: Number(r.last_failure) }, now)));
   }
 
-  succeed(keys: string[]): void {
-    for (const key of keys) this.entries.delete(key);
+  /** Counts a failure for each key (a count older than the window starts again), and forgets counts past it. */
+  async fail(keys: string[]): Promise<void> {
+    const now = this.now();
+    await this.db.batch([
+      ...keys.map((key) => ({
+        sql: `INSERT INTO login_failures (key, failures, last_failure) VALUES (?, 1, ?)
+              ON CONFLICT (key) DO UPDATE SET failures = CASE WHEN ? - last_failure > ? THEN 1 ELSE failures + 1 END, last_failure = excluded.last_failure`,
+        args: [key, now, now, WINDOW_MS],
+      })),
+      { sql: 'DELETE FROM login_failures WHERE last_failure < ?', args: [now - WINDOW_MS] },
+    ]);
   }
 
-  private live(key: string): Entry | undefined {
-    const e = this.entries.get(key);
-    if (e && this.now() - e.lastFailure > WINDOW_MS) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return e;
-  }
-
-  private waitFor(key: string): number {
-    const e = this.live(key);
-    const free = key.startsWith('ip:') ? FREE_FAILURES.ip : FREE_FAILURES.user;
-    if (!e || e.failures < free) return 0;
-    const delay = Math.min(MAX_DELAY_MS, 1000 * 2 ** (e.failures - free));
-    return Math.max(0, e.lastFailure + delay - this.now());
+  async succeed(keys: string[]): Promise<void> {
+    await this.db.write({ sql: `DELETE FROM login_failures WHERE key IN (${keys.map(() => '?').join(',')})`, args: keys });
   }
 }
 
