@@ -31,6 +31,12 @@ const CONFIG = `${EXAMPLE_CONFIG}
     access: {view: admin}
     parameters:
      - {name: "zone", label: "Zone", type: "text", default: "hidden-zone-value"}
+  - slug: "notes"
+    title: "Notes <i>for all</i>"
+    requires_login: false
+    description: "See [this](javascript:alert(1)) <img src=x onerror=alert(2)> **bold**"
+    parameters:
+     - {name: "motd", label: "Message <u>of</u> the day", type: "text", default: "hello"}
 `;
 
 let local: LocalApp;
@@ -66,6 +72,10 @@ beforeAll(async () => {
   const run = await startExternalRun(local.app, 'data-processing', 'start_processing', operator, 60_000);
   const body = `<!doctype html><html><body><h1>Processed 12 files</h1><p>token ${SECRET}</p><script>document.title = 'ran'</script></body></html>`;
   await finishExternalRun(local.app.db, local.app.runs, run.id, { state: 'succeeded', exitCode: 0, error: null, report: { type: 'html', body } });
+  const backup = await startExternalRun(local.app, 'database-backup', 'run_backup', operator, 60_000);
+  await finishExternalRun(local.app.db, local.app.runs, backup.id, { state: 'failed', exitCode: 3, error: null, report: { type: 'text', body: `copied <b>3</b> tables\nPGPASSWORD=${SECRET}\n` } });
+  // A later run still going: the page shows the latest one that ended.
+  await startExternalRun(local.app, 'database-backup', 'run_backup', operator, 60_000);
 });
 
 afterAll(() => {
@@ -96,7 +106,7 @@ describe('a snapshot', () => {
   let files: Map<string, string>;
   beforeAll(async () => {
     const r = await snapshot(join(out, 'site'));
-    expect(r).toMatchObject({ pages: 4, leftOut: 1 });
+    expect(r).toMatchObject({ pages: 5, leftOut: 1 });
     files = filesIn(join(out, 'site'));
   });
 
@@ -142,6 +152,24 @@ describe('a snapshot', () => {
     expect(files.get('data-processing/start_processing.report.html')).toMatch(/^<!doctype html><meta http-equiv="Content-Security-Policy" content="default-src 'none';/);
   });
 
+  it('shows a text report in the page, escaped, and writes it beside the page, the secret in it masked', () => {
+    const backup = files.get('database-backup/index.html')!;
+    expect(backup).toMatch(/data-state="failed"/);
+    expect(backup).toContain('Run 2');
+    expect(backup).toContain('<pre data-report>copied &lt;b&gt;3&lt;/b&gt; tables\nPGPASSWORD=(set)\n</pre>');
+    expect(files.get('database-backup/run_backup.report.txt')).toBe('copied <b>3</b> tables\nPGPASSWORD=(set)\n');
+  });
+
+  it('puts the config text and its Markdown through the same escaping and sanitiser as the app', () => {
+    const notes = files.get('notes/index.html')!;
+    expect(notes).toContain('<h1>Notes &lt;i&gt;for all&lt;/i&gt;</h1>');
+    expect(notes).toContain('Message &lt;u&gt;of&lt;/u&gt; the day');
+    expect(notes).toContain('<strong>bold</strong>');
+    // Shown as text, never as markup: no image element, no javascript: link.
+    expect(notes).toContain('&lt;img src=x onerror=alert(2)&gt;');
+    expect(notes).not.toMatch(/<img|href="javascript:/);
+  });
+
   it('holds no secret value in any file, and no script in its own pages', () => {
     for (const [name, text] of files) {
       expect(text.includes(SECRET), name).toBe(false);
@@ -164,7 +192,8 @@ describe('a snapshot', () => {
     await snapshot(join(out, 'all'), 'all');
     expect(readFileSync(join(out, 'all', 'admins-only', 'index.html'), 'utf8')).toContain('hidden-zone-value');
     const pub = await snapshot(join(out, 'public'), 'public');
-    expect(pub).toMatchObject({ pages: 0, leftOut: 5 });
+    expect(pub).toMatchObject({ pages: 1, leftOut: 5 });
+    expect(readdirSync(join(out, 'public')).sort()).toEqual([MARKER, 'index.html', 'notes', 'style.css']);
     expect(readFileSync(join(out, 'public', 'index.html'), 'utf8')).toContain('5 pages are not in this snapshot: only people who log in may see them.');
   });
 });
