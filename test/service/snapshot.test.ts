@@ -19,6 +19,7 @@ import { readSettings } from '../../src/server/settings.ts';
 import { MARKER, writeSnapshot } from '../../src/server/snapshot/index.ts';
 import { esc, html, raw } from '../../src/server/snapshot/html.ts';
 import { reportFileText } from '../../src/server/snapshot/report-file.ts';
+import { openReadOnly } from '../../src/server/snapshot/read-only.ts';
 import { maskKnownSecrets } from '../../src/server/snapshot/secrets.ts';
 import { EXAMPLE_CONFIG } from '../helpers/server.ts';
 import { localApp, type LocalApp } from '../helpers/in-process.ts';
@@ -213,6 +214,17 @@ describe('the folder', () => {
     await expect(snapshot(other)).rejects.toThrow(/is not empty and holds no earlier snapshot/);
     expect(readdirSync(other)).toEqual(['notes.txt']);
     expect(readdirSync(out).filter((f) => f.startsWith('.'))).toEqual([]);
+  });
+
+  it('reads through a connection on which SQLite refuses every write', async () => {
+    const db = openReadOnly(local.app.settings);
+    try {
+      expect(Number((await db.reads.execute('SELECT count(*) AS n FROM changes')).rows[0]!.n)).toBe(2);
+      await expect(db.reads.execute("DELETE FROM changes")).rejects.toThrow(/readonly|read-only|query_only/i);
+    } finally {
+      db.close();
+    }
+    expect(Number((await local.app.db.execute('SELECT count(*) AS n FROM changes')).rows[0]!.n)).toBe(2);
   });
 
   it('refuses a database this version would have to migrate, and does not migrate it', async () => {

@@ -4,17 +4,16 @@
  * from disk) can show. It only reads: safe while the app serves, and it
  * never migrates the database (a database this version cannot read is refused).
  */
-import { existsSync } from 'node:fs';
 import { translator } from '../../core/i18n.ts';
 import type { Language } from '../../core/languages.ts';
 import { KNOWN_SCHEMA } from '../backup.ts';
 import { ConfigError } from '../config-store.ts';
-import { openDatabase, type Database } from '../db.ts';
-import { localPath } from '../db-reader.ts';
+import type { Executor } from '../db.ts';
 import { Refused } from '../refused.ts';
 import type { Settings } from '../settings.ts';
 import { collectSnapshot, type Audience, type SiteSnapshot } from './collect.ts';
 import { placeSnapshot, targetProblem } from './place.ts';
+import { openReadOnly } from './read-only.ts';
 import { historyHtml, indexHtml, pageHtml } from './render-page.ts';
 import { reportFileName, reportFileText } from './report-file.ts';
 import { STYLESHEET } from './style.ts';
@@ -30,7 +29,7 @@ export interface SnapshotResult {
 }
 
 /** Refuses a database this version would have to migrate (or cannot know): the snapshot never writes to it. */
-async function checkSchema(db: Database): Promise<void> {
+async function checkSchema(db: Executor): Promise<void> {
   let version: number;
   try {
     const { rows } = await db.execute('SELECT max(version) AS v FROM schema_migrations');
@@ -61,13 +60,11 @@ export async function writeSnapshot(settings: Pick<Settings, 'dbUrl' | 'dbAuthTo
   // Checked before reading anything, and again when placing it.
   const problem = targetProblem(target);
   if (problem) throw new Refused('conflict', problem);
-  const file = localPath(settings.dbUrl);
-  if (file !== undefined && !existsSync(file)) throw new Refused('not_found', `there is no database at ${file} (SWITCHYARD_DATA_DIR / SWITCHYARD_DB_URL): start the app once, or point these at its data`);
-  const db = await openDatabase(settings.dbUrl, settings.dbAuthToken, settings.dbBusyMs);
+  const db = openReadOnly(settings);
   let snapshot: SiteSnapshot;
   try {
-    await checkSchema(db);
-    snapshot = await collectSnapshot(db, settings.configPath, opts.audience, opts.lang);
+    await checkSchema(db.reads);
+    snapshot = await collectSnapshot(db.reads, settings.configPath, opts.audience, opts.lang);
   } catch (e) {
     // A config the app would refuse to start with: its first problem, in the one line a refusal has.
     throw e instanceof ConfigError ? new Refused('malformed', e.message) : e;
