@@ -19,6 +19,8 @@ import { readSettings } from '../../src/server/settings.ts';
 import { MARKER, writeSnapshot } from '../../src/server/snapshot/index.ts';
 import { esc, html, raw } from '../../src/server/snapshot/html.ts';
 import { reportFileText } from '../../src/server/snapshot/report-file.ts';
+import { historyHtml } from '../../src/server/snapshot/render-page.ts';
+import { translator } from '../../src/core/i18n.ts';
 import { openReadOnly } from '../../src/server/snapshot/read-only.ts';
 import { maskKnownSecrets } from '../../src/server/snapshot/secrets.ts';
 import { EXAMPLE_CONFIG } from '../helpers/server.ts';
@@ -96,6 +98,16 @@ describe('the HTML helpers', () => {
     expect(reportFileText('html', '<!DOCTYPE html><p>x')).toMatch(/^<!DOCTYPE html><meta http-equiv="Content-Security-Policy" content="default-src 'none';[^"]*"><p>x$/);
     expect(reportFileText('html', '<p>x')).toMatch(/^<meta http-equiv="Content-Security-Policy"[^>]*><p>x$/);
     expect(reportFileText('text', '<p>x')).toBe('<p>x');
+  });
+
+  it("name a save's commit once it is published", async () => {
+    const types = await page('field-types');
+    const publication = { state: 'committed' as const, sha: '0123456789abcdef0123', url: null, error: null, attempts: 1, nextAttemptAt: 0 };
+    const entry = { id: 7, author: 'ed', savedAt: '2026-01-02T03:04:05Z', configRevision: 'r', values: {}, changes: [], publication };
+    const site = { site: (await local.app.config.current()).config, lang: 'en' as const, audience: 'viewer' as const, leftOut: 0, created: '2026-01-02T03:04:06Z', pages: [] };
+    const text = historyHtml(site, { page: types, current: { values: {}, revision: 7 }, history: { entries: [entry], more: false }, yaml: '', buttons: [] }, translator('en'));
+    expect(text).toContain('Committed <code>0123456789ab</code>');
+    expect(text).toContain('By ed at 2026-01-02 03:04:05 UTC');
   });
 
   it('mask saved secrets in a text, longest first', () => {

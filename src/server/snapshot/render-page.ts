@@ -91,6 +91,7 @@ ${history.entries.length === 0 ? html`<p>${t('history.empty')}</p>` : html`<ol c
 <p class="muted small">${t('snapshot.savedBy', { author: e.author, time: utcText(e.savedAt) })}</p>
 ${e.reason && html`<p class="small">${t('history.reason')} ${e.reason}</p>`}
 ${changesList(e.changes, t)}
+${e.publication?.state === 'committed' && e.publication.sha && html`<p class="muted small">${t('publication.committed')} <code>${e.publication.sha.slice(0, 12)}</code></p>`}
 </li>`,
 )}</ol>`}
 ${history.more && html`<p class="muted small">${t('snapshot.olderLeftOut', { count: history.entries.length })}</p>`}
