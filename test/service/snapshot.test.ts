@@ -6,6 +6,7 @@
  * folder replaced only when it holds an earlier snapshot; the database
  * never migrated by it.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +24,7 @@ import { historyHtml } from '../../src/server/snapshot/render-page.ts';
 import { translator } from '../../src/core/i18n.ts';
 import { openReadOnly } from '../../src/server/snapshot/read-only.ts';
 import { maskKnownSecrets } from '../../src/server/snapshot/secrets.ts';
-import { EXAMPLE_CONFIG } from '../helpers/server.ts';
+import { EXAMPLE_CONFIG, ROOT } from '../helpers/server.ts';
 import { localApp, type LocalApp } from '../helpers/in-process.ts';
 
 const SECRET = 'tok-Secr3t-value-9f2c';
@@ -224,6 +225,11 @@ describe('the folder', () => {
     mkdirSync(other);
     writeFileSync(join(other, 'notes.txt'), 'mine');
     await expect(snapshot(other)).rejects.toThrow(/is not empty and holds no earlier snapshot/);
+    // The command says it in one line, with exit code 1.
+    const env = { ...process.env, SWITCHYARD_CONFIG: local.app.settings.configPath, SWITCHYARD_DATA_DIR: local.app.settings.dataDir };
+    const cli = spawnSync(process.execPath, ['src/cli/snapshot.ts', other], { cwd: ROOT, env, encoding: 'utf8' });
+    expect(cli.status).toBe(1);
+    expect(cli.stderr).toMatch(/^Error: .*other is not empty and holds no earlier snapshot \(no \.switchyard-snapshot file\); choose an empty or new folder, so that nothing else in it is replaced\n$/);
     expect(readdirSync(other)).toEqual(['notes.txt']);
     expect(readdirSync(out).filter((f) => f.startsWith('.'))).toEqual([]);
   });
