@@ -38,7 +38,7 @@ const CONFIG = `${EXAMPLE_CONFIG}
   - slug: "notes"
     title: "Notes <i>for all</i>"
     requires_login: false
-    description: "See [this](javascript:alert(1)) <img src=x onerror=alert(2)> **bold**"
+    description: "See [this](javascript:alert(1)) <img src=x onerror=alert(2)> **bold**, [types](/page/field-types), [home](/), [runs](/runs)"
     parameters:
      - {name: "motd", label: "Message <u>of</u> the day", type: "text", default: "hello"}
 `;
@@ -182,6 +182,10 @@ describe('a snapshot', () => {
     // Shown as text, never as markup: no image element, no javascript: link.
     expect(notes).toContain('&lt;img src=x onerror=alert(2)&gt;');
     expect(notes).not.toMatch(/<img|href="javascript:/);
+    // Links to the app's own pages lead to the snapshot's files; to what it does not have, nowhere.
+    expect(notes).toContain('<a href="../field-types/index.html" rel="noopener noreferrer">types</a>');
+    expect(notes).toContain('<a href="../index.html" rel="noopener noreferrer">home</a>');
+    expect(notes).toContain('<a rel="noopener noreferrer">runs</a>');
   });
 
   it('holds no secret value in any file, and no script in its own pages', () => {

@@ -7,7 +7,7 @@ import type { Translate } from '../../core/i18n.ts';
 import { utcText } from '../../core/time.ts';
 import type { Docs } from '../docs.ts';
 import type { ButtonSnapshot, PageSnapshot, SiteSnapshot } from './collect.ts';
-import { documentHtml, html, raw, type Html } from './html.ts';
+import { documentHtml, html, snapshotLinks, type Html } from './html.ts';
 import { changesList, valuesList } from './render-values.ts';
 import { reportFileName } from './report-file.ts';
 
@@ -22,9 +22,10 @@ ${s.leftOut > 0 && html`<p class="muted small" data-left-out="${s.leftOut}">${t(
   return documentHtml({ lang: s.lang, title: t('snapshot.title'), siteTitle: s.site.toplevel_title, root: '', body });
 }
 
+/** A page's or a button's docs (from a page file, one folder below the root). */
 function docsHtml(docs: Docs | undefined): Html | '' {
   if (!docs) return '';
-  return docs.html ? html`<div class="docs">${raw(docs.html)}</div>` : html`<p class="muted small">${docs.problem}</p>`;
+  return docs.html ? html`<div class="docs">${snapshotLinks(docs.html, '../')}</div>` : html`<p class="muted small">${docs.problem}</p>`;
 }
 
 function lastSaveLine(p: PageSnapshot, t: Translate): string {
@@ -37,7 +38,7 @@ export function pageHtml(s: SiteSnapshot, p: PageSnapshot, t: Translate): string
   const body = html`<p><a href="../index.html">${t('snapshot.allPages')}</a></p>
 <h1>${page.title}</h1>
 <p class="muted small">${t('snapshot.readOnly', { time: utcText(s.created) })}</p>
-${p.descriptionHtml && html`<div class="docs">${raw(p.descriptionHtml)}</div>`}
+${p.descriptionHtml && html`<div class="docs">${snapshotLinks(p.descriptionHtml, '../')}</div>`}
 ${docsHtml(p.docs)}
 <section aria-labelledby="values">
 <h2 id="values">${t('snapshot.values')}</h2>
