@@ -38,7 +38,7 @@ const CONFIG = `${EXAMPLE_CONFIG}
   - slug: "notes"
     title: "Notes <i>for all</i>"
     requires_login: false
-    description: "See [this](javascript:alert(1)) <img src=x onerror=alert(2)> **bold**, [types](/page/field-types), [home](/), [runs](/runs)"
+    description: "See [this](javascript:alert(1)) <img src=x onerror=alert(2)> **bold**, [types](/page/field-types), [home](/), [runs](/runs), [secret page](/page/admins-only)"
     parameters:
      - {name: "motd", label: "Message <u>of</u> the day", type: "text", default: "hello"}
 `;
@@ -186,6 +186,7 @@ describe('a snapshot', () => {
     expect(notes).toContain('<a href="../field-types/index.html" rel="noopener noreferrer">types</a>');
     expect(notes).toContain('<a href="../index.html" rel="noopener noreferrer">home</a>');
     expect(notes).toContain('<a rel="noopener noreferrer">runs</a>');
+    expect(notes).toContain('<a rel="noopener noreferrer">secret page</a>');
   });
 
   it('holds no secret value in any file, and no script in its own pages', () => {

@@ -80,15 +80,15 @@ ${d.body}
 
 /**
  * Sanitised Markdown (src/core/markdown.ts) may link to the app itself by
- * its path (`/page/backup`). In a snapshot a page's link becomes the page's
- * file, the root the index, and any other path of the app (which the
- * snapshot does not have) plain text: no link starts at `/`.
+ * its path (`/page/backup`). In a snapshot a link to a page it holds becomes
+ * the page's file, the root the index, and any other path of the app (a page
+ * left out, the runs, …) plain text: no link starts at `/`, none leads nowhere.
  */
-export function snapshotLinks(sanitised: string, root: string): Html {
+export function snapshotLinks(sanitised: string, root: string, slugs: ReadonlySet<string>): Html {
   return raw(
     sanitised.replace(/ href="(\/[^"]*)"/g, (_all, path: string) => {
       const page = /^\/page\/([a-z0-9-]+)\/?$/.exec(path);
-      if (page) return ` href="${root}${page[1]}/index.html"`;
+      if (page && slugs.has(page[1]!)) return ` href="${root}${page[1]}/index.html"`;
       return path === '/' ? ` href="${root}index.html"` : '';
     }),
   );

@@ -22,10 +22,12 @@ ${s.leftOut > 0 && html`<p class="muted small" data-left-out="${s.leftOut}">${t(
   return documentHtml({ lang: s.lang, title: t('snapshot.title'), siteTitle: s.site.toplevel_title, root: '', body });
 }
 
+const slugsOf = (s: SiteSnapshot) => new Set(s.pages.map((p) => p.page.slug));
+
 /** A page's or a button's docs (from a page file, one folder below the root). */
-function docsHtml(docs: Docs | undefined): Html | '' {
+function docsHtml(s: SiteSnapshot, docs: Docs | undefined): Html | '' {
   if (!docs) return '';
-  return docs.html ? html`<div class="docs">${snapshotLinks(docs.html, '../')}</div>` : html`<p class="muted small">${docs.problem}</p>`;
+  return docs.html ? html`<div class="docs">${snapshotLinks(docs.html, '../', slugsOf(s))}</div>` : html`<p class="muted small">${docs.problem}</p>`;
 }
 
 function lastSaveLine(p: PageSnapshot, t: Translate): string {
@@ -38,8 +40,8 @@ export function pageHtml(s: SiteSnapshot, p: PageSnapshot, t: Translate): string
   const body = html`<p><a href="../index.html">${t('snapshot.allPages')}</a></p>
 <h1>${page.title}</h1>
 <p class="muted small">${t('snapshot.readOnly', { time: utcText(s.created) })}</p>
-${p.descriptionHtml && html`<div class="docs">${snapshotLinks(p.descriptionHtml, '../')}</div>`}
-${docsHtml(p.docs)}
+${p.descriptionHtml && html`<div class="docs">${snapshotLinks(p.descriptionHtml, '../', slugsOf(s))}</div>`}
+${docsHtml(s, p.docs)}
 <section aria-labelledby="values">
 <h2 id="values">${t('snapshot.values')}</h2>
 <p class="muted small">${lastSaveLine(p, t)}</p>
@@ -48,16 +50,16 @@ ${page.parameters.length > 0 ? valuesList(page.parameters, p.current.values, t) 
 </section>
 ${p.buttons.length > 0 && html`<section aria-labelledby="buttons">
 <h2 id="buttons">${t('snapshot.buttons')}</h2>
-${p.buttons.map((b) => buttonHtml(b, t))}
+${p.buttons.map((b) => buttonHtml(s, b, t))}
 </section>`}`;
   return documentHtml({ lang: s.lang, title: page.title, siteTitle: s.site.toplevel_title, root: '../', body });
 }
 
-function buttonHtml(b: ButtonSnapshot, t: Translate): Html {
+function buttonHtml(s: SiteSnapshot, b: ButtonSnapshot, t: Translate): Html {
   const { run, report } = b;
   return html`<div class="card" data-button="${b.button.name}">
 <h3>${b.button.label ?? b.button.name}</h3>
-${docsHtml(b.docs)}
+${docsHtml(s, b.docs)}
 ${!run ? html`<p class="muted small">${t('snapshot.noRun')}</p>` : html`<ul class="facts small">
 <li>${t('snapshot.run', { id: run.id })}</li>
 <li>${t('snapshot.state')} <strong data-state="${run.state}">${t(`runs.states.${run.state}`)}</strong></li>
