@@ -35,7 +35,8 @@ export async function createApp(settings: Settings = readSettings()): Promise<Ap
   const db = await openDatabase(settings.dbUrl, settings.dbAuthToken, settings.dbBusyMs);
   await migrate(db);
   await markSecretValues(db, (await config.current()).config);
-  return { settings, db, config, throttle: new LoginThrottle(db), runs: new RunSignals(), runWatch: new RunWatch(db), publications: new PublicationSignals(), auditLater: new AuditBatch(db), deliveries: new WakeSignal() };
+  const runs = new RunSignals();
+  return { settings, db, config, throttle: new LoginThrottle(db), runs, runWatch: new RunWatch(db, runs), publications: new PublicationSignals(), auditLater: new AuditBatch(db), deliveries: new WakeSignal() };
 }
 
 const inLanguages = new WeakMap<App, Map<Language, App>>();

@@ -16,7 +16,7 @@ import { finishRun, recordEvents } from '../server/runs/lease.ts';
 import { claimNext } from '../server/runs/queue.ts';
 
 const MAX_BODY_BYTES = 24 * 1024 * 1024;
-/** Even when woken by nothing, a waiting claim looks at the queue this often (runs queued by other app instances). */
+/** Even when woken by nothing, a waiting claim looks at the queue this often (a backstop: run-watch.ts wakes it for runs queued by other app processes). */
 const RECHECK_MS = 1000;
 
 const fail = (status: number, error: string) => json({ error }, status);
@@ -104,13 +104,19 @@ async function claim(app: App, runner: RunnerRecord, request: Request, version: 
   if (!body.ok) return body.response;
   await touchRunner(app.db, runner, { hostname: body.value.hostname, version: body.value.version, labels: body.value.labels });
   const deadline = Date.now() + Math.min(body.value.wait_ms, LIMITS.claimWaitMs);
-  for (;;) {
-    // A version 1 runner cannot fetch a run's files, so it never claims a run that has some.
-    const run = await claimNext(app.db, app.runs, runner, runLimits(app), version !== '1');
-    // A version 1 runner refuses fields it does not know, so it is sent none.
-    if (run) return json({ run: version === '1' ? { ...run, started_by: undefined, input_files: undefined } : run });
-    const left = deadline - Date.now();
-    if (left <= 0 || request.signal.aborted) return new Response(null, { status: 204 });
-    await app.runs.waitForQueued(Math.min(left, RECHECK_MS), request.signal);
+  // Runs queued through another app process wake this claim too (run-watch.ts).
+  const stopWatching = app.runWatch.whileClaiming();
+  try {
+    for (;;) {
+      // A version 1 runner cannot fetch a run's files, so it never claims a run that has some.
+      const run = await claimNext(app.db, app.runs, runner, runLimits(app), version !== '1');
+      // A version 1 runner refuses fields it does not know, so it is sent none.
+      if (run) return json({ run: version === '1' ? { ...run, started_by: undefined, input_files: undefined } : run });
+      const left = deadline - Date.now();
+      if (left <= 0 || request.signal.aborted) return new Response(null, { status: 204 });
+      await app.runs.waitForQueued(Math.min(left, RECHECK_MS), request.signal);
+    }
+  } finally {
+    stopWatching();
   }
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/server/app.ts';
 import { appendExternalLog, createExternalRun, finishExternalRun, reportExternalProgress } from '../../src/server/runs/external.ts';
+import { createRun } from '../../src/server/runs/queue.ts';
 import { readSettings } from '../../src/server/settings.ts';
 import { createUser } from '../../src/server/users.ts';
 import { runEventStream } from '../../src/web/run-stream.ts';
@@ -63,3 +64,17 @@ it("streams the log lines, progress and end another process records", async () =
   expect(events.filter((e) => e.event === 'log').flatMap((e) => JSON.parse(e.data).lines.map((l: { text: string }) => l.text))).toEqual(['from the other process']);
   expect(events.filter((e) => e.event === 'run').map((e) => JSON.parse(e.data).state).at(-1)).toBe('succeeded');
 });
+
+it('wakes a runner claim waiting on one process when a run is queued through another', async () => {
+  local = await localApp();
+  other = await createApp(readSettings({ SWITCHYARD_CONFIG: join(local.dir, 'config.yaml'), SWITCHYARD_DATA_DIR: join(local.dir, 'data') }));
+  const user = await createUser(local.app.db, { username: 'olivia', password: 'a long enough password', role: 'operator' });
+  const live = await other.config.current();
+  const page = live.config.pages.find((p) => p.slug === 'database-backup')!;
+  const stop = local.app.runWatch.whileClaiming();
+  // Only this process's signal ends the wait before the test's own deadline: nothing here tells it but the database.
+  const woken = local.app.runs.waitForQueued(60_000).then(() => 'woken');
+  await createRun(other.db, other.runs, { page, button: page.buttons[0]!, values: { mode: 'full' }, configRevision: live.revision, user: { id: user.id, username: user.username } });
+  expect(await woken).toBe('woken');
+  stop();
+}, 15_000);
