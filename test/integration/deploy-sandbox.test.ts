@@ -22,6 +22,7 @@ import { createClient } from '@libsql/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, getJson, postJson } from '../helpers/client.ts';
 import { EXAMPLE_CONFIG, freePort, ROOT } from '../helpers/server.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const INSTALL_DIR = '/opt/switchyard';
 const NOBODY = 65534;
@@ -92,15 +93,7 @@ function nodeOn(path: string): string | undefined {
   return undefined;
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = <T,>(what: string, check: () => Promise<T | undefined> | T | undefined, ms = 30_000) => eventually(what, check, ms);
 
 describe.skipIf(SKIP)(`the app under deploy/switchyard.service's sandbox${SKIP ? ` (skipped: ${SKIP})` : ''}`, () => {
   let dir: string;

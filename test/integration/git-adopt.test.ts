@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { Client, textOf } from '../helpers/client.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { FakeGitHub } from '../helpers/fake-github.ts';
 import { git, IDENT, save, until, withBareRemote } from '../helpers/publication.ts';
 import { EXAMPLE_CONFIG, startServer, type TestServer } from '../helpers/server.ts';
@@ -50,19 +51,10 @@ function commitElsewhere(repo: string, edit: (file: string) => string, message =
 
 const inputsTo = (value: string) => (file: string) => file.replace(/^inputs_directory: .*$/m, `inputs_directory: ${value}`);
 
-async function until2<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`waited in vain for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The page's HTML once it shows a change made in Git in `state`. */
 function pageShowing(c: Client, state: 'offered' | 'refused') {
-  return until2(`the page to show a ${state} change`, async () => {
+  return eventually(`the page to show a ${state} change`, async () => {
     const html = await (await c.get('/page/data-processing')).text();
     return html.includes(`data-state="${state}"`) ? html : undefined;
   });
@@ -155,7 +147,7 @@ describe('adopt: auto, through a remote', () => {
     const theirs = commitElsewhere(clone, inputsTo('/mnt/pushed'));
     git(clone, 'push', '--quiet', 'origin', 'main');
 
-    await until2('the pushed value', async () => ((await currentInputs(ed)) === '/mnt/pushed' ? true : undefined));
+    await eventually('the pushed value', async () => ((await currentInputs(ed)) === '/mnt/pushed' ? true : undefined));
     const entry = ((await (await ed.get('/api/v1/pages/data-processing/history')).json()) as { entries: { author: string; origin: { commit: string } | null }[] }).entries[0]!;
     expect(entry).toMatchObject({ author: 'Someone Else', origin: { commit: theirs } });
     expect(await count(server, `SELECT count(*) AS n FROM audit_log WHERE action = 'git_adopted' AND username = 'git'`)).toBe(1);
@@ -180,7 +172,7 @@ describe('GitHub: conditional polling and the push webhook', () => {
     await gh.start();
     const { server, ed } = await serve(`github:\n  repository: acme/settings\n  api_url: ${gh.url}`, { GITHUB_TOKEN: gh.token, SWITCHYARD_GIT_POLL_MS: '300' });
     await until(server, await save(ed, 'data-processing', { inputs_directory: '/mnt/ours' }), (p) => p.state === 'committed');
-    await until2('304 answers', async () => (gh.notModified > 2 ? true : undefined));
+    await eventually('304 answers', async () => (gh.notModified > 2 ? true : undefined));
     const theirs = gh.commitFile(FILE, gh.fileAt('main', FILE)!.replace(/^inputs_directory: .*$/m, 'inputs_directory: /mnt/polled'), 'Polled');
     const html = await pageShowing(ed, 'offered');
     expect(textOf(html, 'git-change')).toContain(theirs.slice(0, 12));
