@@ -12,6 +12,7 @@
  */
 import { countScheduleEventsBefore, forgetScheduleEventsBefore } from './schedules/store.ts';
 import { countDeliveriesBefore, forgetDeliveriesBefore } from './notify/deliveries.ts';
+import { countGitChangesBefore, forgetGitChangesBefore } from './git/adopt.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { auditMaxAgeMs, historyMaxAgeMs, runsRule, type RunsRule } from '../core/config/retention.ts';
 import type { SiteConfig } from '../core/config/schema.ts';
@@ -22,7 +23,7 @@ import { forgetRunLogsIn, forgetRunsIn } from './runs/queue.ts';
 import type { Database, Executor, Transaction } from './db.ts';
 import { removeLeftoverRunFolders, removeRunFiles, type DeletedRun } from './retention-files.ts';
 
-export const REMOVED_KINDS = ['runs', 'run_logs', 'run_folders', 'status_files', 'reports', 'audit', 'changes', 'config_history', 'publications', 'schedule_events', 'deliveries'] as const;
+export const REMOVED_KINDS = ['runs', 'run_logs', 'run_folders', 'status_files', 'reports', 'audit', 'changes', 'config_history', 'publications', 'schedule_events', 'deliveries', 'git_changes'] as const;
 export type Removed = Record<(typeof REMOVED_KINDS)[number], number>;
 
 export const noneRemoved = (): Removed => Object.fromEntries(REMOVED_KINDS.map((k) => [k, 0])) as Removed;
@@ -219,6 +220,7 @@ async function sweepAudit(sweep: Sweep, site: SiteConfig, now: number): Promise<
     sweep.removed.audit += Number(rows[0]!.n);
     sweep.removed.schedule_events += await countScheduleEventsBefore(sweep.db, now - maxAge);
     sweep.removed.deliveries += await countDeliveriesBefore(sweep.db, cutoff);
+    sweep.removed.git_changes += await countGitChangesBefore(sweep.db, cutoff);
     return;
   }
   for (;;) {
@@ -235,6 +237,11 @@ async function sweepAudit(sweep: Sweep, site: SiteConfig, now: number): Promise<
     const { deliveries: n = 0 } = await sweep.deleting(async (tx) => ({ deliveries: await forgetDeliveriesBefore(tx, cutoff, sweep.opts.batchRows) }));
     if (n < sweep.opts.batchRows) break;
   }
+  // And changes found in Git once decided, refused or past (one still offered is kept).
+  for (;;) {
+    const { git_changes: n = 0 } = await sweep.deleting(async (tx) => ({ git_changes: await forgetGitChangesBefore(tx, cutoff, sweep.opts.batchRows) }));
+    if (n < sweep.opts.batchRows) break;
+  }
 }
 
 // ---- history --------------------------------------------------------------
@@ -249,7 +256,7 @@ async function keepFrom(ex: Executor, slug: string): Promise<number | undefined>
   const { rows } = await ex.execute({
     sql: `SELECT
             (SELECT max(id) FROM changes WHERE page_slug = ?1) AS latest,
-            (SELECT min(change_id) FROM publications WHERE page_slug = ?1 AND state != 'committed') AS waiting`,
+            (SELECT min(change_id) FROM publications WHERE page_slug = ?1 AND state IN ('pending', 'conflict')) AS waiting`,
     args: [slug],
   });
   const latest = rows[0]?.latest == null ? undefined : Number(rows[0].latest);

@@ -343,3 +343,16 @@ async function copyLatestSave(tx: Transaction, page: PageConfig, user: { id: num
   }
   return id;
 }
+
+// Retention: a change found in Git is a record of what happened, like the audit log, once nobody has it to decide.
+const PAST = `state <> 'offered' AND found_at < ?`;
+
+export async function countGitChangesBefore(ex: Executor, cutoff: string): Promise<number> {
+  const { rows } = await ex.execute({ sql: `SELECT count(*) AS n FROM git_changes WHERE ${PAST}`, args: [cutoff] });
+  return Number(rows[0]!.n);
+}
+
+export async function forgetGitChangesBefore(tx: Transaction, cutoff: string, limit: number): Promise<number> {
+  const del = await tx.execute({ sql: `DELETE FROM git_changes WHERE id IN (SELECT id FROM git_changes WHERE ${PAST} ORDER BY id LIMIT ?)`, args: [cutoff, limit] });
+  return del.rowsAffected;
+}
