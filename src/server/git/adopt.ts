@@ -25,6 +25,7 @@ import { recordEvent } from '../notify/events.ts';
 import { Refused } from '../refused.ts';
 import type { BranchFile, BranchReader, FileOrigin } from './branch-files.ts';
 import { lastPublished } from './outbox.ts';
+import { fileFor } from './target.ts';
 
 export type GitChangeState = 'offered' | 'adopted' | 'kept' | 'refused' | 'superseded';
 
@@ -100,10 +101,10 @@ interface Found {
   origin: FileOrigin;
 }
 
-/** Records a change found in Git in `state`, and ends the page's earlier undecided ones; false when another look recorded it first. */
+/** Records a change found in Git in `state`, and ends the page's earlier undecided ones; undefined when another look recorded it first. */
 async function recordFound(tx: Transaction, f: Found, content: string, state: 'offered' | 'refused', reason: string | undefined): Promise<number | undefined> {
   const now = new Date().toISOString();
-  await tx.execute({ sql: `UPDATE git_changes SET state = 'superseded', decided_at = ? WHERE page_slug = ? AND state IN ('offered', 'refused')`, args: [now, f.page.slug] });
+  await tx.execute({ sql: `UPDATE git_changes SET state = 'superseded', decided_at = ? WHERE page_slug = ? AND state IN ('offered', 'refused') AND blob_sha <> ?`, args: [now, f.page.slug, f.file.blob] });
   const { rows } = await tx.execute({
     sql: `INSERT INTO git_changes (target, page_slug, path, blob_sha, commit_sha, commit_url, author_name, author_email, committed_at, subject, content, state, reason, found_at)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (target, path, blob_sha) DO NOTHING RETURNING id`,
@@ -169,7 +170,7 @@ export async function lookForChanges(app: App, site: SiteConfig, reader: BranchR
   if (!listed) return undefined;
   const byPath = new Map(listed.files.map((f) => [f.path, f]));
   for (const page of site.pages) {
-    const path = `${git.directory.replace(/\/+$/, '')}/${page.slug}.yaml`;
+    const path = fileFor(git, page.slug);
     const file = byPath.get(path);
     // A change still undecided whose file has changed again since (a save published over it, a newer commit) is past.
     await app.db.write({

@@ -27,3 +27,8 @@ export function publicationTarget(git: GitConfig | undefined, configPath: string
   if (git?.local) return localTarget(localPath(git.local, configPath), git.local.branch, git.local.remote);
   return undefined;
 }
+
+/** The file of a page's values in the repository, e.g. `values/<slug>.yaml`. */
+export function fileFor(git: GitConfig, slug: string): string {
+  return `${git.directory.replace(/\/+$/, '')}/${slug}.yaml`;
+}

@@ -18,7 +18,7 @@ import { pageHistory } from '../history.ts';
 import { LocalGitPublisher } from './local.ts';
 import { GitHubPublisher } from './github.ts';
 import type { PublicationSignals } from './signals.ts';
-import { localPath } from './target.ts';
+import { fileFor, localPath } from './target.ts';
 import { claim, holdPublisherLease, lastPublished, markCommitted, markConflict, markFailed, pageHeads, releasePublisherLease, savesBetween, type Pending } from './outbox.ts';
 import { CLAIM_MS, heldByOther, renewing } from '../claims.ts';
 import { Sleeper } from '../wake.ts';
@@ -59,9 +59,6 @@ function publisherCache(configPath: string, log: (m: string) => void, timeoutMs?
   };
 }
 
-export function fileFor(git: GitConfig, slug: string): string {
-  return `${git.directory.replace(/\/+$/, '')}/${slug}.yaml`;
-}
 
 /**
  * The next save to publish now, claimed, with this process holding the
