@@ -22,6 +22,8 @@ export interface Settings {
   sessions: { idleMs: number; maxMs: number };
   /** Deadline of one git command or GitHub request made to publish a save. */
   gitTimeoutMs: number;
+  /** How often open proposals (pull requests, side branches) are looked at for a merge or a close. */
+  proposalCheckMs: number;
   /** Whether this process starts scheduled runs (another process on the same database may). */
   scheduler: boolean;
   /** From this hour of each UTC day on, the day's retention sweep is due. */
@@ -75,6 +77,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       maxMs: positive(env.SWITCHYARD_SESSION_MAX_SECONDS, 30 * 24 * 3600, 10) * 1000,
     },
     gitTimeoutMs: positive(env.SWITCHYARD_GIT_TIMEOUT_MS, 60_000, 500),
+    proposalCheckMs: positive(env.SWITCHYARD_PROPOSAL_CHECK_MS, 30_000, 100),
     scheduler: env.SWITCHYARD_SCHEDULER !== '0',
     retentionHourUtc: Math.min(positive(env.SWITCHYARD_RETENTION_HOUR, 2, 0), 23),
     publicUrl: publicUrl(env),
