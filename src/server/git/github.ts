@@ -97,7 +97,7 @@ export class GitHubPublisher implements Publisher {
   /** The save's commit on the page's side branch, and the page's pull request opened or its description brought up to date. */
   async propose(req: PublishRequest, proposal: ProposeRequest): Promise<PublishResult> {
     const landed = await this.commitTo(req, { branch: proposal.branch, from: this.branch, fresh: !proposal.open });
-    if (landed.status === 'refused') return { status: 'failed', reason: `GitHub refused the side branch ${proposal.branch} too: ${landed.reason}` };
+    if (landed.status === 'refused') return { status: 'failed', reason: landed.reason };
     if (landed.status !== 'committed') return landed;
     if (landed.onTarget) return { status: 'committed', sha: landed.sha, blob: landed.blob, url: landed.url };
     try {

@@ -125,7 +125,8 @@ export class LocalGitPublisher implements Publisher {
    */
   async propose(req: PublishRequest, proposal: ProposeRequest): Promise<PublishResult> {
     const landed = await this.commitTo(req, { branch: proposal.branch, from: this.branch, fresh: !proposal.open });
-    if (landed.status === 'refused') return { status: 'failed', reason: `${this.remote} refused the side branch ${proposal.branch} too: ${landed.reason}` };
+    // The side branch refused too: nowhere to put the save now; it is tried again.
+    if (landed.status === 'refused') return { status: 'failed', reason: landed.reason };
     if (landed.status !== 'committed') return landed;
     // Already on the target branch (it holds this content, or the save's commit was merged): nothing to propose.
     if (landed.onTarget) return { status: 'committed', sha: landed.sha, blob: landed.blob };
@@ -198,10 +199,11 @@ export class LocalGitPublisher implements Publisher {
     // A side branch started again from the target replaces what a closed proposal left there: Switchyard's own branch.
     const replace = !!dest.from && onTarget;
     if (this.remote) {
-      const pushed = await this.git(['push', '--quiet', '--porcelain', this.remote, `${replace ? '+' : ''}${made.commit}:${localRef}`]);
+      // Not --quiet: it would keep back the remote's own words on a refusal ("remote: …").
+      const pushed = await this.git(['push', '--porcelain', this.remote, `${replace ? '+' : ''}${made.commit}:${localRef}`]);
       if (pushed.timedOut) return this.silent(`push to ${this.remote}`);
       if (pushed.code !== 0) {
-        const said = pushed.stdout + pushed.stderr;
+        const said = `${pushed.stdout}\n${pushed.stderr}`;
         if (REFUSED_PUSH.test(said)) return { status: 'refused', reason: `${this.remote} refused the push to ${dest.branch}: ${refusal(said)}` };
         if (/\[rejected\]|non-fast-forward|fetch first/i.test(said)) return 'moved';
         return { status: 'failed', reason: `cannot push to ${this.remote}: ${firstLine(pushed.stderr || pushed.stdout)}` };
