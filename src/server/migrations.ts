@@ -554,14 +554,22 @@ CREATE TABLE proposals (
   updated_at  TEXT NOT NULL
 );
 CREATE UNIQUE INDEX proposals_open ON proposals(target, page_slug) WHERE state = 'open';
+-- Which proposal each proposed save went into (kept off publications, which
+-- other changes rebuild).
+CREATE TABLE proposal_saves (
+  change_id    INTEGER PRIMARY KEY,
+  proposal_id  INTEGER NOT NULL
+);
+CREATE INDEX proposal_saves_proposal ON proposal_saves(proposal_id);
 
--- The state's CHECK gains 'proposed' and 'closed': SQLite changes a CHECK only
--- by building the table again, with every column it has by now.
+-- The state's CHECK gains 'proposed' and 'closed' (and 'superseded', which
+-- changes adopted from Git use): SQLite widens a CHECK only by building the
+-- table again, with every column it has by now.
 CREATE TABLE publications_new (
   change_id       INTEGER PRIMARY KEY REFERENCES changes(id),
   page_slug       TEXT NOT NULL,
   target          TEXT NOT NULL,
-  state           TEXT NOT NULL CHECK (state IN ('pending', 'committed', 'conflict', 'proposed', 'closed')),
+  state           TEXT NOT NULL CHECK (state IN ('pending', 'committed', 'conflict', 'superseded', 'proposed', 'closed')),
   attempts        INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER NOT NULL DEFAULT 0,
   last_error      TEXT,
@@ -571,15 +579,13 @@ CREATE TABLE publications_new (
   updated_at      TEXT NOT NULL,
   overwrite       INTEGER NOT NULL DEFAULT 0,
   claim           TEXT,
-  claimed_until   INTEGER NOT NULL DEFAULT 0,
-  proposal_id     INTEGER
+  claimed_until   INTEGER NOT NULL DEFAULT 0
 );
 INSERT INTO publications_new (change_id, page_slug, target, state, attempts, next_attempt_at, last_error, commit_sha, commit_url, created_at, updated_at, overwrite, claim, claimed_until)
   SELECT change_id, page_slug, target, state, attempts, next_attempt_at, last_error, commit_sha, commit_url, created_at, updated_at, overwrite, claim, claimed_until FROM publications;
 DROP TABLE publications;
 ALTER TABLE publications_new RENAME TO publications;
 CREATE INDEX publications_state ON publications(state, change_id);
-CREATE INDEX publications_proposal ON publications(proposal_id) WHERE proposal_id IS NOT NULL;
 `,
   },
   // Written in the order they were made; applied (and listed) by number.

@@ -43,7 +43,7 @@ export async function publicationsOf(ex: Executor, ids: number[]): Promise<Map<n
   if (ids.length === 0) return new Map();
   const { rows } = await ex.execute({
     sql: `SELECT p.change_id, p.state, p.commit_sha, p.commit_url, p.last_error, p.attempts, p.next_attempt_at, r.branch, r.number, r.url AS proposal_url
-          FROM publications p LEFT JOIN proposals r ON r.id = p.proposal_id WHERE p.change_id IN (${ids.map(() => '?').join(',')})`,
+          FROM publications p LEFT JOIN proposal_saves s ON s.change_id = p.change_id LEFT JOIN proposals r ON r.id = s.proposal_id WHERE p.change_id IN (${ids.map(() => '?').join(',')})`,
     args: ids,
   });
   return new Map(
@@ -254,5 +254,6 @@ export async function backlog(ex: Executor, now = Date.now()): Promise<{ pending
 /** Deletes the publications of saves that retention removes, in the caller's transaction; how many went. */
 export async function forgetPublicationsIn(tx: Transaction, changeIds: number[]): Promise<number> {
   const del = await tx.execute({ sql: `DELETE FROM publications WHERE change_id IN (${changeIds.map(() => '?').join(',')})`, args: changeIds });
+  await tx.execute({ sql: `DELETE FROM proposal_saves WHERE change_id IN (${changeIds.map(() => '?').join(',')})`, args: changeIds });
   return del.rowsAffected;
 }

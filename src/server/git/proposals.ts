@@ -23,6 +23,9 @@ export interface Proposal {
   body: string;
 }
 
+/** The publications of a proposal's saves (its id the statement's parameter). */
+const SAVES_OF = 'change_id IN (SELECT change_id FROM proposal_saves WHERE proposal_id = ?)';
+
 const COLUMNS = 'id, page_slug, path, branch, number, url, head_sha, blob_sha, etag, body';
 
 function proposalOf(r: Record<string, unknown>): Proposal {
@@ -82,13 +85,14 @@ export async function markProposed(db: Database, item: Pending, p: Proposed): Pr
     });
     const proposal = Number(rows[0]!.id);
     const mine = await tx.execute({
-      sql: `UPDATE publications SET state = 'proposed', proposal_id = ?, commit_sha = ?, commit_url = ?, last_error = NULL, attempts = attempts + 1, target = ?, updated_at = ?,
+      sql: `UPDATE publications SET state = 'proposed', commit_sha = ?, commit_url = ?, last_error = NULL, attempts = attempts + 1, target = ?, updated_at = ?,
               claim = NULL, claimed_until = 0
             WHERE change_id = ? AND state = 'pending' AND claim = ? RETURNING change_id`,
-      args: [proposal, p.sha, p.url ?? null, p.target, now, item.changeId, CLAIM],
+      args: [p.sha, p.url ?? null, p.target, now, item.changeId, CLAIM],
     });
     // Taken over by another process meanwhile: nothing is recorded here (the transaction is rolled back).
     if (mine.rows.length === 0) return false;
+    await tx.execute({ sql: 'INSERT OR REPLACE INTO proposal_saves (change_id, proposal_id) VALUES (?, ?)', args: [item.changeId, proposal] });
     await tx.commit();
     return true;
   });
@@ -110,7 +114,7 @@ export async function markMerged(db: Database, target: string, p: Proposal, merg
     const closed = await tx.execute({ sql: `UPDATE proposals SET state = 'merged', updated_at = ? WHERE id = ? AND state = 'open' RETURNING id`, args: [now, p.id] });
     if (closed.rows.length === 0) return;
     const saves = await tx.execute({
-      sql: `UPDATE publications SET state = 'committed', commit_sha = ?, commit_url = ?, updated_at = ? WHERE proposal_id = ? AND state = 'proposed' RETURNING change_id`,
+      sql: `UPDATE publications SET state = 'committed', commit_sha = ?, commit_url = ?, updated_at = ? WHERE ${SAVES_OF} AND state = 'proposed' RETURNING change_id`,
       args: [merge.sha, merge.url ?? null, now, p.id],
     });
     const last = Math.max(0, ...saves.rows.map((r) => Number(r.change_id)));
@@ -131,7 +135,7 @@ export async function markClosed(db: Database, p: Proposal, reason: string): Pro
     const now = new Date().toISOString();
     const closed = await tx.execute({ sql: `UPDATE proposals SET state = 'closed', updated_at = ? WHERE id = ? AND state = 'open' RETURNING id`, args: [now, p.id] });
     if (closed.rows.length === 0) return;
-    await tx.execute({ sql: `UPDATE publications SET state = 'closed', last_error = ?, updated_at = ? WHERE proposal_id = ? AND state = 'proposed'`, args: [reason, now, p.id] });
+    await tx.execute({ sql: `UPDATE publications SET state = 'closed', last_error = ?, updated_at = ? WHERE ${SAVES_OF} AND state = 'proposed'`, args: [reason, now, p.id] });
     await tx.commit();
   });
 }
