@@ -104,7 +104,8 @@ export class FakeGitHub {
       title: p.title,
       body: p.body,
       html_url: `https://github.example/${this.owner}/${this.repo}/pull/${p.number}`,
-      head: { ref: p.head, sha: this.refs.get(`heads/${p.head}`) ?? p.headSha },
+      // A merged pull request keeps the head it was merged with, whatever its branch got since.
+      head: { ref: p.head, sha: p.merged ? p.headSha : (this.refs.get(`heads/${p.head}`) ?? p.headSha) },
       base: { ref: p.base },
     };
   }

@@ -77,6 +77,19 @@ describe('a proposed save', () => {
     expect(await backlog(db)).toMatchObject({ proposed: 0 });
   });
 
+  it('merged before its last save reached it: that save goes back in line, the others are committed', async () => {
+    const [a1, a2] = [await save(), await save()];
+    await propose(a1);
+    await propose(a2);
+    await markMerged(db, TARGET, (await openProposal(db, TARGET, 'a'))!, { sha: 'merge1', blob: 'mainblob', head: `side${a1}` });
+    const pubs = await publicationsOf(db, [a1, a2]);
+    expect(pubs.get(a1)).toMatchObject({ state: 'committed', sha: 'merge1' });
+    expect(pubs.get(a2)).toMatchObject({ state: 'pending', sha: null, attempts: 0 });
+    expect(pubs.get(a2)!.proposal).toBeUndefined();
+    expect((await pageHeads(db)).map((h) => h.changeId)).toEqual([a2]);
+    expect(await lastPublished(db, TARGET, 'values/a.yaml')).toEqual({ blob: 'mainblob', changeId: a1 });
+  });
+
   it('closed: its saves end closed with the reason, and the next save opens a new proposal', async () => {
     const a1 = await save();
     await propose(a1);

@@ -139,7 +139,7 @@ export class GitHubPublisher implements Publisher {
     if (pull.data.merged && pull.data.merge_commit_sha) {
       const sha = pull.data.merge_commit_sha;
       const url = (await gh.rest.git.getCommit({ ...repo, commit_sha: sha })).data.html_url;
-      return { state: 'merged', sha, url, blob: await this.blobAt(gh, proposal.path, this.branch) };
+      return { state: 'merged', sha, url, blob: await this.blobAt(gh, proposal.path, this.branch), head: pull.data.head.sha };
     }
     if (pull.data.state === 'closed') return { state: 'closed', reason: `pull request #${proposal.number} was closed without merging` };
     return { state: 'open', etag };

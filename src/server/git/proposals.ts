@@ -106,13 +106,23 @@ export async function stillOpen(db: Database, id: number, etag: string | undefin
 /**
  * Merged as `merge.sha`: its saves are committed, and what the target's file
  * holds now is recorded as Switchyard's own write (the merge is not someone
- * else's change to adopt, nor a conflict for the next direct save).
+ * else's change to adopt, nor a conflict for the next direct save). Saves
+ * whose commits came after the merged `head` (pushed while it was being
+ * merged) are not in it: they go back in line, for a new proposal.
  */
-export async function markMerged(db: Database, target: string, p: Proposal, merge: { sha: string; url?: string; blob?: string }): Promise<void> {
+export async function markMerged(db: Database, target: string, p: Proposal, merge: { sha: string; url?: string; blob?: string; head?: string }): Promise<void> {
   await db.transaction(async (tx) => {
     const now = new Date().toISOString();
     const closed = await tx.execute({ sql: `UPDATE proposals SET state = 'merged', updated_at = ? WHERE id = ? AND state = 'open' RETURNING id`, args: [now, p.id] });
     if (closed.rows.length === 0) return;
+    const upTo = merge.head && merge.head !== p.headSha ? await saveOfCommit(tx, p.id, merge.head) : undefined;
+    if (upTo !== undefined) {
+      await tx.execute({
+        sql: `UPDATE publications SET state = 'pending', commit_sha = NULL, commit_url = NULL, attempts = 0, next_attempt_at = 0, updated_at = ? WHERE ${SAVES_OF} AND state = 'proposed' AND change_id > ?`,
+        args: [now, p.id, upTo],
+      });
+      await tx.execute({ sql: `DELETE FROM proposal_saves WHERE proposal_id = ? AND change_id > ?`, args: [p.id, upTo] });
+    }
     const saves = await tx.execute({
       sql: `UPDATE publications SET state = 'committed', commit_sha = ?, commit_url = ?, updated_at = ? WHERE ${SAVES_OF} AND state = 'proposed' RETURNING change_id`,
       args: [merge.sha, merge.url ?? null, now, p.id],
@@ -127,6 +137,12 @@ export async function markMerged(db: Database, target: string, p: Proposal, merg
     }
     await tx.commit();
   });
+}
+
+/** The save of the proposal whose commit is `sha`, if one is. */
+async function saveOfCommit(ex: Executor, proposal: number, sha: string): Promise<number | undefined> {
+  const { rows } = await ex.execute({ sql: `SELECT change_id FROM publications WHERE ${SAVES_OF} AND commit_sha = ?`, args: [proposal, sha] });
+  return rows[0] ? Number(rows[0].change_id) : undefined;
 }
 
 /** Closed without merging: its saves end `closed` with the reason, and the page's next save opens a new proposal. */

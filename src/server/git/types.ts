@@ -88,8 +88,12 @@ export interface OpenProposal {
 
 export type ProposalCheck =
   | { state: 'open'; etag?: string }
-  /** Merged as `sha`; `blob` is what the target branch's file holds now. */
-  | { state: 'merged'; sha: string; url?: string; blob?: string }
+  /**
+   * Merged as `sha`; `blob` is what the target branch's file holds now, and
+   * `head` the side branch's commit that was merged when it is known (a save
+   * pushed after the merge is not in it).
+   */
+  | { state: 'merged'; sha: string; url?: string; blob?: string; head?: string }
   | { state: 'closed'; reason: string };
 
 export interface Publisher {
