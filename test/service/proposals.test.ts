@@ -78,7 +78,7 @@ describe('the local publisher, when the remote refuses pushes to the branch', ()
     const proposed = landed(await p.propose(request(1, 'n: 1\n'), proposal()), 'proposed');
     const merge = mergeByHand(person, 'switchyard/a');
     expect(git(remote, 'rev-parse', 'main')).toBe(merge);
-    expect(await p.checkProposal({ branch: 'switchyard/a', headSha: proposed.sha, path: PATH })).toEqual({ state: 'merged', sha: merge, blob: proposed.blob });
+    expect(await p.checkProposal({ branch: 'switchyard/a', headSha: proposed.sha, path: PATH })).toEqual({ state: 'merged', sha: merge, blob: proposed.blob, head: proposed.sha });
     // Deleting the branch after merging it does not make it closed.
     git(person, 'push', '--quiet', 'origin', '--delete', 'switchyard/a');
     expect((await p.checkProposal({ branch: 'switchyard/a', headSha: proposed.sha, path: PATH })).state).toBe('merged');
@@ -110,6 +110,6 @@ describe('the local publisher without a remote', () => {
 
     const next = landed(await p.propose(request(3, 'n: 3\n'), proposal()), 'proposed');
     git(repo, 'merge', '--quiet', '--ff-only', 'switchyard/a');
-    expect(await p.checkProposal({ branch: 'switchyard/a', headSha: next.sha, path: PATH })).toEqual({ state: 'merged', sha: next.sha, blob: next.blob });
+    expect(await p.checkProposal({ branch: 'switchyard/a', headSha: next.sha, path: PATH })).toEqual({ state: 'merged', sha: next.sha, blob: next.blob, head: next.sha });
   });
 });

@@ -21,7 +21,7 @@ import { saveOf } from '../../core/commit-message.ts';
 import { blobId, fastImportInput } from './fast-import.ts';
 import { runCommand, type RunOptions } from './process.ts';
 import { localTarget } from './target.ts';
-import { COMMITTER, commitOfSave, HISTORY_DEPTH, lastWrittenBy, type FileCommit, type OpenProposal, type ProposalCheck, type ProposeRequest, type PublishRequest, type PublishResult, type Publisher } from './types.ts';
+import { COMMITTER, commitOfSave, HISTORY_DEPTH, lastWrittenBy, type FileCommit, SIDE_PREFIX, type OpenProposal, type ProposalCheck, type ProposeRequest, type PublishRequest, type PublishResult, type Publisher } from './types.ts';
 
 const STALE_LOCK_MS = 10 * 60 * 1000;
 const ATTEMPTS = 3;
@@ -149,34 +149,34 @@ export class LocalGitPublisher implements Publisher {
     }
   }
 
-  /** Brings the remote's `branch` into its remote-tracking ref: true when it has one, false when it has none. */
-  private async fetchBranch(branch: string): Promise<boolean | Failed> {
-    const fetched = await this.git(['fetch', '--quiet', '--no-tags', this.remote!, `+refs/heads/${branch}:refs/remotes/${this.remote}/${branch}`]);
+  /**
+   * Where branch heads are read. With a remote, one fetch brings its target
+   * branch and Switchyard's side branches (pruned: a side branch deleted
+   * there loses its remote-tracking ref); a remote without the target branch
+   * yet leaves the local branch to build on.
+   */
+  private async refs(): Promise<{ target: string; side: (branch: string) => string } | Failed> {
+    if (!this.remote) return { target: `refs/heads/${this.branch}`, side: (b) => `refs/heads/${b}` };
+    const tracking = (b: string) => `refs/remotes/${this.remote}/${b}`;
+    const sides = `+refs/heads/${SIDE_PREFIX}*:${tracking(SIDE_PREFIX)}*`;
+    const fetch = (...refspecs: string[]) => this.git(['fetch', '--quiet', '--no-tags', '--prune', this.remote!, ...refspecs]);
+    let fetched = await fetch(`+refs/heads/${this.branch}:${tracking(this.branch)}`, sides);
+    const noTarget = !fetched.timedOut && fetched.code !== 0 && /couldn't find remote ref/i.test(fetched.stderr);
+    if (noTarget) fetched = await fetch(sides);
     if (fetched.timedOut) return this.silent(`fetch from ${this.remote}`);
-    if (fetched.code === 0) return true;
-    if (/couldn't find remote ref/i.test(fetched.stderr)) return false;
-    return { status: 'failed', reason: `cannot fetch from ${this.remote}: ${firstLine(fetched.stderr)}` };
-  }
-
-  /** Where the branch's head is read: the remote's copy when there is a remote; undefined when it has none. */
-  private async headRef(branch: string): Promise<string | undefined | Failed> {
-    if (!this.remote) return `refs/heads/${branch}`;
-    const found = await this.fetchBranch(branch);
-    if (typeof found !== 'boolean') return found;
-    return found ? `refs/remotes/${this.remote}/${branch}` : undefined;
+    if (fetched.code !== 0) return { status: 'failed', reason: `cannot fetch from ${this.remote}: ${firstLine(fetched.stderr)}` };
+    return { target: noTarget ? `refs/heads/${this.branch}` : tracking(this.branch), side: tracking };
   }
 
   /** The commit the save builds on and the file's blob there, and whether that is the target branch. */
   private async baseOf(req: PublishRequest, dest: Dest, trustLast: boolean): Promise<{ base?: string; current?: string; onTarget: boolean } | Failed> {
+    const refs = await this.refs();
+    if ('status' in refs) return refs;
     if (dest.from && !dest.fresh) {
-      const side = await this.headRef(dest.branch);
-      if (typeof side === 'object') return side;
-      const found = side ? (trustLast && this.lastWritten(req, dest.branch)) || (await this.lookUp(side, req.path)) : {};
+      const found = (trustLast && this.lastWritten(req, dest.branch)) || (await this.lookUp(refs.side(dest.branch), req.path));
       if (found.base) return { ...found, onTarget: false };
     }
-    const target = await this.headRef(dest.from ?? dest.branch);
-    if (typeof target === 'object') return target;
-    const found = (!dest.from && trustLast && this.lastWritten(req, dest.branch)) || (target ? await this.lookUp(target, req.path) : {});
+    const found = (!dest.from && trustLast && this.lastWritten(req, dest.branch)) || (await this.lookUp(refs.target, req.path));
     return { ...found, onTarget: true };
   }
 
@@ -226,16 +226,14 @@ export class LocalGitPublisher implements Publisher {
    * closed once its side branch is gone without that.
    */
   async checkProposal(proposal: OpenProposal): Promise<ProposalCheck> {
-    const target = await this.headRef(this.branch);
-    if (typeof target === 'object') throw new Error(target.reason);
-    if (target && (await this.isAncestor(proposal.headSha, target))) {
-      const sha = await this.mergeOf(proposal.headSha, target);
-      const blob = (await this.git(['rev-parse', '--verify', '--quiet', `${target}:${proposal.path}`])).stdout.trim() || undefined;
-      return { state: 'merged', sha, blob };
+    const refs = await this.refs();
+    if ('status' in refs) throw new Error(refs.reason);
+    if (await this.isAncestor(proposal.headSha, refs.target)) {
+      const sha = await this.mergeOf(proposal.headSha, refs.target);
+      const blob = (await this.git(['rev-parse', '--verify', '--quiet', `${refs.target}:${proposal.path}`])).stdout.trim() || undefined;
+      return { state: 'merged', sha, blob, head: proposal.headSha };
     }
-    const side = await this.headRef(proposal.branch);
-    if (typeof side === 'object') throw new Error(side.reason);
-    const exists = side && (await this.git(['rev-parse', '--verify', '--quiet', side])).code === 0;
+    const exists = (await this.git(['rev-parse', '--verify', '--quiet', refs.side(proposal.branch)])).code === 0;
     return exists ? { state: 'open' } : { state: 'closed', reason: `the branch ${proposal.branch} was deleted without being merged into ${this.branch}` };
   }
 

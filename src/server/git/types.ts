@@ -106,9 +106,12 @@ export interface Publisher {
   checkProposal(proposal: OpenProposal): Promise<ProposalCheck>;
 }
 
+/** Where side branches live: Switchyard's own, one per page. */
+export const SIDE_PREFIX = 'switchyard/';
+
 /** The side branch a page's saves are proposed on. */
 export function sideBranch(slug: string): string {
-  return `switchyard/${slug}`;
+  return `${SIDE_PREFIX}${slug}`;
 }
 
 export const COMMITTER = { name: 'Switchyard', email: 'switchyard@localhost' };
