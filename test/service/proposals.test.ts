@@ -96,6 +96,20 @@ describe('the local publisher, when the remote refuses pushes to the branch', ()
   });
 });
 
+describe('the local publisher with a remote that has no branch yet', () => {
+  it('builds on the local branch and pushes it, as before side branches were fetched with it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-proposals-'));
+    dirs.push(dir);
+    const { remote, work } = withBareRemote(dir);
+    git(work, 'commit', '--quiet', '--allow-empty', '-m', 'local only');
+    const local = git(work, 'rev-parse', 'main');
+    const p = new LocalGitPublisher({ path: work, branch: 'main', remote: 'origin' });
+    const first = landed(await p.publish(request(1, 'n: 1\n')), 'committed');
+    expect(git(remote, 'rev-parse', 'main^')).toBe(local);
+    expect(git(remote, 'rev-parse', 'main')).toBe(first.sha);
+  });
+});
+
 describe('the local publisher without a remote', () => {
   it('proposes on a local side branch; git branch -D closes it, a merge into main publishes it', async () => {
     const repo = mkdtempSync(join(tmpdir(), 'switchyard-proposals-'));
