@@ -40,6 +40,9 @@ interface Dest {
 /** A commit landed (or was there already), and whether it is on the target branch rather than the side branch. */
 type Landed = { status: 'committed'; sha: string; blob: string; onTarget: boolean };
 type Failed = Extract<PublishResult, { status: 'failed' }>;
+type Refs = { target: string; side: (branch: string) => string };
+/** How long what a proposal check fetched serves the save that follows it. */
+const CHECKED_FETCH_MS = 2000;
 type Outcome = Landed | Exclude<PublishResult, { status: 'committed' }> | 'moved';
 
 /** A push the remote refused outright (a hook, a protected branch), as opposed to one it found out of date. */
@@ -62,6 +65,8 @@ export class LocalGitPublisher implements Publisher {
   private remote: string | undefined;
   private log: (m: string) => void;
   private timeoutMs: number;
+  /** The refs a proposal check just fetched, for the save it lets go on top (see refs). */
+  private checked: { at: number; refs: Refs } | undefined;
   /** This publisher's last commit, its branch, and the file and blob it wrote (see lastWritten). */
   private last: { branch: string; commit: string; path: string; blob: string } | undefined;
 
@@ -155,8 +160,13 @@ export class LocalGitPublisher implements Publisher {
    * there loses its remote-tracking ref); a remote without the target branch
    * yet leaves the local branch to build on.
    */
-  private async refs(): Promise<{ target: string; side: (branch: string) => string } | Failed> {
+  private async refs(reuseChecked = false): Promise<Refs | Failed> {
     if (!this.remote) return { target: `refs/heads/${this.branch}`, side: (b) => `refs/heads/${b}` };
+    // A save is proposed right after its page's proposal was checked: that fetch serves it, once. If
+    // the remote moved since, the push is refused as out of date and the next attempt fetches again.
+    const checked = this.checked;
+    this.checked = undefined;
+    if (reuseChecked && checked && Date.now() - checked.at < CHECKED_FETCH_MS) return checked.refs;
     const tracking = (b: string) => `refs/remotes/${this.remote}/${b}`;
     const sides = `+refs/heads/${SIDE_PREFIX}*:${tracking(SIDE_PREFIX)}*`;
     const fetch = (...refspecs: string[]) => this.git(['fetch', '--quiet', '--no-tags', '--prune', this.remote!, ...refspecs]);
@@ -170,7 +180,7 @@ export class LocalGitPublisher implements Publisher {
 
   /** The commit the save builds on and the file's blob there, and whether that is the target branch. */
   private async baseOf(req: PublishRequest, dest: Dest, trustLast: boolean): Promise<{ base?: string; current?: string; onTarget: boolean } | Failed> {
-    const refs = await this.refs();
+    const refs = await this.refs(!!dest.from);
     if ('status' in refs) return refs;
     if (dest.from && !dest.fresh) {
       const found = (trustLast && this.lastWritten(req, dest.branch)) || (await this.lookUp(refs.side(dest.branch), req.path));
@@ -228,6 +238,7 @@ export class LocalGitPublisher implements Publisher {
   async checkProposal(proposal: OpenProposal): Promise<ProposalCheck> {
     const refs = await this.refs();
     if ('status' in refs) throw new Error(refs.reason);
+    this.checked = { at: Date.now(), refs };
     if (await this.isAncestor(proposal.headSha, refs.target)) {
       const sha = await this.mergeOf(proposal.headSha, refs.target);
       const blob = (await this.git(['rev-parse', '--verify', '--quiet', `${refs.target}:${proposal.path}`])).stdout.trim() || undefined;
