@@ -17,7 +17,7 @@ export interface Readiness {
   /** `live`: config.yaml as it is on disk; `last_good`: a changed file was refused and the last good one serves. */
   config: { state: 'live' | 'last_good'; problems: number };
   runners: { active: number; online: number } | null;
-  git: { pending: number; conflicts: number; oldest_pending_seconds: number | null } | null;
+  git: { pending: number; conflicts: number; proposed: number; oldest_pending_seconds: number | null } | null;
   /** Notification deliveries waiting, and given up (until an admin resends them). */
   notifications: { pending: number; failed: number } | null;
   /** App processes serving this database (each renews its row every few seconds). */
@@ -59,7 +59,7 @@ export async function readiness(app: App): Promise<Readiness> {
     database: db,
     config: { state: live.rejected ? 'last_good' : 'live', problems: live.rejected?.problems.length ?? 0 },
     runners,
-    git: git && { pending: git.pending, conflicts: git.conflicts, oldest_pending_seconds: git.oldestPendingSeconds },
+    git: git && { pending: git.pending, conflicts: git.conflicts, proposed: git.proposed, oldest_pending_seconds: git.oldestPendingSeconds },
     notifications,
     app_processes: processes && processes.length,
   };

@@ -52,6 +52,7 @@ function build() {
     runnersActive: new Gauge({ name: 'switchyard_runners_active', help: 'Runners with a valid (not revoked) token.', registers }),
     outboxPending: new Gauge({ name: 'switchyard_git_outbox_pending', help: 'Saves waiting to be published to Git.', registers }),
     outboxConflicts: new Gauge({ name: 'switchyard_git_outbox_conflicts', help: 'Saves held back by a Git conflict until someone publishes anyway.', registers }),
+    outboxProposed: new Gauge({ name: 'switchyard_git_outbox_proposed', help: 'Saves proposed on a side branch (a pull request) and not merged yet.', registers }),
     outboxOldest: new Gauge({ name: 'switchyard_git_outbox_oldest_pending_seconds', help: 'Age of the oldest save waiting to be published (0 when none waits).', registers }),
     deliveriesPending: new Gauge({ name: 'switchyard_notifications_pending', help: 'Notification deliveries waiting to be sent (first tries and retries).', registers }),
     deliveriesFailed: new Gauge({ name: 'switchyard_notifications_failed', help: 'Notification deliveries given up after their attempts, until an admin resends them.', registers }),
@@ -145,7 +146,7 @@ async function readDatabase(app: App): Promise<DatabaseState> {
 }
 
 function apply(m: Metrics, state: DatabaseState | undefined): void {
-  const gauges = [m.runs, m.queueDepth, m.runnersOnline, m.runnersActive, m.outboxPending, m.outboxConflicts, m.outboxOldest, m.deliveriesPending, m.deliveriesFailed, m.databaseSize];
+  const gauges = [m.runs, m.queueDepth, m.runnersOnline, m.runnersActive, m.outboxPending, m.outboxConflicts, m.outboxProposed, m.outboxOldest, m.deliveriesPending, m.deliveriesFailed, m.databaseSize];
   // Reset first: a gauge the database could not be read for is left out rather than repeating an old value.
   for (const g of gauges) g.reset();
   m.databaseUp.set(state ? 1 : 0);
@@ -156,6 +157,7 @@ function apply(m: Metrics, state: DatabaseState | undefined): void {
   m.runnersActive.set(state.runners.active);
   m.outboxPending.set(state.outbox.pending);
   m.outboxConflicts.set(state.outbox.conflicts);
+  m.outboxProposed.set(state.outbox.proposed);
   m.outboxOldest.set(state.outbox.oldestPendingSeconds ?? 0);
   m.deliveriesPending.set(state.deliveries.pending);
   m.deliveriesFailed.set(state.deliveries.failed);

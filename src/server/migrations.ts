@@ -528,6 +528,67 @@ CREATE TABLE publisher_leases (
 `,
   },
   {
+    version: 24,
+    name: 'saves proposed on a side branch',
+    sql: `
+-- A save the target branch refused (protected), or that config.yaml asks to
+-- propose (git.mode: pull_request), is committed on a side branch of its page
+-- instead: one open proposal per page and target (a pull request on GitHub),
+-- which the page's later saves update. Merged, its saves count as committed
+-- (commit_sha then the merge commit); closed unmerged, they end 'closed'.
+CREATE TABLE proposals (
+  id          INTEGER PRIMARY KEY,
+  target      TEXT NOT NULL,
+  page_slug   TEXT NOT NULL,
+  path        TEXT NOT NULL,
+  branch      TEXT NOT NULL,
+  number      INTEGER,
+  url         TEXT,
+  head_sha    TEXT NOT NULL,
+  blob_sha    TEXT NOT NULL,
+  state       TEXT NOT NULL CHECK (state IN ('open', 'merged', 'closed')),
+  etag        TEXT,
+  body        TEXT NOT NULL,
+  checked_at  INTEGER NOT NULL DEFAULT 0,
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+);
+CREATE UNIQUE INDEX proposals_open ON proposals(target, page_slug) WHERE state = 'open';
+-- Which proposal each proposed save went into (kept off publications, which
+-- other changes rebuild).
+CREATE TABLE proposal_saves (
+  change_id    INTEGER PRIMARY KEY,
+  proposal_id  INTEGER NOT NULL
+);
+CREATE INDEX proposal_saves_proposal ON proposal_saves(proposal_id);
+
+-- The state's CHECK gains 'proposed' and 'closed' (and 'superseded', which
+-- changes adopted from Git use): SQLite widens a CHECK only by building the
+-- table again, with every column it has by now.
+CREATE TABLE publications_new (
+  change_id       INTEGER PRIMARY KEY REFERENCES changes(id),
+  page_slug       TEXT NOT NULL,
+  target          TEXT NOT NULL,
+  state           TEXT NOT NULL CHECK (state IN ('pending', 'committed', 'conflict', 'superseded', 'proposed', 'closed')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL DEFAULT 0,
+  last_error      TEXT,
+  commit_sha      TEXT,
+  commit_url      TEXT,
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL,
+  overwrite       INTEGER NOT NULL DEFAULT 0,
+  claim           TEXT,
+  claimed_until   INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO publications_new (change_id, page_slug, target, state, attempts, next_attempt_at, last_error, commit_sha, commit_url, created_at, updated_at, overwrite, claim, claimed_until)
+  SELECT change_id, page_slug, target, state, attempts, next_attempt_at, last_error, commit_sha, commit_url, created_at, updated_at, overwrite, claim, claimed_until FROM publications;
+DROP TABLE publications;
+ALTER TABLE publications_new RENAME TO publications;
+CREATE INDEX publications_state ON publications(state, change_id);
+`,
+  },
+  {
     version: 25,
     name: 'changes made in Git',
     sql: `
@@ -562,30 +623,6 @@ CREATE INDEX git_changes_page ON git_changes(page_slug, state);
 -- The commit a save's values came from, when it was adopted from Git.
 ALTER TABLE changes ADD COLUMN origin_commit TEXT;
 ALTER TABLE changes ADD COLUMN origin_url TEXT;
--- A save of ours not yet in Git when Git's values were adopted over it is
--- superseded: never published, kept in the history. SQLite cannot widen a
--- CHECK, so the table is rebuilt with the same rows.
-CREATE TABLE publications_next (
-  change_id       INTEGER PRIMARY KEY REFERENCES changes(id),
-  page_slug       TEXT NOT NULL,
-  target          TEXT NOT NULL,
-  state           TEXT NOT NULL CHECK (state IN ('pending', 'committed', 'conflict', 'superseded')),
-  attempts        INTEGER NOT NULL DEFAULT 0,
-  next_attempt_at INTEGER NOT NULL DEFAULT 0,
-  last_error      TEXT,
-  commit_sha      TEXT,
-  commit_url      TEXT,
-  created_at      TEXT NOT NULL,
-  updated_at      TEXT NOT NULL,
-  overwrite       INTEGER NOT NULL DEFAULT 0,
-  claim           TEXT,
-  claimed_until   INTEGER NOT NULL DEFAULT 0
-);
-INSERT INTO publications_next (change_id, page_slug, target, state, attempts, next_attempt_at, last_error, commit_sha, commit_url, created_at, updated_at, overwrite, claim, claimed_until)
-  SELECT change_id, page_slug, target, state, attempts, next_attempt_at, last_error, commit_sha, commit_url, created_at, updated_at, overwrite, claim, claimed_until FROM publications;
-DROP TABLE publications;
-ALTER TABLE publications_next RENAME TO publications;
-CREATE INDEX publications_state ON publications(state, change_id);
 `,
   },
   {

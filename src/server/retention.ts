@@ -256,7 +256,7 @@ async function keepFrom(ex: Executor, slug: string): Promise<number | undefined>
   const { rows } = await ex.execute({
     sql: `SELECT
             (SELECT max(id) FROM changes WHERE page_slug = ?1) AS latest,
-            (SELECT min(change_id) FROM publications WHERE page_slug = ?1 AND state IN ('pending', 'conflict')) AS waiting`,
+            (SELECT min(change_id) FROM publications WHERE page_slug = ?1 AND state IN ('pending', 'conflict', 'proposed')) AS waiting`,
     args: [slug],
   });
   const latest = rows[0]?.latest == null ? undefined : Number(rows[0].latest);

@@ -24,6 +24,8 @@ export interface Settings {
   gitTimeoutMs: number;
   /** How often the Git target's branch is looked at for changes made outside Switchyard (by one process of all). */
   gitPollMs: number;
+  /** How often open proposals (pull requests, side branches) are looked at for a merge or a close. */
+  proposalCheckMs: number;
   /** Whether this process starts scheduled runs (another process on the same database may). */
   scheduler: boolean;
   /** From this hour of each UTC day on, the day's retention sweep is due. */
@@ -78,6 +80,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     },
     gitTimeoutMs: positive(env.SWITCHYARD_GIT_TIMEOUT_MS, 60_000, 500),
     gitPollMs: positive(env.SWITCHYARD_GIT_POLL_MS, 15_000, 200),
+    proposalCheckMs: positive(env.SWITCHYARD_PROPOSAL_CHECK_MS, 30_000, 100),
     scheduler: env.SWITCHYARD_SCHEDULER !== '0',
     retentionHourUtc: Math.min(positive(env.SWITCHYARD_RETENTION_HOUR, 2, 0), 23),
     publicUrl: publicUrl(env),

@@ -3,6 +3,9 @@
  * uses (Git Data API, contents, repository), with an in-memory repository
  * whose ids are real Git ids, and injectable failures: error answers, and
  * requests that are accepted and never answered (before or after they took effect).
+ * Pull requests too: opened, updated, merged or closed by "a person" (the
+ * test), read with ETags (an unchanged one answers 304), and branch protection
+ * that refuses ref updates of a branch as GitHub does.
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -11,6 +14,8 @@ interface Commit { tree: string; parents: string[]; message: string; author: { n
 export interface Failure { method: string; path: RegExp; status: number; headers?: Record<string, string>; message?: string; times: number }
 /** A request that gets no answer; with `afterApplying`, it takes effect first (the answer is lost). */
 export interface Hang { method: string; path: RegExp; afterApplying?: boolean; times: number }
+
+export interface Pull { number: number; head: string; base: string; title: string; body: string; state: 'open' | 'closed'; merged: boolean; mergeSha: string | null; headSha: string; version: number }
 
 const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 export const blobId = (content: string) => {
@@ -32,7 +37,10 @@ export class FakeGitHub {
   hung = 0;
   /** Conditional requests answered 304 Not Modified. */
   notModified = 0;
-  requests: { method: string; path: string; at: number }[] = [];
+  requests: { method: string; path: string; at: number; status?: number }[] = [];
+  pulls = new Map<number, Pull>();
+  /** Branches whose ref updates are refused as GitHub refuses them on a protected branch (a required pull request). */
+  protectedBranches = new Set<string>();
   private server: Server | undefined;
   url = '';
 
@@ -70,6 +78,74 @@ export class FakeGitHub {
     const sha = this.saveCommit({ tree, parents: head ? [head] : [], message, author: { name: 'Someone Else', email: 'else@example.org', date: new Date().toISOString() }, committer: { name: 'GitHub', email: 'noreply@github.com' } });
     this.refs.set(`heads/${branch}`, sha);
     return sha;
+  }
+
+  /** Someone merges the pull request on GitHub: a merge commit on its base with the head's tree. */
+  mergePull(number: number): string {
+    const pull = this.pulls.get(number)!;
+    const base = this.refs.get(`heads/${pull.base}`)!;
+    const head = this.refs.get(`heads/${pull.head}`)!;
+    const sha = this.saveCommit({ tree: this.commits.get(head)!.tree, parents: [base, head], message: `Merge pull request #${number} from ${this.owner}/${pull.head}`, author: { name: 'Reviewer', email: 'reviewer@example.org', date: new Date().toISOString() }, committer: { name: 'GitHub', email: 'noreply@github.com' } });
+    this.refs.set(`heads/${pull.base}`, sha);
+    Object.assign(pull, { state: 'closed', merged: true, mergeSha: sha, headSha: head, version: pull.version + 1 });
+    return sha;
+  }
+
+  /** Someone closes the pull request without merging it. */
+  closePull(number: number): void {
+    const pull = this.pulls.get(number)!;
+    Object.assign(pull, { state: 'closed', version: pull.version + 1 });
+  }
+
+  private pullJson(p: Pull): unknown {
+    return {
+      number: p.number,
+      state: p.state,
+      merged: p.merged,
+      merge_commit_sha: p.mergeSha,
+      title: p.title,
+      body: p.body,
+      html_url: `https://github.example/${this.owner}/${this.repo}/pull/${p.number}`,
+      // A merged pull request keeps the head it was merged with, whatever its branch got since.
+      head: { ref: p.head, sha: p.merged ? p.headSha : (this.refs.get(`heads/${p.head}`) ?? p.headSha) },
+      base: { ref: p.base },
+    };
+  }
+
+  /** The pulls endpoints; undefined when the request is not one of them. */
+  private pullsRoute(method: string, rest: string, body: Record<string, unknown>, query: URLSearchParams, ifNoneMatch: string | undefined): [number, unknown, Record<string, string>?] | undefined {
+    if (method === 'POST' && rest === '/pulls') {
+      const head = String(body.head);
+      if (!this.refs.has(`heads/${head}`)) return [422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }] }];
+      if ([...this.pulls.values()].some((p) => p.head === head && p.state === 'open')) {
+        return [422, { message: 'Validation Failed', errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${this.owner}:${head}.` }] }];
+      }
+      const pull: Pull = { number: this.pulls.size + 1, head, base: String(body.base), title: String(body.title), body: String(body.body ?? ''), state: 'open', merged: false, mergeSha: null, headSha: this.refs.get(`heads/${head}`)!, version: 1 };
+      this.pulls.set(pull.number, pull);
+      return [201, this.pullJson(pull)];
+    }
+    if (method === 'GET' && rest === '/pulls') {
+      const head = query.get('head')?.replace(/^[^:]+:/, '');
+      const state = query.get('state') ?? 'open';
+      const found = [...this.pulls.values()].filter((p) => (!head || p.head === head) && (state === 'all' || p.state === state));
+      return [200, found.map((p) => this.pullJson(p))];
+    }
+    const m = /^\/pulls\/(\d+)$/.exec(rest);
+    const pull = m ? this.pulls.get(Number(m[1])) : undefined;
+    if (!m) return undefined;
+    if (!pull) return [404, { message: 'Not Found' }];
+    if (method === 'GET') {
+      const etag = `"pull-${pull.number}-${pull.version}"`;
+      if (ifNoneMatch === etag) return [304, null, { etag }];
+      return [200, this.pullJson(pull), { etag }];
+    }
+    if (method === 'PATCH') {
+      if (typeof body.body === 'string') pull.body = body.body;
+      if (typeof body.title === 'string') pull.title = body.title;
+      pull.version++;
+      return [200, this.pullJson(pull)];
+    }
+    return undefined;
   }
 
   fileAt(ref: string, path: string): string | undefined {
@@ -131,9 +207,10 @@ export class FakeGitHub {
       if (!hang.afterApplying) return; // accepted, never answered
     }
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      this.requests[this.requests.length - 1]!.status = status;
       if (hang) return; // it took effect; the answer is lost
       res.writeHead(status, { 'content-type': 'application/json', ...headers });
-      res.end(JSON.stringify(body));
+      res.end(status === 304 ? undefined : JSON.stringify(body));
     };
     const failure = this.failures.find((f) => f.times > 0 && f.method === method && f.path.test(path));
     if (failure) {
@@ -179,7 +256,7 @@ export class FakeGitHub {
     m = /^\/git\/commits\/([0-9a-f]{40})$/.exec(rest);
     if (method === 'GET' && m) {
       const c = this.commits.get(m[1]!);
-      return c ? send(200, { sha: m[1], tree: { sha: c.tree }, parents: c.parents.map((sha) => ({ sha })), message: c.message }) : send(404, { message: 'Not Found' });
+      return c ? send(200, { sha: m[1], tree: { sha: c.tree }, parents: c.parents.map((sha) => ({ sha })), message: c.message, html_url: `https://github.example/${this.owner}/${this.repo}/commit/${m[1]}` }) : send(404, { message: 'Not Found' });
     }
     if (method === 'GET' && rest === '/commits') return send(200, this.history(url.searchParams));
     m = /^\/contents\/(.+)$/.exec(rest);
@@ -213,6 +290,10 @@ export class FakeGitHub {
     if (method === 'PATCH' && m) {
       const current = this.refs.get(m[1]!);
       if (!current) return send(422, { message: 'Reference does not exist' });
+      // What GitHub answers on a branch whose protection requires a pull request.
+      if (this.protectedBranches.has(m[1]!.slice('heads/'.length))) {
+        return send(422, { message: 'Changes must be made through a pull request.', documentation_url: 'https://docs.github.com/rest/git/refs#update-a-reference', status: '422' });
+      }
       if (!body.force && !this.isAncestor(current, body.sha)) return send(422, { message: 'Update is not a fast forward' });
       this.refs.set(m[1]!, body.sha);
       return send(200, { ref: `refs/${m[1]}`, object: { sha: body.sha } });
@@ -223,6 +304,8 @@ export class FakeGitHub {
       this.refs.set(name, body.sha);
       return send(201, { ref: body.ref, object: { sha: body.sha } });
     }
+    const pulls = this.pullsRoute(method, rest, body, url.searchParams, req.headers['if-none-match']);
+    if (pulls) return send(...pulls);
     send(404, { message: 'Not Found' });
   }
 }

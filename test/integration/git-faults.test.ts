@@ -267,13 +267,15 @@ describe('one page whose publication keeps failing', () => {
   it('does not hold back the other pages; its own saves stay in order and publish once the fault is gone', async () => {
     const { server, c } = await serve(localConfig('path: work\nbranch: main\nremote: origin'), {}, (dir) => {
       const { remote } = withBareRemote(dir);
-      // The remote refuses any push that changes data-processing's file while "frozen" exists.
+      // The remote refuses any push that changes data-processing's file while "frozen" exists, on any
+      // branch: the branch refusing it, the save is proposed, and the side branch (new: compared with main) refuses it too.
       const hook = join(remote, 'hooks', 'pre-receive');
       writeFileSync(
         hook,
         `#!/bin/sh
 [ -e "${join(remote, 'frozen')}" ] || exit 0
 while read old new ref; do
+  case "$old" in 0000000000000000000000000000000000000000) old=main ;; esac
   if git diff --name-only "$old" "$new" | grep -qx 'values/data-processing.yaml'; then echo "data-processing.yaml is frozen"; exit 1; fi
 done
 `,
@@ -286,7 +288,7 @@ done
 
     const stuck = await save(c, 'data-processing', { inputs_directory: '/stuck' });
     const failed = await until(server, stuck, (p) => p.attempts > 0);
-    expect(failed.last_error).toMatch(/^cannot push to origin: .*data-processing\.yaml is frozen/);
+    expect(failed.last_error).toBe('origin refused the push to switchyard/data-processing: data-processing.yaml is frozen');
     const behind = await save(c, 'data-processing', { inputs_directory: '/behind' });
     const other = await until(server, await save(c, 'toplevel', { version: '2.0', instance_name: 'b', logging_level: 'info', debug_mode: 'on' }), (p) => p.state !== 'pending');
     expect(other.state).toBe('committed');

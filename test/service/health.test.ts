@@ -24,7 +24,7 @@ describe('readiness', () => {
       database: { ok: true, schema: LATEST, expected: LATEST },
       config: { state: 'live', problems: 0 },
       runners: { active: 0, online: 0 },
-      git: { pending: 0, conflicts: 0, oldest_pending_seconds: null },
+      git: { pending: 0, conflicts: 0, proposed: 0, oldest_pending_seconds: null },
       notifications: { pending: 0, failed: 0 },
       app_processes: 0,
     });

@@ -88,9 +88,9 @@ export function valuesOf(page: PageConfig, content: string, current: Values, t: 
 
 const tooLarge = (t: Translate) => t('gitChange.tooLarge', { kib: IMPORT_MAX_BYTES / 1024 });
 
-/** Saves of the page not in Git yet: waiting, or held by a conflict. */
+/** Saves of the page not on the target branch yet: waiting, held by a conflict, or proposed and not merged. */
 async function unpublishedSaves(ex: Executor, slug: string): Promise<number> {
-  const { rows } = await ex.execute({ sql: `SELECT count(*) AS n FROM publications WHERE page_slug = ? AND state IN ('pending', 'conflict')`, args: [slug] });
+  const { rows } = await ex.execute({ sql: `SELECT count(*) AS n FROM publications WHERE page_slug = ? AND state IN ('pending', 'conflict', 'proposed')`, args: [slug] });
   return Number(rows[0]!.n);
 }
 

@@ -7,12 +7,15 @@
  * A save whose commit already landed (a crash, or an answer lost on the way
  * back) is found by its trailer among the file's recent commits, never
  * committed twice. Every request has a deadline that really ends it.
+ * A branch that refuses the ref update as protected (a required review or
+ * status check) is answered as `refused`: the save is then proposed, its
+ * commit built the same way on the page's side branch, in a pull request.
  */
 import { createHash } from 'node:crypto';
 import { Octokit } from '@octokit/rest';
 import { saveOf } from '../../core/commit-message.ts';
 import { githubTarget } from './target.ts';
-import { COMMITTER, commitOfSave, HISTORY_DEPTH, lastWrittenBy, type FileCommit, type PublishRequest, type PublishResult, type Publisher } from './types.ts';
+import { COMMITTER, commitOfSave, HISTORY_DEPTH, lastWrittenBy, type FileCommit, type OpenProposal, type ProposalCheck, type ProposeRequest, type PublishRequest, type PublishResult, type Publisher } from './types.ts';
 
 const ATTEMPTS = 3;
 /** The default deadline of one request. */
@@ -41,6 +44,23 @@ export function fetchWithin(ms: number): typeof fetch {
   };
 }
 
+/**
+ * How GitHub refuses a ref update on a protected branch (422, or 403 for some
+ * rules): "Protected branch update failed for refs/heads/main.", "Changes
+ * must be made through a pull request.", "Required status check … is expected",
+ * "At least 1 approving review is required…". "Update is not a fast forward"
+ * is none of these: the branch moved, and the commit is built again.
+ */
+export const PROTECTED = /protected branch|pull request|required status check|review/i;
+
+/** The branch a commit goes to; a side branch (`from` set) as in local.ts. */
+interface Dest {
+  branch: string;
+  from?: string;
+  fresh?: boolean;
+}
+type Landed = { status: 'committed'; sha: string; blob: string; url?: string; onTarget: boolean };
+
 interface HttpishError {
   status?: number;
   message?: string;
@@ -68,32 +88,93 @@ export class GitHubPublisher implements Publisher {
   }
 
   async publish(req: PublishRequest): Promise<PublishResult> {
-    if (!this.octokit) return { status: 'failed', reason: `no GitHub token: set the environment variable ${this.tokenEnv}` };
+    const landed = await this.commitTo(req, { branch: this.branch });
+    if (landed.status !== 'committed') return landed;
+    const { onTarget: _, ...committed } = landed;
+    return committed;
+  }
+
+  /** The save's commit on the page's side branch, and the page's pull request opened or its description brought up to date. */
+  async propose(req: PublishRequest, proposal: ProposeRequest): Promise<PublishResult> {
+    const landed = await this.commitTo(req, { branch: proposal.branch, from: this.branch, fresh: !proposal.open });
+    if (landed.status === 'refused') return { status: 'failed', reason: landed.reason };
+    if (landed.status !== 'committed') return landed;
+    if (landed.onTarget) return { status: 'committed', sha: landed.sha, blob: landed.blob, url: landed.url };
     try {
-      for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-        const outcome = await this.attempt(this.octokit, req);
-        if (outcome !== 'moved') return outcome;
-      }
-      return { status: 'failed', reason: `the branch ${this.branch} kept moving; will try again` };
+      const pull = await this.pullFor(this.octokit!, proposal);
+      return { status: 'proposed', sha: landed.sha, blob: landed.blob, branch: proposal.branch, number: pull.number, url: pull.html_url };
     } catch (e) {
       return this.explain(e as HttpishError);
     }
   }
 
-  private async attempt(gh: Octokit, req: PublishRequest): Promise<PublishResult | 'moved'> {
+  /** The page's open pull request: updated when known, else opened (or found, when opening it got no answer last time). */
+  private async pullFor(gh: Octokit, proposal: ProposeRequest): Promise<{ number: number; html_url: string }> {
     const repo = { owner: this.owner, repo: this.repo };
-    const head = await this.headOf(gh);
+    if (proposal.open?.number) return (await gh.rest.pulls.update({ ...repo, pull_number: proposal.open.number, body: proposal.body })).data;
+    try {
+      return (await gh.rest.pulls.create({ ...repo, head: proposal.branch, base: this.branch, title: proposal.title, body: proposal.body })).data;
+    } catch (e) {
+      if ((e as HttpishError).status !== 422) throw e;
+      const { data } = await gh.rest.pulls.list({ ...repo, head: `${this.owner}:${proposal.branch}`, base: this.branch, state: 'open' });
+      if (!data[0]) throw e;
+      return (await gh.rest.pulls.update({ ...repo, pull_number: data[0].number, body: proposal.body })).data;
+    }
+  }
+
+  /** One GET of the pull request; unchanged since the last one (its ETag), GitHub answers 304 and it stays open. */
+  async checkProposal(proposal: OpenProposal): Promise<ProposalCheck> {
+    const gh = this.octokit;
+    if (!gh) throw new Error(`no GitHub token: set the environment variable ${this.tokenEnv}`);
+    if (!proposal.number) return { state: 'open' };
+    const repo = { owner: this.owner, repo: this.repo };
+    let pull;
+    try {
+      pull = await gh.rest.pulls.get({ ...repo, pull_number: proposal.number, headers: proposal.etag ? { 'if-none-match': proposal.etag } : {} });
+    } catch (e) {
+      if ((e as HttpishError).status === 304) return { state: 'open', etag: proposal.etag };
+      throw new Error(this.explain(e as HttpishError).reason);
+    }
+    const etag = pull.headers.etag;
+    if (pull.data.merged && pull.data.merge_commit_sha) {
+      const sha = pull.data.merge_commit_sha;
+      const url = (await gh.rest.git.getCommit({ ...repo, commit_sha: sha })).data.html_url;
+      return { state: 'merged', sha, url, blob: await this.blobAt(gh, proposal.path, this.branch), head: pull.data.head.sha };
+    }
+    if (pull.data.state === 'closed') return { state: 'closed', reason: `pull request #${proposal.number} was closed without merging` };
+    return { state: 'open', etag };
+  }
+
+  private async commitTo(req: PublishRequest, dest: Dest): Promise<Landed | Exclude<PublishResult, { status: 'committed' }>> {
+    if (!this.octokit) return { status: 'failed', reason: `no GitHub token: set the environment variable ${this.tokenEnv}` };
+    try {
+      for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+        const outcome = await this.attempt(this.octokit, req, dest);
+        if (outcome !== 'moved') return outcome;
+      }
+      return { status: 'failed', reason: `the branch ${dest.branch} kept moving; will try again` };
+    } catch (e) {
+      return this.explain(e as HttpishError);
+    }
+  }
+
+  private async attempt(gh: Octokit, req: PublishRequest, dest: Dest): Promise<Landed | Exclude<PublishResult, { status: 'committed' }> | 'moved'> {
+    const repo = { owner: this.owner, repo: this.repo };
+    // A side branch builds on its own head while its proposal is open, else on the target branch.
+    const sideHead = dest.from && !dest.fresh ? await this.refHead(gh, dest.branch) : undefined;
+    const onTarget = !sideHead;
+    const head = sideHead ?? (await this.headOf(gh, dest.from ?? dest.branch));
     let baseTree: string | undefined;
     if (head) {
       baseTree = (await gh.rest.git.getCommit({ ...repo, commit_sha: head })).data.tree.sha;
       const current = await this.blobAt(gh, req.path, head);
       const history = current ? await this.fileHistory(gh, req.path, head) : [];
       const own = commitOfSave(history, req.saveId);
-      if (own) return { status: 'committed', sha: own.sha, blob: (await this.blobAt(gh, req.path, own.sha)) ?? this.hashOf(req.content), url: own.url };
+      if (own) return { status: 'committed', sha: own.sha, blob: (await this.blobAt(gh, req.path, own.sha)) ?? this.hashOf(req.content), url: own.url, onTarget };
       if (current && req.expectedBlob && current !== req.expectedBlob && !lastWrittenBy(history, req.earlierSaves)) {
         return { status: 'conflict', reason: `${req.path} was changed in the repository (at ${head.slice(0, 12)}) since Switchyard last wrote it; not overwriting it` };
       }
-      if (current && current === this.hashOf(req.content)) return { status: 'committed', sha: head, blob: current };
+      if (current && current === this.hashOf(req.content)) return { status: 'committed', sha: head, blob: current, onTarget };
     }
     const blob = (await gh.rest.git.createBlob({ ...repo, content: req.content, encoding: 'utf-8' })).data.sha;
     const tree = (await gh.rest.git.createTree({ ...repo, ...(baseTree ? { base_tree: baseTree } : {}), tree: [{ path: req.path, mode: '100644', type: 'blob', sha: blob }] })).data.sha;
@@ -108,20 +189,52 @@ export class GitHubPublisher implements Publisher {
       })
     ).data;
     try {
-      if (head) await gh.rest.git.updateRef({ ...repo, ref: `heads/${this.branch}`, sha: commit.sha, force: false });
-      else await gh.rest.git.createRef({ ...repo, ref: `refs/heads/${this.branch}`, sha: commit.sha });
+      if (dest.from) await this.moveSide(gh, dest, sideHead, commit.sha);
+      else if (head) await gh.rest.git.updateRef({ ...repo, ref: `heads/${dest.branch}`, sha: commit.sha, force: false });
+      else await gh.rest.git.createRef({ ...repo, ref: `refs/heads/${dest.branch}`, sha: commit.sha });
     } catch (e) {
       const err = e as HttpishError;
+      const detail = (err.response?.data as { message?: string } | undefined)?.message ?? err.message ?? '';
+      if (!dest.from && (err.status === 422 || err.status === 403) && PROTECTED.test(detail)) return { status: 'refused', reason: `GitHub refused the update of ${dest.branch} (${err.status} ${detail})` };
       // Not a fast-forward (422), or the branch appeared meanwhile (422 "Reference already exists"): build again.
       if (err.status === 422) return 'moved';
       throw e;
     }
-    return { status: 'committed', sha: commit.sha, blob, url: commit.html_url };
+    return { status: 'committed', sha: commit.sha, blob, url: commit.html_url, onTarget: !dest.from };
   }
 
-  private async headOf(gh: Octokit): Promise<string | undefined> {
+  /**
+   * Moves the side branch to the new commit: on from its head while the
+   * proposal is open, else created, or replaced when a closed proposal left
+   * it behind (Switchyard's own branch; the target branch is never forced).
+   */
+  private async moveSide(gh: Octokit, dest: Dest, sideHead: string | undefined, sha: string): Promise<void> {
+    const repo = { owner: this.owner, repo: this.repo };
+    if (sideHead) {
+      await gh.rest.git.updateRef({ ...repo, ref: `heads/${dest.branch}`, sha, force: false });
+      return;
+    }
     try {
-      return (await gh.rest.git.getRef({ owner: this.owner, repo: this.repo, ref: `heads/${this.branch}` })).data.object.sha;
+      await gh.rest.git.createRef({ ...repo, ref: `refs/heads/${dest.branch}`, sha });
+    } catch (e) {
+      if ((e as HttpishError).status !== 422) throw e;
+      await gh.rest.git.updateRef({ ...repo, ref: `heads/${dest.branch}`, sha, force: true });
+    }
+  }
+
+  /** The branch's head, or undefined when there is no such branch. */
+  private async refHead(gh: Octokit, branch: string): Promise<string | undefined> {
+    try {
+      return (await gh.rest.git.getRef({ owner: this.owner, repo: this.repo, ref: `heads/${branch}` })).data.object.sha;
+    } catch (e) {
+      if ((e as HttpishError).status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  private async headOf(gh: Octokit, branch: string): Promise<string | undefined> {
+    try {
+      return (await gh.rest.git.getRef({ owner: this.owner, repo: this.repo, ref: `heads/${branch}` })).data.object.sha;
     } catch (e) {
       const err = e as HttpishError;
       // 404: no such branch yet; 409: the repository is empty. Both: the first commit starts it.
@@ -162,7 +275,7 @@ export class GitHubPublisher implements Publisher {
   }
 
   /** Turns GitHub's answer into a state an operator can act on. */
-  private explain(err: HttpishError & { cause?: unknown }): PublishResult {
+  private explain(err: HttpishError & { cause?: unknown }): Extract<PublishResult, { status: 'failed' }> {
     if (err instanceof NoAnswer || err.cause instanceof NoAnswer) {
       return { status: 'failed', reason: `GitHub (${this.apiUrl}) did not answer within ${Math.round(this.timeoutMs / 100) / 10} s` };
     }

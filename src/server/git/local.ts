@@ -8,6 +8,9 @@
  * rebuilt on top of it, as long as the page's file is unchanged there.
  * Publishing a save whose commit already landed (a crash came before the app
  * recorded it) finds that commit by its trailer and answers with it.
+ * A remote that refuses the branch's push ([remote rejected]: a hook, a
+ * protected branch) is answered as `refused`, and the save is proposed: the
+ * same commit is built on the page's side branch instead (see propose).
  * Every git command has a deadline that ends it and all its helpers.
  */
 import { existsSync } from 'node:fs';
@@ -18,10 +21,32 @@ import { saveOf } from '../../core/commit-message.ts';
 import { blobId, fastImportInput } from './fast-import.ts';
 import { runCommand, type RunOptions } from './process.ts';
 import { localTarget } from './target.ts';
-import { COMMITTER, commitOfSave, HISTORY_DEPTH, lastWrittenBy, type FileCommit, type PublishRequest, type PublishResult, type Publisher } from './types.ts';
+import { COMMITTER, commitOfSave, HISTORY_DEPTH, lastWrittenBy, type FileCommit, SIDE_PREFIX, type OpenProposal, type ProposalCheck, type ProposeRequest, type PublishRequest, type PublishResult, type Publisher } from './types.ts';
 
 const STALE_LOCK_MS = 10 * 60 * 1000;
 const ATTEMPTS = 3;
+
+/**
+ * The branch a commit goes to. A side branch (`from` set) is built on its own
+ * head while its proposal is open, and on `from` (the target branch) when it
+ * is new or `fresh` (a proposal opened again after one was closed).
+ */
+interface Dest {
+  branch: string;
+  from?: string;
+  fresh?: boolean;
+}
+
+/** A commit landed (or was there already), and whether it is on the target branch rather than the side branch. */
+type Landed = { status: 'committed'; sha: string; blob: string; onTarget: boolean };
+type Failed = Extract<PublishResult, { status: 'failed' }>;
+type Refs = { target: string; side: (branch: string) => string };
+/** How long what a proposal check fetched serves the save that follows it. */
+const CHECKED_FETCH_MS = 2000;
+type Outcome = Landed | Exclude<PublishResult, { status: 'committed' }> | 'moved';
+
+/** A push the remote refused outright (a hook, a protected branch), as opposed to one it found out of date. */
+export const REFUSED_PUSH = /\[remote rejected\]|pre-receive hook declined|protected branch/i;
 
 interface GitResult {
   code: number;
@@ -40,8 +65,10 @@ export class LocalGitPublisher implements Publisher {
   private remote: string | undefined;
   private log: (m: string) => void;
   private timeoutMs: number;
-  /** This publisher's last commit on the branch, and the file and blob it wrote (see lastWritten). */
-  private last: { commit: string; path: string; blob: string } | undefined;
+  /** The refs a proposal check just fetched, for the save it lets go on top (see refs). */
+  private checked: { at: number; refs: Refs } | undefined;
+  /** This publisher's last commit, its branch, and the file and blob it wrote (see lastWritten). */
+  private last: { branch: string; commit: string; path: string; blob: string } | undefined;
 
   constructor(opts: { path: string; branch: string; remote?: string; log?: (m: string) => void; timeoutMs?: number }) {
     this.dir = opts.path;
@@ -69,7 +96,7 @@ export class LocalGitPublisher implements Publisher {
     return r.stdout.trim();
   }
 
-  private silent(what: string): PublishResult {
+  private silent(what: string): Failed {
     return { status: 'failed', reason: `git ${what} did not answer within ${seconds(this.timeoutMs)}` };
   }
 
@@ -92,61 +119,147 @@ export class LocalGitPublisher implements Publisher {
   }
 
   async publish(req: PublishRequest): Promise<PublishResult> {
+    const landed = await this.commitTo(req, { branch: this.branch });
+    return landed.status === 'committed' ? { status: 'committed', sha: landed.sha, blob: landed.blob } : landed;
+  }
+
+  /**
+   * The save's commit on the page's side branch (pushed to the remote when
+   * there is one). Locally a proposal is the side branch alone: someone
+   * merges it into the target branch, or deletes it to close it.
+   */
+  async propose(req: PublishRequest, proposal: ProposeRequest): Promise<PublishResult> {
+    const landed = await this.commitTo(req, { branch: proposal.branch, from: this.branch, fresh: !proposal.open });
+    // The side branch refused too: nowhere to put the save now; it is tried again.
+    if (landed.status === 'refused') return { status: 'failed', reason: landed.reason };
+    if (landed.status !== 'committed') return landed;
+    // Already on the target branch (it holds this content, or the save's commit was merged): nothing to propose.
+    if (landed.onTarget) return { status: 'committed', sha: landed.sha, blob: landed.blob };
+    return { status: 'proposed', sha: landed.sha, blob: landed.blob, branch: proposal.branch };
+  }
+
+  private async commitTo(req: PublishRequest, dest: Dest): Promise<Exclude<Outcome, 'moved'>> {
     try {
       await this.ensureRepo();
       const busy = await this.clearStaleLock();
       if (busy) return { status: 'failed', reason: busy };
       for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-        const outcome = await this.attempt(req, attempt === 1);
+        const outcome = await this.attempt(req, attempt === 1, dest);
         if (outcome !== 'moved') return outcome;
-        this.log(`${this.branch} moved while publishing ${req.path}; building again on top (attempt ${attempt + 1})`);
+        this.log(`${dest.branch} moved while publishing ${req.path}; building again on top (attempt ${attempt + 1})`);
       }
-      return { status: 'failed', reason: `the branch ${this.branch} kept moving; will try again` };
+      return { status: 'failed', reason: `the branch ${dest.branch} kept moving; will try again` };
     } catch (e) {
       return { status: 'failed', reason: (e as Error).message };
     }
   }
 
-  private async attempt(req: PublishRequest, trustLast: boolean): Promise<PublishResult | 'moved'> {
-    const localRef = `refs/heads/${this.branch}`;
-    let baseRef = localRef;
-    if (this.remote) {
-      const fetched = await this.git(['fetch', '--quiet', '--no-tags', this.remote, `+${localRef}:refs/remotes/${this.remote}/${this.branch}`]);
-      if (fetched.timedOut) return this.silent(`fetch from ${this.remote}`);
-      if (fetched.code !== 0 && !/couldn't find remote ref/i.test(fetched.stderr)) {
-        return { status: 'failed', reason: `cannot fetch from ${this.remote}: ${firstLine(fetched.stderr)}` };
-      }
-      if (fetched.code === 0) baseRef = `refs/remotes/${this.remote}/${this.branch}`;
-    }
+  /**
+   * Where branch heads are read. With a remote, one fetch brings its target
+   * branch and Switchyard's side branches (pruned: a side branch deleted
+   * there loses its remote-tracking ref); a remote without the target branch
+   * yet leaves the local branch to build on.
+   */
+  private async refs(reuseChecked = false): Promise<Refs | Failed> {
+    if (!this.remote) return { target: `refs/heads/${this.branch}`, side: (b) => `refs/heads/${b}` };
+    // A save is proposed right after its page's proposal was checked: that fetch serves it, once. If
+    // the remote moved since, the push is refused as out of date and the next attempt fetches again.
+    const checked = this.checked;
+    this.checked = undefined;
+    if (reuseChecked && checked && Date.now() - checked.at < CHECKED_FETCH_MS) return checked.refs;
+    const tracking = (b: string) => `refs/remotes/${this.remote}/${b}`;
+    const sides = `+refs/heads/${SIDE_PREFIX}*:${tracking(SIDE_PREFIX)}*`;
+    const fetch = (...refspecs: string[]) => this.git(['fetch', '--quiet', '--no-tags', '--prune', this.remote!, ...refspecs]);
+    let fetched = await fetch(`+refs/heads/${this.branch}:${tracking(this.branch)}`, sides);
+    const noTarget = !fetched.timedOut && fetched.code !== 0 && /couldn't find remote ref/i.test(fetched.stderr);
+    if (noTarget) fetched = await fetch(sides);
+    if (fetched.timedOut) return this.silent(`fetch from ${this.remote}`);
+    if (fetched.code !== 0) return { status: 'failed', reason: `cannot fetch from ${this.remote}: ${firstLine(fetched.stderr)}` };
+    return { target: noTarget ? `refs/heads/${this.branch}` : tracking(this.branch), side: tracking };
+  }
 
-    const { base, current } = (trustLast && this.lastWritten(req)) || (await this.lookUp(baseRef, req.path));
+  /** The commit the save builds on and the file's blob there, and whether that is the target branch. */
+  private async baseOf(req: PublishRequest, dest: Dest, trustLast: boolean): Promise<{ base?: string; current?: string; onTarget: boolean } | Failed> {
+    const refs = await this.refs(!!dest.from);
+    if ('status' in refs) return refs;
+    if (dest.from && !dest.fresh) {
+      const found = (trustLast && this.lastWritten(req, dest.branch)) || (await this.lookUp(refs.side(dest.branch), req.path));
+      if (found.base) return { ...found, onTarget: false };
+    }
+    const found = (!dest.from && trustLast && this.lastWritten(req, dest.branch)) || (await this.lookUp(refs.target, req.path));
+    return { ...found, onTarget: true };
+  }
+
+  private async attempt(req: PublishRequest, trustLast: boolean, dest: Dest): Promise<Outcome> {
+    const localRef = `refs/heads/${dest.branch}`;
+    const found = await this.baseOf(req, dest, trustLast);
+    if ('status' in found) return found;
+    const { base, current, onTarget } = found;
     const blob = base ? blobId(req.content, base) : undefined;
     const history = current && mayHoldSave(current, blob!, req.expectedBlob) ? await this.fileHistory(base!, req.path) : [];
     const own = commitOfSave(history, req.saveId);
-    if (own) return this.alreadyCommitted(own.sha, base!, current!, req);
+    if (own) return { ...(await this.alreadyCommitted(own.sha, base!, current!, req, onTarget ? (dest.from ?? dest.branch) : dest.branch)), onTarget };
     if (current && req.expectedBlob && current !== req.expectedBlob && !lastWrittenBy(history, req.earlierSaves)) {
       return { status: 'conflict', reason: `${req.path} was changed in the repository (at ${base!.slice(0, 12)}) since Switchyard last wrote it; not overwriting it` };
     }
     // The file already holds this content: nothing to commit (the tree would be the base's).
-    if (base && blob && blob === current) return { status: 'committed', sha: base, blob };
+    if (base && blob && blob === current) return { status: 'committed', sha: base, blob, onTarget };
 
     const made = await this.writeCommit(base, req);
+    // A side branch started again from the target replaces what a closed proposal left there: Switchyard's own branch.
+    const replace = !!dest.from && onTarget;
     if (this.remote) {
-      const pushed = await this.git(['push', '--quiet', '--porcelain', this.remote, `${made.commit}:${localRef}`]);
+      // Not --quiet: it would keep back the remote's own words on a refusal ("remote: …").
+      const pushed = await this.git(['push', '--porcelain', this.remote, `${replace ? '+' : ''}${made.commit}:${localRef}`]);
       if (pushed.timedOut) return this.silent(`push to ${this.remote}`);
       if (pushed.code !== 0) {
-        if (/\[rejected\]|non-fast-forward|fetch first/i.test(pushed.stdout + pushed.stderr)) return 'moved';
+        const said = `${pushed.stdout}\n${pushed.stderr}`;
+        if (REFUSED_PUSH.test(said)) return { status: 'refused', reason: `${this.remote} refused the push to ${dest.branch}: ${refusal(said)}` };
+        if (/\[rejected\]|non-fast-forward|fetch first/i.test(said)) return 'moved';
         return { status: 'failed', reason: `cannot push to ${this.remote}: ${firstLine(pushed.stderr || pushed.stdout)}` };
       }
       // The remote is the record; the local branch follows it.
       await this.must(['update-ref', '-m', 'switchyard: publish', localRef, made.commit]);
     } else {
-      const moved = await this.git(['update-ref', '-m', 'switchyard: publish', localRef, made.commit, base ?? '0'.repeat(40)]);
-      this.last = moved.code === 0 ? { commit: made.commit, path: req.path, blob: made.blob } : undefined;
+      const expected = replace ? [] : [base ?? '0'.repeat(40)];
+      const moved = await this.git(['update-ref', '-m', 'switchyard: publish', localRef, made.commit, ...expected]);
+      this.last = moved.code === 0 ? { branch: dest.branch, commit: made.commit, path: req.path, blob: made.blob } : undefined;
       if (moved.code !== 0) return 'moved';
     }
-    await this.syncWorkingCopy(req.path, req.content, made.blob);
-    return { status: 'committed', sha: made.commit, blob: made.blob };
+    await this.syncWorkingCopy(req.path, req.content, made.blob, dest.branch);
+    return { status: 'committed', sha: made.commit, blob: made.blob, onTarget: !dest.from };
+  }
+
+  /**
+   * A local proposal is merged once its last commit is in the target branch
+   * (however it got there: a merge, a fast-forward, a rebase keeping it), and
+   * closed once its side branch is gone without that.
+   */
+  async checkProposal(proposal: OpenProposal): Promise<ProposalCheck> {
+    const refs = await this.refs();
+    if ('status' in refs) throw new Error(refs.reason);
+    this.checked = { at: Date.now(), refs };
+    if (await this.isAncestor(proposal.headSha, refs.target)) {
+      const sha = await this.mergeOf(proposal.headSha, refs.target);
+      const blob = (await this.git(['rev-parse', '--verify', '--quiet', `${refs.target}:${proposal.path}`])).stdout.trim() || undefined;
+      return { state: 'merged', sha, blob, head: proposal.headSha };
+    }
+    const exists = (await this.git(['rev-parse', '--verify', '--quiet', refs.side(proposal.branch)])).code === 0;
+    return exists ? { state: 'open' } : { state: 'closed', reason: `the branch ${proposal.branch} was deleted without being merged into ${this.branch}` };
+  }
+
+  private async isAncestor(sha: string, ref: string): Promise<boolean> {
+    const r = await this.git(['merge-base', '--is-ancestor', sha, ref]);
+    if (r.timedOut) throw new Error(`git merge-base did not finish within ${seconds(this.timeoutMs)}`);
+    if (r.code > 1) throw new Error(`git merge-base failed: ${firstLine(r.stderr)}`);
+    return r.code === 0;
+  }
+
+  /** The commit that brought `sha` into `ref`: the first merge on the way from it, or itself (a fast-forward). */
+  private async mergeOf(sha: string, ref: string): Promise<string> {
+    const path = await this.must(['rev-list', '--ancestry-path', '--reverse', '--parents', `${sha}..${ref}`]);
+    const merge = path.split('\n').map((l) => l.split(' ')).find((ids) => ids.length > 2 && ids.slice(2).includes(sha));
+    return merge?.[0] ?? sha;
   }
 
   /**
@@ -156,9 +269,9 @@ export class LocalGitPublisher implements Publisher {
    * to read, see mayHoldSave). If the branch moved since, the compare-and-set
    * branch move fails and the next attempt asks git.
    */
-  private lastWritten(req: PublishRequest): { base: string; current: string } | undefined {
+  private lastWritten(req: PublishRequest, branch: string): { base: string; current: string } | undefined {
     const last = this.last;
-    if (this.remote || !last || last.path !== req.path || last.blob !== req.expectedBlob) return undefined;
+    if (this.remote || !last || last.branch !== branch || last.path !== req.path || last.blob !== req.expectedBlob) return undefined;
     if (blobId(req.content, last.commit) === last.blob) return undefined;
     return { base: last.commit, current: last.blob };
   }
@@ -219,17 +332,17 @@ export class LocalGitPublisher implements Publisher {
    * The save's commit is already on the branch: the local branch and working
    * copy are brought where they would have been, and the commit is the answer.
    */
-  private async alreadyCommitted(sha: string, base: string, current: string, req: PublishRequest): Promise<PublishResult> {
+  private async alreadyCommitted(sha: string, base: string, current: string, req: PublishRequest, branch: string): Promise<{ status: 'committed'; sha: string; blob: string }> {
     const blob = await this.must(['rev-parse', `${sha}:${req.path}`]);
-    if (this.remote) await this.must(['update-ref', '-m', 'switchyard: follow the remote', `refs/heads/${this.branch}`, base]);
-    if (current === blob) await this.syncWorkingCopy(req.path, req.content, blob);
+    if (this.remote) await this.must(['update-ref', '-m', 'switchyard: follow the remote', `refs/heads/${branch}`, base]);
+    if (current === blob) await this.syncWorkingCopy(req.path, req.content, blob, branch);
     this.log(`save ${req.saveId} was already committed as ${sha.slice(0, 12)}; recording it`);
     return { status: 'committed', sha, blob };
   }
 
   /** Keeps the checked-out file and the index in step with the branch, when that branch is checked out. */
-  private async syncWorkingCopy(path: string, content: string, blob: string): Promise<void> {
-    if ((await this.checkedOut()) !== `refs/heads/${this.branch}`) return;
+  private async syncWorkingCopy(path: string, content: string, blob: string, branch: string): Promise<void> {
+    if ((await this.checkedOut()) !== `refs/heads/${branch}`) return;
     try {
       await mkdir(dirname(join(this.dir, path)), { recursive: true });
       await writeFile(join(this.dir, path), content);
@@ -262,6 +375,13 @@ export class LocalGitPublisher implements Publisher {
  */
 export function mayHoldSave(current: string, blob: string, expectedBlob: string | undefined): boolean {
   return !(current === expectedBlob && blob !== current);
+}
+
+/** The remote's own words for a refused push: its `remote: error:` lines, else the rejected ref's reason. */
+function refusal(said: string): string {
+  const remote = said.split('\n').filter((l) => /^remote: /.test(l)).map((l) => l.replace(/^remote:\s*(error:\s*)?/, '').trim()).filter(Boolean);
+  if (remote.length) return remote.join(' ').slice(0, 300);
+  return said.match(/\[remote rejected\][^\n]*/)?.[0] ?? firstLine(said);
 }
 
 function seconds(ms: number): string {

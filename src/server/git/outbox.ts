@@ -14,14 +14,20 @@ import type { Database, Executor, Transaction } from '../db.ts';
 import { CLAIM, CLAIM_MS, heldByOther } from '../claims.ts';
 import { recordEvent } from '../notify/events.ts';
 
-/** Where a save stands in Git, as the history shows it. */
+/**
+ * Where a save stands in Git, as the history shows it. `proposed`: committed
+ * on its page's side branch, waiting for the proposal to be merged; `closed`:
+ * that proposal was closed without merging. A save that went through a
+ * proposal keeps it (`proposal`): once merged it is `committed` as the merge.
+ */
 export interface Publication {
-  state: 'pending' | 'committed' | 'conflict' | 'superseded';
+  state: 'pending' | 'committed' | 'conflict' | 'proposed' | 'closed' | 'superseded';
   sha: string | null;
   url: string | null;
   error: string | null;
   attempts: number;
   nextAttemptAt: number;
+  proposal?: { branch: string; number: number | null; url: string | null };
 }
 
 /** Puts a save in line for publication, inside the save's own transaction. */
@@ -36,7 +42,8 @@ export async function enqueue(tx: Transaction, save: { changeId: number; slug: s
 export async function publicationsOf(ex: Executor, ids: number[]): Promise<Map<number, Publication>> {
   if (ids.length === 0) return new Map();
   const { rows } = await ex.execute({
-    sql: `SELECT change_id, state, commit_sha, commit_url, last_error, attempts, next_attempt_at FROM publications WHERE change_id IN (${ids.map(() => '?').join(',')})`,
+    sql: `SELECT p.change_id, p.state, p.commit_sha, p.commit_url, p.last_error, p.attempts, p.next_attempt_at, r.branch, r.number, r.url AS proposal_url
+          FROM publications p LEFT JOIN proposal_saves s ON s.change_id = p.change_id LEFT JOIN proposals r ON r.id = s.proposal_id WHERE p.change_id IN (${ids.map(() => '?').join(',')})`,
     args: ids,
   });
   return new Map(
@@ -49,6 +56,7 @@ export async function publicationsOf(ex: Executor, ids: number[]): Promise<Map<n
         error: r.last_error == null ? null : String(r.last_error),
         attempts: Number(r.attempts),
         nextAttemptAt: Number(r.next_attempt_at),
+        ...(r.branch == null ? {} : { proposal: { branch: String(r.branch), number: r.number == null ? null : Number(r.number), url: r.proposal_url == null ? null : String(r.proposal_url) } }),
       },
     ]),
   );
@@ -228,19 +236,24 @@ export async function requeueConflict(tx: Transaction, slug: string, changeId: n
   return { requeued: later.rows.map((r) => Number(r.change_id)) };
 }
 
-/** How far publication lags: saves waiting (or held by a conflict) and the age of the oldest waiting one. */
-export async function backlog(ex: Executor, now = Date.now()): Promise<{ pending: number; conflicts: number; oldestPendingSeconds: number | null }> {
+/**
+ * How far publication lags: saves waiting (or held by a conflict), saves
+ * proposed and not merged yet, and the age of the oldest waiting one.
+ */
+export async function backlog(ex: Executor, now = Date.now()): Promise<{ pending: number; conflicts: number; proposed: number; oldestPendingSeconds: number | null }> {
   const { rows } = await ex.execute(`SELECT
       (SELECT count(*) FROM publications WHERE state = 'pending') AS pending,
       (SELECT count(*) FROM publications WHERE state = 'conflict') AS conflicts,
+      (SELECT count(*) FROM publications WHERE state = 'proposed') AS proposed,
       (SELECT min(created_at) FROM publications WHERE state = 'pending') AS oldest`);
   const r = rows[0]!;
   const oldest = r.oldest == null ? null : Math.max(0, Math.round((now - Date.parse(String(r.oldest))) / 1000));
-  return { pending: Number(r.pending), conflicts: Number(r.conflicts), oldestPendingSeconds: oldest };
+  return { pending: Number(r.pending), conflicts: Number(r.conflicts), proposed: Number(r.proposed), oldestPendingSeconds: oldest };
 }
 
 /** Deletes the publications of saves that retention removes, in the caller's transaction; how many went. */
 export async function forgetPublicationsIn(tx: Transaction, changeIds: number[]): Promise<number> {
   const del = await tx.execute({ sql: `DELETE FROM publications WHERE change_id IN (${changeIds.map(() => '?').join(',')})`, args: changeIds });
+  await tx.execute({ sql: `DELETE FROM proposal_saves WHERE change_id IN (${changeIds.map(() => '?').join(',')})`, args: changeIds });
   return del.rowsAffected;
 }

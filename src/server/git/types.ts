@@ -55,12 +55,63 @@ export type PublishResult =
   /** The file was changed in the repository by someone else: publishing would overwrite it. */
   | { status: 'conflict'; reason: string }
   /** Could not publish now (unreachable, refused, rate-limited…); will be tried again. */
-  | { status: 'failed'; reason: string; retryAfterMs?: number };
+  | { status: 'failed'; reason: string; retryAfterMs?: number }
+  /** The branch refuses direct pushes (protected, a hook, a required review): the save is to be proposed instead. */
+  | { status: 'refused'; reason: string }
+  /** Committed on the page's side branch and proposed there (on GitHub, in pull request `number`). */
+  | { status: 'proposed'; sha: string; blob: string; branch: string; number?: number; url?: string };
+
+/** How a save is proposed instead of committed on the branch. */
+export interface ProposeRequest {
+  /** The page's side branch, e.g. `switchyard/toplevel`. */
+  branch: string;
+  /**
+   * The page's open proposal, which this save goes on top of; undefined opens
+   * a new one, whose side branch starts again from the target branch.
+   */
+  open?: { number?: number };
+  title: string;
+  /** The pull request's description: the saves it holds. */
+  body: string;
+}
+
+/** An open proposal, as the publisher is asked about it. */
+export interface OpenProposal {
+  branch: string;
+  number?: number;
+  /** The last commit Switchyard put on the side branch. */
+  headSha: string;
+  path: string;
+  /** GitHub's ETag of the last answer about it, so an unchanged answer costs a 304. */
+  etag?: string;
+}
+
+export type ProposalCheck =
+  | { state: 'open'; etag?: string }
+  /**
+   * Merged as `sha`; `blob` is what the target branch's file holds now, and
+   * `head` the side branch's commit that was merged when it is known (a save
+   * pushed after the merge is not in it).
+   */
+  | { state: 'merged'; sha: string; url?: string; blob?: string; head?: string }
+  | { state: 'closed'; reason: string };
 
 export interface Publisher {
   /** Identifies the destination, e.g. `local:/srv/values#main`. */
   readonly target: string;
   publish(req: PublishRequest): Promise<PublishResult>;
+  /** Commits the save on the side branch and opens (or updates) the page's proposal. */
+  propose(req: PublishRequest, proposal: ProposeRequest): Promise<PublishResult>;
+  /** Whether an open proposal was merged or closed meanwhile; throws when it cannot tell now. */
+  checkProposal(proposal: OpenProposal): Promise<ProposalCheck>;
+}
+
+/** Where side branches live: Switchyard's own, one per page. */
+export const SIDE_PREFIX = 'switchyard/';
+
+/** The side branch a page's saves are proposed on. */
+export function sideBranch(slug: string): string {
+  return `${SIDE_PREFIX}${slug}`;
 }
 
 export const COMMITTER = { name: 'Switchyard', email: 'switchyard@localhost' };
